@@ -1,0 +1,115 @@
+# kaohe — build, test and benchmark.
+#
+#   make              build ./kaohe and the fixture databases
+#   make test         unit, end-to-end, rule and conformance tests, then the
+#                     same suite again under -fsanitize=address,undefined
+#   make test-fast    the suite once, without the sanitizer build
+#   make valgrind     the end-to-end suite under valgrind memcheck
+#   make format       clang-format every C file; make format-check for CI
+#
+# Sources are found by wildcard: a new engine/foo.c or tests/unit/test_foo.c
+# needs no edit here.
+
+CC      ?= cc
+PKGS    := lua5.4 sqlite3 libpcre2-8 jansson nettle
+BUILD   ?= build
+SANITIZE ?=
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+
+# Messages are cut to their buffers on purpose, so truncation is not an error.
+CFLAGS_WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wno-format-truncation
+CFLAGS_OPT  ?= -O2 -g
+ifeq ($(SANITIZE),1)
+CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+ALL_CFLAGS := $(CFLAGS_WARN) $(CFLAGS_OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+              $(PKG_CFLAGS) -I engine -I build/gen $(CFLAGS)
+
+ENGINE_SRC  := $(wildcard engine/*.c)
+ENGINE_HDR  := $(wildcard engine/*.h)
+LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/main.c,$(ENGINE_SRC)))
+MAIN_OBJ    := $(BUILD)/obj/main.o
+EMBEDDED    := build/gen/dsl_lua.h build/gen/snapshot_schema_sql.h build/gen/results_schema_sql.h
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FIXTURE_SQL := $(wildcard fixtures/*.sql)
+FIXTURE_DB  := $(FIXTURE_SQL:.sql=.db)
+
+ifeq ($(BUILD),build)
+KAOHE_BIN := kaohe
+else
+KAOHE_BIN := $(BUILD)/kaohe
+endif
+
+.PHONY: all test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
+
+all: $(KAOHE_BIN) $(FIXTURE_DB)
+
+$(KAOHE_BIN): $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/obj/%.o: engine/%.c $(ENGINE_HDR) $(EMBEDDED)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Files compiled into the binary: the rule DSL prelude and the two schema
+# contracts (copies of ../shared/spec, checked equal by the e2e suite).
+build/gen/dsl_lua.h: engine/dsl.lua
+	@mkdir -p build/gen
+	cd engine && xxd -i dsl.lua > ../$@.tmp && mv ../$@.tmp ../$@
+build/gen/snapshot_schema_sql.h: engine/snapshot_schema.sql
+	@mkdir -p build/gen
+	cd engine && xxd -i snapshot_schema.sql > ../$@.tmp && mv ../$@.tmp ../$@
+build/gen/results_schema_sql.h: engine/results_schema.sql
+	@mkdir -p build/gen
+	cd engine && xxd -i results_schema.sql > ../$@.tmp && mv ../$@.tmp ../$@
+
+fixtures/%.db: fixtures/%.sql
+	@rm -f $@ $@.tmp
+	sqlite3 $@.tmp < $<
+	@mv $@.tmp $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_SAN) -I tests/unit -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lcmocka
+
+# --- tests -----------------------------------------------------------------
+test: test-fast test-asan
+
+test-fast: unit e2e ruletests conformance
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+e2e: $(KAOHE_BIN) $(FIXTURE_DB)
+	KAOHE=$(abspath $(KAOHE_BIN)) bash tests/e2e/run.sh
+
+ruletests: $(KAOHE_BIN) $(FIXTURE_DB)
+	./$(KAOHE_BIN) test
+
+conformance: $(KAOHE_BIN)
+	@if [ -x ../shared/conformance/run.sh ]; then \
+	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) | tail -n 1 && \
+	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) | tail -n 1 | grep -q ' 0 mismatches' ; \
+	else echo "conformance: ../shared/conformance not found, skipped"; fi
+
+test-asan:
+	$(MAKE) BUILD=build/asan SANITIZE=1 test-fast
+
+valgrind: $(KAOHE_BIN) $(FIXTURE_DB)
+	KAOHE=$(abspath $(KAOHE_BIN)) KAOHE_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" bash tests/e2e/run.sh
+
+format:
+	clang-format -i engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h
+
+format-check:
+	clang-format --dry-run -Werror engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h
+
+bench: $(KAOHE_BIN)
+	bash bench/run.sh
+
+clean:
+	rm -rf build kaohe fixtures/*.db

@@ -1,0 +1,382 @@
+/*
+** cli.c — command implementations (cli.h). Each command loads what it needs
+** through the library modules, prints its output on stdout and its messages
+** on stderr ("kaohe: ..."), and returns an exit status.
+*/
+#include "cli.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "eval.h"
+#include "outcome.h"
+#include "params.h"
+#include "results.h"
+#include "rules.h"
+#include "snapshot.h"
+#include "text.h"
+
+static void print_error(const error *e)
+{
+    fprintf(stderr, "kaohe: %s\n", e->message);
+}
+
+static bool has_rule_tree(const char *directory)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/indicators", directory);
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return false;
+    snprintf(path, sizeof path, "%s/rules", directory);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_default_root(const char *program)
+{
+    static char root[PATH_MAX];
+    char executable[PATH_MAX];
+    const char *home = getenv("KAOHE_HOME");
+    ssize_t n;
+    int level;
+    (void)program;
+    if (home != NULL && *home != '\0')
+        return home;
+    n = readlink("/proc/self/exe", executable, sizeof executable - 1);
+    if (n > 0) {
+        executable[n] = '\0';
+        for (level = 0; level < 4; level++) {
+            char *slash = strrchr(executable, '/');
+            if (slash == NULL)
+                break;
+            *slash = '\0';
+            if (has_rule_tree(executable)) {
+                snprintf(root, sizeof root, "%s", executable);
+                return root;
+            }
+        }
+    }
+    return ".";
+}
+
+/* Loads the rule tree chosen by --rules / --profile. */
+static int load_rules(const cli_options *o, rules **out)
+{
+    rules_options options;
+    error e;
+    char profile_dir[PATH_MAX + 512];
+    int status;
+    const char *root = cli_default_root(o->program);
+    error_clear(&e);
+    memset(&options, 0, sizeof options);
+    options.default_root = root;
+    options.directory = root;
+    if (o->rules_dir != NULL && o->profile != NULL) {
+        fprintf(stderr, "kaohe: give --rules or --profile, not both\n");
+        return ERROR_USAGE;
+    }
+    if (o->rules_dir != NULL)
+        options.directory = o->rules_dir;
+    if (o->profile != NULL) {
+        snprintf(profile_dir, sizeof profile_dir, "%s/rules/profiles/%s", root, o->profile);
+        if (access(profile_dir, F_OK) != 0) {
+            fprintf(stderr, "kaohe: no profile '%s' (looked for %s)\n", o->profile, profile_dir);
+            return ERROR_INPUT;
+        }
+        options.directory = profile_dir;
+    }
+    options.limits.memory_bytes = o->memory_mb > 0 ? o->memory_mb << 20 : 0;
+    options.limits.instructions = o->instructions;
+    status = rules_load(&options, out, &e);
+    if (status != ERROR_OK)
+        print_error(&e);
+    return status;
+}
+
+static void print_problems(const rules *r)
+{
+    size_t i;
+    for (i = 0; i < r->problem_count; i++)
+        fprintf(stderr, "%s\n", r->problems[i]);
+}
+
+/* The parameter values for a run: the rules' values, then --set in order. */
+static int effective_params(const cli_options *o, const rules *r, params *ps)
+{
+    error e;
+    size_t i;
+    int status;
+    error_clear(&e);
+    status = params_copy(ps, &r->params, &e);
+    for (i = 0; status == ERROR_OK && i < o->set_count; i++)
+        status = params_set_assignment(ps, o->sets[i], &e);
+    if (status != ERROR_OK)
+        print_error(&e);
+    return status;
+}
+
+int cli_check(const cli_options *o)
+{
+    rules *r = NULL;
+    sqlite3 *db = NULL;
+    snapshot *s = NULL;
+    error e;
+    int status;
+    size_t i;
+    error_clear(&e);
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (o->snapshot != NULL) {
+        status = snapshot_open(o->snapshot, &s, &e);
+        if (status != ERROR_OK) {
+            print_error(&e);
+            goto done;
+        }
+        eval_check_sql(r, s->db);
+    } else {
+        status = snapshot_open_schema(&db, &e);
+        if (status != ERROR_OK) {
+            print_error(&e);
+            goto done;
+        }
+        eval_check_sql(r, db);
+    }
+    if (r->problem_count == 0 &&
+        rules_check_invariants(r, &r->params, s != NULL ? s->year : 0, &e) != ERROR_OK)
+        rules_add_problem(r, "%s", e.message);
+    if (r->problem_count > 0) {
+        print_problems(r);
+        fprintf(stderr, "kaohe check: %zu problem%s in %s\n", r->problem_count,
+                r->problem_count == 1 ? "" : "s", r->root);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    if (!o->quiet) {
+        printf("%s: rules are valid: %s, %zu categories, %zu indicators, %g points, %zu "
+               "parameters, %zu files\n",
+               r->root, r->system_name ? r->system_name : "", r->category_count,
+               r->indicator_count, r->total, r->params.count, r->file_count);
+        if (o->verbose)
+            for (i = 0; i < r->file_count; i++)
+                printf("  %s\n", r->files[i]);
+    }
+    status = ERROR_OK;
+done:
+    sqlite3_close(db);
+    snapshot_close(s);
+    rules_free(r);
+    return status;
+}
+
+int cli_eval(const cli_options *o)
+{
+    rules *r = NULL;
+    snapshot *s = NULL;
+    params ps = {0};
+    eval_data data;
+    eval_result scores;
+    outcome result_outcome;
+    eval_options options;
+    error e;
+    buffer out;
+    char started[32];
+    long long run_id = 0;
+    int status;
+    memset(&data, 0, sizeof data);
+    memset(&scores, 0, sizeof scores);
+    memset(&result_outcome, 0, sizeof result_outcome);
+    buffer_init(&out);
+    error_clear(&e);
+    results_timestamp(started);
+    if (o->snapshot == NULL) {
+        fprintf(stderr, "kaohe eval: which snapshot? usage: kaohe eval SNAPSHOT --out RESULTS\n");
+        return ERROR_USAGE;
+    }
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        fprintf(stderr, "kaohe: the rules have %zu problem%s (run kaohe check); nothing was "
+                        "evaluated\n",
+                r->problem_count, r->problem_count == 1 ? "" : "s");
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = effective_params(o, r, &ps);
+    if (status != ERROR_OK)
+        goto done;
+    status = snapshot_open(o->snapshot, &s, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    status = rules_check_invariants(r, &ps, s->year, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    memset(&options, 0, sizeof options);
+    options.jobs = o->jobs;
+    status = eval_load(r, s, &ps, &options, &data, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    status = eval_score(&data, &ps, &scores, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    if (o->out != NULL) {
+        results_run run;
+        memset(&run, 0, sizeof run);
+        run.rules = r;
+        run.snapshot = s;
+        run.params = &ps;
+        run.scores = &scores;
+        run.outcome = &result_outcome;
+        run.started_at = started;
+        run.kind = "eval";
+        status = results_append(o->out, &run, 1, &run_id, &e);
+        if (status != ERROR_OK)
+            goto fail;
+    }
+    if (!o->quiet) {
+        report_input in;
+        memset(&in, 0, sizeof in);
+        in.rules = r;
+        in.snapshot = s;
+        in.params = &ps;
+        in.scores = &scores;
+        in.outcome = &result_outcome;
+        in.run_id = run_id;
+        in.results_path = o->out;
+        if (!report_write(&in, o->format, &out)) {
+            status = error_set(&e, ERROR_SYSTEM, "out of memory writing the report");
+            goto fail;
+        }
+        if (o->format == REPORT_TABLE && o->out != NULL)
+            buffer_printf(&out, "结果已写入 %s（run %lld）\n", o->out, run_id);
+        fwrite(buffer_text(&out), 1, out.length, stdout);
+        if (fflush(stdout) != 0) {
+            status = error_set(&e, ERROR_SYSTEM, "cannot write to standard output");
+            goto fail;
+        }
+    }
+    status = ERROR_OK;
+    goto done;
+fail:
+    print_error(&e);
+done:
+    buffer_free(&out);
+    outcome_free(&result_outcome);
+    eval_result_free(&scores);
+    eval_data_free(&data);
+    snapshot_close(s);
+    params_free(&ps);
+    rules_free(r);
+    return status;
+}
+
+static const char *param_type_name(param_type t)
+{
+    switch (t) {
+    case PARAM_NUMBER:
+        return "number";
+    case PARAM_INTEGER:
+        return "integer";
+    case PARAM_SCHEDULE:
+        return "schedule";
+    case PARAM_STRING:
+        return "string";
+    case PARAM_DATE:
+        return "date";
+    }
+    return "?";
+}
+
+int cli_params(const cli_options *o)
+{
+    rules *r = NULL;
+    params ps = {0};
+    buffer out;
+    size_t i, name_width = 4;
+    int status;
+    buffer_init(&out);
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = effective_params(o, r, &ps);
+    if (status != ERROR_OK)
+        goto done;
+    if (o->json) {
+        json_t *list = json_array();
+        char *text;
+        for (i = 0; i < ps.count; i++) {
+            const param *p = &ps.items[i];
+            json_t *item = json_object();
+            char *value = params_value_text(p, &p->value);
+            json_object_set_new(item, "name", json_string(p->name));
+            json_object_set_new(item, "type", json_string(param_type_name(p->type)));
+            json_object_set_new(item, "value", value ? json_loads(value, JSON_DECODE_ANY, NULL)
+                                                     : json_null());
+            if (json_object_get(item, "value") == NULL)
+                json_object_set_new(item, "value", json_string(value ? value : ""));
+            if (p->has_min)
+                json_object_set_new(item, "min", json_real(p->min));
+            if (p->has_max)
+                json_object_set_new(item, "max", json_real(p->max));
+            json_object_set_new(item, "source", p->source ? json_string(p->source) : json_null());
+            json_object_set_new(item, "description",
+                                p->description ? json_string(p->description) : json_null());
+            json_object_set_new(item, "defined_at", json_sprintf("%s:%d", p->file, p->line));
+            json_array_append_new(list, item);
+            free(value);
+        }
+        text = json_dumps(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        json_decref(list);
+        if (text == NULL) {
+            status = ERROR_SYSTEM;
+            goto done;
+        }
+        printf("%s\n", text);
+        free(text);
+        goto done;
+    }
+    for (i = 0; i < ps.count; i++)
+        if (strlen(ps.items[i].name) > name_width)
+            name_width = strlen(ps.items[i].name);
+    for (i = 0; i < ps.count; i++) {
+        const param *p = &ps.items[i];
+        char *value = params_value_text(p, &p->value);
+        char range[80] = "";
+        if (p->has_min && p->has_max)
+            snprintf(range, sizeof range, "%g..%g", p->min, p->max);
+        else if (p->has_min)
+            snprintf(range, sizeof range, ">=%g", p->min);
+        else if (p->has_max)
+            snprintf(range, sizeof range, "<=%g", p->max);
+        text_pad(&out, p->name, name_width, false);
+        buffer_puts(&out, "  ");
+        text_pad(&out, value ? value : "?", 12, false);
+        buffer_puts(&out, "  ");
+        text_pad(&out, param_type_name(p->type), 8, false);
+        buffer_puts(&out, "  ");
+        text_pad(&out, range, 10, false);
+        buffer_printf(&out, "  %s%s\n", p->source ? p->source : "(no source)",
+                      p->overridden ? "  [--set]" : "");
+        free(value);
+    }
+    fwrite(buffer_text(&out), 1, out.length, stdout);
+done:
+    buffer_free(&out);
+    params_free(&ps);
+    rules_free(r);
+    return status;
+}

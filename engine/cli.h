@@ -1,0 +1,43 @@
+/*
+** cli.h — the commands of the kaohe command line. main.c parses the
+** arguments into a cli_options and calls one of these; each returns an exit
+** status (0 success, 1 input or rules wrong, 2 usage, 3 system failure) and
+** prints its own output and messages.
+*/
+#ifndef KAOHE_CLI_H
+#define KAOHE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "report.h"
+
+typedef struct cli_options {
+    const char *program;       /* argv[0] */
+    const char *snapshot;      /* first positional argument, when the command takes one */
+    const char *out;           /* --out */
+    const char *rules_dir;     /* --rules */
+    const char *profile;       /* --profile */
+    const char **sets;         /* --set NAME=VALUE, in order */
+    size_t set_count;
+    const char *scenario;      /* --scenario FILE.lua */
+    report_format format;      /* --format */
+    bool json;                 /* --json */
+    bool quiet;                /* --quiet */
+    bool verbose;              /* --verbose */
+    int jobs;                  /* --jobs */
+    size_t memory_mb;          /* --rule-memory-mb */
+    long long instructions;    /* --rule-instructions */
+    const char **positionals;  /* remaining arguments */
+    size_t positional_count;
+} cli_options;
+
+int cli_check(const cli_options *o);
+int cli_eval(const cli_options *o);
+int cli_params(const cli_options *o);
+
+/* The directory holding the shipped rules (indicators/ and rules/): the
+** executable's directory or one of its parents, or $KAOHE_HOME. */
+const char *cli_default_root(const char *program);
+
+#endif

@@ -1,0 +1,876 @@
+--[[
+engine/dsl.lua — the rule DSL prelude, compiled into the kaohe binary.
+
+It runs once per sandbox, before any rule file, with the host's full
+(already trimmed) globals. It adds the declaration functions that rule files
+call (system, category, param, define, indicator, stars, target, appraisal,
+admission, deny, allow, extends, override, set) to the allowed globals and
+returns an API table the C host uses:
+
+  api.finalize(context) -> compiled rule set (plain tables) with `problems`
+  api.reset()           -> forget every declaration (profile reloading)
+
+Rule files only declare. Nothing here touches data: indicators become one
+SQL query each (a value column plus the named inputs) and an ordered list of
+status checks that the C engine evaluates with the current parameters, so a
+what-if re-scores without reading the snapshot again.
+
+Policy numbers are never written here: they come from the rule files as
+parameters. What lives here is mechanism: how a declaration becomes SQL.
+]]
+
+local globals, host = ...
+
+local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
+local error, select, setmetatable, getmetatable, next = error, select, setmetatable, getmetatable, next
+local sort, concat, insert = table.sort, table.concat, table.insert
+local format, gsub, match, find, sub, rep = string.format, string.gsub, string.match,
+                                             string.find, string.sub, string.rep
+local floor, huge = math.floor, math.huge
+
+local api = {}
+local state
+
+-- Declarations, in the order they were made ---------------------------------
+
+function api.reset()
+  state = {
+    system = nil,
+    categories = {}, category_order = {},
+    params = {}, param_order = {},
+    defines = {},
+    indicators = {}, indicator_order = {},
+    stars = nil,
+    targets = {}, target_order = {},
+    appraisal = nil,
+    admission = nil,
+    entries = {}, entry_order = {},
+    overrides = {},
+    sets = {},
+    extends = nil,
+    problems = {},
+    duplicates = {},
+  }
+end
+api.reset()
+
+-- "file:line" of the rule-file line that made the current DSL call.
+local function here()
+  local file, line = host.caller()
+  return file or "?", line or 0
+end
+
+local function location(decl)
+  return format("%s:%d", decl.file, decl.line)
+end
+
+local function problem(file, line, message, ...)
+  insert(state.problems, format("%s:%d: ", file, line) .. format(message, ...))
+end
+
+-- Raises an error that points at the rule file line (not at this prelude).
+local function fail(message, ...)
+  local file, line = here()
+  error(format("%s:%d: ", file, line) .. format(message, ...), 0)
+end
+
+local function keys_of(t)
+  local list = {}
+  for k in pairs(t) do list[#list + 1] = k end
+  sort(list)
+  return list
+end
+
+-- Checks a declaration table against the fields it may have; unknown fields
+-- are problems with a suggestion.
+local function check_fields(decl, allowed, what)
+  local names = keys_of(allowed)
+  for k in pairs(decl.body) do
+    if type(k) ~= "string" then
+      problem(decl.file, decl.line, "%s: unexpected positional value (fields are written name = value)", what)
+    elseif not allowed[k] then
+      local best = host.suggest(k, names)
+      if best then
+        problem(decl.file, decl.line, "%s: unknown field '%s' (did you mean '%s'?)", what, k, best)
+      else
+        problem(decl.file, decl.line, "%s: unknown field '%s' (allowed: %s)", what, k, concat(names, ", "))
+      end
+    end
+  end
+end
+
+-- Declaration functions take a name, then a table: kind "X" { ... }.
+local function declaration(kind, handler)
+  return function(name)
+    local file, line = here()
+    if type(name) ~= "string" or name == "" then
+      fail("%s needs a name in quotes, e.g. %s \"...\" { ... }", kind, kind)
+    end
+    return function(body)
+      if type(body) ~= "table" then
+        error(format("%s:%d: %s \"%s\" needs a table of fields { ... }", file, line, kind, name), 0)
+      end
+      handler({ name = name, body = body, file = file, line = line })
+    end
+  end
+end
+
+-- Scoring functions and references ------------------------------------------
+
+local REF = {}          -- metatable marking parameter/schedule references
+local SCORE = {}        -- metatable marking scoring functions
+local INPUT = {}        -- metatable marking input declarations
+
+-- param "name" used as a value: a reference to a parameter.
+local function param_ref(name)
+  return setmetatable({ kind = "param", name = name }, REF)
+end
+
+-- schedule "cert.milestones": a year → value table, interpolated at the
+-- assessment year.
+local function schedule(name)
+  if type(name) ~= "string" then fail("schedule needs a parameter name in quotes") end
+  return setmetatable({ kind = "schedule", name = name }, REF)
+end
+
+local function score_function(kind, arg_names)
+  return function(...)
+    local n = select("#", ...)
+    local file, line = here()
+    if n ~= #arg_names then
+      error(format("%s:%d: %s takes %d argument(s) (%s), got %d", file, line, kind,
+                   #arg_names, concat(arg_names, ", "), n), 0)
+    end
+    local args = { ... }
+    for i, a in ipairs(args) do
+      if type(a) ~= "number" and getmetatable(a) ~= REF then
+        error(format("%s:%d: %s: argument %d (%s) must be a number, param \"...\" or schedule \"...\"",
+                     file, line, kind, i, arg_names[i]), 0)
+      end
+    end
+    return setmetatable({ kind = kind, args = args, arg_names = arg_names,
+                          file = file, line = line }, SCORE)
+  end
+end
+
+-- LIN(x; a→b): f = clamp((x−a)/(b−a), 0, 1). With a > b it rewards small x.
+local lin = score_function("lin", { "from", "to" })
+-- RATIO(x; t): f = clamp(x/t, 0, 1).
+local ratio = score_function("ratio", { "target" })
+
+-- Inputs --------------------------------------------------------------------
+
+local function input(kind, fields)
+  fields.kind = kind
+  fields.file, fields.line = here()
+  return setmetatable(fields, INPUT)
+end
+
+-- Parses a value domain: "> 0", ">= 0", "0..1", "0..8".
+local function parse_domain(text)
+  if text == nil then return nil end
+  if type(text) ~= "string" then return nil, "a domain is a string such as \">= 0\" or \"0..1\"" end
+  local lo, hi = match(text, "^%s*(-?[%d%.]+)%s*%.%.%s*(-?[%d%.]+)%s*$")
+  if lo then
+    lo, hi = tonumber(lo), tonumber(hi)
+    if not lo or not hi or lo > hi then return nil, "bad range '" .. text .. "'" end
+    return { { op = ">=", value = lo }, { op = "<=", value = hi } }
+  end
+  local op, v = match(text, "^%s*([<>]=?)%s*(-?[%d%.]+)%s*$")
+  if op and tonumber(v) then return { { op = op, value = tonumber(v) } } end
+  return nil, "bad domain '" .. text .. "' (write \"> 0\", \">= 0\" or \"0..1\")"
+end
+
+-- community "population": a column of the communities table.
+local function community(column, domain)
+  if type(column) ~= "string" or not match(column, "^[%a_][%w_]*$") then
+    fail("community needs a column name of the communities table, e.g. community(\"population\", \"> 0\")")
+  end
+  return input("community", { column = column, domain = domain,
+                              sql = "c." .. column,
+                              describe = "communities." .. column })
+end
+
+-- fact "plates": the value of one key in the facts table.
+local function fact(key, domain)
+  if type(key) ~= "string" or not match(key, "^[%w_%.]+$") then
+    fail("fact needs a key of the facts table, e.g. fact(\"plates\", \">= 0\")")
+  end
+  return input("fact", { key = key, domain = domain,
+                         sql = "(SELECT value FROM facts WHERE community_id = c.id AND key = '" .. key .. "')",
+                         describe = "facts[" .. key .. "]" })
+end
+
+-- Shared by count and sum: from (table or join), where, community column.
+local function row_set(kind, a, b, c)
+  local spec
+  if type(a) == "table" then
+    spec = { from = a.from or a[1], where = a.where, community = a.community, expr = a.expr }
+  elseif kind == "sum" then
+    spec = { from = a, expr = b, where = c }
+  else
+    spec = { from = a, where = b }
+  end
+  if type(spec.from) ~= "string" or spec.from == "" then
+    fail("%s needs a table: %s(\"activities\", ...)", kind, kind)
+  end
+  if spec.where ~= nil and type(spec.where) ~= "string" then fail("%s: 'where' must be SQL text", kind) end
+  if kind == "sum" and type(spec.expr) ~= "string" then fail("sum needs an expression to add up") end
+  spec.community = spec.community or "community_id"
+  return spec
+end
+
+-- count("activities", "kind = 'consultation'"): rows of the community.
+local function count(a, b)
+  local spec = row_set("count", a, b)
+  local where = spec.community .. " = c.id" .. (spec.where and (" AND (" .. spec.where .. ")") or "")
+  return input("count", { from = spec.from, where = spec.where,
+                          sql = "(SELECT COUNT(*) FROM " .. spec.from .. " WHERE " .. where .. ")",
+                          describe = "COUNT(" .. spec.from .. (spec.where and (" WHERE " .. spec.where) or "") .. ")" })
+end
+
+-- sum("activities", "participants", "..."): total of an expression (NULL as 0).
+local function sum(a, b, c)
+  local spec = row_set("sum", a, b, c)
+  local where = spec.community .. " = c.id" .. (spec.where and (" AND (" .. spec.where .. ")") or "")
+  return input("sum", { from = spec.from, where = spec.where, expr = spec.expr,
+                        sql = "(SELECT TOTAL(" .. spec.expr .. ") FROM " .. spec.from .. " WHERE " .. where .. ")",
+                        describe = "SUM(" .. spec.expr .. ") FROM " .. spec.from .. (spec.where and (" WHERE " .. spec.where) or "") })
+end
+
+-- sql [[ scalar subquery using c.id ]]: anything else.
+local function sql_input(text)
+  if type(text) ~= "string" then fail("sql needs SQL text in [[ ]]") end
+  return input("sql", { sql = "(" .. text .. ")", describe = gsub(gsub(text, "%s+", " "), "^ ", "") })
+end
+
+-- Declarations ---------------------------------------------------------------
+
+local SYSTEM_FIELDS = { total = true, categories = true, indicators = true, source = true, description = true }
+local CATEGORY_FIELDS = { name = true, source = true, description = true }
+local PARAM_FIELDS = { default = true, type = true, min = true, max = true, source = true,
+                       description = true, unit = true }
+local INDICATOR_FIELDS = { name = true, category = true, max = true, unit = true, source = true,
+                           description = true, inputs = true, value = true, score = true,
+                           missing_if = true, invalid_if = true, denominator = true, params = true,
+                           hint = true }
+local PARAM_TYPES = { number = true, integer = true, schedule = true, string = true, date = true }
+
+local function duplicate(kind, existing, decl)
+  insert(state.duplicates, format("%s:%d: %s \"%s\" is declared twice (first at %s)",
+                                  decl.file, decl.line, kind, decl.name, location(existing)))
+end
+
+local system = declaration("system", function(decl)
+  if state.system then return duplicate("system", state.system, decl) end
+  state.system = decl
+end)
+
+local category = declaration("category", function(decl)
+  if state.categories[decl.name] then return duplicate("category", state.categories[decl.name], decl) end
+  state.categories[decl.name] = decl
+  insert(state.category_order, decl.name)
+end)
+
+local function add_param(decl)
+  if state.params[decl.name] then return duplicate("param", state.params[decl.name], decl) end
+  state.params[decl.name] = decl
+  insert(state.param_order, decl.name)
+end
+
+local param = declaration("param", add_param)
+
+-- define "active" [[ SQL ]] — a named piece of SQL used as {active}; a
+-- define may take arguments $1, $2: {in_year(held_on)}.
+local function define(name)
+  local file, line = here()
+  if type(name) ~= "string" or not match(name, "^[%a_][%w_]*$") then
+    fail("define needs a name made of letters, digits and _")
+  end
+  return function(body)
+    local text, description = body, nil
+    if type(body) == "table" then text, description = body.sql or body[1], body.description end
+    if type(text) ~= "string" then
+      error(format("%s:%d: define \"%s\" needs SQL text", file, line, name), 0)
+    end
+    local decl = { name = name, sql = text, description = description, file = file, line = line }
+    if state.defines[name] then return duplicate("define", state.defines[name], decl) end
+    state.defines[name] = decl
+  end
+end
+
+local indicator = declaration("indicator", function(decl)
+  if state.indicators[decl.name] then return duplicate("indicator", state.indicators[decl.name], decl) end
+  state.indicators[decl.name] = decl
+  insert(state.indicator_order, decl.name)
+end)
+
+-- stars { {stars = 5, total = "stars.five", also = {"F01 >= {stars.five_f01}"}}, ... }
+local function stars(body)
+  local file, line = here()
+  if type(body) ~= "table" then fail("stars needs a list of grades") end
+  if state.stars then
+    insert(state.duplicates, format("%s:%d: stars is declared twice (first at %s:%d)", file, line,
+                                    state.stars.file, state.stars.line))
+    return
+  end
+  state.stars = { body = body, file = file, line = line }
+end
+
+-- extends "default": this directory is a profile on top of the shipped rules.
+local function extends(name)
+  local file, line = here()
+  if type(name) ~= "string" then fail("extends needs the name of a rule set, e.g. extends \"default\"") end
+  state.extends = { name = name, file = file, line = line }
+end
+
+-- set "name" (value): a profile changes a parameter's default value.
+local function set(name)
+  local file, line = here()
+  if type(name) ~= "string" then fail("set needs a parameter name in quotes") end
+  return function(value, source)
+    insert(state.sets, { name = name, value = value, source = source, file = file, line = line })
+  end
+end
+
+-- override "A03" { field = value }: a profile replaces fields of a
+-- declaration (indicator, target, category) made by the rules it extends.
+local override = declaration("override", function(decl)
+  insert(state.overrides, decl)
+end)
+
+-- Targets, appraisal and admission (declared here, compiled in finalize).
+local target = declaration("target", function(decl)
+  if state.targets[decl.name] then return duplicate("target", state.targets[decl.name], decl) end
+  state.targets[decl.name] = decl
+  insert(state.target_order, decl.name)
+end)
+
+local function appraisal(body)
+  local file, line = here()
+  if type(body) ~= "table" then fail("appraisal needs a table of fields") end
+  if state.appraisal then
+    insert(state.duplicates, format("%s:%d: appraisal is declared twice (first at %s:%d)", file, line,
+                                    state.appraisal.file, state.appraisal.line))
+    return
+  end
+  state.appraisal = { body = body, file = file, line = line, name = "appraisal" }
+end
+
+local function admission(body)
+  local file, line = here()
+  if type(body) ~= "table" then fail("admission needs a table of fields") end
+  if state.admission then
+    insert(state.duplicates, format("%s:%d: admission is declared twice (first at %s:%d)", file, line,
+                                    state.admission.file, state.admission.line))
+    return
+  end
+  state.admission = { body = body, file = file, line = line, name = "admission" }
+end
+
+local function entry(list)
+  return declaration(list, function(decl)
+    decl.list = list
+    if state.entries[decl.name] then return duplicate("entry", state.entries[decl.name], decl) end
+    state.entries[decl.name] = decl
+    insert(state.entry_order, decl.name)
+  end)
+end
+
+-- Finalize: validation and compilation ---------------------------------------
+
+-- Checks `value` against parameter `p` (type, range); returns the value in
+-- compiled form (schedules become sorted {year, value} lists) or nil, error.
+local function normalize_value(p, value)
+  local t = p.type
+  if t == "number" or t == "integer" then
+    if type(value) ~= "number" then return nil, "must be a number" end
+    if t == "integer" and value ~= floor(value) then return nil, "must be a whole number" end
+    if p.min and value < p.min or p.max and value > p.max then
+      return nil, format("%s is outside its range %s..%s", tostring(value),
+                         tostring(p.min or "-inf"), tostring(p.max or "inf"))
+    end
+    return value
+  elseif t == "schedule" then
+    if type(value) ~= "table" then return nil, "a schedule is a table { [year] = value }" end
+    local points = {}
+    for year, v in pairs(value) do
+      local y = tonumber(year)
+      if not y or y ~= floor(y) or type(v) ~= "number" then
+        return nil, "schedule entries are [year] = number"
+      end
+      if p.min and v < p.min or p.max and v > p.max then
+        return nil, format("schedule value %s for %d is outside %s..%s", tostring(v), floor(y),
+                           tostring(p.min or "-inf"), tostring(p.max or "inf"))
+      end
+      points[#points + 1] = { year = floor(y), value = v }
+    end
+    if #points == 0 then return nil, "empty schedule" end
+    sort(points, function(x, y) return x.year < y.year end)
+    return points
+  elseif t == "string" or t == "date" then
+    if type(value) ~= "string" then return nil, "must be text" end
+    if t == "date" and not match(value, "^%d%d%d%d%-%d%d%-%d%d$") then return nil, "must be a date YYYY-MM-DD" end
+    return value
+  end
+  return nil, "unknown type '" .. tostring(t) .. "' (number, integer, schedule, string, date)"
+end
+
+-- Fills in the compiled parameter table from declarations.
+local function compile_params(out, context)
+  local params = {}
+  for _, name in ipairs(state.param_order) do
+    local decl = state.params[name]
+    local b = decl.body
+    check_fields(decl, PARAM_FIELDS, "param \"" .. name .. "\"")
+    local p = { name = name, file = decl.file, line = decl.line, source = b.source,
+                description = b.description, unit = b.unit, min = b.min, max = b.max,
+                type = b.type }
+    if p.type == nil then
+      if type(b.default) == "table" then p.type = "schedule"
+      elseif type(b.default) == "string" then p.type = "string"
+      elseif math.type(b.default) == "integer" then p.type = "integer"
+      else p.type = "number" end
+    end
+    if p.min ~= nil and type(p.min) ~= "number" or p.max ~= nil and type(p.max) ~= "number" then
+      problem(decl.file, decl.line, "param \"%s\": min and max must be numbers", name)
+      p.min, p.max = nil, nil
+    elseif p.min and p.max and p.min > p.max then
+      problem(decl.file, decl.line, "param \"%s\": min %s is above max %s", name, tostring(p.min), tostring(p.max))
+    end
+    if not PARAM_TYPES[p.type] then
+      problem(decl.file, decl.line, "param \"%s\": unknown type '%s' (number, integer, schedule, string, date)", name, tostring(p.type))
+    elseif b.default == nil then
+      problem(decl.file, decl.line, "param \"%s\" needs a default value", name)
+    else
+      local v, err = normalize_value(p, b.default)
+      if err then problem(decl.file, decl.line, "param \"%s\": default %s", name, err) end
+      p.default = v
+    end
+    if p.source == nil or p.source == "" then
+      problem(decl.file, decl.line, "param \"%s\" has no source (cite the policy text or write \"design\")", name)
+    end
+    params[name] = p
+  end
+  out.params = {}
+  for _, name in ipairs(keys_of(params)) do insert(out.params, params[name]) end
+  return params
+end
+
+-- A profile's set "name" (value): a new default, checked like the old one.
+local function apply_sets(params)
+  for _, s in ipairs(state.sets) do
+    local p = params[s.name]
+    if not p then
+      local best = host.suggest(s.name, keys_of(params))
+      problem(s.file, s.line, "set \"%s\": unknown parameter%s", s.name,
+              best and format(" (did you mean '%s'?)", best) or "")
+    else
+      local v, err = normalize_value(p, s.value)
+      if err then
+        problem(s.file, s.line, "set \"%s\": %s", s.name, err)
+      else
+        p.default = v
+        p.source = s.source or p.source
+        p.origin = format("%s:%d", s.file, s.line)
+      end
+    end
+  end
+end
+
+-- Expands {name} in SQL: built-ins and parameters become bound ?N
+-- placeholders, defines are substituted (with $1.. arguments).
+local BUILTINS = { as_of = "text", year_start = "text", year = "integer", region = "text" }
+
+local function expand_sql(text, params, binds, where, depth, used)
+  depth = depth or 0
+  if depth > 20 then return nil, "defines nest too deeply (a define refers to itself?)" end
+  local err
+  local function replace(name, args)
+    if err then return "" end
+    local define = state.defines[name]
+    if define then
+      local body = define.sql
+      if args ~= "" then
+        local i = 0
+        for arg in string.gmatch(args, "[^,]+") do
+          i = i + 1
+          local a = gsub(gsub(arg, "^%s+", ""), "%s+$", "")
+          body = gsub(body, "%$" .. i, function() return a end)
+        end
+      end
+      local expanded, e = expand_sql(body, params, binds, where, depth + 1, used)
+      if not expanded then err = e return "" end
+      return "(" .. expanded .. ")"
+    end
+    if args ~= "" then err = format("unknown define '%s'", name) return "" end
+    if BUILTINS[name] or params[name] then
+      local p = params[name]
+      if p and p.type == "schedule" then
+        err = format("parameter '%s' is a schedule and cannot be used in SQL", name)
+        return ""
+      end
+      for i, b in ipairs(binds) do
+        if b == name then return "?" .. i end
+      end
+      insert(binds, name)
+      if used and params[name] then used[name] = true end
+      return "?" .. #binds
+    end
+    local names = keys_of(params)
+    for k in pairs(state.defines) do names[#names + 1] = k end
+    for k in pairs(BUILTINS) do names[#names + 1] = k end
+    local best = host.suggest(name, names)
+    err = format("unknown name {%s} in SQL%s", name, best and format(" (did you mean {%s}?)", best) or "")
+    return ""
+  end
+  -- Innermost {...} first, so {at_least(x, {A05.hours})} works.
+  local out, n = text, 1
+  while n > 0 and not err do
+    out, n = gsub(out, "{([%w_%.]+)%(?([^{}]-)%)?}", replace)
+  end
+  if err then return nil, err end
+  if find(out, "[{}]") then return nil, "unbalanced { } in SQL" end
+  return out
+end
+
+-- A value that becomes a parameter: numbers make <id>.<suffix>.
+local function param_for(value, name, decl, source, extra, params, out_params_new)
+  if getmetatable(value) == REF then return { kind = value.kind, name = value.name } end
+  if type(value) ~= "number" then return nil end
+  if not params[name] then
+    local p = { name = name, type = "number", default = value, file = decl.file, line = decl.line,
+                source = source, description = extra.description, min = extra.min, max = extra.max,
+                unit = extra.unit }
+    params[name] = p
+    insert(out_params_new, p)
+  end
+  return { kind = "param", name = name }
+end
+
+local COMPARE = { ["<"] = "<", ["<="] = "<=", [">"] = ">", [">="] = ">=", ["="] = "=", ["=="] = "=",
+                  ["~="] = "!=", ["!="] = "!=", ["<>"] = "!=" }
+local NEGATE = { ["<"] = ">=", ["<="] = ">", [">"] = "<=", [">="] = "<", ["="] = "!=", ["!="] = "=" }
+
+-- Parses "workers = 0", "responses < {satisfaction.min_responses}",
+-- "managed > compounds" into a check against the input columns.
+local function parse_condition(text, inputs_index, params)
+  if type(text) ~= "string" then return nil, "a condition is text such as \"workers = 0\"" end
+  local lhs, op, rhs = match(text, "^%s*([%a_][%w_]*)%s*([<>=~!]+)%s*(.-)%s*$")
+  if not lhs or not COMPARE[op] then
+    return nil, format("cannot read condition '%s' (write: input op value, e.g. \"workers = 0\")", text)
+  end
+  if not inputs_index[lhs] then
+    return nil, format("condition '%s': '%s' is not one of this indicator's inputs", text, lhs)
+  end
+  local c = { lhs = inputs_index[lhs], op = COMPARE[op], text = text }
+  local pname = match(rhs, "^{([%w_%.]+)}$")
+  if tonumber(rhs) then
+    c.rhs_kind, c.rhs = "number", tonumber(rhs)
+  elseif pname then
+    if not params[pname] then
+      local best = host.suggest(pname, keys_of(params))
+      return nil, format("condition '%s': unknown parameter {%s}%s", text, pname,
+                         best and format(" (did you mean {%s}?)", best) or "")
+    end
+    c.rhs_kind, c.rhs = "param", pname
+  elseif inputs_index[rhs] then
+    c.rhs_kind, c.rhs = "input", inputs_index[rhs]
+  else
+    return nil, format("condition '%s': '%s' is not a number, an input or a {parameter}", text, rhs)
+  end
+  return c
+end
+
+local function compile_indicator(decl, params, new_params, categories, context)
+  local b = decl.body
+  local id = decl.name
+  local what = "indicator \"" .. id .. "\""
+  check_fields(decl, INDICATOR_FIELDS, what)
+  local ind = { id = id, name = b.name, category = b.category, unit = b.unit, source = b.source,
+                description = b.description, hint = b.hint, file = decl.file, line = decl.line,
+                inputs = {}, checks = {} }
+  local function bad(message, ...) problem(decl.file, decl.line, what .. ": " .. message, ...) end
+  if not match(id, "^[%w_]+$") then bad("ids are letters, digits and _") end
+  if type(b.name) ~= "string" or b.name == "" then bad("needs a Chinese name: name = \"...\"") end
+  if type(b.category) ~= "string" then bad("needs a category: category = \"A\"")
+  elseif not categories[b.category] then
+    local best = host.suggest(b.category, keys_of(categories))
+    bad("unknown category '%s'%s", b.category, best and format(" (did you mean '%s'?)", best) or "")
+  end
+  if b.source == nil or b.source == "" then bad("has no source for its numbers (source = \"...\")") end
+
+  -- Indicator-local parameters: params = { hours = 60 } → <id>.hours.
+  if b.params ~= nil then
+    if type(b.params) ~= "table" then bad("params must be a table { name = number }")
+    else
+      for _, k in ipairs(keys_of(b.params)) do
+        local v = b.params[k]
+        if type(k) ~= "string" or type(v) ~= "number" then
+          bad("params: entries are name = number")
+        else
+          param_for(v, id .. "." .. k, decl, b.source, {}, params, new_params)
+        end
+      end
+    end
+  end
+
+  -- max points → <id>.max
+  if b.max == nil then bad("needs max points: max = 3")
+  elseif type(b.max) ~= "number" and getmetatable(b.max) ~= REF then bad("max must be a number")
+  elseif type(b.max) == "number" and b.max <= 0 then bad("max must be above 0 (got %s)", tostring(b.max))
+  else
+    ind.max = param_for(b.max, id .. ".max", decl, b.source,
+                        { min = 0, max = 100, description = (b.name or id) .. " 满分" }, params, new_params)
+  end
+
+  -- Inputs, in name order (stable), each a column of the query.
+  local index = {}
+  if type(b.inputs) ~= "table" or next(b.inputs) == nil then
+    bad("needs inputs = { name = fact(...) / community(...) / count(...) / sum(...) / sql [[...]] }")
+  else
+    for _, name in ipairs(keys_of(b.inputs)) do
+      local inp = b.inputs[name]
+      if type(name) ~= "string" or not match(name, "^[%a_][%w_]*$") then
+        bad("input names are letters, digits and _")
+      elseif getmetatable(inp) ~= INPUT then
+        bad("input '%s' must be fact(...), community(...), count(...), sum(...) or sql [[...]]", name)
+      else
+        local domain, derr = parse_domain(inp.domain)
+        if derr then bad("input '%s': %s", name, derr) end
+        insert(ind.inputs, { name = name, kind = inp.kind, sql = inp.sql, describe = inp.describe,
+                             domain = inp.domain, domain_checks = domain })
+        index[name] = #ind.inputs
+      end
+    end
+  end
+
+  -- value: an SQL expression over the inputs, computed in one query.
+  if type(b.value) ~= "string" or b.value == "" then
+    bad("needs value = \"SQL expression over the inputs\"")
+  end
+
+  -- Status checks, in the order of POLICY.md §0.
+  local function add_check(status, c) c.status = status insert(ind.checks, c) end
+  for i, inp in ipairs(ind.inputs) do
+    add_check("missing", { lhs = i, op = "null", text = inp.name .. " 未填报" })
+  end
+  local function conditions(field, status)
+    local list = b[field]
+    if list == nil then return end
+    if type(list) == "string" then list = { list } end
+    if type(list) ~= "table" then bad("%s must be a list of conditions", field) return end
+    for _, text in ipairs(list) do
+      local c, err = parse_condition(text, index, params)
+      if not c then bad("%s: %s", field, err) else add_check(status, c) end
+    end
+  end
+  conditions("missing_if", "missing")
+  for i, inp in ipairs(ind.inputs) do
+    for _, d in ipairs(inp.domain_checks or {}) do
+      add_check("invalid", { lhs = i, op = NEGATE[d.op], rhs_kind = "number", rhs = d.value,
+                             text = format("%s 超出值域 %s", inp.name, inp.domain) })
+    end
+  end
+  conditions("invalid_if", "invalid")
+  if b.denominator ~= nil then
+    local list = type(b.denominator) == "string" and { b.denominator } or b.denominator
+    if type(list) ~= "table" then bad("denominator must be an input name or a list of them")
+    else
+      for _, name in ipairs(list) do
+        if not index[name] then bad("denominator '%s' is not an input", tostring(name))
+        else add_check("missing", { lhs = index[name], op = "=", rhs_kind = "number", rhs = 0,
+                                    text = name .. " 为 0（分母为零）" }) end
+      end
+    end
+  end
+
+  -- score: lin(a, b) / ratio(t); numbers become <id>.from/.to/.target.
+  if getmetatable(b.score) ~= SCORE then
+    bad("needs score = lin(from, to) or ratio(target)")
+  else
+    local s = b.score
+    ind.score = { kind = s.kind, args = {} }
+    for i, a in ipairs(s.args) do
+      ind.score.args[i] = param_for(a, id .. "." .. s.arg_names[i], decl, b.source,
+                                    { description = (b.name or id) .. " " .. s.arg_names[i] }, params, new_params)
+    end
+    local a1, a2 = s.args[1], s.args[2]
+    if s.kind == "lin" and type(a1) == "number" and type(a2) == "number" and a1 == a2 then
+      bad("lin(%s, %s): from and to are equal, so the score jumps and the range means nothing", tostring(a1), tostring(a2))
+    elseif s.kind == "ratio" and type(a1) == "number" and a1 <= 0 then
+      bad("ratio(%s): the target must be above 0", tostring(a1))
+    end
+    for _, a in ipairs(s.args) do
+      if getmetatable(a) == REF and not params[a.name] then
+        local best = host.suggest(a.name, keys_of(params))
+        bad("score refers to unknown parameter '%s'%s", a.name, best and format(" (did you mean '%s'?)", best) or "")
+      end
+    end
+  end
+
+  -- The query: one row per community, ordered by id.
+  if #ind.inputs > 0 and type(b.value) == "string" then
+    local columns = {}
+    for _, inp in ipairs(ind.inputs) do
+      columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. inp.name
+    end
+    local names = {}
+    for _, inp in ipairs(ind.inputs) do names[#names + 1] = inp.name end
+    local text = "SELECT community_id, CAST((" .. b.value .. ") AS REAL) AS value, " ..
+                 concat(names, ", ") .. " FROM (SELECT c.id AS community_id, " ..
+                 concat(columns, ", ") .. " FROM communities c) ORDER BY community_id"
+    local binds, used = {}, {}
+    local expanded, err = expand_sql(text, params, binds, decl, 0, used)
+    if not expanded then bad("%s", err) else ind.sql, ind.binds = expanded, binds end
+    ind.uses = keys_of(used)
+  end
+  return ind
+end
+
+-- Star grades: ordered best first.
+local function compile_stars(out, params, indicator_ids)
+  local decl = state.stars
+  if not decl then
+    problem("(rules)", 0, "no star grades declared: stars { ... }")
+    return
+  end
+  out.stars = {}
+  local last
+  for i, g in ipairs(decl.body) do
+    if type(g) ~= "table" or math.type(g.stars) ~= "integer" then
+      problem(decl.file, decl.line, "stars: grade %d needs stars = <whole number>", i)
+    else
+      local grade = { stars = g.stars, total = nil, also = {} }
+      if type(g.total) == "string" and params[g.total] then
+        grade.total = { kind = "param", name = g.total }
+      else
+        problem(decl.file, decl.line, "stars: grade %d: total must name a parameter (e.g. total = \"stars.five\")", i)
+      end
+      for _, text in ipairs(g.also or {}) do
+        local ind, op, pname = match(text, "^%s*([%w_]+)%s*([<>=]+)%s*{([%w_%.]+)}%s*$")
+        if not ind or not COMPARE[op] then
+          problem(decl.file, decl.line, "stars: cannot read '%s' (write \"F01 >= {stars.five_f01}\")", tostring(text))
+        elseif not indicator_ids[ind] then
+          problem(decl.file, decl.line, "stars: '%s' is not an indicator", ind)
+        elseif not params[pname] then
+          problem(decl.file, decl.line, "stars: unknown parameter {%s}", pname)
+        else
+          insert(grade.also, { indicator = ind, op = COMPARE[op], param = pname, text = text })
+        end
+      end
+      if last and last >= 0 and g.stars >= last then
+        problem(decl.file, decl.line, "stars: grades must go from best to worst")
+      end
+      last = g.stars
+      insert(out.stars, grade)
+    end
+  end
+end
+
+-- Applies a profile's overrides and sets onto the declarations.
+local function apply_profile()
+  for _, o in ipairs(state.overrides) do
+    local target = state.indicators[o.name] or state.targets[o.name] or state.categories[o.name]
+    if o.name == "appraisal" then target = state.appraisal end
+    if o.name == "admission" then target = state.admission end
+    if not target then
+      problem(o.file, o.line, "override \"%s\": nothing of that name to override", o.name)
+    else
+      for k, v in pairs(o.body) do target.body[k] = v end
+      target.overridden = location(o)
+    end
+  end
+end
+
+local compilers = {}
+api.compilers = compilers
+
+function api.finalize(context)
+  local out = { problems = {} }
+  for _, d in ipairs(state.duplicates) do insert(state.problems, d) end
+  apply_profile()
+  local params = compile_params(out, context)
+  local new_params = {}
+
+  -- The system and its categories.
+  local sys = state.system
+  if not sys then
+    problem("(rules)", 0, "no system declared: system \"...\" { total = 100, categories = 6, indicators = 33 }")
+  else
+    check_fields(sys, SYSTEM_FIELDS, "system")
+    out.system = { name = sys.name, total = sys.body.total, categories = sys.body.categories,
+                   indicators = sys.body.indicators, source = sys.body.source,
+                   file = sys.file, line = sys.line }
+    if type(sys.body.total) ~= "number" then problem(sys.file, sys.line, "system: total = <points> is required") end
+  end
+  out.categories = {}
+  for _, id in ipairs(keys_of(state.categories)) do
+    local c = state.categories[id]
+    check_fields(c, CATEGORY_FIELDS, "category \"" .. id .. "\"")
+    if type(c.body.name) ~= "string" then problem(c.file, c.line, "category \"%s\" needs a name", id) end
+    insert(out.categories, { id = id, name = c.body.name, source = c.body.source, file = c.file, line = c.line })
+  end
+
+  out.indicators = {}
+  local ids = {}
+  for _, id in ipairs(keys_of(state.indicators)) do
+    local ind = compile_indicator(state.indicators[id], params, new_params, state.categories, context)
+    insert(out.indicators, ind)
+    ids[id] = true
+  end
+  compile_stars(out, params, ids)
+
+  -- Structure of the system: counts and points.
+  if out.system then
+    local s = out.system
+    if s.categories and #out.categories ~= s.categories then
+      problem(s.file, s.line, "system: %d categories declared, %d expected", #out.categories, s.categories)
+    end
+    if s.indicators and #out.indicators ~= s.indicators then
+      problem(s.file, s.line, "system: %d indicators declared, %d expected", #out.indicators, s.indicators)
+    end
+    local used = {}
+    for _, ind in ipairs(out.indicators) do used[ind.category or ""] = true end
+    for _, c in ipairs(out.categories) do
+      if not used[c.id] then problem(c.file, c.line, "category \"%s\" has no indicator", c.id) end
+    end
+  end
+
+  for _, name in ipairs(keys_of(compilers)) do
+    compilers[name](out, state, params, new_params, {
+      problem = problem, check_fields = check_fields, expand_sql = expand_sql, keys_of = keys_of,
+      param_for = param_for, parse_domain = parse_domain, REF = REF, location = location,
+      normalize_value = normalize_value, parse_condition = parse_condition, COMPARE = COMPARE,
+    })
+  end
+
+  -- Parameters created from indicator fields join the declared ones, then
+  -- a profile's set "..." changes defaults.
+  for _, p in ipairs(new_params) do params[p.name] = p end
+  apply_sets(params)
+  out.params = {}
+  for _, name in ipairs(keys_of(params)) do insert(out.params, params[name]) end
+  out.extends = state.extends
+  for _, p in ipairs(state.problems) do insert(out.problems, p) end
+  return out
+end
+
+function api.extends()
+  return state.extends
+end
+
+-- Expose the DSL to rule files.
+local dsl = {
+  system = system, category = category, param = param, define = define,
+  indicator = indicator, stars = stars, lin = lin, ratio = ratio, schedule = schedule,
+  community = community, fact = fact, count = count, sum = sum, sql = sql_input,
+  extends = extends, set = set, override = override, target = target,
+  appraisal = appraisal, admission = admission, deny = entry("deny"), allow = entry("allow"),
+  ref = param_ref,
+}
+for name, f in pairs(dsl) do globals[name] = f end
+
+api.REF, api.INPUT, api.SCORE = REF, INPUT, SCORE
+api.state = function() return state end
+return api

@@ -1,0 +1,47 @@
+/*
+** error.c — the error value of error.h.
+*/
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void error_clear(error *e)
+{
+    if (e == NULL)
+        return;
+    e->status = ERROR_OK;
+    e->message[0] = '\0';
+}
+
+int error_setv(error *e, int status, const char *format, va_list args)
+{
+    if (e == NULL)
+        return status;
+    e->status = status;
+    vsnprintf(e->message, sizeof e->message, format, args);
+    return status;
+}
+
+int error_set(error *e, int status, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    error_setv(e, status, format, args);
+    va_end(args);
+    return status;
+}
+
+void error_prefix(error *e, const char *format, ...)
+{
+    char prefix[1024];
+    char old[sizeof e->message];
+    va_list args;
+    if (e == NULL)
+        return;
+    va_start(args, format);
+    vsnprintf(prefix, sizeof prefix, format, args);
+    va_end(args);
+    memcpy(old, e->message, sizeof old);
+    snprintf(e->message, sizeof e->message, "%s: %s", prefix, old);
+}

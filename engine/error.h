@@ -1,0 +1,40 @@
+/*
+** error.h — one error value carried through every layer of kaohe.
+**
+** Library code never prints: a failing function fills an `error` and returns
+** its status; main.c prints the message and maps the status to an exit code.
+** Messages name what a user can act on: the rule file and line, the table,
+** column and row id, or the pattern and character offset.
+*/
+#ifndef KAOHE_ERROR_H
+#define KAOHE_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Exit statuses of the command-line contract (../shared/spec/README.md). */
+enum {
+    ERROR_OK = 0,       /* success */
+    ERROR_INPUT = 1,    /* the snapshot, the rules or the parameters are wrong */
+    ERROR_USAGE = 2,    /* the command line is wrong */
+    ERROR_SYSTEM = 3    /* the machine failed us: out of memory, disk full, I/O */
+};
+
+typedef struct error {
+    int status;         /* one of the ERROR_* values; ERROR_OK when no error */
+    char message[4096]; /* one or more lines, no trailing newline */
+} error;
+
+/* Resets `e` to "no error". */
+void error_clear(error *e);
+
+/* Sets status and message (printf-style); returns `status` so callers can
+** write `return error_set(e, ERROR_INPUT, "...")`. A NULL `e` is allowed. */
+int error_set(error *e, int status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+int error_setv(error *e, int status, const char *format, va_list args);
+
+/* Prepends "prefix: " to the current message (e.g. a file name). */
+void error_prefix(error *e, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

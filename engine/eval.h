@@ -1,0 +1,92 @@
+/*
+** eval.h — evaluating a rule set over a snapshot.
+**
+** Two stages, so that a what-if re-scores without reading the snapshot again:
+**
+**   eval_load()   runs each indicator's query once (one query per indicator
+**                 for all communities) and keeps the value and inputs of
+**                 every community in arrays (NULL as NaN);
+**   eval_score()  turns loaded data into statuses, points, totals, stars and
+**                 ranks for one set of parameter values. Pure C, no SQL.
+**
+** eval_refresh() re-runs only the queries whose bound parameters changed.
+** Comparisons follow POLICY.md §0: tolerance 1e-9 on every threshold and tie.
+*/
+#ifndef KAOHE_EVAL_H
+#define KAOHE_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "params.h"
+#include "rules.h"
+#include "snapshot.h"
+
+#define EVAL_EPSILON 1e-9
+
+/* What the queries returned for one indicator. */
+typedef struct indicator_data {
+    size_t stride;      /* 1 + input count: doubles per community */
+    double *columns;    /* [community * stride + 0] value, then inputs; NaN = NULL */
+    param_value *bound; /* the parameter values the query ran with (per bind) */
+} indicator_data;
+
+typedef struct eval_data {
+    const rules *rules;
+    const snapshot *snapshot;
+    indicator_data *indicators; /* one per rules->indicators */
+    long long rows_returned;    /* rows the indicator queries returned */
+    int jobs;                   /* threads used for queries */
+} eval_data;
+
+typedef struct indicator_score {
+    double value;           /* NaN when status is not ok */
+    double points;
+    double max_points;
+    unsigned char status;   /* indicator_status */
+} indicator_score;
+
+typedef struct eval_result {
+    size_t community_count, indicator_count, category_count;
+    indicator_score *scores; /* [community * indicator_count + indicator] */
+    double *category_points; /* [community * category_count + category] */
+    double *category_max;    /* [category] */
+    double *totals;
+    int *stars;
+    int *ranks;
+    size_t *order;           /* communities by rank (then id) */
+    double max_total;        /* sum of max points */
+} eval_result;
+
+typedef struct eval_options {
+    int jobs; /* threads for queries; 0 = number of cores */
+} eval_options;
+
+/* Runs every indicator query. `ps` gives the values bound to parameters in
+** SQL. `data` is filled; free with eval_data_free. */
+int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_options *options,
+              eval_data *data, error *e);
+
+/* Re-runs the queries whose bound parameters differ from `ps`; sets
+** *rerun to the number of queries run again. */
+int eval_refresh(eval_data *data, const params *ps, const eval_options *options, size_t *rerun,
+                 error *e);
+void eval_data_free(eval_data *data);
+
+/* Scores loaded data with parameter values `ps`. Free with eval_result_free. */
+int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e);
+void eval_result_free(eval_result *result);
+
+/* The scoring functions, exposed for tests: fraction in [0, 1]. */
+double eval_lin(double x, double from, double to);
+double eval_ratio(double x, double target);
+
+/* x op y with the 1e-9 tolerance of POLICY.md §0. */
+bool eval_compare(double x, rules_op op, double y);
+
+/* Prepares every rule query against `db` (a snapshot or the bare schema);
+** adds a problem per query that does not prepare. */
+void eval_check_sql(rules *r, void *db);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+** main.c — the kaohe command line: parses arguments with getopt_long and
+** dispatches to cli.c. Nothing else happens here.
+*/
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "results.h"
+#include "text.h"
+
+static const char usage_text[] =
+    "usage: kaohe COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  check [SNAPSHOT]          validate the rule files (and their SQL against SNAPSHOT)\n"
+    "  eval SNAPSHOT [--out RESULTS]\n"
+    "                            assess every community; append one run to RESULTS\n"
+    "  params                    list every policy parameter with its value and source\n"
+    "\n"
+    "options:\n"
+    "  -o, --out RESULTS         results database to append to (created if absent)\n"
+    "  -r, --rules DIR           rule tree or profile directory (default: the shipped rules)\n"
+    "  -p, --profile NAME        a shipped profile: rules/profiles/NAME (yichang, tieshan, ...)\n"
+    "  -s, --set NAME=VALUE      override a parameter for this run (repeatable)\n"
+    "  -f, --format FORMAT       eval output: table (default), csv, json\n"
+    "      --json                machine-readable output (same as --format json)\n"
+    "  -j, --jobs N              threads for the snapshot queries (default: cores)\n"
+    "  -q, --quiet               print nothing but errors\n"
+    "  -v, --verbose             say more\n"
+    "      --rule-memory-mb N    memory cap for the rule sandbox (default 256)\n"
+    "      --rule-instructions N instruction budget per rule file or call (default 200000000)\n"
+    "  -h, --help                this help\n"
+    "      --version             engine version\n"
+    "\n"
+    "exit status: 0 success, 1 the input or the rules are wrong (the message says where),\n"
+    "2 usage error, 3 the system failed (out of memory, disk full, I/O error)\n";
+
+enum { OPTION_JSON = 256, OPTION_MEMORY, OPTION_INSTRUCTIONS, OPTION_VERSION, OPTION_SCENARIO };
+
+static int usage_error(const char *format, const char *argument)
+{
+    fprintf(stderr, "kaohe: ");
+    fprintf(stderr, format, argument);
+    fprintf(stderr, "\n(kaohe --help lists the commands and options)\n");
+    return ERROR_USAGE;
+}
+
+static int parse_number(const char *text, long long low, long long high, long long *out)
+{
+    char *end;
+    long long value = strtoll(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || value < low || value > high)
+        return 0;
+    *out = value;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"rules", required_argument, NULL, 'r'},
+        {"profile", required_argument, NULL, 'p'},
+        {"set", required_argument, NULL, 's'},
+        {"scenario", required_argument, NULL, OPTION_SCENARIO},
+        {"format", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, OPTION_JSON},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
+        {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPTION_VERSION},
+        {NULL, 0, NULL, 0}};
+    cli_options o;
+    const char *command;
+    long long number;
+    int c, status;
+    text_locale_init();
+    memset(&o, 0, sizeof o);
+    o.program = argv[0];
+    o.format = REPORT_TABLE;
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return ERROR_USAGE;
+    }
+    command = argv[1];
+    if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
+        strcmp(command, "help") == 0) {
+        fputs(usage_text, stdout);
+        return ERROR_OK;
+    }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        printf("%s\n", results_engine_version);
+        return ERROR_OK;
+    }
+    o.sets = calloc((size_t)argc, sizeof *o.sets);
+    o.positionals = calloc((size_t)argc, sizeof *o.positionals);
+    if (o.sets == NULL || o.positionals == NULL) {
+        fprintf(stderr, "kaohe: out of memory\n");
+        return ERROR_SYSTEM;
+    }
+    optind = 2;
+    opterr = 0;
+    status = ERROR_OK;
+    while (status == ERROR_OK &&
+           (c = getopt_long(argc, argv, ":o:r:p:s:f:j:qvh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o.out = optarg;
+            break;
+        case 'r':
+            o.rules_dir = optarg;
+            break;
+        case 'p':
+            o.profile = optarg;
+            break;
+        case 's':
+            o.sets[o.set_count++] = optarg;
+            break;
+        case OPTION_SCENARIO:
+            o.scenario = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "table") == 0)
+                o.format = REPORT_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                o.format = REPORT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                o.format = REPORT_JSON;
+            else
+                status = usage_error("--format %s: use table, csv or json", optarg);
+            break;
+        case OPTION_JSON:
+            o.json = true;
+            o.format = REPORT_JSON;
+            break;
+        case 'j':
+            if (!parse_number(optarg, 1, 256, &number))
+                status = usage_error("--jobs %s: a whole number from 1 to 256", optarg);
+            o.jobs = (int)number;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case OPTION_MEMORY:
+            if (!parse_number(optarg, 1, 65536, &number))
+                status = usage_error("--rule-memory-mb %s: a whole number of MB (1..65536)",
+                                     optarg);
+            o.memory_mb = (size_t)number;
+            break;
+        case OPTION_INSTRUCTIONS:
+            if (!parse_number(optarg, 1000, 1000000000000LL, &number))
+                status = usage_error("--rule-instructions %s: a whole number (at least 1000)",
+                                     optarg);
+            o.instructions = number;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            goto done;
+        case OPTION_VERSION:
+            printf("%s\n", results_engine_version);
+            goto done;
+        case ':':
+            status = usage_error("option %s needs a value", argv[optind - 1]);
+            break;
+        default:
+            status = usage_error("unknown option %s", argv[optind - 1]);
+            break;
+        }
+    }
+    if (status != ERROR_OK)
+        goto done;
+    while (optind < argc)
+        o.positionals[o.positional_count++] = argv[optind++];
+    if (o.positional_count > 0)
+        o.snapshot = o.positionals[0];
+    if (strcmp(command, "check") == 0)
+        status = cli_check(&o);
+    else if (strcmp(command, "eval") == 0)
+        status = cli_eval(&o);
+    else if (strcmp(command, "params") == 0)
+        status = cli_params(&o);
+    else
+        status = usage_error("unknown command '%s'", command);
+done:
+    free(o.sets);
+    free(o.positionals);
+    return status;
+}

@@ -1,0 +1,87 @@
+/*
+** params.h — named policy parameters and their effective values.
+**
+** Every policy number lives in a rule file as a parameter (declared with
+** `param`, or made from an indicator's max/thresholds). A `params` holds the
+** definitions (name, type, range, source) and one current value each: the
+** default, a profile's `set`, or a `--set NAME=VALUE` override. Values are
+** looked up by index (resolved once at load) on hot paths.
+*/
+#ifndef KAOHE_PARAMS_H
+#define KAOHE_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+typedef enum { PARAM_NUMBER, PARAM_INTEGER, PARAM_SCHEDULE, PARAM_STRING, PARAM_DATE } param_type;
+
+typedef struct schedule_point {
+    int year;     /* milestone year */
+    double value; /* value at that year */
+} schedule_point;
+
+typedef struct param_value {
+    double number;          /* PARAM_NUMBER, PARAM_INTEGER */
+    char *text;             /* PARAM_STRING, PARAM_DATE (owned) */
+    schedule_point *points; /* PARAM_SCHEDULE, sorted by year (owned) */
+    size_t point_count;
+} param_value;
+
+typedef struct param {
+    char *name;        /* e.g. "cert.milestones", "F01.max" */
+    param_type type;
+    bool has_min, has_max;
+    double min, max;   /* valid range (numbers and schedule values) */
+    char *source;      /* policy source of the default */
+    char *description; /* what it means, for `kaohe params` */
+    char *unit;        /* optional unit */
+    char *file;        /* rule file and line where it is defined */
+    int line;
+    char *origin;      /* "file:line" of a profile's set, or NULL */
+    param_value default_value;
+    param_value value; /* effective value */
+    bool overridden;   /* value differs from the rule files (a --set) */
+} param;
+
+typedef struct params {
+    param *items; /* sorted by name */
+    size_t count;
+} params;
+
+void params_free(params *ps);
+
+/* Index of `name`, or -1. */
+int params_find(const params *ps, const char *name);
+
+/* The effective number of parameter `index` (NUMBER or INTEGER). */
+double params_number(const params *ps, int index);
+
+/* Interpolates schedule parameter `index` at `year`: linear between the
+** milestones around it, the first value before, the last value after. */
+double params_schedule_at(const params *ps, int index, int year);
+
+/* Parses `text` as a value for the parameter and sets it: numbers for
+** number/integer, a JSON object {"year": value} for schedules, text for
+** strings and dates. Refuses unknown names (with "did you mean"), wrong
+** types and values out of range, naming the allowed range. */
+int params_set_text(params *ps, const char *name, const char *text, error *e);
+
+/* Parses "NAME=VALUE" and calls params_set_text. */
+int params_set_assignment(params *ps, const char *assignment, error *e);
+
+/* Copies every definition and value of `from` into `to` (deep). */
+int params_copy(params *to, const params *from, error *e);
+
+/* Writes the effective values as one JSON object with sorted keys; the
+** caller frees the result with free(). NULL when out of memory. */
+char *params_to_json(const params *ps);
+
+/* Writes one value as text (JSON for schedules); caller frees. */
+char *params_value_text(const param *p, const param_value *v);
+
+/* True when the two values are the same. */
+bool params_value_equal(const param *p, const param_value *a, const param_value *b);
+
+#endif

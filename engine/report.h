@@ -1,0 +1,36 @@
+/*
+** report.h — what `eval` prints: the ranked table people read (CJK text
+** aligned by display width), CSV for spreadsheets (UTF-8 with a byte-order
+** mark so Excel and WPS read Chinese), or one JSON document.
+** Output is a pure function of its inputs: sorted by rank, then id.
+*/
+#ifndef KAOHE_REPORT_H
+#define KAOHE_REPORT_H
+
+#include <stdio.h>
+
+#include "buffer.h"
+#include "eval.h"
+#include "outcome.h"
+#include "rules.h"
+#include "snapshot.h"
+
+typedef enum { REPORT_TABLE, REPORT_CSV, REPORT_JSON } report_format;
+
+typedef struct report_input {
+    const rules *rules;
+    const snapshot *snapshot;
+    const params *params;
+    const eval_result *scores;
+    const outcome *outcome; /* may be NULL */
+    long long run_id;       /* 0 when not written */
+    const char *results_path;
+} report_input;
+
+/* Writes the report into `out`; false when out of memory. */
+int report_write(const report_input *in, report_format format, buffer *out);
+
+/* Chinese name of a star grade: 五星 … 二星, 未评级. */
+const char *report_stars_name(int stars);
+
+#endif

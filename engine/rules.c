@@ -1,0 +1,1040 @@
+/*
+** rules.c — the rule tree loader of rules.h.
+**
+** Steps: list the files (sorted), check each is UTF-8 text, run the DSL
+** prelude, run every file in its own sandboxed environment, and, when a
+** profile says `extends "..."`, start again with the base rules first and
+** the profile after them. Then call the prelude's finalize() and copy its
+** tables into C structures. Every Lua value read here is copied: nothing
+** points into the Lua state once rules_load() returns.
+*/
+#include "rules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "dsl_lua.h"
+#include "text.h"
+
+#define RULE_FILE_MAX_BYTES ((size_t)16 << 20)
+#define EXTENDS_MAX_DEPTH 4
+
+/* One rule file read into memory. */
+typedef struct rule_file {
+    char *path;    /* path to open */
+    char *display; /* name used in messages and chunk names */
+    char *text;
+    size_t length;
+} rule_file;
+
+typedef struct file_list {
+    rule_file *items;
+    size_t count;
+} file_list;
+
+static void file_list_free(file_list *list)
+{
+    size_t i;
+    for (i = 0; i < list->count; i++) {
+        free(list->items[i].path);
+        free(list->items[i].display);
+        free(list->items[i].text);
+    }
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static int string_compare(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A short name for messages: relative to the working directory when the file
+** is below it, else the path as given. Caller frees. */
+static char *display_name(const char *path)
+{
+    char cwd[PATH_MAX];
+    char resolved[PATH_MAX];
+    size_t length;
+    if (getcwd(cwd, sizeof cwd) != NULL && realpath(path, resolved) != NULL) {
+        length = strlen(cwd);
+        if (strncmp(resolved, cwd, length) == 0 && resolved[length] == '/')
+            return strdup(resolved + length + 1);
+        return strdup(resolved);
+    }
+    return strdup(path);
+}
+
+/* Reads a whole file; checks size and UTF-8. */
+static int read_rule_file(rule_file *f, error *e)
+{
+    FILE *stream = fopen(f->path, "rb");
+    buffer b;
+    char chunk[65536];
+    size_t n;
+    size_t bad;
+    int status = ERROR_OK;
+    buffer_init(&b);
+    if (stream == NULL) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read rule file: %s", f->display,
+                           strerror(errno));
+        goto done;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, stream)) > 0) {
+        buffer_append(&b, chunk, n);
+        if (b.length > RULE_FILE_MAX_BYTES) {
+            status = error_set(e, ERROR_INPUT, "%s: rule file larger than %zu MB", f->display,
+                               RULE_FILE_MAX_BYTES >> 20);
+            goto done;
+        }
+    }
+    if (ferror(stream)) {
+        status = error_set(e, ERROR_INPUT, "%s: read error: %s", f->display, strerror(errno));
+        goto done;
+    }
+    if (buffer_failed(&b)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory reading %s", f->display);
+        goto done;
+    }
+    if (!text_utf8_valid(buffer_text(&b), b.length, &bad)) {
+        size_t line = 1, i;
+        for (i = 0; i < bad; i++)
+            if (b.data[i] == '\n')
+                line++;
+        status = error_set(e, ERROR_INPUT, "%s:%zu: not valid UTF-8 (byte %zu); save the file as UTF-8",
+                           f->display, line, bad);
+        goto done;
+    }
+    f->length = b.length;
+    f->text = buffer_take(&b);
+done:
+    if (stream != NULL)
+        fclose(stream);
+    buffer_free(&b);
+    return status;
+}
+
+/* Appends the *.lua files of `directory` (sorted) to `list`. */
+static int list_lua_files(const char *directory, file_list *list, error *e)
+{
+    DIR *dir = opendir(directory);
+    struct dirent *entry;
+    char **names = NULL;
+    size_t count = 0, capacity = 0, i;
+    int status = ERROR_OK;
+    if (dir == NULL)
+        return error_set(e, ERROR_INPUT, "%s: cannot open rule directory: %s", directory,
+                         strerror(errno));
+    while ((entry = readdir(dir)) != NULL) {
+        size_t length = strlen(entry->d_name);
+        if (length < 5 || strcmp(entry->d_name + length - 4, ".lua") != 0 ||
+            entry->d_name[0] == '.')
+            continue;
+        if (count == capacity) {
+            char **grown;
+            capacity = capacity ? capacity * 2 : 16;
+            grown = realloc(names, capacity * sizeof *names);
+            if (grown == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+            names = grown;
+        }
+        if ((names[count] = strdup(entry->d_name)) == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        count++;
+    }
+    qsort(names, count, sizeof *names, string_compare);
+    for (i = 0; i < count; i++) {
+        rule_file *grown = realloc(list->items, (list->count + 1) * sizeof *list->items);
+        rule_file *f;
+        buffer path;
+        if (grown == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        list->items = grown;
+        f = &list->items[list->count];
+        memset(f, 0, sizeof *f);
+        buffer_init(&path);
+        buffer_printf(&path, "%s/%s", directory, names[i]);
+        f->path = buffer_take(&path);
+        list->count++;
+        if (f->path == NULL || (f->display = display_name(f->path)) == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        status = read_rule_file(f, e);
+        if (status != ERROR_OK)
+            goto done;
+    }
+done:
+    for (i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    closedir(dir);
+    return status;
+}
+
+/* The files of a rule tree: indicators/ then rules/, or the directory's own
+** *.lua files for a profile directory. */
+static int list_tree(const char *directory, file_list *list, error *e)
+{
+    buffer path;
+    int status = ERROR_OK;
+    bool tree = false;
+    buffer_init(&path);
+    if (!is_directory(directory)) {
+        status = error_set(e, ERROR_INPUT, "%s: no such rule directory", directory);
+        goto done;
+    }
+    buffer_printf(&path, "%s/indicators", directory);
+    if (is_directory(buffer_text(&path))) {
+        tree = true;
+        status = list_lua_files(buffer_text(&path), list, e);
+        if (status != ERROR_OK)
+            goto done;
+    }
+    buffer_reset(&path);
+    buffer_printf(&path, "%s/rules", directory);
+    if (is_directory(buffer_text(&path))) {
+        tree = true;
+        status = list_lua_files(buffer_text(&path), list, e);
+        if (status != ERROR_OK)
+            goto done;
+    }
+    if (!tree)
+        status = list_lua_files(directory, list, e);
+    if (status == ERROR_OK && list->count == 0)
+        status = error_set(e, ERROR_INPUT, "%s: no rule files (*.lua) found", directory);
+done:
+    buffer_free(&path);
+    return status;
+}
+
+/* host.caller() -> file, line of the innermost rule-file frame. */
+static int host_caller(lua_State *L)
+{
+    lua_Debug ar;
+    int level;
+    for (level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.source[0] == '@' &&
+            strcmp(ar.source, "@engine/dsl.lua") != 0 && ar.currentline > 0) {
+            lua_pushstring(L, ar.short_src);
+            lua_pushinteger(L, ar.currentline);
+            return 2;
+        }
+    }
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 2;
+}
+
+/* host.suggest(word, list) -> closest name or nil. */
+static int host_suggest(lua_State *L)
+{
+    const char *word = luaL_checkstring(L, 1);
+    const char *names[512];
+    size_t count = 0;
+    lua_Integer i, n;
+    const char *best;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    n = luaL_len(L, 2);
+    for (i = 1; i <= n && count < 512; i++) {
+        lua_rawgeti(L, 2, i);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            names[count++] = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the string stays alive in the table */
+    }
+    best = text_suggest(word, names, count);
+    if (best == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, best);
+    return 1;
+}
+
+/* Runs the prelude; leaves its API table at the top of the stack. */
+static int run_prelude(sandbox *sb, error *e)
+{
+    lua_State *L = sandbox_state(sb);
+    int status;
+    sandbox_push_globals(sb);
+    lua_newtable(L); /* host */
+    lua_pushcfunction(L, host_caller);
+    lua_setfield(L, -2, "caller");
+    lua_pushcfunction(L, host_suggest);
+    lua_setfield(L, -2, "suggest");
+    status = sandbox_run_host(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/dsl.lua", 2, 1, e);
+    if (status != ERROR_OK)
+        return status;
+    sandbox_freeze(sb);
+    return ERROR_OK;
+}
+
+static int run_files(sandbox *sb, const file_list *files, error *e)
+{
+    size_t i;
+    for (i = 0; i < files->count; i++) {
+        buffer name;
+        int status;
+        buffer_init(&name);
+        buffer_printf(&name, "@%s", files->items[i].display);
+        status = sandbox_run_file(sb, files->items[i].text, files->items[i].length,
+                                  buffer_text(&name), e);
+        buffer_free(&name);
+        if (status != ERROR_OK)
+            return status;
+    }
+    return ERROR_OK;
+}
+
+/* --- copying the compiled tables --------------------------------------- */
+
+/* Copy of string field `key` of the table at `t`, or NULL (no field or OOM:
+** callers check required fields). */
+static char *field_string(lua_State *L, int t, const char *key)
+{
+    char *copy = NULL;
+    if (lua_getfield(L, t, key) == LUA_TSTRING)
+        copy = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return copy;
+}
+
+static double field_number(lua_State *L, int t, const char *key, double fallback, bool *present)
+{
+    double x = fallback;
+    if (present != NULL)
+        *present = false;
+    if (lua_getfield(L, t, key) == LUA_TNUMBER) {
+        x = lua_tonumber(L, -1);
+        if (present != NULL)
+            *present = true;
+    }
+    lua_pop(L, 1);
+    return x;
+}
+
+static lua_Integer field_length(lua_State *L, int t, const char *key)
+{
+    lua_Integer n = 0;
+    if (lua_getfield(L, t, key) == LUA_TTABLE)
+        n = (lua_Integer)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+    return n;
+}
+
+bool rules_add_problem(rules *r, const char *format, ...)
+{
+    char line[2048];
+    char **grown;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    grown = realloc(r->problems, (r->problem_count + 1) * sizeof *r->problems);
+    if (grown == NULL)
+        return false;
+    r->problems = grown;
+    if ((r->problems[r->problem_count] = strdup(line)) == NULL)
+        return false;
+    r->problem_count++;
+    return true;
+}
+
+static int param_type_of(const char *name)
+{
+    if (name == NULL)
+        return PARAM_NUMBER;
+    if (strcmp(name, "integer") == 0)
+        return PARAM_INTEGER;
+    if (strcmp(name, "schedule") == 0)
+        return PARAM_SCHEDULE;
+    if (strcmp(name, "string") == 0)
+        return PARAM_STRING;
+    if (strcmp(name, "date") == 0)
+        return PARAM_DATE;
+    return PARAM_NUMBER;
+}
+
+/* Reads the default of the param table at `t` into `v`. */
+static int copy_param_value(lua_State *L, int t, param *p, param_value *v)
+{
+    int type = lua_getfield(L, t, "default");
+    int status = 0;
+    memset(v, 0, sizeof *v);
+    if (p->type == PARAM_SCHEDULE && type == LUA_TTABLE) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i;
+        v->points = calloc((size_t)n + 1, sizeof *v->points);
+        if (v->points == NULL)
+            status = -1;
+        for (i = 1; status == 0 && i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            v->points[i - 1].year = (int)field_number(L, lua_gettop(L), "year", 0, NULL);
+            v->points[i - 1].value = field_number(L, lua_gettop(L), "value", 0, NULL);
+            lua_pop(L, 1);
+            v->point_count = (size_t)i;
+        }
+    } else if ((p->type == PARAM_STRING || p->type == PARAM_DATE) && type == LUA_TSTRING) {
+        if ((v->text = strdup(lua_tostring(L, -1))) == NULL)
+            status = -1;
+    } else if (type == LUA_TNUMBER) {
+        v->number = lua_tonumber(L, -1);
+    }
+    lua_pop(L, 1);
+    return status;
+}
+
+static int copy_params(lua_State *L, int out, rules *r, error *e)
+{
+    lua_Integer n, i;
+    lua_getfield(L, out, "params");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    r->params.items = calloc((size_t)n + 1, sizeof *r->params.items);
+    if (r->params.items == NULL)
+        goto oom;
+    for (i = 1; i <= n; i++) {
+        param *p = &r->params.items[i - 1];
+        int t;
+        char *type_name;
+        lua_rawgeti(L, -1, i);
+        t = lua_gettop(L);
+        r->params.count = (size_t)i;
+        p->name = field_string(L, t, "name");
+        type_name = field_string(L, t, "type");
+        p->type = param_type_of(type_name);
+        free(type_name);
+        p->min = field_number(L, t, "min", 0, &p->has_min);
+        p->max = field_number(L, t, "max", 0, &p->has_max);
+        p->source = field_string(L, t, "source");
+        p->description = field_string(L, t, "description");
+        p->unit = field_string(L, t, "unit");
+        p->file = field_string(L, t, "file");
+        p->line = (int)field_number(L, t, "line", 0, NULL);
+        p->origin = field_string(L, t, "origin");
+        if (p->name == NULL || copy_param_value(L, t, p, &p->default_value) != 0 ||
+            copy_param_value(L, t, p, &p->value) != 0)
+            goto oom;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ERROR_OK;
+oom:
+    return error_set(e, ERROR_SYSTEM, "out of memory copying parameters");
+}
+
+/* Reads a reference table {kind=, name=} at the top of the stack. */
+static void copy_ref(lua_State *L, rules *r, rules_ref *ref, const char *where)
+{
+    int t = lua_gettop(L);
+    char *kind = field_string(L, t, "kind");
+    char *name = field_string(L, t, "name");
+    ref->kind = REF_NUMBER;
+    ref->number = 0;
+    ref->param = -1;
+    if (kind != NULL && name != NULL) {
+        ref->param = params_find(&r->params, name);
+        ref->kind = strcmp(kind, "schedule") == 0 ? REF_SCHEDULE : REF_PARAM;
+        if (ref->param < 0)
+            rules_add_problem(r, "%s: unknown parameter '%s'", where, name);
+        else if (ref->kind == REF_SCHEDULE && r->params.items[ref->param].type != PARAM_SCHEDULE)
+            rules_add_problem(r, "%s: schedule \"%s\" is not a schedule parameter", where, name);
+        else if (ref->kind == REF_PARAM && r->params.items[ref->param].type != PARAM_NUMBER &&
+                 r->params.items[ref->param].type != PARAM_INTEGER)
+            rules_add_problem(r, "%s: parameter '%s' is not a number", where, name);
+    }
+    free(kind);
+    free(name);
+}
+
+static rules_op op_of(const char *text)
+{
+    if (text == NULL)
+        return OP_EQ;
+    if (strcmp(text, "null") == 0)
+        return OP_NULL;
+    if (strcmp(text, "<") == 0)
+        return OP_LT;
+    if (strcmp(text, "<=") == 0)
+        return OP_LE;
+    if (strcmp(text, ">") == 0)
+        return OP_GT;
+    if (strcmp(text, ">=") == 0)
+        return OP_GE;
+    if (strcmp(text, "!=") == 0)
+        return OP_NE;
+    return OP_EQ;
+}
+
+static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t *count,
+                      const char *where)
+{
+    lua_Integer n = field_length(L, t, "binds"), i;
+    *binds = calloc((size_t)n + 1, sizeof **binds);
+    if (*binds == NULL)
+        return -1;
+    lua_getfield(L, t, "binds");
+    for (i = 1; i <= n; i++) {
+        const char *name;
+        rules_bind *b = &(*binds)[i - 1];
+        lua_rawgeti(L, -1, i);
+        name = lua_tostring(L, -1);
+        b->param = -1;
+        if (name == NULL)
+            b->kind = BIND_AS_OF;
+        else if (strcmp(name, "as_of") == 0)
+            b->kind = BIND_AS_OF;
+        else if (strcmp(name, "year_start") == 0)
+            b->kind = BIND_YEAR_START;
+        else if (strcmp(name, "year") == 0)
+            b->kind = BIND_YEAR;
+        else if (strcmp(name, "region") == 0)
+            b->kind = BIND_REGION;
+        else {
+            b->kind = BIND_PARAM;
+            b->param = params_find(&r->params, name);
+            if (b->param < 0)
+                rules_add_problem(r, "%s: unknown parameter {%s} in SQL", where, name);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    *count = (size_t)n;
+    return 0;
+}
+
+static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
+{
+    char where[512];
+    lua_Integer n, i;
+    ind->id = field_string(L, t, "id");
+    ind->name = field_string(L, t, "name");
+    ind->category = field_string(L, t, "category");
+    ind->unit = field_string(L, t, "unit");
+    ind->source = field_string(L, t, "source");
+    ind->description = field_string(L, t, "description");
+    ind->hint = field_string(L, t, "hint");
+    ind->file = field_string(L, t, "file");
+    ind->line = (int)field_number(L, t, "line", 0, NULL);
+    ind->sql = field_string(L, t, "sql");
+    ind->category_index = -1;
+    if (ind->id == NULL)
+        return -1;
+    snprintf(where, sizeof where, "%s:%d: indicator \"%s\"", ind->file ? ind->file : "?",
+             ind->line, ind->id);
+    if (lua_getfield(L, t, "max") == LUA_TTABLE)
+        copy_ref(L, r, &ind->max, where);
+    else
+        ind->max.param = -1;
+    lua_pop(L, 1);
+    ind->score = SCORE_LIN;
+    if (lua_getfield(L, t, "score") == LUA_TTABLE) {
+        int s = lua_gettop(L);
+        char *kind = field_string(L, s, "kind");
+        ind->score = kind != NULL && strcmp(kind, "ratio") == 0 ? SCORE_RATIO : SCORE_LIN;
+        free(kind);
+        lua_getfield(L, s, "args");
+        for (i = 1; i <= 2 && i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+            lua_rawgeti(L, -1, i);
+            copy_ref(L, r, &ind->score_args[i - 1], where);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (copy_binds(L, t, r, &ind->binds, &ind->bind_count, where) != 0)
+        return -1;
+    n = field_length(L, t, "inputs");
+    ind->input_names = calloc((size_t)n + 1, sizeof *ind->input_names);
+    ind->input_describe = calloc((size_t)n + 1, sizeof *ind->input_describe);
+    if (ind->input_names == NULL || ind->input_describe == NULL)
+        return -1;
+    lua_getfield(L, t, "inputs");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        ind->input_names[i - 1] = field_string(L, lua_gettop(L), "name");
+        ind->input_describe[i - 1] = field_string(L, lua_gettop(L), "describe");
+        ind->input_count = (size_t)i;
+        lua_pop(L, 1);
+        if (ind->input_names[i - 1] == NULL)
+            return -1;
+    }
+    lua_pop(L, 1);
+    n = field_length(L, t, "checks");
+    ind->checks = calloc((size_t)n + 1, sizeof *ind->checks);
+    if (ind->checks == NULL)
+        return -1;
+    lua_getfield(L, t, "checks");
+    for (i = 1; i <= n; i++) {
+        indicator_check *c = &ind->checks[i - 1];
+        int ct;
+        char *status, *op, *rhs_kind, *rhs_name;
+        lua_rawgeti(L, -1, i);
+        ct = lua_gettop(L);
+        status = field_string(L, ct, "status");
+        op = field_string(L, ct, "op");
+        rhs_kind = field_string(L, ct, "rhs_kind");
+        c->status = status != NULL && strcmp(status, "invalid") == 0 ? STATUS_INVALID
+                                                                      : STATUS_MISSING;
+        c->op = op_of(op);
+        c->lhs = (int)field_number(L, ct, "lhs", 1, NULL) - 1;
+        c->text = field_string(L, ct, "text");
+        c->param = -1;
+        c->input = -1;
+        c->rhs_kind = RHS_NUMBER;
+        if (rhs_kind != NULL && strcmp(rhs_kind, "param") == 0) {
+            rhs_name = field_string(L, ct, "rhs");
+            c->rhs_kind = RHS_PARAM;
+            c->param = rhs_name != NULL ? params_find(&r->params, rhs_name) : -1;
+            if (c->param < 0)
+                rules_add_problem(r, "%s: unknown parameter in condition", where);
+            free(rhs_name);
+        } else if (rhs_kind != NULL && strcmp(rhs_kind, "input") == 0) {
+            c->rhs_kind = RHS_INPUT;
+            c->input = (int)field_number(L, ct, "rhs", 1, NULL) - 1;
+        } else {
+            c->number = field_number(L, ct, "rhs", 0, NULL);
+        }
+        free(status);
+        free(op);
+        free(rhs_kind);
+        ind->check_count = (size_t)i;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int copy_stars(lua_State *L, int out, rules *r)
+{
+    lua_Integer n = field_length(L, out, "stars"), i, j;
+    r->stars = calloc((size_t)n + 1, sizeof *r->stars);
+    if (r->stars == NULL)
+        return -1;
+    lua_getfield(L, out, "stars");
+    for (i = 1; i <= n; i++) {
+        star_grade *g = &r->stars[i - 1];
+        int t;
+        lua_Integer m;
+        lua_rawgeti(L, -1, i);
+        t = lua_gettop(L);
+        r->star_count = (size_t)i;
+        g->stars = (int)field_number(L, t, "stars", 0, NULL);
+        g->total_param = -1;
+        if (lua_getfield(L, t, "total") == LUA_TTABLE) {
+            char *name = field_string(L, lua_gettop(L), "name");
+            g->total_param = name != NULL ? params_find(&r->params, name) : -1;
+            free(name);
+        }
+        lua_pop(L, 1);
+        m = field_length(L, t, "also");
+        g->also = calloc((size_t)m + 1, sizeof *g->also);
+        if (g->also == NULL)
+            return -1;
+        lua_getfield(L, t, "also");
+        for (j = 1; j <= m; j++) {
+            star_condition *c = &g->also[j - 1];
+            char *ind, *op, *pname;
+            int ct;
+            lua_rawgeti(L, -1, j);
+            ct = lua_gettop(L);
+            ind = field_string(L, ct, "indicator");
+            op = field_string(L, ct, "op");
+            pname = field_string(L, ct, "param");
+            c->text = field_string(L, ct, "text");
+            c->indicator = ind != NULL ? rules_find_indicator(r, ind) : -1;
+            c->op = op_of(op);
+            c->param = pname != NULL ? params_find(&r->params, pname) : -1;
+            g->also_count = (size_t)j;
+            free(ind);
+            free(op);
+            free(pname);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Copies finalize()'s result (at `out`) into `r`. */
+static int copy_compiled(lua_State *L, int out, rules *r, error *e)
+{
+    lua_Integer n, i;
+    size_t k;
+    int status = copy_params(L, out, r, e);
+    if (status != ERROR_OK)
+        return status;
+    if (lua_getfield(L, out, "system") == LUA_TTABLE) {
+        int t = lua_gettop(L);
+        r->system_name = field_string(L, t, "name");
+        r->total = field_number(L, t, "total", 100, NULL);
+        r->expected_categories = (int)field_number(L, t, "categories", 0, NULL);
+        r->expected_indicators = (int)field_number(L, t, "indicators", 0, NULL);
+    }
+    lua_pop(L, 1);
+    n = field_length(L, out, "categories");
+    r->categories = calloc((size_t)n + 1, sizeof *r->categories);
+    if (r->categories == NULL)
+        goto oom;
+    lua_getfield(L, out, "categories");
+    for (i = 1; i <= n; i++) {
+        category *c = &r->categories[i - 1];
+        lua_rawgeti(L, -1, i);
+        c->id = field_string(L, lua_gettop(L), "id");
+        c->name = field_string(L, lua_gettop(L), "name");
+        c->source = field_string(L, lua_gettop(L), "source");
+        c->file = field_string(L, lua_gettop(L), "file");
+        c->line = (int)field_number(L, lua_gettop(L), "line", 0, NULL);
+        r->category_count = (size_t)i;
+        lua_pop(L, 1);
+        if (c->id == NULL)
+            goto oom;
+    }
+    lua_pop(L, 1);
+    n = field_length(L, out, "indicators");
+    r->indicators = calloc((size_t)n + 1, sizeof *r->indicators);
+    if (r->indicators == NULL)
+        goto oom;
+    lua_getfield(L, out, "indicators");
+    for (i = 1; i <= n; i++) {
+        indicator *ind = &r->indicators[i - 1];
+        lua_rawgeti(L, -1, i);
+        r->indicator_count = (size_t)i;
+        if (copy_indicator(L, lua_gettop(L), r, ind) != 0)
+            goto oom;
+        for (k = 0; k < r->category_count; k++)
+            if (ind->category != NULL && strcmp(ind->category, r->categories[k].id) == 0)
+                ind->category_index = (int)k;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (copy_stars(L, out, r) != 0)
+        goto oom;
+    n = field_length(L, out, "problems");
+    lua_getfield(L, out, "problems");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (!rules_add_problem(r, "%s", lua_tostring(L, -1)))
+            goto oom;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ERROR_OK;
+oom:
+    return error_set(e, ERROR_SYSTEM, "out of memory copying the rules");
+}
+
+/* SHA-256 over each file's display name and bytes, in load order. */
+static char *hash_files(const file_list *files)
+{
+    struct sha256_ctx context;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    char *hex = malloc(SHA256_DIGEST_SIZE * 2 + 1);
+    size_t i;
+    if (hex == NULL)
+        return NULL;
+    sha256_init(&context);
+    for (i = 0; i < files->count; i++) {
+        const char *name = strrchr(files->items[i].path, '/');
+        name = name != NULL ? name + 1 : files->items[i].path;
+        sha256_update(&context, strlen(name) + 1, (const uint8_t *)name);
+        sha256_update(&context, files->items[i].length, (const uint8_t *)files->items[i].text);
+        sha256_update(&context, 1, (const uint8_t *)"");
+    }
+    sha256_digest(&context, sizeof digest, digest);
+    for (i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    return hex;
+}
+
+/* Resolves an extends name to a directory: "default" is the shipped rule
+** tree; anything else is a path relative to the profile directory. */
+static char *extends_directory(const char *name, const char *profile, const char *default_root)
+{
+    buffer path;
+    buffer_init(&path);
+    if (strcmp(name, "default") == 0)
+        buffer_puts(&path, default_root);
+    else if (name[0] == '/')
+        buffer_puts(&path, name);
+    else
+        buffer_printf(&path, "%s/%s", profile, name);
+    return buffer_take(&path);
+}
+
+/* Reads the extends declaration left by the files just run; returns a copy
+** of its name or NULL. */
+static char *pending_extends(lua_State *L, int api)
+{
+    char *name = NULL;
+    lua_getfield(L, api, "extends");
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) == LUA_TTABLE)
+        name = field_string(L, lua_gettop(L), "name");
+    lua_pop(L, 1);
+    return name;
+}
+
+int rules_load(const rules_options *options, rules **out, error *e)
+{
+    sandbox *sb = NULL;
+    rules *r = NULL;
+    file_list chain[EXTENDS_MAX_DEPTH + 1];
+    file_list all = {0};
+    size_t depth = 0, i, j;
+    char *directory = NULL;
+    int status;
+    lua_State *L;
+    int api;
+    memset(chain, 0, sizeof chain);
+    *out = NULL;
+    status = sandbox_open(&options->limits, &sb, e);
+    if (status != ERROR_OK)
+        goto done;
+    L = sandbox_state(sb);
+    status = run_prelude(sb, e);
+    if (status != ERROR_OK)
+        goto done;
+    api = lua_gettop(L);
+    r = calloc(1, sizeof *r);
+    directory = strdup(options->directory);
+    if (r == NULL || directory == NULL || (r->root = strdup(options->directory)) == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    /* Walk the extends chain: profile, its base, the base's base... */
+    for (;;) {
+        char *base;
+        status = list_tree(directory, &chain[depth], e);
+        if (status != ERROR_OK)
+            goto done;
+        status = run_files(sb, &chain[depth], e);
+        if (status != ERROR_OK)
+            goto done;
+        base = pending_extends(L, api);
+        if (base == NULL)
+            break;
+        if (depth == EXTENDS_MAX_DEPTH) {
+            free(base);
+            status = error_set(e, ERROR_INPUT, "%s: extends nests more than %d levels",
+                               directory, EXTENDS_MAX_DEPTH);
+            goto done;
+        }
+        free(directory);
+        directory = extends_directory(base, options->directory, options->default_root);
+        free(base);
+        depth++;
+        if (directory == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        lua_getfield(L, api, "reset");
+        lua_call(L, 0, 0);
+    }
+    /* Run again from the deepest base up, so profiles override their base. */
+    if (depth > 0) {
+        lua_getfield(L, api, "reset");
+        lua_call(L, 0, 0);
+        for (i = depth + 1; i-- > 0;) {
+            status = run_files(sb, &chain[i], e);
+            if (status != ERROR_OK)
+                goto done;
+        }
+    }
+    for (i = depth + 1; i-- > 0;) {
+        for (j = 0; j < chain[i].count; j++) {
+            rule_file *grown = realloc(all.items, (all.count + 1) * sizeof *all.items);
+            if (grown == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+            all.items = grown;
+            all.items[all.count++] = chain[i].items[j];
+            memset(&chain[i].items[j], 0, sizeof chain[i].items[j]);
+        }
+    }
+    r->files = calloc(all.count + 1, sizeof *r->files);
+    if (r->files == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < all.count; i++) {
+        r->files[i] = strdup(all.items[i].display);
+        r->file_count = i + 1;
+    }
+    r->sha256 = hash_files(&all);
+    lua_getfield(L, api, "finalize");
+    status = sandbox_call(sb, 0, 1, e);
+    if (status != ERROR_OK)
+        goto done;
+    status = copy_compiled(L, lua_gettop(L), r, e);
+    lua_pop(L, 1);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->sha256 == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    *out = r;
+    r = NULL;
+done:
+    for (i = 0; i <= EXTENDS_MAX_DEPTH; i++)
+        file_list_free(&chain[i]);
+    file_list_free(&all);
+    free(directory);
+    rules_free(r);
+    sandbox_close(sb);
+    return status;
+}
+
+static void indicator_free(indicator *ind)
+{
+    size_t i;
+    free(ind->id);
+    free(ind->name);
+    free(ind->category);
+    free(ind->unit);
+    free(ind->source);
+    free(ind->description);
+    free(ind->hint);
+    free(ind->file);
+    free(ind->sql);
+    free(ind->binds);
+    for (i = 0; i < ind->input_count; i++) {
+        free(ind->input_names[i]);
+        free(ind->input_describe[i]);
+    }
+    free(ind->input_names);
+    free(ind->input_describe);
+    for (i = 0; i < ind->check_count; i++)
+        free(ind->checks[i].text);
+    free(ind->checks);
+}
+
+void rules_free(rules *r)
+{
+    size_t i, j;
+    if (r == NULL)
+        return;
+    free(r->root);
+    free(r->sha256);
+    for (i = 0; i < r->file_count; i++)
+        free(r->files[i]);
+    free(r->files);
+    free(r->system_name);
+    for (i = 0; i < r->category_count; i++) {
+        free(r->categories[i].id);
+        free(r->categories[i].name);
+        free(r->categories[i].source);
+        free(r->categories[i].file);
+    }
+    free(r->categories);
+    for (i = 0; i < r->indicator_count; i++)
+        indicator_free(&r->indicators[i]);
+    free(r->indicators);
+    for (i = 0; i < r->star_count; i++) {
+        for (j = 0; j < r->stars[i].also_count; j++)
+            free(r->stars[i].also[j].text);
+        free(r->stars[i].also);
+    }
+    free(r->stars);
+    params_free(&r->params);
+    for (i = 0; i < r->problem_count; i++)
+        free(r->problems[i]);
+    free(r->problems);
+    free(r);
+}
+
+double rules_ref_value(const rules_ref *ref, const params *ps, int year)
+{
+    switch (ref->kind) {
+    case REF_NUMBER:
+        return ref->number;
+    case REF_PARAM:
+        return ref->param >= 0 ? params_number(ps, ref->param) : 0.0;
+    case REF_SCHEDULE:
+        return ref->param >= 0 ? params_schedule_at(ps, ref->param, year) : 0.0;
+    }
+    return 0.0;
+}
+
+int rules_find_indicator(const rules *r, const char *id)
+{
+    size_t i;
+    for (i = 0; i < r->indicator_count; i++)
+        if (strcmp(r->indicators[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Name of the parameter behind a reference, for messages. */
+static const char *ref_name(const rules_ref *ref, const params *ps)
+{
+    return ref->param >= 0 ? ps->items[ref->param].name : "(a number)";
+}
+
+int rules_check_invariants(const rules *r, const params *ps, int year, error *e)
+{
+    double sum = 0;
+    size_t i;
+    buffer message;
+    int status = ERROR_OK;
+    buffer_init(&message);
+    for (i = 0; i < r->indicator_count; i++) {
+        const indicator *ind = &r->indicators[i];
+        double max = rules_ref_value(&ind->max, ps, year);
+        double a = rules_ref_value(&ind->score_args[0], ps, year);
+        double b = rules_ref_value(&ind->score_args[1], ps, year);
+        sum += max;
+        if (!(max > 0))
+            buffer_printf(&message, "\n%s:%d: %s = %g: max points must be above 0", ind->file,
+                          ind->line, ref_name(&ind->max, ps), max);
+        if (ind->score == SCORE_LIN && fabs(a - b) <= 1e-12)
+            buffer_printf(&message, "\n%s:%d: indicator %s: lin(%g, %g) has an empty range (%s, %s)",
+                          ind->file, ind->line, ind->id, a, b, ref_name(&ind->score_args[0], ps),
+                          ref_name(&ind->score_args[1], ps));
+        if (ind->score == SCORE_RATIO && !(a > 0))
+            buffer_printf(&message, "\n%s:%d: indicator %s: ratio target %g must be above 0 (%s)",
+                          ind->file, ind->line, ind->id, a, ref_name(&ind->score_args[0], ps));
+    }
+    if (fabs(sum - r->total) > 1e-9) {
+        buffer_printf(&message, "\nthe indicators' max points sum to %g, not %g:", sum, r->total);
+        for (i = 0; i < r->category_count; i++) {
+            double category_sum = 0;
+            size_t k;
+            for (k = 0; k < r->indicator_count; k++)
+                if (r->indicators[k].category_index == (int)i)
+                    category_sum += rules_ref_value(&r->indicators[k].max, ps, year);
+            buffer_printf(&message, " %s %s %g;", r->categories[i].id,
+                          r->categories[i].name ? r->categories[i].name : "", category_sum);
+        }
+        buffer_puts(&message, " change another <ID>.max so the total stays the same");
+    }
+    if (message.length > 0)
+        status = error_set(e, ERROR_INPUT, "the rules no longer hold together:%s",
+                           buffer_text(&message));
+    buffer_free(&message);
+    return status;
+}

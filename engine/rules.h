@@ -1,0 +1,142 @@
+/*
+** rules.h — loading a rule tree into plain C structures.
+**
+** A rule tree is a directory holding indicators/ and rules/ (*.lua files, the
+** shipped default), or a profile directory of *.lua files that begins with
+** `extends "default"` and overrides or adds only what differs. Files are
+** loaded text-only into a sandbox (sandbox.h) after the DSL prelude
+** (engine/dsl.lua); the prelude compiles the declarations and this module
+** copies the result into the structs below, resolving parameter names to
+** indexes. After rules_load() no Lua runs during evaluation.
+**
+** `problems` lists everything wrong with the rules, each "file:line: ...";
+** a rule set with problems must not be evaluated (kaohe check prints them).
+*/
+#ifndef KAOHE_RULES_H
+#define KAOHE_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "params.h"
+#include "sandbox.h"
+
+/* Something a rule uses as a number: a literal, a parameter, or a schedule
+** parameter interpolated at the assessment year. */
+typedef enum { REF_NUMBER, REF_PARAM, REF_SCHEDULE } rules_ref_kind;
+typedef struct rules_ref {
+    rules_ref_kind kind;
+    double number; /* REF_NUMBER */
+    int param;     /* REF_PARAM, REF_SCHEDULE: index into rules.params */
+} rules_ref;
+
+typedef enum { OP_NULL, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE } rules_op;
+
+typedef enum { STATUS_OK = 0, STATUS_MISSING = 1, STATUS_INVALID = 2 } indicator_status;
+
+/* A value a query binds to a ?N placeholder. */
+typedef enum { BIND_AS_OF, BIND_YEAR_START, BIND_YEAR, BIND_REGION, BIND_PARAM } rules_bind_kind;
+typedef struct rules_bind {
+    rules_bind_kind kind;
+    int param; /* BIND_PARAM */
+} rules_bind;
+
+/* One status check of an indicator, evaluated in order (POLICY.md §0). */
+typedef struct indicator_check {
+    indicator_status status; /* what the indicator becomes when the check fires */
+    rules_op op;             /* OP_NULL: the input is NULL */
+    int lhs;                 /* input index */
+    enum { RHS_NUMBER, RHS_PARAM, RHS_INPUT } rhs_kind;
+    double number;
+    int param;
+    int input;
+    char *text;              /* the condition as written, for explain */
+} indicator_check;
+
+typedef enum { SCORE_LIN, SCORE_RATIO } score_kind;
+
+typedef struct indicator {
+    char *id, *name, *category, *unit, *source, *description, *hint;
+    char *file; /* where it is declared */
+    int line;
+    int category_index;        /* into rules.categories */
+    rules_ref max;             /* max points */
+    score_kind score;
+    rules_ref score_args[2];   /* lin: from, to; ratio: target */
+    char *sql;                 /* one row per community: id, value, inputs... */
+    rules_bind *binds;
+    size_t bind_count;
+    char **input_names;        /* column names after value */
+    char **input_describe;     /* where each input comes from, for explain */
+    size_t input_count;
+    indicator_check *checks;
+    size_t check_count;
+} indicator;
+
+typedef struct category {
+    char *id, *name, *source, *file;
+    int line;
+} category;
+
+typedef struct star_condition {
+    int indicator; /* index into rules.indicators; its value is compared */
+    rules_op op;
+    int param;
+    char *text;
+} star_condition;
+
+typedef struct star_grade {
+    int stars;
+    int total_param; /* the total must be >= this parameter */
+    star_condition *also;
+    size_t also_count;
+} star_grade;
+
+typedef struct rules {
+    char *root;          /* directory the rules were loaded from */
+    char *sha256;        /* hex digest of every loaded file, stable order */
+    char **files;        /* display names of the loaded files, in load order */
+    size_t file_count;
+    char *system_name;
+    double total;        /* points the indicators must sum to */
+    int expected_categories, expected_indicators;
+    category *categories;
+    size_t category_count;
+    indicator *indicators; /* sorted by id */
+    size_t indicator_count;
+    star_grade *stars;     /* best first */
+    size_t star_count;
+    params params;         /* definitions and defaults */
+    char **problems;       /* "file:line: message" */
+    size_t problem_count;
+} rules;
+
+typedef struct rules_options {
+    const char *directory;       /* rule tree or profile directory */
+    const char *default_root;    /* the shipped rules, for extends "default" */
+    sandbox_limits limits;
+} rules_options;
+
+/* Loads and compiles a rule tree. Returns ERROR_OK with *out set even when
+** the rules have problems (see rules->problems); an error status only when
+** the rules cannot be read at all (no directory, unreadable file, a rule
+** file that fails to run). Free with rules_free. */
+int rules_load(const rules_options *options, rules **out, error *e);
+void rules_free(rules *r);
+
+/* Adds a problem line (printf-style); false when out of memory. */
+bool rules_add_problem(rules *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Value of a reference with the given parameter values and year. */
+double rules_ref_value(const rules_ref *ref, const params *ps, int year);
+
+/* Checks the invariants that must hold for any parameter values: the
+** indicators' max points sum to the system total, every max > 0, lin
+** ranges non-empty, ratio targets > 0. Messages name the parameters. */
+int rules_check_invariants(const rules *r, const params *ps, int year, error *e);
+
+/* Index of an indicator by id, or -1. */
+int rules_find_indicator(const rules *r, const char *id);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+** sandbox.h — a Lua 5.4 state for running rule files written by staff.
+**
+** Rule files are untrusted text. A sandbox:
+**   - opens only base, string, table, math and utf8 (as linit.c invites
+**     embedders to choose), then removes dofile, loadfile, load,
+**     collectgarbage, rawset, string.dump and math.random/randomseed (no
+**     clock or random source reaches the rules);
+**   - loads chunks as text only (mode "t"), named "@path" so messages read
+**     "rules/x.lua:12: ...";
+**   - gives each chunk its own environment: an empty table whose reads fall
+**     through to a frozen table of allowed globals and whose writes fail, with
+**     protected metatables, so one file cannot tamper with another;
+**   - caps memory with a counting lua_Alloc and instructions with a count
+**     hook; both stops are sticky: once a limit is hit every further hook
+**     raises again, so a rule's own pcall cannot swallow the stop.
+*/
+#ifndef KAOHE_SANDBOX_H
+#define KAOHE_SANDBOX_H
+
+#include <lua.h>
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct sandbox sandbox;
+
+typedef struct sandbox_limits {
+    size_t memory_bytes;         /* total bytes the state may hold */
+    long long instructions;      /* VM instructions per chunk load or call */
+} sandbox_limits;
+
+/* Defaults used when the command line does not say otherwise. */
+#define SANDBOX_DEFAULT_MEMORY_MB 256
+#define SANDBOX_DEFAULT_INSTRUCTIONS 200000000LL
+
+/* Creates a sandbox; on success *out owns it (free with sandbox_close). */
+int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e);
+void sandbox_close(sandbox *sb);
+lua_State *sandbox_state(sandbox *sb);
+
+/* Pushes the table of allowed globals so the host (the DSL prelude) can add
+** names to it before sandbox_freeze(). Stack: [-0, +1]. */
+void sandbox_push_globals(sandbox *sb);
+
+/* Makes the globals table read-only. Call once, after the prelude. */
+void sandbox_freeze(sandbox *sb);
+
+/* Loads `text` as chunk `chunkname` ("@file" form) in a fresh environment
+** and runs it under the limits. On success leaves nothing on the stack. */
+int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname,
+                     error *e);
+
+/* Loads and runs trusted host code (the prelude) with full access to the
+** allowed globals plus `nargs` arguments already pushed; leaves `nresults`.
+** Still under the limits. */
+int sandbox_run_host(sandbox *sb, const char *text, size_t length, const char *chunkname, int nargs,
+                     int nresults, error *e);
+
+/* Calls the function below `nargs` arguments under the limits, like
+** lua_pcall, turning any failure into `e` with file:line. */
+int sandbox_call(sandbox *sb, int nargs, int nresults, error *e);
+
+#endif

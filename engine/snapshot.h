@@ -1,0 +1,69 @@
+/*
+** snapshot.h — opening and checking a snapshot (../shared/spec/snapshot.sql).
+**
+** snapshot_open() opens the file read-only, checks that it is SQLite, that
+** every table and column of the canonical schema (compiled into the binary)
+** is there, reads as_of and region from snapshot_meta, and validates the data
+** the engine relies on: types, dates, allowed values, score ranges, NOT NULL
+** columns, references to communities and workers, duplicate ids, and UTF-8
+** text. Problems are reported together, each naming the table, column and
+** row id. Out-of-domain values that POLICY.md turns into an indicator status
+** (a negative fact, visited > assigned) are not errors here.
+*/
+#ifndef KAOHE_SNAPSHOT_H
+#define KAOHE_SNAPSHOT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct community {
+    char *id;
+    char *name;
+    char *district;
+    char *street;     /* the street's own name */
+    char *street_key; /* district + '/' + street: the street scope id */
+} community;
+
+typedef struct snapshot {
+    char *path;
+    char *sha256;      /* of the file's bytes */
+    sqlite3 *db;       /* read-only connection */
+    char *as_of;       /* YYYY-MM-DD */
+    char *year_start;  /* YYYY-01-01 */
+    int year;          /* assessment year */
+    char *region;
+    community *communities; /* sorted by id */
+    size_t community_count;
+    long long rows_read;    /* rows validated, for throughput figures */
+} snapshot;
+
+/* Opens and validates `path`. On success *out owns the snapshot. */
+int snapshot_open(const char *path, snapshot **out, error *e);
+void snapshot_close(snapshot *s);
+
+/* Opens a connection to an empty database holding the canonical schema
+** (plus the engine's temporary tables), so rule SQL can be prepared without
+** a snapshot (kaohe check). Caller closes it. */
+int snapshot_open_schema(sqlite3 **out, error *e);
+
+/* Registers the engine's SQL functions (add_years, ...) on a connection. */
+int snapshot_register_functions(sqlite3 *db);
+
+/* Creates the temporary tables the engine fills before indicator queries
+** run (task_decision). */
+int snapshot_create_temp_tables(sqlite3 *db, error *e);
+
+/* Index of a community by id (binary search), or -1. */
+long snapshot_find_community(const snapshot *s, const char *id);
+
+/* Adds `years` to an ISO date; 29 February becomes 28 February when the
+** target year is not a leap year (POLICY.md §2). Writes YYYY-MM-DD into
+** out[11]; false when `date` is not a valid date. */
+int snapshot_add_years(const char *date, int years, char out[11]);
+
+/* True when `text` is a valid YYYY-MM-DD calendar date. */
+int snapshot_date_valid(const char *text);
+
+#endif

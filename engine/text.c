@@ -1,0 +1,171 @@
+/*
+** text.c — the text utilities of text.h.
+*/
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#include "text.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Levenshtein distance over bytes; enough for ASCII identifiers. */
+static size_t text_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[128];
+    size_t i, j;
+    if (lb >= sizeof row / sizeof row[0] || la >= 128)
+        return (size_t)-1;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = diagonal + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+const char *text_suggest(const char *word, const char *const *candidates, size_t count)
+{
+    const char *best = NULL;
+    size_t best_distance = (size_t)-1;
+    size_t allowed = strlen(word) / 3;
+    size_t i;
+    if (allowed < 1)
+        allowed = 1;
+    for (i = 0; i < count; i++) {
+        size_t d;
+        if (candidates[i] == NULL)
+            continue;
+        d = text_distance(word, candidates[i]);
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidates[i];
+        }
+    }
+    return best_distance <= allowed && best_distance > 0 ? best : NULL;
+}
+
+bool text_utf8_valid(const char *text, size_t length, size_t *bad_offset)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < length) {
+        unsigned char c = s[i];
+        size_t need;
+        unsigned long code;
+        size_t k;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+            code = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            code = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            code = c & 0x07;
+        } else {
+            goto bad;
+        }
+        for (k = 1; k <= need; k++) {
+            if (i + k >= length || (s[i + k] & 0xC0) != 0x80)
+                goto bad;
+            code = (code << 6) | (s[i + k] & 0x3F);
+        }
+        if ((need == 2 && code < 0x800) || (need == 3 && code < 0x10000) || code > 0x10FFFF ||
+            (code >= 0xD800 && code <= 0xDFFF))
+            goto bad;
+        i += need + 1;
+        continue;
+    bad:
+        if (bad_offset != NULL)
+            *bad_offset = i;
+        return false;
+    }
+    return true;
+}
+
+size_t text_utf8_chars(const char *text, size_t byte_offset)
+{
+    size_t chars = 0;
+    size_t i;
+    for (i = 0; i < byte_offset && text[i] != '\0'; i++)
+        if (((unsigned char)text[i] & 0xC0) != 0x80)
+            chars++;
+    return chars;
+}
+
+void text_locale_init(void)
+{
+    const char *current = setlocale(LC_CTYPE, "");
+    if (current == NULL || (strstr(current, "UTF-8") == NULL && strstr(current, "utf8") == NULL &&
+                            strstr(current, "UTF8") == NULL && strstr(current, "utf-8") == NULL))
+        setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+/* Width of the next character at `text`; *length receives its byte length. */
+static size_t text_char_width(const char *text, size_t available, size_t *length)
+{
+    mbstate_t state;
+    wchar_t wide;
+    size_t n;
+    int width;
+    memset(&state, 0, sizeof state);
+    n = mbrtowc(&wide, text, available, &state);
+    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+        *length = 1;
+        return 1;
+    }
+    *length = n;
+    width = wcwidth(wide);
+    return width < 0 ? 1 : (size_t)width;
+}
+
+size_t text_width(const char *text)
+{
+    size_t width = 0;
+    size_t remaining = strlen(text);
+    while (remaining > 0) {
+        size_t length;
+        width += text_char_width(text, remaining, &length);
+        text += length;
+        remaining -= length;
+    }
+    return width;
+}
+
+void text_pad(buffer *out, const char *text, size_t width, bool right)
+{
+    size_t used = 0;
+    size_t remaining = strlen(text);
+    size_t cut = 0;
+    while (cut < remaining) {
+        size_t length;
+        size_t w = text_char_width(text + cut, remaining - cut, &length);
+        if (used + w > width)
+            break;
+        used += w;
+        cut += length;
+    }
+    if (right)
+        buffer_repeat(out, ' ', width - used);
+    buffer_append(out, text, cut);
+    if (!right)
+        buffer_repeat(out, ' ', width - used);
+}

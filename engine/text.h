@@ -1,0 +1,38 @@
+/*
+** text.h — small text utilities: "did you mean" suggestions, UTF-8
+** validity, and display width of UTF-8 text (CJK characters take two
+** columns) through wcwidth() under a UTF-8 locale.
+*/
+#ifndef KAOHE_TEXT_H
+#define KAOHE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buffer.h"
+
+/* Returns the candidate closest to `word` (edit distance, at most a third of
+** the word's length, at least 1), or NULL. Ties go to the first candidate.
+** The result points into `candidates`. */
+const char *text_suggest(const char *word, const char *const *candidates, size_t count);
+
+/* True when the bytes are valid UTF-8; otherwise *bad_offset is the byte
+** offset of the first invalid sequence. */
+bool text_utf8_valid(const char *text, size_t length, size_t *bad_offset);
+
+/* Number of UTF-8 characters in the first `byte_offset` bytes. */
+size_t text_utf8_chars(const char *text, size_t byte_offset);
+
+/* Selects a UTF-8 LC_CTYPE (C.UTF-8 if the environment's is not UTF-8) so
+** that wcwidth() knows CJK widths. Call once from main. */
+void text_locale_init(void);
+
+/* Display width in terminal columns (invalid bytes count as one column). */
+size_t text_width(const char *text);
+
+/* Appends `text` padded with spaces to `width` columns (left-aligned, or
+** right-aligned when `right`); text wider than `width` is cut at a
+** character boundary. */
+void text_pad(buffer *out, const char *text, size_t width, bool right);
+
+#endif
