@@ -183,7 +183,6 @@ int cli_eval(const cli_options *o)
     params ps = {0};
     eval_data data;
     eval_result scores;
-    outcome result_outcome;
     eval_options options;
     error e;
     buffer out;
@@ -192,7 +191,6 @@ int cli_eval(const cli_options *o)
     int status;
     memset(&data, 0, sizeof data);
     memset(&scores, 0, sizeof scores);
-    memset(&result_outcome, 0, sizeof result_outcome);
     buffer_init(&out);
     error_clear(&e);
     results_timestamp(started);
@@ -235,7 +233,7 @@ int cli_eval(const cli_options *o)
         run.snapshot = s;
         run.params = &ps;
         run.scores = &scores;
-        run.outcome = &result_outcome;
+        run.outcome = &scores.outcome;
         run.started_at = started;
         run.kind = "eval";
         status = results_append(o->out, &run, 1, &run_id, &e);
@@ -249,7 +247,7 @@ int cli_eval(const cli_options *o)
         in.snapshot = s;
         in.params = &ps;
         in.scores = &scores;
-        in.outcome = &result_outcome;
+        in.outcome = &scores.outcome;
         in.run_id = run_id;
         in.results_path = o->out;
         if (!report_write(&in, o->format, &out)) {
@@ -270,7 +268,6 @@ fail:
     print_error(&e);
 done:
     buffer_free(&out);
-    outcome_free(&result_outcome);
     eval_result_free(&scores);
     eval_data_free(&data);
     snapshot_close(s);

@@ -786,6 +786,161 @@ end
 local compilers = {}
 api.compilers = compilers
 
+local SCOPES = { region = 1, district = 2, street = 3, community = 4 }
+local TARGET_FIELDS = { name = true, source = true, description = true, measure = true,
+                        from = true, community = true, numerator = true, denominator = true,
+                        required = true, scopes = true, empty = true, unit = true }
+
+-- target "cert_ratio" { numerator = SQL, denominator = SQL, required = ..., scopes = {...} }
+-- One query gives each community's numerator and denominator; the engine
+-- sums them up to street, district and region.
+compilers.targets = function(out, st, params, new_params, h)
+  out.targets = {}
+  for _, id in ipairs(st.target_order) do
+    local decl = st.targets[id]
+    local b = decl.body
+    local what = "target \"" .. id .. "\""
+    local function bad(message, ...) h.problem(decl.file, decl.line, what .. ": " .. message, ...) end
+    h.check_fields(decl, TARGET_FIELDS, what)
+    local t = { id = id, name = b.name, source = b.source, file = decl.file, line = decl.line,
+                measure = b.measure or "ratio", empty = b.empty or "null", unit = b.unit,
+                scopes = {} }
+    if t.measure ~= "ratio" and t.measure ~= "count" then bad("measure is \"ratio\" or \"count\"") end
+    if t.empty ~= "null" and t.empty ~= "skip" then bad("empty is \"null\" (a row with no actual) or \"skip\" (no row)") end
+    if type(b.name) ~= "string" then bad("needs a Chinese name: name = \"...\"") end
+    if b.source == nil or b.source == "" then bad("has no source for its numbers (source = \"...\")") end
+    if type(b.numerator) ~= "string" then bad("needs numerator = \"SQL condition\"") end
+    if t.measure == "ratio" and type(b.denominator) ~= "string" then bad("a ratio needs denominator = \"SQL condition\"") end
+    if type(b.scopes) ~= "table" or #b.scopes == 0 then bad("needs scopes = { \"region\", \"district\", \"street\", \"community\" }")
+    else
+      for _, sc in ipairs(b.scopes) do
+        if not SCOPES[sc] then bad("unknown scope '%s' (region, district, street, community)", tostring(sc))
+        else t.scopes[#t.scopes + 1] = sc end
+      end
+    end
+    if b.required == nil then bad("needs required = <number>, ref \"param\" or schedule \"param\"")
+    else
+      t.required = h.param_for(b.required, id .. ".required", decl, b.source,
+                               { description = (b.name or id) .. " 要求值", min = 0 }, params, new_params)
+      if not t.required then bad("required must be a number, ref \"...\" or schedule \"...\"") end
+    end
+    local from = b.from or "workers"
+    local key = b.community or (from == "communities" and "id" or "community_id")
+    if type(from) ~= "string" or not match(from, "^[%w_]+$") then bad("from must be a table name") end
+    if type(b.numerator) == "string" and (t.measure == "count" or type(b.denominator) == "string") then
+      local den = t.measure == "ratio" and b.denominator or "0"
+      local text = "SELECT c.id, (SELECT COUNT(*) FROM " .. from .. " x WHERE x." .. key ..
+                   " = c.id AND (" .. b.numerator .. ")), " ..
+                   (t.measure == "ratio" and ("(SELECT COUNT(*) FROM " .. from .. " x WHERE x." .. key ..
+                   " = c.id AND (" .. den .. "))") or "0") ..
+                   " FROM communities c ORDER BY c.id"
+      local binds = {}
+      local expanded, err = h.expand_sql(text, params, binds, decl, 0, {})
+      if not expanded then bad("%s", err) else t.sql, t.binds = expanded, binds end
+    end
+    insert(out.targets, t)
+  end
+end
+
+local APPRAISAL_FIELDS = { name = true, source = true, description = true, who = true,
+                           components = true, score = true, floors = true, group = true,
+                           bottom_ratio = true }
+
+-- appraisal { who = SQL, components = {...}, score = SQL, floors = {...},
+--             group = "street", bottom_ratio = "param" }
+compilers.appraisal = function(out, st, params, new_params, h)
+  local decl = st.appraisal
+  if not decl then return end
+  local b = decl.body
+  local function bad(message, ...) h.problem(decl.file, decl.line, "appraisal: " .. message, ...) end
+  h.check_fields(decl, APPRAISAL_FIELDS, "appraisal")
+  local a = { name = b.name, source = b.source, file = decl.file, line = decl.line,
+              group = b.group or "street", components = {}, floors = {} }
+  if not SCOPES[a.group] then bad("group is region, district, street or community") end
+  if type(b.who) ~= "string" then bad("needs who = \"SQL condition\" (the workers appraised)") end
+  if type(b.score) ~= "string" then bad("needs score = \"SQL expression\"") end
+  if type(b.components) ~= "table" or #b.components == 0 then bad("needs components = { \"column\", ... }")
+  else
+    for _, c in ipairs(b.components) do
+      if type(c) ~= "string" or not match(c, "^[%a_][%w_]*$") then bad("components are column names")
+      else a.components[#a.components + 1] = c end
+    end
+  end
+  local columns = { score = 0 }
+  for i, c in ipairs(a.components) do columns[c] = i end
+  if type(b.floors) == "table" then
+    for _, column in ipairs(h.keys_of(b.floors)) do
+      local pname = b.floors[column]
+      if columns[column] == nil then bad("floors: '%s' is not score or a component", tostring(column))
+      elseif type(pname) ~= "string" or not params[pname] then bad("floors: %s must name a parameter", column)
+      else a.floors[#a.floors + 1] = { column = columns[column], param = pname, name = column } end
+    end
+  end
+  if type(b.bottom_ratio) ~= "string" or not params[b.bottom_ratio] then
+    bad("bottom_ratio must name a parameter, e.g. \"elimination.bottom_ratio\"")
+  else a.bottom_ratio = b.bottom_ratio end
+  if type(b.who) == "string" and type(b.score) == "string" and #a.components > 0 then
+    local text = "SELECT id, community_id, CAST((" .. b.score .. ") AS REAL), " ..
+                 concat(a.components, ", ") .. " FROM workers WHERE (" .. b.who .. ") ORDER BY id"
+    local binds = {}
+    local expanded, err = h.expand_sql(text, params, binds, decl, 0, {})
+    if not expanded then bad("%s", err) else a.sql, a.binds = expanded, binds end
+  end
+  out.appraisal = a
+end
+
+local ADMISSION_FIELDS = { name = true, source = true, description = true, messages = true,
+                           match_limit = true, depth_limit = true, heap_limit = true }
+local ENTRY_FIELDS = { pattern = true, department = true, kind = true, reason = true,
+                       source = true, description = true }
+local MESSAGE_NAMES = { "unfunded", "unstaffed", "no_approval", "not_listed", "limit", "admitted" }
+
+-- admission { messages = {...}, match_limit = "param", ... } plus deny/allow entries.
+compilers.admission = function(out, st, params, new_params, h)
+  local decl = st.admission
+  if not decl and #st.entry_order == 0 then return end
+  local a = { entries = {}, messages = {} }
+  if not decl then
+    h.problem("(rules)", 0, "deny/allow entries need an admission { ... } block with the reason texts")
+    return
+  end
+  local b = decl.body
+  local function bad(message, ...) h.problem(decl.file, decl.line, "admission: " .. message, ...) end
+  h.check_fields(decl, ADMISSION_FIELDS, "admission")
+  a.file, a.line, a.name = decl.file, decl.line, b.name
+  if type(b.messages) ~= "table" then bad("needs messages = { unfunded = ..., ... }")
+  else
+    for _, m in ipairs(MESSAGE_NAMES) do
+      if type(b.messages[m]) ~= "string" then bad("messages.%s is missing", m)
+      else a.messages[m] = b.messages[m] end
+    end
+  end
+  for _, k in ipairs({ "match_limit", "depth_limit", "heap_limit" }) do
+    if b[k] ~= nil then
+      if type(b[k]) ~= "string" or not params[b[k]] then bad("%s must name a parameter", k)
+      else a[k] = b[k] end
+    end
+  end
+  for _, id in ipairs(st.entry_order) do
+    local e = st.entries[id]
+    local eb = e.body
+    local what = e.list .. " \"" .. id .. "\""
+    h.check_fields(e, ENTRY_FIELDS, what)
+    local entry = { id = id, list = e.list, kind = eb.kind or "-", pattern = eb.pattern,
+                    department = eb.department, reason = eb.reason, file = e.file, line = e.line }
+    if type(eb.pattern) ~= "string" or eb.pattern == "" then h.problem(e.file, e.line, "%s needs pattern = [[...]]", what) end
+    if eb.department ~= nil and type(eb.department) ~= "string" then h.problem(e.file, e.line, "%s: department must be a pattern", what) end
+    if type(eb.reason) ~= "string" or eb.reason == "" then h.problem(e.file, e.line, "%s needs reason = \"...\"", what) end
+    if e.list == "allow" and eb.kind ~= "duty" and eb.kind ~= "assist" then
+      h.problem(e.file, e.line, "%s: kind is \"duty\" (依法履职) or \"assist\" (协助政府)", what)
+    elseif e.list == "deny" and eb.kind ~= nil then
+      h.problem(e.file, e.line, "%s: deny entries have no kind", what)
+    end
+    a.entries[#a.entries + 1] = entry
+  end
+  out.admission = a
+end
+
 function api.finalize(context)
   local out = { problems = {} }
   for _, d in ipairs(state.duplicates) do insert(state.problems, d) end

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "buffer.h"
+#include "query.h"
+#include "re.h"
 
 double eval_lin(double x, double from, double to)
 {
@@ -27,86 +30,31 @@ double eval_ratio(double x, double target)
     return f < 1 ? f : 1.0;
 }
 
-bool eval_compare(double x, rules_op op, double y)
+double eval_epsilon(const params *ps)
+{
+    int index = params_find(ps, "compare.epsilon");
+    return index >= 0 ? params_number(ps, index) : 0.0;
+}
+
+bool eval_compare(double x, rules_op op, double y, double epsilon)
 {
     switch (op) {
     case OP_LT:
-        return x < y - EVAL_EPSILON;
+        return x < y - epsilon;
     case OP_LE:
-        return x <= y + EVAL_EPSILON;
+        return x <= y + epsilon;
     case OP_GT:
-        return x > y + EVAL_EPSILON;
+        return x > y + epsilon;
     case OP_GE:
-        return x > y - EVAL_EPSILON;
+        return x > y - epsilon;
     case OP_EQ:
-        return fabs(x - y) <= EVAL_EPSILON;
+        return fabs(x - y) <= epsilon;
     case OP_NE:
-        return fabs(x - y) > EVAL_EPSILON;
+        return fabs(x - y) > epsilon;
     case OP_NULL:
         return isnan(x);
     }
     return false;
-}
-
-/* Binds the query's ?N values: snapshot built-ins and parameters. */
-static int bind_values(sqlite3_stmt *statement, const rules_bind *binds, size_t count,
-                       const snapshot *s, const params *ps)
-{
-    size_t i;
-    int rc = SQLITE_OK;
-    for (i = 0; i < count && rc == SQLITE_OK; i++) {
-        int slot = (int)i + 1;
-        const rules_bind *b = &binds[i];
-        switch (b->kind) {
-        case BIND_AS_OF:
-            rc = sqlite3_bind_text(statement, slot, s->as_of, -1, SQLITE_STATIC);
-            break;
-        case BIND_YEAR_START:
-            rc = sqlite3_bind_text(statement, slot, s->year_start, -1, SQLITE_STATIC);
-            break;
-        case BIND_YEAR:
-            rc = sqlite3_bind_int(statement, slot, s->year);
-            break;
-        case BIND_REGION:
-            rc = sqlite3_bind_text(statement, slot, s->region, -1, SQLITE_STATIC);
-            break;
-        case BIND_PARAM: {
-            const param *p = &ps->items[b->param];
-            if (p->type == PARAM_INTEGER)
-                rc = sqlite3_bind_int64(statement, slot, (sqlite3_int64)p->value.number);
-            else if (p->type == PARAM_NUMBER)
-                rc = sqlite3_bind_double(statement, slot, p->value.number);
-            else
-                rc = sqlite3_bind_text(statement, slot, p->value.text ? p->value.text : "", -1,
-                                       SQLITE_STATIC);
-            break;
-        }
-        }
-    }
-    return rc;
-}
-
-/* Remembers the values bound to parameters, to know when to re-run. */
-static int remember_bound(indicator_data *d, const indicator *ind, const params *ps)
-{
-    size_t i;
-    if (d->bound == NULL) {
-        d->bound = calloc(ind->bind_count + 1, sizeof *d->bound);
-        if (d->bound == NULL)
-            return -1;
-    }
-    for (i = 0; i < ind->bind_count; i++) {
-        const rules_bind *b = &ind->binds[i];
-        if (b->kind != BIND_PARAM)
-            continue;
-        free(d->bound[i].text);
-        memset(&d->bound[i], 0, sizeof d->bound[i]);
-        d->bound[i].number = ps->items[b->param].value.number;
-        if (ps->items[b->param].value.text != NULL &&
-            (d->bound[i].text = strdup(ps->items[b->param].value.text)) == NULL)
-            return -1;
-    }
-    return 0;
 }
 
 /* Runs one indicator's query into `d`. */
@@ -132,7 +80,7 @@ static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snaps
                            ind->file, ind->line, ind->id, sqlite3_errmsg(db));
         goto done;
     }
-    rc = bind_values(statement, ind->binds, ind->bind_count, s, ps);
+    rc = query_bind(statement, ind->binds, ind->bind_count, s, ps);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_SYSTEM, "indicator %s: cannot bind values: %s", ind->id,
                            sqlite3_errstr(rc));
@@ -168,11 +116,207 @@ static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snaps
         goto done;
     }
     *rows += (long long)row;
-    if (remember_bound(d, ind, ps) != 0)
+    if (query_remember(&d->bound, ind->binds, ind->bind_count, ps) != 0)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
     sqlite3_finalize(statement);
     return status;
+}
+
+/* Limits for the PCRE2 matcher from the admission parameters. */
+static re_limits admission_limits(const rules *r, const params *ps)
+{
+    re_limits limits;
+    const admission_rules *a = &r->admission;
+    memset(&limits, 0, sizeof limits);
+    if (a->match_limit_param >= 0)
+        limits.match_limit = (uint32_t)params_number(ps, a->match_limit_param);
+    if (a->depth_limit_param >= 0)
+        limits.depth_limit = (uint32_t)params_number(ps, a->depth_limit_param);
+    if (a->heap_limit_param >= 0)
+        limits.heap_limit_kib = (uint32_t)params_number(ps, a->heap_limit_param);
+    return limits;
+}
+
+static void decisions_free(eval_data *data)
+{
+    size_t i;
+    for (i = 0; i < data->decision_count; i++) {
+        free(data->decisions[i].task_id);
+        free(data->decisions[i].community_id);
+        free(data->decisions[i].department);
+        free(data->decisions[i].received_on);
+        free(data->decisions[i].reason);
+    }
+    free(data->decisions);
+    data->decisions = NULL;
+    data->decision_count = 0;
+}
+
+static char *column_copy(sqlite3_stmt *statement, int column)
+{
+    const unsigned char *text = sqlite3_column_text(statement, column);
+    return text != NULL ? strdup((const char *)text) : NULL;
+}
+
+/* Decides every task against the admission list and fills the temporary
+** table task_decision that indicator B01 reads. */
+static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eval_data *data,
+                        error *e)
+{
+    const admission_rules *a = &r->admission;
+    sqlite3 *db = s->db;
+    sqlite3_stmt *select = NULL, *insert = NULL;
+    re_matcher *matcher = NULL;
+    re_limits limits = admission_limits(r, ps);
+    size_t capacity = 0;
+    bool in_transaction = false;
+    int rc, status = ERROR_OK;
+    decisions_free(data);
+    if (sqlite3_exec(db, "BEGIN; DELETE FROM temp.task_decision", NULL, NULL, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot prepare task decisions: %s",
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    in_transaction = true;
+    if (!a->present)
+        goto commit;
+    matcher = re_matcher_new(&limits);
+    if (matcher == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory creating the pattern matcher");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, community_id, department, title, detail, approval_ref, "
+                           "funded, staffed, received_on FROM tasks ORDER BY id",
+                           -1, &select, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO temp.task_decision (task_id, decision, rule_id) VALUES "
+                           "(?1, ?2, ?3)",
+                           -1, &insert, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+        admission_task task;
+        admission_decision decision;
+        task_decision *d;
+        if (data->decision_count == capacity) {
+            size_t grown_capacity = capacity ? capacity * 2 : 1024;
+            task_decision *grown = realloc(data->decisions, grown_capacity * sizeof *grown);
+            if (grown == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory deciding tasks");
+                goto done;
+            }
+            data->decisions = grown;
+            capacity = grown_capacity;
+        }
+        memset(&task, 0, sizeof task);
+        task.title = (const char *)sqlite3_column_text(select, 3);
+        task.title_length = (size_t)sqlite3_column_bytes(select, 3);
+        task.detail = (const char *)sqlite3_column_text(select, 4);
+        task.detail_length = (size_t)sqlite3_column_bytes(select, 4);
+        task.department = (const char *)sqlite3_column_text(select, 2);
+        task.department_length = (size_t)sqlite3_column_bytes(select, 2);
+        task.approval_ref = (const char *)sqlite3_column_text(select, 5);
+        task.funded = sqlite3_column_type(select, 6) == SQLITE_NULL ? -1
+                                                                     : sqlite3_column_int(select, 6);
+        task.staffed = sqlite3_column_type(select, 7) == SQLITE_NULL
+                           ? -1
+                           : sqlite3_column_int(select, 7);
+        if (task.title == NULL)
+            task.title = "";
+        if (task.department == NULL)
+            task.department = "";
+        if (admission_decide(matcher, a->entries, a->entry_count, &a->messages, &task,
+                             &decision) != 0) {
+            status = error_set(e, ERROR_INPUT, "table tasks, row '%s': %s",
+                               (const char *)sqlite3_column_text(select, 0), decision.reason);
+            goto done;
+        }
+        d = &data->decisions[data->decision_count++];
+        memset(d, 0, sizeof *d);
+        d->task_id = column_copy(select, 0);
+        d->community_id = column_copy(select, 1);
+        d->department = column_copy(select, 2);
+        d->received_on = column_copy(select, 8);
+        d->reason = strdup(decision.reason);
+        d->decision = admission_decision_name(decision.decision);
+        d->entry = decision.entry_index;
+        d->rule_id = decision.entry_index >= 0 ? a->entries[decision.entry_index].id : NULL;
+        d->limit_hit = decision.indeterminate;
+        if (d->task_id == NULL || d->community_id == NULL || d->department == NULL ||
+            d->reason == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory deciding tasks");
+            goto done;
+        }
+        sqlite3_bind_text(insert, 1, d->task_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 2, d->decision, -1, SQLITE_STATIC);
+        if (d->rule_id != NULL)
+            sqlite3_bind_text(insert, 3, d->rule_id, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(insert, 3);
+        rc = sqlite3_step(insert);
+        sqlite3_reset(insert);
+        sqlite3_clear_bindings(insert);
+        if (rc != SQLITE_DONE) {
+            status = error_set(e, ERROR_SYSTEM, "cannot store task decisions: %s",
+                               sqlite3_errmsg(db));
+            goto done;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+commit:
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot store task decisions: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    in_transaction = false;
+    data->rows_returned += (long long)data->decision_count;
+    {
+        /* Remember the limits as parameter values, like a query's binds. */
+        rules_bind binds[3];
+        size_t count = 0;
+        int indexes[3] = {a->match_limit_param, a->depth_limit_param, a->heap_limit_param};
+        size_t k;
+        for (k = 0; k < 3; k++) {
+            binds[k].kind = BIND_PARAM;
+            binds[k].param = indexes[k];
+            if (indexes[k] >= 0)
+                count = k + 1;
+        }
+        for (k = 0; k < count; k++)
+            if (binds[k].param < 0)
+                binds[k].kind = BIND_AS_OF;
+        if (query_remember(&data->admission_bound, binds, count, ps) != 0)
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+done:
+    if (in_transaction)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(select);
+    sqlite3_finalize(insert);
+    re_matcher_free(matcher);
+    return status;
+}
+
+/* Whether the admission limits changed since the decisions were made. */
+static bool admission_changed(const eval_data *data, const params *ps)
+{
+    const admission_rules *a = &data->rules->admission;
+    int indexes[3] = {a->match_limit_param, a->depth_limit_param, a->heap_limit_param};
+    size_t k;
+    if (data->admission_bound == NULL)
+        return a->present;
+    for (k = 0; k < 3; k++)
+        if (indexes[k] >= 0 && params_number(ps, indexes[k]) != data->admission_bound[k].number)
+            return true;
+    return false;
 }
 
 int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_options *options,
@@ -185,35 +329,54 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->snapshot = s;
     data->jobs = options != NULL && options->jobs > 0 ? options->jobs : 1;
     data->indicators = calloc(r->indicator_count + 1, sizeof *data->indicators);
-    if (data->indicators == NULL)
+    data->targets = calloc(r->target_count + 1, sizeof *data->targets);
+    if (data->indicators == NULL || data->targets == NULL)
         return error_set(e, ERROR_SYSTEM, "out of memory");
+    status = decide_tasks(r, s, ps, data, e);
     for (i = 0; i < r->indicator_count && status == ERROR_OK; i++)
         status = load_indicator(s->db, r, i, s, ps, &data->indicators[i], &data->rows_returned, e);
+    for (i = 0; i < r->target_count && status == ERROR_OK; i++)
+        status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
+    if (status == ERROR_OK)
+        status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
     return status;
 }
 
 int eval_refresh(eval_data *data, const params *ps, const eval_options *options, size_t *rerun,
                  error *e)
 {
-    size_t i, k;
+    const rules *r = data->rules;
+    const snapshot *s = data->snapshot;
+    size_t i;
     int status = ERROR_OK;
+    bool decided = false;
     (void)options;
     *rerun = 0;
-    for (i = 0; i < data->rules->indicator_count && status == ERROR_OK; i++) {
-        const indicator *ind = &data->rules->indicators[i];
+    if (admission_changed(data, ps)) {
+        status = decide_tasks(r, s, ps, data, e);
+        decided = true;
+        (*rerun)++;
+    }
+    for (i = 0; i < r->indicator_count && status == ERROR_OK; i++) {
+        const indicator *ind = &r->indicators[i];
         indicator_data *d = &data->indicators[i];
-        bool changed = false;
-        for (k = 0; k < ind->bind_count; k++) {
-            const rules_bind *b = &ind->binds[k];
-            if (b->kind == BIND_PARAM &&
-                !params_value_equal(&ps->items[b->param], &d->bound[k],
-                                    &ps->items[b->param].value))
-                changed = true;
-        }
-        if (!changed)
+        bool uses_decisions = ind->sql != NULL && strstr(ind->sql, "task_decision") != NULL;
+        if (!query_changed(d->bound, ind->binds, ind->bind_count, ps) &&
+            !(decided && uses_decisions))
             continue;
-        status = load_indicator(data->snapshot->db, data->rules, i, data->snapshot, ps, d,
-                                &data->rows_returned, e);
+        status = load_indicator(s->db, r, i, s, ps, d, &data->rows_returned, e);
+        (*rerun)++;
+    }
+    for (i = 0; i < r->target_count && status == ERROR_OK; i++) {
+        if (!query_changed(data->targets[i].bound, r->targets[i].binds, r->targets[i].bind_count,
+                           ps))
+            continue;
+        status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
+        (*rerun)++;
+    }
+    if (status == ERROR_OK && r->appraisal.present &&
+        query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
+        status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
         (*rerun)++;
     }
     return status;
@@ -221,23 +384,26 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
 
 void eval_data_free(eval_data *data)
 {
-    size_t i, k;
+    size_t i;
+    if (data->rules == NULL)
+        return;
     if (data->indicators != NULL) {
         for (i = 0; i < data->rules->indicator_count; i++) {
             free(data->indicators[i].columns);
-            if (data->indicators[i].bound != NULL)
-                for (k = 0; k < data->rules->indicators[i].bind_count; k++)
-                    free(data->indicators[i].bound[k].text);
-            free(data->indicators[i].bound);
+            query_forget(data->indicators[i].bound, data->rules->indicators[i].bind_count);
         }
     }
     free(data->indicators);
+    targets_data_free(data->rules, data->targets);
+    appraisal_data_free(data->rules, &data->appraisal);
+    decisions_free(data);
+    query_forget(data->admission_bound, 3);
     memset(data, 0, sizeof *data);
 }
 
 /* Status of one community's indicator from its value and inputs. */
 static indicator_status indicator_status_of(const indicator *ind, const double *columns,
-                                            const params *ps)
+                                            const params *ps, double epsilon)
 {
     size_t i;
     const double *inputs = columns + 1;
@@ -263,10 +429,61 @@ static indicator_status indicator_status_of(const indicator *ind, const double *
         }
         if (isnan(x) || isnan(y))
             continue;
-        if (eval_compare(x, c->op, y))
+        if (eval_compare(x, c->op, y, epsilon))
             return c->status;
     }
     return isnan(columns[0]) || isinf(columns[0]) ? STATUS_MISSING : STATUS_OK;
+}
+
+static int department_compare(const void *a, const void *b)
+{
+    return strcmp(((const department_stat *)a)->department,
+                  ((const department_stat *)b)->department);
+}
+
+/* Tasks per department and how they were decided (以下评上), sorted by
+** department. Also hands the decisions to the outcome (borrowed). */
+static int department_stats(const eval_data *data, outcome *o, error *e)
+{
+    size_t i, k, count = 0;
+    department_stat *stats = calloc(data->decision_count + 1, sizeof *stats);
+    o->decisions = data->decisions;
+    o->decision_count = data->decision_count;
+    if (stats == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    for (i = 0; i < data->decision_count; i++) {
+        const task_decision *d = &data->decisions[i];
+        department_stat key, *found;
+        key.department = d->department;
+        found = count > 0 ? bsearch(&key, stats, count, sizeof *stats, department_compare) : NULL;
+        if (found == NULL) {
+            /* insert in order: departments are few, a shifting insert is fine */
+            for (k = count; k > 0 && strcmp(stats[k - 1].department, d->department) > 0; k--)
+                stats[k] = stats[k - 1];
+            memset(&stats[k], 0, sizeof stats[k]);
+            stats[k].department = d->department;
+            found = &stats[k];
+            count++;
+        }
+        found->tasks++;
+        if (strcmp(d->decision, "admit") == 0)
+            found->admitted++;
+        else if (strcmp(d->decision, "reject") == 0)
+            found->rejected++;
+        else
+            found->review++;
+    }
+    o->departments = stats;
+    o->department_count = count;
+    return ERROR_OK;
+}
+
+void outcome_free(outcome *o)
+{
+    free(o->checks);
+    free(o->appraisals);
+    free(o->departments);
+    memset(o, 0, sizeof *o);
 }
 
 /* What rank_compare needs (qsort_r keeps scoring reentrant). */
@@ -295,6 +512,7 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
     size_t n = s->community_count, m = r->indicator_count, nc = r->category_count;
     size_t c, i, g, k;
     double *max_points = NULL, *arg0 = NULL, *arg1 = NULL;
+    double epsilon = eval_epsilon(ps);
     int status = ERROR_OK;
     memset(result, 0, sizeof *result);
     result->community_count = n;
@@ -335,7 +553,7 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
             const double *columns = &d->columns[c * d->stride];
             indicator_score *score = &result->scores[c * m + i];
             score->max_points = max_points[i];
-            score->status = (unsigned char)indicator_status_of(ind, columns, ps);
+            score->status = (unsigned char)indicator_status_of(ind, columns, ps, epsilon);
             if (score->status != STATUS_OK) {
                 score->value = NAN;
                 score->points = 0;
@@ -354,14 +572,14 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
         for (g = 0; g < r->star_count; g++) {
             const star_grade *grade = &r->stars[g];
             bool ok = grade->total_param >= 0 &&
-                      eval_compare(total, OP_GE, params_number(ps, grade->total_param));
+                      eval_compare(total, OP_GE, params_number(ps, grade->total_param), epsilon);
             for (k = 0; ok && k < grade->also_count; k++) {
                 const star_condition *cond = &grade->also[k];
                 double value = cond->indicator >= 0
                                    ? result->scores[c * m + (size_t)cond->indicator].value
                                    : NAN;
                 ok = !isnan(value) && cond->param >= 0 &&
-                     eval_compare(value, cond->op, params_number(ps, cond->param));
+                     eval_compare(value, cond->op, params_number(ps, cond->param), epsilon);
             }
             if (ok) {
                 result->stars[c] = grade->stars;
@@ -374,10 +592,14 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
         rank_context context = {result->totals, s};
         qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
     }
+    status = targets_score(r, s, data->targets, ps, epsilon, &result->outcome, e);
+    if (status == ERROR_OK)
+        status = appraisal_score(r, s, &data->appraisal, ps, epsilon, &result->outcome, e);
+    if (status == ERROR_OK)
+        status = department_stats(data, &result->outcome, e);
     for (k = 0; k < n; k++) {
         size_t here = result->order[k];
-        if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <=
-                         EVAL_EPSILON)
+        if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <= epsilon)
             result->ranks[here] = result->ranks[result->order[k - 1]];
         else
             result->ranks[here] = (int)k + 1;
@@ -393,6 +615,7 @@ done:
 
 void eval_result_free(eval_result *result)
 {
+    outcome_free(&result->outcome);
     free(result->scores);
     free(result->category_points);
     free(result->category_max);

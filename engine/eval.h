@@ -10,7 +10,10 @@
 **                 ranks for one set of parameter values. Pure C, no SQL.
 **
 ** eval_refresh() re-runs only the queries whose bound parameters changed.
-** Comparisons follow POLICY.md §0: tolerance 1e-9 on every threshold and tie.
+** Before the indicator queries, every task is decided against the admission
+** list and the decisions are put in the temporary table task_decision, which
+** indicator B01 reads. Comparisons follow POLICY.md §0: the tolerance is the
+** rules' parameter compare.epsilon, on every threshold and tie.
 */
 #ifndef KAOHE_EVAL_H
 #define KAOHE_EVAL_H
@@ -18,12 +21,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "appraisal.h"
 #include "error.h"
+#include "outcome.h"
 #include "params.h"
+#include "targets.h"
 #include "rules.h"
 #include "snapshot.h"
-
-#define EVAL_EPSILON 1e-9
 
 /* What the queries returned for one indicator. */
 typedef struct indicator_data {
@@ -36,7 +40,12 @@ typedef struct eval_data {
     const rules *rules;
     const snapshot *snapshot;
     indicator_data *indicators; /* one per rules->indicators */
-    long long rows_returned;    /* rows the indicator queries returned */
+    target_data *targets;       /* one per rules->targets */
+    appraisal_data appraisal;
+    task_decision *decisions;   /* every task, in id order */
+    size_t decision_count;
+    param_value *admission_bound; /* match limits the decisions were made with */
+    long long rows_returned;    /* rows the rule queries returned */
     int jobs;                   /* threads used for queries */
 } eval_data;
 
@@ -57,6 +66,7 @@ typedef struct eval_result {
     int *ranks;
     size_t *order;           /* communities by rank (then id) */
     double max_total;        /* sum of max points */
+    outcome outcome;         /* targets, appraisals, decisions, departments */
 } eval_result;
 
 typedef struct eval_options {
@@ -82,8 +92,11 @@ void eval_result_free(eval_result *result);
 double eval_lin(double x, double from, double to);
 double eval_ratio(double x, double target);
 
-/* x op y with the 1e-9 tolerance of POLICY.md §0. */
-bool eval_compare(double x, rules_op op, double y);
+/* x op y with tolerance `epsilon` (POLICY.md §0). */
+bool eval_compare(double x, rules_op op, double y, double epsilon);
+
+/* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
+double eval_epsilon(const params *ps);
 
 /* Prepares every rule query against `db` (a snapshot or the bare schema);
 ** adds a problem per query that does not prepare. */

@@ -1,7 +1,8 @@
 /*
 ** outcome.h — what an evaluation decides beyond indicator points: target
-** checks, worker appraisals and task decisions. Filled by targets.c,
-** appraisal.c and the admission step of eval; written by results.c.
+** checks, worker appraisals, task decisions and per-department counts.
+** Strings are borrowed from the snapshot or the loaded data (eval.h), which
+** outlive the outcome; the arrays are owned (outcome_free).
 */
 #ifndef KAOHE_OUTCOME_H
 #define KAOHE_OUTCOME_H
@@ -9,40 +10,53 @@
 #include <stddef.h>
 
 typedef struct target_check {
-    const char *target_id; /* points into the rules */
+    const char *target_id; /* from the rules */
     const char *scope;     /* "region" | "district" | "street" | "community" */
-    char *scope_id;        /* owned */
+    const char *scope_id;  /* region name, district, district/street or community id */
     double required;
     double actual;         /* NaN when it cannot be computed */
+    double numerator;      /* what the actual is made of, for reports */
+    double denominator;
     int met;
 } target_check;
 
 typedef struct worker_appraisal {
-    char *worker_id;    /* owned */
-    char *community_id; /* owned */
-    double score;       /* NaN when a component is missing */
-    int rank;           /* within the group; 0 = none (no score) */
-    const char *flag;   /* NULL | "below_floor" | "bottom_ratio" | "no_score" */
+    const char *worker_id;
+    const char *community_id;
+    double score;          /* NaN when a component is missing */
+    int rank;              /* within the group, 1 = lowest; 0 = none (no score) */
+    const char *flag;      /* NULL | "below_floor" | "bottom_ratio" | "no_score" */
 } worker_appraisal;
 
 typedef struct task_decision {
-    char *task_id;     /* owned */
+    char *task_id;         /* owned by the loaded data */
     char *community_id;
     char *department;
-    const char *decision; /* "admit" | "reject" | "review" */
-    const char *rule_id;  /* entry id or NULL */
-    char *reason;         /* owned */
+    char *received_on;
+    const char *decision;  /* "admit" | "reject" | "review" */
+    const char *rule_id;   /* entry id (from the rules) or NULL */
+    char *reason;
+    int entry;             /* index of the deciding entry, -1 none */
+    int limit_hit;         /* a PCRE2 limit sent it to review */
 } task_decision;
+
+typedef struct department_stat {
+    const char *department;
+    long tasks, admitted, rejected, review;
+} department_stat;
 
 typedef struct outcome {
     target_check *checks;
     size_t check_count;
     worker_appraisal *appraisals;
     size_t appraisal_count;
-    task_decision *decisions;
+    const task_decision *decisions; /* borrowed */
     size_t decision_count;
+    department_stat *departments;
+    size_t department_count;
 } outcome;
 
+/* Frees the owned arrays (not the borrowed strings). */
 void outcome_free(outcome *o);
 
 #endif

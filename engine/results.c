@@ -217,8 +217,10 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         "INSERT INTO task_decisions (run_id, task_id, decision, rule_id, reason) VALUES (?1, ?2, "
         "?3, ?4, ?5)",
+        "INSERT INTO department_stats (run_id, department, tasks, admitted, rejected, review) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     };
-    enum { RUN, INDICATOR, COMMUNITY, CATEGORY, TARGET, WORKER, TASK, STATEMENTS };
+    enum { RUN, INDICATOR, COMMUNITY, CATEGORY, TARGET, WORKER, TASK, DEPARTMENT, STATEMENTS };
     sqlite3_stmt *statements[STATEMENTS] = {NULL};
     const rules *r = run->rules;
     const snapshot *s = run->snapshot;
@@ -343,6 +345,20 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
             goto done;
         }
     }
+    for (i = 0; o != NULL && i < o->department_count; i++) {
+        const department_stat *d = &o->departments[i];
+        sqlite3_stmt *st = statements[DEPARTMENT];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, d->department, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, d->tasks);
+        sqlite3_bind_int64(st, 4, d->admitted);
+        sqlite3_bind_int64(st, 5, d->rejected);
+        sqlite3_bind_int64(st, 6, d->review);
+        if (!step_insert(st)) {
+            status = write_failure(db, path, "department statistics", e);
+            goto done;
+        }
+    }
     *run_id = id;
 done:
     for (i = 0; i < STATEMENTS; i++)
@@ -447,27 +463,4 @@ done:
     }
     buffer_free(&temporary);
     return status;
-}
-
-void outcome_free(outcome *o)
-{
-    size_t i;
-    if (o == NULL)
-        return;
-    for (i = 0; i < o->check_count; i++)
-        free(o->checks[i].scope_id);
-    free(o->checks);
-    for (i = 0; i < o->appraisal_count; i++) {
-        free(o->appraisals[i].worker_id);
-        free(o->appraisals[i].community_id);
-    }
-    free(o->appraisals);
-    for (i = 0; i < o->decision_count; i++) {
-        free(o->decisions[i].task_id);
-        free(o->decisions[i].community_id);
-        free(o->decisions[i].department);
-        free(o->decisions[i].reason);
-    }
-    free(o->decisions);
-    memset(o, 0, sizeof *o);
 }

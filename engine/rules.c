@@ -27,6 +27,9 @@
 #include "dsl_lua.h"
 #include "text.h"
 
+const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "street",
+                                                   "community"};
+
 #define RULE_FILE_MAX_BYTES ((size_t)16 << 20)
 #define EXTENDS_MAX_DEPTH 4
 
@@ -678,6 +681,228 @@ static int copy_stars(lua_State *L, int out, rules *r)
     return 0;
 }
 
+static rules_scope scope_of(const char *name)
+{
+    int i;
+    for (i = 0; name != NULL && i < SCOPE_COUNT; i++)
+        if (strcmp(name, rules_scope_names[i]) == 0)
+            return (rules_scope)i;
+    return SCOPE_STREET;
+}
+
+static int copy_targets(lua_State *L, int out, rules *r)
+{
+    lua_Integer n = field_length(L, out, "targets"), i, k;
+    r->targets = calloc((size_t)n + 1, sizeof *r->targets);
+    if (r->targets == NULL)
+        return -1;
+    lua_getfield(L, out, "targets");
+    for (i = 1; i <= n; i++) {
+        target_rule *t = &r->targets[i - 1];
+        int tt;
+        char *measure, *empty;
+        char where[512];
+        lua_rawgeti(L, -1, i);
+        tt = lua_gettop(L);
+        r->target_count = (size_t)i;
+        t->id = field_string(L, tt, "id");
+        t->name = field_string(L, tt, "name");
+        t->source = field_string(L, tt, "source");
+        t->unit = field_string(L, tt, "unit");
+        t->file = field_string(L, tt, "file");
+        t->line = (int)field_number(L, tt, "line", 0, NULL);
+        t->sql = field_string(L, tt, "sql");
+        measure = field_string(L, tt, "measure");
+        empty = field_string(L, tt, "empty");
+        t->count = measure != NULL && strcmp(measure, "count") == 0;
+        t->skip_empty = empty != NULL && strcmp(empty, "skip") == 0;
+        free(measure);
+        free(empty);
+        if (t->id == NULL)
+            return -1;
+        snprintf(where, sizeof where, "%s:%d: target \"%s\"", t->file ? t->file : "?", t->line,
+                 t->id);
+        t->required.param = -1;
+        if (lua_getfield(L, tt, "required") == LUA_TTABLE)
+            copy_ref(L, r, &t->required, where);
+        lua_pop(L, 1);
+        lua_getfield(L, tt, "scopes");
+        for (k = 1; k <= (lua_Integer)lua_rawlen(L, -1); k++) {
+            lua_rawgeti(L, -1, k);
+            t->scopes[scope_of(lua_tostring(L, -1))] = true;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (copy_binds(L, tt, r, &t->binds, &t->bind_count, where) != 0)
+            return -1;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int copy_appraisal(lua_State *L, int out, rules *r)
+{
+    appraisal_rule *a = &r->appraisal;
+    int t;
+    lua_Integer n, i;
+    char *group;
+    char where[512];
+    a->bottom_ratio_param = -1;
+    if (lua_getfield(L, out, "appraisal") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    t = lua_gettop(L);
+    a->present = true;
+    a->name = field_string(L, t, "name");
+    a->source = field_string(L, t, "source");
+    a->file = field_string(L, t, "file");
+    a->line = (int)field_number(L, t, "line", 0, NULL);
+    a->sql = field_string(L, t, "sql");
+    group = field_string(L, t, "group");
+    a->group = scope_of(group);
+    free(group);
+    snprintf(where, sizeof where, "%s:%d: appraisal", a->file ? a->file : "?", a->line);
+    {
+        char *ratio = field_string(L, t, "bottom_ratio");
+        a->bottom_ratio_param = ratio != NULL ? params_find(&r->params, ratio) : -1;
+        free(ratio);
+    }
+    n = field_length(L, t, "components");
+    a->components = calloc((size_t)n + 1, sizeof *a->components);
+    if (a->components == NULL)
+        return -1;
+    lua_getfield(L, t, "components");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        a->components[i - 1] = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+        a->component_count = (size_t)i;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    n = field_length(L, t, "floors");
+    a->floors = calloc((size_t)n + 1, sizeof *a->floors);
+    if (a->floors == NULL)
+        return -1;
+    lua_getfield(L, t, "floors");
+    for (i = 1; i <= n; i++) {
+        char *pname;
+        lua_rawgeti(L, -1, i);
+        a->floors[i - 1].column = (int)field_number(L, lua_gettop(L), "column", 0, NULL);
+        a->floors[i - 1].name = field_string(L, lua_gettop(L), "name");
+        pname = field_string(L, lua_gettop(L), "param");
+        a->floors[i - 1].param = pname != NULL ? params_find(&r->params, pname) : -1;
+        free(pname);
+        a->floor_count = (size_t)i;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (copy_binds(L, t, r, &a->binds, &a->bind_count, where) != 0)
+        return -1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Compiles one pattern; a failure becomes a problem naming the entry, the
+** file:line and the character offset. */
+static re_pattern *compile_entry_pattern(rules *r, const char *where, const char *id,
+                                         const char *what, const char *pattern)
+{
+    re_pattern *compiled = NULL;
+    re_compile_error failure;
+    if (pattern == NULL)
+        return NULL;
+    if (re_compile_ex(pattern, strlen(pattern), &compiled, &failure) != 0) {
+        rules_add_problem(r, "%s: entry %s: %s pattern error at character %zu: %s", where, id,
+                          what, failure.offset_chars, failure.message);
+        return NULL;
+    }
+    return compiled;
+}
+
+static int copy_admission(lua_State *L, int out, rules *r)
+{
+    admission_rules *a = &r->admission;
+    int t;
+    lua_Integer n, i;
+    char *text;
+    static const char *const message_names[] = {"unfunded", "unstaffed", "no_approval",
+                                                 "not_listed", "limit", "admitted"};
+    const char **messages[] = {&a->messages.unfunded, &a->messages.unstaffed,
+                               &a->messages.no_approval, &a->messages.not_listed,
+                               &a->messages.limit, &a->messages.admitted};
+    a->match_limit_param = a->depth_limit_param = a->heap_limit_param = -1;
+    if (lua_getfield(L, out, "admission") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    t = lua_gettop(L);
+    a->present = true;
+    a->file = field_string(L, t, "file");
+    a->line = (int)field_number(L, t, "line", 0, NULL);
+    text = field_string(L, t, "match_limit");
+    a->match_limit_param = text ? params_find(&r->params, text) : -1;
+    free(text);
+    text = field_string(L, t, "depth_limit");
+    a->depth_limit_param = text ? params_find(&r->params, text) : -1;
+    free(text);
+    text = field_string(L, t, "heap_limit");
+    a->heap_limit_param = text ? params_find(&r->params, text) : -1;
+    free(text);
+    lua_getfield(L, t, "messages");
+    for (i = 0; i < 6; i++) {
+        char *m = lua_istable(L, -1) ? field_string(L, lua_gettop(L), message_names[i]) : NULL;
+        *messages[i] = m != NULL ? m : strdup("");
+    }
+    lua_pop(L, 1);
+    n = field_length(L, t, "entries");
+    a->entries = calloc((size_t)n + 1, sizeof *a->entries);
+    a->entry_files = calloc((size_t)n + 1, sizeof *a->entry_files);
+    a->entry_patterns = calloc((size_t)n + 1, sizeof *a->entry_patterns);
+    a->entry_departments = calloc((size_t)n + 1, sizeof *a->entry_departments);
+    if (a->entries == NULL || a->entry_files == NULL || a->entry_patterns == NULL ||
+        a->entry_departments == NULL)
+        return -1;
+    lua_getfield(L, t, "entries");
+    for (i = 1; i <= n; i++) {
+        admission_entry *entry = &a->entries[i - 1];
+        int et;
+        char *list, *kind, *file;
+        char where[512];
+        lua_rawgeti(L, -1, i);
+        et = lua_gettop(L);
+        a->entry_count = (size_t)i;
+        entry->id = field_string(L, et, "id");
+        entry->reason = field_string(L, et, "reason");
+        list = field_string(L, et, "list");
+        kind = field_string(L, et, "kind");
+        file = field_string(L, et, "file");
+        snprintf(where, sizeof where, "%s:%d", file ? file : "?",
+                 (int)field_number(L, et, "line", 0, NULL));
+        free(file);
+        a->entry_files[i - 1] = strdup(where);
+        a->entry_patterns[i - 1] = field_string(L, et, "pattern");
+        a->entry_departments[i - 1] = field_string(L, et, "department");
+        entry->list = list != NULL && strcmp(list, "allow") == 0 ? ADMISSION_ALLOW : ADMISSION_DENY;
+        entry->kind = kind != NULL && strcmp(kind, "duty") == 0     ? ADMISSION_DUTY
+                      : kind != NULL && strcmp(kind, "assist") == 0 ? ADMISSION_ASSIST
+                                                                     : ADMISSION_ANY;
+        free(list);
+        free(kind);
+        if (entry->id == NULL)
+            return -1;
+        entry->pattern = compile_entry_pattern(r, where, entry->id, "", a->entry_patterns[i - 1]);
+        if (a->entry_departments[i - 1] != NULL)
+            entry->department = compile_entry_pattern(r, where, entry->id, "department",
+                                                      a->entry_departments[i - 1]);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_pop(L, 1);
+    return 0;
+}
+
 /* Copies finalize()'s result (at `out`) into `r`. */
 static int copy_compiled(lua_State *L, int out, rules *r, error *e)
 {
@@ -730,7 +955,8 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    if (copy_stars(L, out, r) != 0)
+    if (copy_stars(L, out, r) != 0 || copy_targets(L, out, r) != 0 ||
+        copy_appraisal(L, out, r) != 0 || copy_admission(L, out, r) != 0)
         goto oom;
     n = field_length(L, out, "problems");
     lua_getfield(L, out, "problems");
@@ -960,6 +1186,54 @@ void rules_free(rules *r)
         free(r->stars[i].also);
     }
     free(r->stars);
+    for (i = 0; i < r->target_count; i++) {
+        target_rule *t = &r->targets[i];
+        free(t->id);
+        free(t->name);
+        free(t->source);
+        free(t->unit);
+        free(t->file);
+        free(t->sql);
+        free(t->binds);
+    }
+    free(r->targets);
+    {
+        appraisal_rule *a = &r->appraisal;
+        free(a->name);
+        free(a->source);
+        free(a->file);
+        free(a->sql);
+        free(a->binds);
+        for (i = 0; i < a->component_count; i++)
+            free(a->components[i]);
+        free(a->components);
+        for (i = 0; i < a->floor_count; i++)
+            free(a->floors[i].name);
+        free(a->floors);
+    }
+    {
+        admission_rules *a = &r->admission;
+        for (i = 0; i < a->entry_count; i++) {
+            free((char *)a->entries[i].id);
+            free((char *)a->entries[i].reason);
+            re_free((re_pattern *)a->entries[i].pattern);
+            re_free((re_pattern *)a->entries[i].department);
+            free(a->entry_files[i]);
+            free(a->entry_patterns[i]);
+            free(a->entry_departments[i]);
+        }
+        free(a->entries);
+        free(a->entry_files);
+        free(a->entry_patterns);
+        free(a->entry_departments);
+        free(a->file);
+        free((char *)a->messages.unfunded);
+        free((char *)a->messages.unstaffed);
+        free((char *)a->messages.no_approval);
+        free((char *)a->messages.not_listed);
+        free((char *)a->messages.limit);
+        free((char *)a->messages.admitted);
+    }
     params_free(&r->params);
     for (i = 0; i < r->problem_count; i++)
         free(r->problems[i]);

@@ -18,8 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "admission.h"
 #include "error.h"
 #include "params.h"
+#include "re.h"
 #include "sandbox.h"
 
 /* Something a rule uses as a number: a literal, a parameter, or a schedule
@@ -93,6 +95,56 @@ typedef struct star_grade {
     size_t also_count;
 } star_grade;
 
+/* Scopes of targets and appraisal groups, broadest first. */
+typedef enum { SCOPE_REGION, SCOPE_DISTRICT, SCOPE_STREET, SCOPE_COMMUNITY, SCOPE_COUNT } rules_scope;
+extern const char *const rules_scope_names[SCOPE_COUNT];
+
+typedef struct target_rule {
+    char *id, *name, *source, *unit, *file;
+    int line;
+    bool count;             /* measure "count" (actual = numerator) instead of a ratio */
+    bool skip_empty;        /* no row where the denominator is 0 (else actual NULL) */
+    bool scopes[SCOPE_COUNT];
+    rules_ref required;
+    char *sql;              /* per community: id, numerator, denominator */
+    rules_bind *binds;
+    size_t bind_count;
+} target_rule;
+
+typedef struct appraisal_floor {
+    int column;  /* 0 = the score, 1.. = components */
+    int param;
+    char *name;
+} appraisal_floor;
+
+typedef struct appraisal_rule {
+    bool present;
+    char *name, *source, *file;
+    int line;
+    rules_scope group;      /* workers are ranked within this scope */
+    char **components;      /* any NULL → no_score */
+    size_t component_count;
+    appraisal_floor *floors;
+    size_t floor_count;
+    int bottom_ratio_param;
+    char *sql;              /* worker id, community id, score, components... */
+    rules_bind *binds;
+    size_t bind_count;
+} appraisal_rule;
+
+typedef struct admission_rules {
+    bool present;
+    char *file;
+    int line;
+    admission_entry *entries; /* in order; patterns compiled at load (owned) */
+    char **entry_files;       /* "file:line" of each entry */
+    char **entry_patterns;    /* the patterns as written */
+    char **entry_departments;
+    size_t entry_count;
+    admission_messages messages; /* strings owned */
+    int match_limit_param, depth_limit_param, heap_limit_param; /* -1 = PCRE2 default */
+} admission_rules;
+
 typedef struct rules {
     char *root;          /* directory the rules were loaded from */
     char *sha256;        /* hex digest of every loaded file, stable order */
@@ -107,6 +159,10 @@ typedef struct rules {
     size_t indicator_count;
     star_grade *stars;     /* best first */
     size_t star_count;
+    target_rule *targets;  /* in declaration order */
+    size_t target_count;
+    appraisal_rule appraisal;
+    admission_rules admission;
     params params;         /* definitions and defaults */
     char **problems;       /* "file:line: message" */
     size_t problem_count;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,6 +688,50 @@ done:
     return status;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted distinct values of one community field, and each community's
+** index into them. */
+static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count, size_t **index)
+{
+    size_t n = s->community_count, c, k = 0;
+    char **all = malloc((n + 1) * sizeof *all);
+    if (all == NULL || (*index = malloc((n + 1) * sizeof **index)) == NULL) {
+        free(all);
+        return -1;
+    }
+    for (c = 0; c < n; c++)
+        all[c] = *(char **)((char *)&s->communities[c] + offset);
+    qsort(all, n, sizeof *all, compare_strings);
+    for (c = 0; c < n; c++)
+        if (k == 0 || strcmp(all[k - 1], all[c]) != 0)
+            all[k++] = all[c];
+    *names = malloc((k + 1) * sizeof **names);
+    if (*names == NULL) {
+        free(all);
+        return -1;
+    }
+    for (c = 0; c < k; c++) {
+        (*names)[c] = strdup(all[c]);
+        if ((*names)[c] == NULL) {
+            *count = c;
+            free(all);
+            return -1;
+        }
+    }
+    *count = k;
+    for (c = 0; c < n; c++) {
+        const char *key = *(char **)((char *)&s->communities[c] + offset);
+        char **found = bsearch(&key, *names, k, sizeof **names, compare_strings);
+        (*index)[c] = (size_t)(found - *names);
+    }
+    free(all);
+    return 0;
+}
+
 int snapshot_open(const char *path, snapshot **out, error *e)
 {
     static const char *const tables[] = {"snapshot_meta", "communities", "workers",
@@ -795,6 +840,13 @@ int snapshot_open(const char *path, snapshot **out, error *e)
     status = load_communities(s, e);
     if (status != ERROR_OK)
         goto done;
+    if (index_scope(s, offsetof(community, district), &s->districts, &s->district_count,
+                    &s->community_district) != 0 ||
+        index_scope(s, offsetof(community, street_key), &s->streets, &s->street_count,
+                    &s->community_street) != 0) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
     s->sha256 = hash_file(path);
     if (s->sha256 == NULL || s->year_start == NULL) {
         status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", path, strerror(errno));
@@ -822,6 +874,14 @@ void snapshot_close(snapshot *s)
         free(s->communities[i].street_key);
     }
     free(s->communities);
+    for (i = 0; i < s->district_count; i++)
+        free(s->districts[i]);
+    free(s->districts);
+    for (i = 0; i < s->street_count; i++)
+        free(s->streets[i]);
+    free(s->streets);
+    free(s->community_district);
+    free(s->community_street);
     sqlite3_close(s->db);
     free(s->path);
     free(s->sha256);

@@ -36,6 +36,12 @@ typedef struct snapshot {
     char *region;
     community *communities; /* sorted by id */
     size_t community_count;
+    char **districts;          /* distinct districts, sorted */
+    size_t district_count;
+    char **streets;            /* distinct street scope ids (district/street), sorted */
+    size_t street_count;
+    size_t *community_district; /* [community] index into districts */
+    size_t *community_street;   /* [community] index into streets */
     long long rows_read;    /* rows validated, for throughput figures */
 } snapshot;
 
