@@ -32,7 +32,8 @@ ENGINE_SRC  := $(wildcard engine/*.c)
 ENGINE_HDR  := $(wildcard engine/*.h)
 LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/main.c,$(ENGINE_SRC)))
 MAIN_OBJ    := $(BUILD)/obj/main.o
-EMBEDDED    := build/gen/dsl_lua.h build/gen/snapshot_schema_sql.h build/gen/results_schema_sql.h
+EMBEDDED    := build/gen/dsl_lua.h build/gen/test_dsl_lua.h build/gen/snapshot_schema_sql.h \
+               build/gen/results_schema_sql.h
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_SQL := $(wildcard fixtures/*.sql)
@@ -60,6 +61,9 @@ $(BUILD)/obj/%.o: engine/%.c $(ENGINE_HDR) $(EMBEDDED)
 build/gen/dsl_lua.h: engine/dsl.lua
 	@mkdir -p build/gen
 	cd engine && xxd -i dsl.lua > ../$@.tmp && mv ../$@.tmp ../$@
+build/gen/test_dsl_lua.h: engine/test_dsl.lua
+	@mkdir -p build/gen
+	cd engine && xxd -i test_dsl.lua > ../$@.tmp && mv ../$@.tmp ../$@
 build/gen/snapshot_schema_sql.h: engine/snapshot_schema.sql
 	@mkdir -p build/gen
 	cd engine && xxd -i snapshot_schema.sql > ../$@.tmp && mv ../$@.tmp ../$@
@@ -87,13 +91,20 @@ unit: $(UNIT_BIN)
 e2e: $(KAOHE_BIN) $(FIXTURE_DB)
 	KAOHE=$(abspath $(KAOHE_BIN)) bash tests/e2e/run.sh
 
-ruletests: $(KAOHE_BIN) $(FIXTURE_DB)
+ruletests: $(KAOHE_BIN)
 	./$(KAOHE_BIN) test
+	@for p in rules/profiles/*/; do [ -d "$$p/tests" ] && ./$(KAOHE_BIN) test --rules "$$p" || exit 1; done; true
 
+# The public conformance kit (../shared/conformance), default parameters and
+# the scenario overrides; skipped with a message when ../shared is absent.
 conformance: $(KAOHE_BIN)
 	@if [ -x ../shared/conformance/run.sh ]; then \
-	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) | tail -n 1 && \
-	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) | tail -n 1 | grep -q ' 0 mismatches' ; \
+	  mkdir -p $(BUILD); \
+	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) > $(BUILD)/conformance-default.log 2>&1; d=$$?; \
+	  ../shared/conformance/run.sh --kaohe ./$(KAOHE_BIN) --scenario > $(BUILD)/conformance-scenario.log 2>&1; s=$$?; \
+	  echo "default:  $$(tail -n 1 $(BUILD)/conformance-default.log)"; \
+	  echo "scenario: $$(tail -n 1 $(BUILD)/conformance-scenario.log)"; \
+	  if [ $$d != 0 ] || [ $$s != 0 ]; then cat $(BUILD)/conformance-*.log; exit 1; fi; \
 	else echo "conformance: ../shared/conformance not found, skipped"; fi
 
 test-asan:

@@ -19,6 +19,7 @@
 #include "outcome.h"
 #include "params.h"
 #include "results.h"
+#include "ruletest.h"
 #include "rules.h"
 #include "snapshot.h"
 #include "text.h"
@@ -374,6 +375,37 @@ int cli_params(const cli_options *o)
 done:
     buffer_free(&out);
     params_free(&ps);
+    rules_free(r);
+    return status;
+}
+
+int cli_test(const cli_options *o)
+{
+    rules *r = NULL;
+    ruletest_options options;
+    char directory[PATH_MAX + 64];
+    int status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    memset(&options, 0, sizeof options);
+    if (o->snapshot != NULL)
+        snprintf(directory, sizeof directory, "%s", o->snapshot);
+    else if (o->rules_dir != NULL || o->profile != NULL)
+        snprintf(directory, sizeof directory, "%s/tests", r->root);
+    else
+        snprintf(directory, sizeof directory, "%s/rules/tests", r->root);
+    options.directory = directory;
+    options.verbose = o->verbose;
+    options.limits.memory_bytes = o->memory_mb << 20;
+    options.limits.instructions = o->instructions;
+    options.only = o->positional_count > 1 ? o->positionals[1] : NULL;
+    status = ruletest_run(r, &options, stdout);
+done:
     rules_free(r);
     return status;
 }

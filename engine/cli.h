@@ -35,6 +35,7 @@ typedef struct cli_options {
 int cli_check(const cli_options *o);
 int cli_eval(const cli_options *o);
 int cli_params(const cli_options *o);
+int cli_test(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  eval SNAPSHOT [--out RESULTS]\n"
     "                            assess every community; append one run to RESULTS\n"
     "  params                    list every policy parameter with its value and source\n"
+    "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
     "\n"
     "options:\n"
     "  -o, --out RESULTS         results database to append to (created if absent)\n"
@@ -189,6 +190,8 @@ int main(int argc, char **argv)
         status = cli_eval(&o);
     else if (strcmp(command, "params") == 0)
         status = cli_params(&o);
+    else if (strcmp(command, "test") == 0)
+        status = cli_test(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

@@ -33,18 +33,8 @@ const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "stree
 #define RULE_FILE_MAX_BYTES ((size_t)16 << 20)
 #define EXTENDS_MAX_DEPTH 4
 
-/* One rule file read into memory. */
-typedef struct rule_file {
-    char *path;    /* path to open */
-    char *display; /* name used in messages and chunk names */
-    char *text;
-    size_t length;
-} rule_file;
-
-typedef struct file_list {
-    rule_file *items;
-    size_t count;
-} file_list;
+typedef rules_source rule_file;
+typedef rules_sources file_list;
 
 static void file_list_free(file_list *list)
 {
@@ -242,7 +232,7 @@ static int host_caller(lua_State *L)
     int level;
     for (level = 1; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.source[0] == '@' &&
-            strcmp(ar.source, "@engine/dsl.lua") != 0 && ar.currentline > 0) {
+            strncmp(ar.source, "@engine/", 8) != 0 && ar.currentline > 0) {
             lua_pushstring(L, ar.short_src);
             lua_pushinteger(L, ar.currentline);
             return 2;
@@ -277,17 +267,40 @@ static int host_suggest(lua_State *L)
     return 1;
 }
 
+static int run_files(sandbox *sb, const file_list *files, error *e);
+
+void rules_push_host(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushcfunction(L, host_caller);
+    lua_setfield(L, -2, "caller");
+    lua_pushcfunction(L, host_suggest);
+    lua_setfield(L, -2, "suggest");
+}
+
+int rules_read_sources(const char *directory, rules_sources *out, error *e)
+{
+    memset(out, 0, sizeof *out);
+    return list_lua_files(directory, out, e);
+}
+
+void rules_sources_free(rules_sources *sources)
+{
+    file_list_free(sources);
+}
+
+int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e)
+{
+    return run_files(sb, sources, e);
+}
+
 /* Runs the prelude; leaves its API table at the top of the stack. */
 static int run_prelude(sandbox *sb, error *e)
 {
     lua_State *L = sandbox_state(sb);
     int status;
     sandbox_push_globals(sb);
-    lua_newtable(L); /* host */
-    lua_pushcfunction(L, host_caller);
-    lua_setfield(L, -2, "caller");
-    lua_pushcfunction(L, host_suggest);
-    lua_setfield(L, -2, "suggest");
+    rules_push_host(L); /* host */
     status = sandbox_run_host(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/dsl.lua", 2, 1, e);
     if (status != ERROR_OK)
         return status;

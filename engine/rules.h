@@ -174,6 +174,30 @@ typedef struct rules_options {
     sandbox_limits limits;
 } rules_options;
 
+/* The *.lua files of one directory, read and checked as UTF-8 text. */
+typedef struct rules_source {
+    char *path;    /* path as opened */
+    char *display; /* name used in messages and chunk names */
+    char *text;
+    size_t length;
+} rules_source;
+typedef struct rules_sources {
+    rules_source *items; /* sorted by file name */
+    size_t count;
+} rules_sources;
+
+/* Reads every *.lua file of `directory` (not below it). */
+int rules_read_sources(const char *directory, rules_sources *out, error *e);
+void rules_sources_free(rules_sources *sources);
+
+/* Runs each source as a sandboxed chunk named "@display". */
+int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e);
+
+/* Pushes the `host` table preludes receive: caller() gives the rule file
+** and line of the current DSL call, suggest(word, list) a "did you mean".
+** Stack: [-0, +1]. */
+void rules_push_host(lua_State *L);
+
 /* Loads and compiles a rule tree. Returns ERROR_OK with *out set even when
 ** the rules have problems (see rules->problems); an error status only when
 ** the rules cannot be read at all (no directory, unreadable file, a rule

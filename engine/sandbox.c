@@ -132,7 +132,7 @@ static int sandbox_message_handler(lua_State *L)
         return 1;
     for (level = 1; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && ar.source[0] == '@' &&
-            strcmp(ar.source, "@engine/dsl.lua") != 0) {
+            strncmp(ar.source, "@engine/", 8) != 0) {
             lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, message);
             return 1;
         }

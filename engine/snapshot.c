@@ -193,11 +193,26 @@ int snapshot_create_temp_tables(sqlite3 *db, error *e)
     return ERROR_OK;
 }
 
+int snapshot_create_schema(sqlite3 *db, error *e)
+{
+    char *message = NULL;
+    char *schema = malloc(snapshot_schema_sql_len + 1);
+    int status = ERROR_OK;
+    if (schema == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    memcpy(schema, snapshot_schema_sql, snapshot_schema_sql_len);
+    schema[snapshot_schema_sql_len] = '\0';
+    if (sqlite3_exec(db, schema, NULL, NULL, &message) != SQLITE_OK)
+        status = error_set(e, ERROR_SYSTEM, "cannot create the snapshot schema: %s",
+                           message ? message : sqlite3_errmsg(db));
+    sqlite3_free(message);
+    free(schema);
+    return status;
+}
+
 int snapshot_open_schema(sqlite3 **out, error *e)
 {
     sqlite3 *db = NULL;
-    char *message = NULL;
-    char *schema = NULL;
     int status = ERROR_OK;
     *out = NULL;
     if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -205,17 +220,9 @@ int snapshot_open_schema(sqlite3 **out, error *e)
         status = error_set(e, ERROR_SYSTEM, "cannot open an in-memory database");
         goto done;
     }
-    schema = malloc(snapshot_schema_sql_len + 1);
-    if (schema == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    status = snapshot_create_schema(db, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    memcpy(schema, snapshot_schema_sql, snapshot_schema_sql_len);
-    schema[snapshot_schema_sql_len] = '\0';
-    if (sqlite3_exec(db, schema, NULL, NULL, &message) != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "built-in snapshot schema: %s", message);
-        goto done;
-    }
     if (snapshot_register_functions(db) != SQLITE_OK) {
         status = error_set(e, ERROR_SYSTEM, "cannot register SQL functions");
         goto done;
@@ -226,8 +233,6 @@ int snapshot_open_schema(sqlite3 **out, error *e)
     *out = db;
     db = NULL;
 done:
-    sqlite3_free(message);
-    free(schema);
     sqlite3_close(db);
     return status;
 }

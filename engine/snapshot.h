@@ -54,6 +54,9 @@ void snapshot_close(snapshot *s);
 ** a snapshot (kaohe check). Caller closes it. */
 int snapshot_open_schema(sqlite3 **out, error *e);
 
+/* Creates the canonical snapshot tables in `db` (an empty database). */
+int snapshot_create_schema(sqlite3 *db, error *e);
+
 /* Registers the engine's SQL functions (add_years, ...) on a connection. */
 int snapshot_register_functions(sqlite3 *db);
 
