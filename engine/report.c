@@ -42,6 +42,94 @@ static size_t column_width(const snapshot *s, size_t offset, size_t minimum, siz
     return width < maximum ? width : maximum;
 }
 
+/* Chinese name of a scope. */
+static const char *scope_label(const char *scope)
+{
+    if (strcmp(scope, "region") == 0)
+        return "全市";
+    if (strcmp(scope, "district") == 0)
+        return "区";
+    if (strcmp(scope, "street") == 0)
+        return "街道";
+    return "社区";
+}
+
+/* The short target, appraisal and admission summary under the ranking. */
+static void write_outcome_summary(const report_input *in, buffer *out)
+{
+    const rules *r = in->rules;
+    const outcome *o = in->outcome;
+    size_t t, i, k;
+    static const char *const scopes[] = {"region", "district", "street", "community"};
+    if (r->target_count > 0)
+        buffer_puts(out, "\n目标检查：\n");
+    for (t = 0; t < r->target_count; t++) {
+        const target_rule *rule = &r->targets[t];
+        bool first = true;
+        buffer_printf(out, "  %s（%s）：", rule->name ? rule->name : rule->id, rule->id);
+        for (k = 0; k < 4; k++) {
+            size_t met = 0, total = 0;
+            const target_check *region = NULL;
+            for (i = 0; i < o->check_count; i++) {
+                const target_check *c = &o->checks[i];
+                if (c->target_id != rule->id || strcmp(c->scope, scopes[k]) != 0)
+                    continue;
+                total++;
+                met += c->met != 0;
+                region = c;
+            }
+            if (total == 0)
+                continue;
+            if (k == 0 && region != NULL) {
+                char actual[32];
+                if (isnan(region->actual))
+                    snprintf(actual, sizeof actual, "无数据");
+                else if (rule->count)
+                    snprintf(actual, sizeof actual, "%g", region->actual);
+                else
+                    snprintf(actual, sizeof actual, "%.1f%%", region->actual * 100);
+                if (rule->count)
+                    buffer_printf(out, "%s%s %s，要求 %g，%s", first ? "" : "；", scope_label(scopes[k]),
+                                  actual, region->required, region->met ? "达标" : "未达标");
+                else
+                    buffer_printf(out, "%s%s %s，要求 %.1f%%，%s", first ? "" : "；",
+                                  scope_label(scopes[k]), actual, region->required * 100,
+                                  region->met ? "达标" : "未达标");
+            } else {
+                buffer_printf(out, "%s%s %zu/%zu 达标", first ? "" : "；", scope_label(scopes[k]),
+                              met, total);
+            }
+            first = false;
+        }
+        buffer_puts(out, first ? "无结果\n" : "\n");
+    }
+    if (o->appraisal_count > 0) {
+        size_t below = 0, bottom = 0, none = 0;
+        for (i = 0; i < o->appraisal_count; i++) {
+            const char *flag = o->appraisals[i].flag;
+            if (flag == NULL)
+                continue;
+            below += strcmp(flag, "below_floor") == 0;
+            bottom += strcmp(flag, "bottom_ratio") == 0;
+            none += strcmp(flag, "no_score") == 0;
+        }
+        buffer_printf(out,
+                      "\n考核：在岗社工 %zu 名，标记 %zu 名：低于底线 %zu 名（below_floor），"
+                      "末位淘汰 %zu 名（bottom_ratio），缺少考核分数 %zu 名（no_score）\n",
+                      o->appraisal_count, below + bottom + none, below, bottom, none);
+    }
+    if (o->decision_count > 0) {
+        long admitted = 0, rejected = 0, review = 0;
+        for (i = 0; i < o->department_count; i++) {
+            admitted += o->departments[i].admitted;
+            rejected += o->departments[i].rejected;
+            review += o->departments[i].review;
+        }
+        buffer_printf(out, "准入：下派事项 %zu 项：准入 %ld，拒绝 %ld，待审 %ld（%zu 个部门）\n",
+                      o->decision_count, admitted, rejected, review, o->department_count);
+    }
+}
+
 static void write_table(const report_input *in, buffer *out)
 {
     const rules *r = in->rules;
@@ -110,6 +198,8 @@ static void write_table(const report_input *in, buffer *out)
                   star_counts[0] + star_counts[1]);
     buffer_printf(out, "数据状况：%zu 项指标缺少数据（0 分），%zu 项数据超出值域（0 分）\n",
                   missing, invalid);
+    if (in->outcome != NULL)
+        write_outcome_summary(in, out);
 }
 
 /* Writes one CSV field, quoted when needed. */
@@ -222,6 +312,41 @@ static int write_json(const report_input *in, buffer *out)
         json_array_append_new(list, item);
     }
     json_object_set_new(root, "communities", list);
+    if (in->outcome != NULL) {
+        const outcome *o = in->outcome;
+        json_t *checks = json_array(), *flags = json_object(), *departments = json_array();
+        for (k = 0; k < o->check_count; k++) {
+            const target_check *c = &o->checks[k];
+            json_t *one = json_object();
+            json_object_set_new(one, "target", json_string(c->target_id));
+            json_object_set_new(one, "scope", json_string(c->scope));
+            json_object_set_new(one, "scope_id", json_string(c->scope_id));
+            json_object_set_new(one, "required", json_real(c->required));
+            json_object_set_new(one, "actual", json_number_or_null(c->actual));
+            json_object_set_new(one, "met", json_boolean(c->met));
+            json_array_append_new(checks, one);
+        }
+        for (k = 0; k < o->appraisal_count; k++) {
+            const char *flag = o->appraisals[k].flag;
+            if (flag != NULL)
+                json_object_set_new(flags, flag,
+                                    json_integer(json_integer_value(json_object_get(flags, flag)) + 1));
+        }
+        for (k = 0; k < o->department_count; k++) {
+            const department_stat *d = &o->departments[k];
+            json_t *one = json_object();
+            json_object_set_new(one, "department", json_string(d->department));
+            json_object_set_new(one, "tasks", json_integer(d->tasks));
+            json_object_set_new(one, "admitted", json_integer(d->admitted));
+            json_object_set_new(one, "rejected", json_integer(d->rejected));
+            json_object_set_new(one, "review", json_integer(d->review));
+            json_array_append_new(departments, one);
+        }
+        json_object_set_new(root, "target_checks", checks);
+        json_object_set_new(root, "worker_flags", flags);
+        json_object_set_new(root, "workers_appraised", json_integer((json_int_t)o->appraisal_count));
+        json_object_set_new(root, "departments", departments);
+    }
     text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (text == NULL)
