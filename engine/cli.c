@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "coverage.h"
 #include "eval.h"
 #include "outcome.h"
 #include "params.h"
@@ -406,6 +407,60 @@ int cli_test(const cli_options *o)
     options.only = o->positional_count > 1 ? o->positionals[1] : NULL;
     status = ruletest_run(r, &options, stdout);
 done:
+    rules_free(r);
+    return status;
+}
+
+int cli_admit(const cli_options *o)
+{
+    rules *r = NULL;
+    snapshot *s = NULL;
+    params ps = {0};
+    buffer out;
+    error e;
+    int status;
+    buffer_init(&out);
+    error_clear(&e);
+    if ((o->title == NULL) == (o->snapshot == NULL)) {
+        fprintf(stderr, "kaohe admit: give --title \"...\" to try one task, or a SNAPSHOT for the "
+                        "coverage report\n");
+        return ERROR_USAGE;
+    }
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = effective_params(o, r, &ps);
+    if (status != ERROR_OK)
+        goto done;
+    if (o->title != NULL) {
+        coverage_task task;
+        memset(&task, 0, sizeof task);
+        task.title = o->title;
+        task.detail = o->detail;
+        task.department = o->department != NULL ? o->department : "";
+        task.approval_ref = o->approval;
+        task.funded = o->funded;
+        task.staffed = o->staffed;
+        status = coverage_try(r, &ps, &task, o->json, &out, &e);
+    } else {
+        status = snapshot_open(o->snapshot, &s, &e);
+        if (status == ERROR_OK)
+            status = coverage_report(r, &ps, s, o->json, &out, &e);
+    }
+    if (status != ERROR_OK) {
+        print_error(&e);
+        goto done;
+    }
+    fwrite(buffer_text(&out), 1, out.length, stdout);
+done:
+    buffer_free(&out);
+    snapshot_close(s);
+    params_free(&ps);
     rules_free(r);
     return status;
 }

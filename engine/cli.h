@@ -28,6 +28,11 @@ typedef struct cli_options {
     int jobs;                  /* --jobs */
     size_t memory_mb;          /* --rule-memory-mb */
     long long instructions;    /* --rule-instructions */
+    const char *title;         /* admit --title */
+    const char *detail;        /* admit --detail */
+    const char *department;    /* admit --department */
+    const char *approval;      /* admit --approval */
+    bool funded, staffed;      /* admit --funded, --staffed */
     const char **positionals;  /* remaining arguments */
     size_t positional_count;
 } cli_options;
@@ -36,6 +41,7 @@ int cli_check(const cli_options *o);
 int cli_eval(const cli_options *o);
 int cli_params(const cli_options *o);
 int cli_test(const cli_options *o);
+int cli_admit(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

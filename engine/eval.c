@@ -123,8 +123,7 @@ done:
     return status;
 }
 
-/* Limits for the PCRE2 matcher from the admission parameters. */
-static re_limits admission_limits(const rules *r, const params *ps)
+re_limits eval_admission_limits(const rules *r, const params *ps)
 {
     re_limits limits;
     const admission_rules *a = &r->admission;
@@ -168,7 +167,7 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
     sqlite3 *db = s->db;
     sqlite3_stmt *select = NULL, *insert = NULL;
     re_matcher *matcher = NULL;
-    re_limits limits = admission_limits(r, ps);
+    re_limits limits = eval_admission_limits(r, ps);
     size_t capacity = 0;
     bool in_transaction = false;
     int rc, status = ERROR_OK;

@@ -95,6 +95,9 @@ double eval_ratio(double x, double target);
 /* x op y with tolerance `epsilon` (POLICY.md §0). */
 bool eval_compare(double x, rules_op op, double y, double epsilon);
 
+/* PCRE2 limits for the admission list from its parameters. */
+re_limits eval_admission_limits(const rules *r, const params *ps);
+
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);
 

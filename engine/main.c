@@ -21,6 +21,9 @@ static const char usage_text[] =
     "                            assess every community; append one run to RESULTS\n"
     "  params                    list every policy parameter with its value and source\n"
     "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
+    "  admit --title T [--department D] [--detail X] [--funded] [--staffed] [--approval REF]\n"
+    "                            decide one task against the admission list\n"
+    "  admit SNAPSHOT            coverage report of the admission list over a snapshot's tasks\n"
     "\n"
     "options:\n"
     "  -o, --out RESULTS         results database to append to (created if absent)\n"
@@ -40,7 +43,19 @@ static const char usage_text[] =
     "exit status: 0 success, 1 the input or the rules are wrong (the message says where),\n"
     "2 usage error, 3 the system failed (out of memory, disk full, I/O error)\n";
 
-enum { OPTION_JSON = 256, OPTION_MEMORY, OPTION_INSTRUCTIONS, OPTION_VERSION, OPTION_SCENARIO };
+enum {
+    OPTION_JSON = 256,
+    OPTION_MEMORY,
+    OPTION_INSTRUCTIONS,
+    OPTION_VERSION,
+    OPTION_SCENARIO,
+    OPTION_TITLE,
+    OPTION_DETAIL,
+    OPTION_DEPARTMENT,
+    OPTION_APPROVAL,
+    OPTION_FUNDED,
+    OPTION_STAFFED
+};
 
 static int usage_error(const char *format, const char *argument)
 {
@@ -75,6 +90,12 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
         {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
+        {"title", required_argument, NULL, OPTION_TITLE},
+        {"detail", required_argument, NULL, OPTION_DETAIL},
+        {"department", required_argument, NULL, OPTION_DEPARTMENT},
+        {"approval", required_argument, NULL, OPTION_APPROVAL},
+        {"funded", no_argument, NULL, OPTION_FUNDED},
+        {"staffed", no_argument, NULL, OPTION_STAFFED},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPTION_VERSION},
         {NULL, 0, NULL, 0}};
@@ -164,6 +185,24 @@ int main(int argc, char **argv)
                                      optarg);
             o.instructions = number;
             break;
+        case OPTION_TITLE:
+            o.title = optarg;
+            break;
+        case OPTION_DETAIL:
+            o.detail = optarg;
+            break;
+        case OPTION_DEPARTMENT:
+            o.department = optarg;
+            break;
+        case OPTION_APPROVAL:
+            o.approval = optarg;
+            break;
+        case OPTION_FUNDED:
+            o.funded = true;
+            break;
+        case OPTION_STAFFED:
+            o.staffed = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             goto done;
@@ -192,6 +231,8 @@ int main(int argc, char **argv)
         status = cli_params(&o);
     else if (strcmp(command, "test") == 0)
         status = cli_test(&o);
+    else if (strcmp(command, "admit") == 0)
+        status = cli_admit(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

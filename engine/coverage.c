@@ -1,0 +1,295 @@
+/*
+** coverage.c — trying and auditing the admission list (coverage.h).
+*/
+#include "coverage.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admission.h"
+#include "eval.h"
+#include "re.h"
+#include "text.h"
+
+/* How many example titles each list of the report shows. */
+#define EXAMPLES_SHOWN 15
+
+static admission_task task_of(const coverage_task *t)
+{
+    admission_task task;
+    memset(&task, 0, sizeof task);
+    task.title = t->title;
+    task.title_length = strlen(t->title);
+    task.detail = t->detail;
+    task.detail_length = t->detail ? strlen(t->detail) : 0;
+    task.department = t->department ? t->department : "";
+    task.department_length = strlen(task.department);
+    task.approval_ref = t->approval_ref;
+    task.funded = t->funded;
+    task.staffed = t->staffed;
+    return task;
+}
+
+/* Does entry `k` match the task on its own (title, or detail for a deny
+** entry, and the department pattern)? */
+static re_result entry_matches(re_matcher *m, const admission_entry *entry,
+                               const admission_task *task)
+{
+    re_result hit = re_match(m, entry->pattern, task->title, task->title_length);
+    if (hit == RE_NO_MATCH && entry->list == ADMISSION_DENY && task->detail != NULL)
+        hit = re_match(m, entry->pattern, task->detail, task->detail_length);
+    if (hit == RE_MATCH && entry->department != NULL)
+        hit = re_match(m, entry->department, task->department, task->department_length);
+    return hit;
+}
+
+int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool json, buffer *out,
+                 error *e)
+{
+    const admission_rules *a = &r->admission;
+    re_limits limits = eval_admission_limits(r, ps);
+    re_matcher *m = NULL;
+    admission_task task = task_of(t);
+    admission_decision decision;
+    size_t bad, k;
+    int status = ERROR_OK;
+    if (!a->present)
+        return error_set(e, ERROR_INPUT, "the rules have no admission list");
+    if (!text_utf8_valid(t->title, strlen(t->title), &bad))
+        return error_set(e, ERROR_INPUT, "--title is not valid UTF-8 (byte %zu)", bad);
+    if (t->detail != NULL && !text_utf8_valid(t->detail, strlen(t->detail), &bad))
+        return error_set(e, ERROR_INPUT, "--detail is not valid UTF-8 (byte %zu)", bad);
+    if (!text_utf8_valid(task.department, task.department_length, &bad))
+        return error_set(e, ERROR_INPUT, "--department is not valid UTF-8 (byte %zu)", bad);
+    m = re_matcher_new(&limits);
+    if (m == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    if (admission_decide(m, a->entries, a->entry_count, &a->messages, &task, &decision) != 0) {
+        status = error_set(e, ERROR_INPUT, "%s", decision.reason);
+        goto done;
+    }
+    if (json) {
+        json_t *root = json_object(), *also = json_array();
+        char *text;
+        json_object_set_new(root, "decision",
+                            json_string(admission_decision_name(decision.decision)));
+        json_object_set_new(root, "rule_id",
+                            decision.entry_index >= 0
+                                ? json_string(a->entries[decision.entry_index].id)
+                                : json_null());
+        json_object_set_new(root, "reason", json_string(decision.reason));
+        if (decision.entry_index >= 0)
+            json_object_set_new(root, "defined_at",
+                                json_string(a->entry_files[decision.entry_index]));
+        for (k = 0; k < a->entry_count; k++)
+            if (entry_matches(m, &a->entries[k], &task) == RE_MATCH)
+                json_array_append_new(also, json_string(a->entries[k].id));
+        json_object_set_new(root, "matching_entries", also);
+        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        json_decref(root);
+        if (text != NULL) {
+            buffer_printf(out, "%s\n", text);
+            free(text);
+        }
+        goto done;
+    }
+    buffer_printf(out, "决定：%s（%s）\n", admission_decision_name(decision.decision),
+                  decision.decision == ADMISSION_ADMIT    ? "准入"
+                  : decision.decision == ADMISSION_REJECT ? "拒绝"
+                                                          : "待审");
+    if (decision.entry_index >= 0) {
+        const admission_entry *entry = &a->entries[decision.entry_index];
+        buffer_printf(out, "条目：%s %s（%s，%s）\n", entry->id,
+                      entry->reason ? entry->reason : "", admission_list_name(entry->list),
+                      a->entry_files[decision.entry_index]);
+        buffer_printf(out, "模式：%s\n", a->entry_patterns[decision.entry_index]);
+    } else {
+        buffer_puts(out, "条目：无（没有条目命中）\n");
+    }
+    buffer_printf(out, "理由：%s\n", decision.reason);
+    buffer_puts(out, "命中的全部条目：");
+    {
+        bool any = false;
+        for (k = 0; k < a->entry_count; k++)
+            if (entry_matches(m, &a->entries[k], &task) == RE_MATCH) {
+                buffer_printf(out, "%s%s", any ? " " : "", a->entries[k].id);
+                any = true;
+            }
+        buffer_puts(out, any ? "\n" : "无\n");
+    }
+done:
+    re_matcher_free(m);
+    return status;
+}
+
+/* Per-entry counts of the coverage report. */
+typedef struct entry_count {
+    long matched;  /* tasks the pattern matches (on its own) */
+    long decided[3]; /* admit, reject, review decided by this entry */
+} entry_count;
+
+int coverage_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
+                    error *e)
+{
+    const admission_rules *a = &r->admission;
+    re_limits limits = eval_admission_limits(r, ps);
+    re_matcher *m = NULL;
+    sqlite3_stmt *select = NULL;
+    entry_count *counts = NULL;
+    buffer fell, both;
+    long tasks = 0, fell_count = 0, both_count = 0, totals[3] = {0, 0, 0};
+    size_t k;
+    int rc, status = ERROR_OK;
+    json_t *root = NULL, *fell_list = NULL, *both_list = NULL;
+    buffer_init(&fell);
+    buffer_init(&both);
+    if (!a->present)
+        return error_set(e, ERROR_INPUT, "the rules have no admission list");
+    m = re_matcher_new(&limits);
+    counts = calloc(a->entry_count + 1, sizeof *counts);
+    if (m == NULL || counts == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (json) {
+        root = json_object();
+        fell_list = json_array();
+        both_list = json_array();
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, title, detail, department, approval_ref, funded, staffed "
+                           "FROM tasks ORDER BY id",
+                           -1, &select, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
+                           sqlite3_errmsg(s->db));
+        goto done;
+    }
+    while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+        coverage_task t;
+        admission_task task;
+        admission_decision decision;
+        bool deny = false, allow = false;
+        const char *id = (const char *)sqlite3_column_text(select, 0);
+        buffer entries;
+        memset(&t, 0, sizeof t);
+        t.title = (const char *)sqlite3_column_text(select, 1);
+        t.detail = (const char *)sqlite3_column_text(select, 2);
+        t.department = (const char *)sqlite3_column_text(select, 3);
+        t.approval_ref = (const char *)sqlite3_column_text(select, 4);
+        t.funded = sqlite3_column_type(select, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 5);
+        t.staffed = sqlite3_column_type(select, 6) == SQLITE_NULL ? -1
+                                                                   : sqlite3_column_int(select, 6);
+        if (t.title == NULL)
+            t.title = "";
+        task = task_of(&t);
+        tasks++;
+        if (admission_decide(m, a->entries, a->entry_count, &a->messages, &task, &decision) != 0) {
+            status = error_set(e, ERROR_INPUT, "table tasks, row '%s': %s", id, decision.reason);
+            goto done;
+        }
+        totals[decision.decision]++;
+        if (decision.entry_index >= 0)
+            counts[decision.entry_index].decided[decision.decision]++;
+        buffer_init(&entries);
+        for (k = 0; k < a->entry_count; k++) {
+            if (entry_matches(m, &a->entries[k], &task) != RE_MATCH)
+                continue;
+            counts[k].matched++;
+            deny = deny || a->entries[k].list == ADMISSION_DENY;
+            allow = allow || a->entries[k].list == ADMISSION_ALLOW;
+            buffer_printf(&entries, "%s%s", entries.length ? " " : "", a->entries[k].id);
+        }
+        if (decision.entry_index < 0) {
+            fell_count++;
+            if (fell_list != NULL)
+                json_array_append_new(fell_list, json_pack("{s:s,s:s}", "task_id", id, "title",
+                                                           t.title));
+            else if (fell_count <= EXAMPLES_SHOWN)
+                buffer_printf(&fell, "    %s  %s\n", id, t.title);
+        }
+        if (deny && allow) {
+            both_count++;
+            if (both_list != NULL)
+                json_array_append_new(both_list,
+                                      json_pack("{s:s,s:s,s:s}", "task_id", id, "title", t.title,
+                                                "entries", buffer_text(&entries)));
+            else if (both_count <= EXAMPLES_SHOWN)
+                buffer_printf(&both, "    %s  %s  [%s]\n", id, t.title, buffer_text(&entries));
+        }
+        buffer_free(&entries);
+    }
+    if (rc != SQLITE_DONE) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
+                           sqlite3_errmsg(s->db));
+        goto done;
+    }
+    if (json) {
+        json_t *entries = json_array(), *dead = json_array();
+        char *text;
+        for (k = 0; k < a->entry_count; k++) {
+            json_t *one = json_object();
+            json_object_set_new(one, "id", json_string(a->entries[k].id));
+            json_object_set_new(one, "matched", json_integer(counts[k].matched));
+            json_object_set_new(one, "admit", json_integer(counts[k].decided[ADMISSION_ADMIT]));
+            json_object_set_new(one, "reject", json_integer(counts[k].decided[ADMISSION_REJECT]));
+            json_object_set_new(one, "review", json_integer(counts[k].decided[ADMISSION_REVIEW]));
+            json_array_append_new(entries, one);
+            if (counts[k].matched == 0)
+                json_array_append_new(dead, json_string(a->entries[k].id));
+        }
+        json_object_set_new(root, "tasks", json_integer(tasks));
+        json_object_set_new(root, "admit", json_integer(totals[ADMISSION_ADMIT]));
+        json_object_set_new(root, "reject", json_integer(totals[ADMISSION_REJECT]));
+        json_object_set_new(root, "review", json_integer(totals[ADMISSION_REVIEW]));
+        json_object_set_new(root, "entries", entries);
+        json_object_set_new(root, "dead_entries", dead);
+        json_object_set_new(root, "not_listed", fell_list);
+        json_object_set_new(root, "deny_and_allow", both_list);
+        fell_list = both_list = NULL;
+        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        if (text != NULL) {
+            buffer_printf(out, "%s\n", text);
+            free(text);
+        }
+        goto done;
+    }
+    buffer_printf(out, "%s：%ld 项下派事项：准入 %ld，拒绝 %ld，待审 %ld\n\n", s->path, tasks,
+                  totals[ADMISSION_ADMIT], totals[ADMISSION_REJECT], totals[ADMISSION_REVIEW]);
+    buffer_puts(out, "条目    命中   决定：准入  拒绝  待审  理由\n");
+    for (k = 0; k < a->entry_count; k++) {
+        const entry_count *c = &counts[k];
+        buffer_printf(out, "%-6s %5ld        %5ld %5ld %5ld  %s\n", a->entries[k].id, c->matched,
+                      c->decided[ADMISSION_ADMIT], c->decided[ADMISSION_REJECT],
+                      c->decided[ADMISSION_REVIEW], a->entries[k].reason ? a->entries[k].reason : "");
+    }
+    buffer_puts(out, "\n没有命中任何事项的条目（失效条目）：");
+    {
+        bool any = false;
+        for (k = 0; k < a->entry_count; k++)
+            if (counts[k].matched == 0) {
+                buffer_printf(out, "%s%s（%s）", any ? "、" : "", a->entries[k].id,
+                              a->entry_files[k]);
+                any = true;
+            }
+        buffer_puts(out, any ? "\n" : "无\n");
+    }
+    buffer_printf(out, "\n未命中任何条目、转待审的事项：%ld 项\n%s", fell_count, buffer_text(&fell));
+    if (fell_count > EXAMPLES_SHOWN)
+        buffer_printf(out, "    ……另有 %ld 项（--json 列出全部）\n", fell_count - EXAMPLES_SHOWN);
+    buffer_printf(out, "\n同时命中负面清单和准入清单的事项：%ld 项\n%s", both_count,
+                  buffer_text(&both));
+    if (both_count > EXAMPLES_SHOWN)
+        buffer_printf(out, "    ……另有 %ld 项（--json 列出全部）\n", both_count - EXAMPLES_SHOWN);
+done:
+    json_decref(root);
+    json_decref(fell_list);
+    json_decref(both_list);
+    sqlite3_finalize(select);
+    re_matcher_free(m);
+    free(counts);
+    buffer_free(&fell);
+    buffer_free(&both);
+    return status;
+}
