@@ -13,6 +13,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,6 @@ static void sandbox_arm(sandbox *sb)
 {
     sb->spent = 0;
     sb->stop = STOP_NONE;
-    sb->where[0] = '\0';
     lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, HOOK_STEP);
 }
 
@@ -184,15 +184,103 @@ static int sandbox_string_rep(lua_State *L)
     (void)text;
     (void)separator;
     if (count > 0) {
+        sandbox *sb = sandbox_from_state(L);
         double total = (double)count * (double)(length + separator_length);
         if (total > (double)REP_MAX_BYTES)
             return luaL_error(L, "string.rep would build %f bytes (more than %d MB)", total,
                               (int)(REP_MAX_BYTES >> 20));
+        if (total > (double)(sb->limit - sb->used))
+            return luaL_error(L, "string.rep would build %f bytes: memory limit of %d MB exceeded",
+                              total, (int)(sb->limit >> 20));
     }
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original string.rep */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+/*
+** xpcall(f, handler, ...) for rules: f runs under pcall and the handler is
+** called afterwards, with the error, in ordinary code. Lua runs a message
+** handler with hooks disabled when the error came from the instruction
+** hook, so a handler that loops could never be stopped otherwise.
+*/
+static int sandbox_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    int status;
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1); /* f */
+    lua_rotate(L, 3, 1); /* put f under the extra arguments */
+    status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    if (status == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_replace(L, 2); /* true where the handler was */
+        return lua_gettop(L) - 1;
+    }
+    lua_pushvalue(L, 2); /* handler */
+    lua_insert(L, -2);   /* under the error */
+    lua_call(L, 1, 1);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* setmetatable for rules: no __gc. Finalizers run during garbage collection
+** and at close, outside the instruction budget. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "rule files cannot use __gc (finalizers run outside the rule's "
+                                 "limits)");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the original setmetatable */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/*
+** string.find/match/gmatch/gsub for rules. Lua patterns backtrack in C,
+** where the instruction hook never runs, so the work is estimated up front:
+** about n^(q+1) steps for a text of n bytes and a pattern with q
+** repetitions (*, +, -, ?), n^q when anchored with ^. Work beyond
+** PATTERN_MAX_STEPS is refused.
+*/
+#define PATTERN_MAX_STEPS 1e9
+
+static int sandbox_pattern(lua_State *L)
+{
+    size_t n, length, i;
+    const char *pattern;
+    double steps;
+    int repetitions = 0;
+    luaL_checklstring(L, 1, &n);
+    pattern = luaL_checklstring(L, 2, &length);
+    if (lua_type(L, lua_upvalueindex(2)) == LUA_TBOOLEAN && lua_toboolean(L, 4)) {
+        /* find(s, p, init, true): a plain search, no pattern. */
+    } else {
+        for (i = 0; i < length; i++) {
+            if (pattern[i] == '%') {
+                i++;
+                continue;
+            }
+            if (pattern[i] == '*' || pattern[i] == '+' || pattern[i] == '-' || pattern[i] == '?')
+                repetitions++;
+        }
+    }
+    steps = pow((double)n + 1, repetitions + (length > 0 && pattern[0] == '^' ? 0 : 1));
+    if (repetitions > 0 && steps > PATTERN_MAX_STEPS)
+        return luaL_error(L, "%s: the pattern has %d repetitions and the text %d bytes: too much "
+                             "work for a rule (simplify the pattern or shorten the text)",
+                          lua_tostring(L, lua_upvalueindex(3)), repetitions, (int)n);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the original function */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* print() in a rule writes to stderr, prefixed, never to the report. */
@@ -283,7 +371,7 @@ static void sandbox_build_globals(sandbox *sb)
         "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
         "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget", "setmetatable",
         "getmetatable", "_VERSION", NULL};
-    static const char *const libraries[] = {"string", "table", "math", "utf8", NULL};
+    static const char *const libraries[] = {"table", "math", "utf8", NULL};
     lua_State *L = sb->L;
     int i;
     lua_newtable(L); /* allowed globals */
@@ -293,15 +381,49 @@ static void sandbox_build_globals(sandbox *sb)
     }
     lua_pushcfunction(L, sandbox_print);
     lua_setfield(L, -2, "print");
-    /* Trim the real library tables first: the string metatable and the
-    ** prelude use them too. */
+    lua_pushcfunction(L, sandbox_xpcall);
+    lua_setfield(L, -2, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    /* The real string table loses dump (nobody needs it). Rule code sees a
+    ** copy whose rep and pattern functions are guarded; the prelude keeps
+    ** the real ones. */
     lua_getglobal(L, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    lua_newtable(L); /* the rules' string table */
+    lua_pushnil(L);
+    while (lua_next(L, -3) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -4);
+    }
     lua_getfield(L, -1, "rep");
     lua_pushcclosure(L, sandbox_string_rep, 1);
     lua_setfield(L, -2, "rep");
-    lua_pop(L, 1);
+    {
+        static const char *const pattern_functions[] = {"find", "match", "gmatch", "gsub", NULL};
+        for (i = 0; pattern_functions[i] != NULL; i++) {
+            lua_getfield(L, -1, pattern_functions[i]);
+            lua_pushboolean(L, strcmp(pattern_functions[i], "find") == 0); /* has a plain flag */
+            lua_pushfstring(L, "string.%s", pattern_functions[i]);
+            lua_pushcclosure(L, sandbox_pattern, 3);
+            lua_setfield(L, -2, pattern_functions[i]);
+        }
+    }
+    sandbox_push_proxy(L, -1);
+    lua_setfield(L, -4, "string"); /* globals.string = proxy of the rules' table */
+    /* ("x"):upper() goes through the same proxy; getmetatable("") is locked. */
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        sandbox_push_proxy(L, -3);
+        lua_setfield(L, -2, "__index");
+        lua_pushliteral(L, "locked");
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 3); /* "", rules' string table, real string table */
     lua_getglobal(L, "math");
     lua_pushnil(L);
     lua_setfield(L, -2, "random");
@@ -312,18 +434,6 @@ static void sandbox_build_globals(sandbox *sb)
         lua_getglobal(L, libraries[i]);
         sandbox_push_proxy(L, -1);
         lua_setfield(L, -3, libraries[i]);
-        if (strcmp(libraries[i], "string") == 0) {
-            /* ("x"):upper() goes through the proxy; getmetatable("") is locked. */
-            lua_pushliteral(L, "");
-            if (lua_getmetatable(L, -1)) {
-                sandbox_push_proxy(L, -3);
-                lua_setfield(L, -2, "__index");
-                lua_pushliteral(L, "locked");
-                lua_setfield(L, -2, "__metatable");
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
         lua_pop(L, 1);
     }
     sb->globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -447,6 +557,7 @@ int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *c
     int status = sandbox_load(sb, text, length, chunkname, e);
     if (status != ERROR_OK)
         goto done;
+    snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
     lua_newtable(L); /* the file's own environment */
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_meta_ref);
     lua_setmetatable(L, -2);
@@ -469,6 +580,7 @@ int sandbox_run_host(sandbox *sb, const char *text, size_t length, const char *c
         return status;
     }
     lua_insert(L, -(nargs + 1)); /* put the chunk under its arguments */
+    snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
     return sandbox_protected_call(sb, nargs, nresults, e);
 }
 

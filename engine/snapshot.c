@@ -153,6 +153,15 @@ static void sql_add_years(sqlite3_context *context, int argc, sqlite3_value **ar
     sqlite3_result_text(context, out, -1, SQLITE_TRANSIENT);
 }
 
+/* SQL date_valid(x): 1 when x is a real calendar date YYYY-MM-DD. SQLite's
+** own date() passes 2023-02-30 through unchanged, so it cannot say. */
+static void sql_date_valid(sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int(context, sqlite3_value_type(argv[0]) == SQLITE_TEXT &&
+                                    snapshot_date_valid((const char *)sqlite3_value_text(argv[0])));
+}
+
 /* SQL utf8_bad(x): 1 when x is text that is not valid UTF-8. */
 static void sql_utf8_bad(sqlite3_context *context, int argc, sqlite3_value **argv)
 {
@@ -170,6 +179,10 @@ int snapshot_register_functions(sqlite3 *db)
     int rc = sqlite3_create_function(db, "add_years", 2,
                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                      sql_add_years, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "date_valid", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                     sql_date_valid, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "utf8_bad", 1,
                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
@@ -424,17 +437,16 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
         buffer_reset(&message);
         switch (rule->kind) {
         case RULE_DATE:
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND date(\"%s\") IS NOT \"%s\"", name,
-                          name, name);
+            buffer_printf(&condition, "\"%s\" IS NOT NULL AND NOT date_valid(\"%s\")", name,
+                          name);
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a date YYYY-MM-DD'", name,
                           name);
             break;
         case RULE_MONTH:
             buffer_printf(&condition,
                           "\"%s\" IS NOT NULL AND (\"%s\" NOT GLOB "
-                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]' OR date(\"%s\" || '-01') IS NOT "
-                          "\"%s\" || '-01')",
-                          name, name, name, name);
+                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]' OR NOT date_valid(\"%s\" || '-01'))",
+                          name, name, name);
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a month YYYY-MM'", name,
                           name);
             break;
