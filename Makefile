@@ -32,8 +32,8 @@ ENGINE_SRC  := $(wildcard engine/*.c)
 ENGINE_HDR  := $(wildcard engine/*.h)
 LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/main.c,$(ENGINE_SRC)))
 MAIN_OBJ    := $(BUILD)/obj/main.o
-EMBEDDED    := build/gen/dsl_lua.h build/gen/test_dsl_lua.h build/gen/snapshot_schema_sql.h \
-               build/gen/results_schema_sql.h
+EMBEDDED    := $(patsubst engine/%.lua,build/gen/%_lua.h,$(wildcard engine/*.lua)) \
+               $(patsubst engine/%.sql,build/gen/%_sql.h,$(wildcard engine/*.sql))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_SQL := $(wildcard fixtures/*.sql)
@@ -56,20 +56,14 @@ $(BUILD)/obj/%.o: engine/%.c $(ENGINE_HDR) $(EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Files compiled into the binary: the rule DSL prelude and the two schema
+# Files compiled into the binary: the rule DSL preludes and the two schema
 # contracts (copies of ../shared/spec, checked equal by the e2e suite).
-build/gen/dsl_lua.h: engine/dsl.lua
+build/gen/%_lua.h: engine/%.lua
 	@mkdir -p build/gen
-	cd engine && xxd -i dsl.lua > ../$@.tmp && mv ../$@.tmp ../$@
-build/gen/test_dsl_lua.h: engine/test_dsl.lua
+	cd engine && xxd -i $*.lua > ../$@.tmp && mv ../$@.tmp ../$@
+build/gen/%_sql.h: engine/%.sql
 	@mkdir -p build/gen
-	cd engine && xxd -i test_dsl.lua > ../$@.tmp && mv ../$@.tmp ../$@
-build/gen/snapshot_schema_sql.h: engine/snapshot_schema.sql
-	@mkdir -p build/gen
-	cd engine && xxd -i snapshot_schema.sql > ../$@.tmp && mv ../$@.tmp ../$@
-build/gen/results_schema_sql.h: engine/results_schema.sql
-	@mkdir -p build/gen
-	cd engine && xxd -i results_schema.sql > ../$@.tmp && mv ../$@.tmp ../$@
+	cd engine && xxd -i $*.sql > ../$@.tmp && mv ../$@.tmp ../$@
 
 fixtures/%.db: fixtures/%.sql
 	@rm -f $@ $@.tmp

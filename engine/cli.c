@@ -5,6 +5,7 @@
 */
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
@@ -21,6 +23,8 @@
 #include "params.h"
 #include "results.h"
 #include "ruletest.h"
+#include "scenario.h"
+#include "whatif.h"
 #include "rules.h"
 #include "snapshot.h"
 #include "text.h"
@@ -109,19 +113,40 @@ static void print_problems(const rules *r)
         fprintf(stderr, "%s\n", r->problems[i]);
 }
 
-/* The parameter values for a run: the rules' values, then --set in order. */
-static int effective_params(const cli_options *o, const rules *r, params *ps)
+/* The parameter values for a run: the rules' values, then the scenario
+** file's overrides, then --set in order. `loaded` receives the scenario
+** (may be NULL when the caller does not need it). */
+static int effective_params_scenario(const cli_options *o, const rules *r, params *ps,
+                                     scenario *loaded)
 {
     error e;
     size_t i;
     int status;
+    scenario local;
+    scenario *sc = loaded != NULL ? loaded : &local;
     error_clear(&e);
+    memset(sc, 0, sizeof *sc);
     status = params_copy(ps, &r->params, &e);
+    if (status == ERROR_OK && o->scenario != NULL) {
+        sandbox_limits limits;
+        limits.memory_bytes = o->memory_mb << 20;
+        limits.instructions = o->instructions;
+        status = scenario_load(o->scenario, &limits, sc, &e);
+        if (status == ERROR_OK)
+            status = scenario_apply(sc, ps, &e);
+    }
+    if (loaded == NULL)
+        scenario_free(&local);
     for (i = 0; status == ERROR_OK && i < o->set_count; i++)
         status = params_set_assignment(ps, o->sets[i], &e);
     if (status != ERROR_OK)
         print_error(&e);
     return status;
+}
+
+static int effective_params(const cli_options *o, const rules *r, params *ps)
+{
+    return effective_params_scenario(o, r, ps, NULL);
 }
 
 int cli_check(const cli_options *o)
@@ -461,6 +486,258 @@ done:
     buffer_free(&out);
     snapshot_close(s);
     params_free(&ps);
+    rules_free(r);
+    return status;
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Parses NAME=FROM:TO:STEP. */
+static int parse_sweep(const char *text, char *name, size_t size, double *from, double *to,
+                       double *step)
+{
+    const char *equals = strchr(text, '=');
+    char *end;
+    if (equals == NULL || (size_t)(equals - text) >= size || equals == text)
+        return 0;
+    snprintf(name, size, "%.*s", (int)(equals - text), text);
+    *from = strtod(equals + 1, &end);
+    if (*end != ':')
+        return 0;
+    *to = strtod(end + 1, &end);
+    if (*end != ':')
+        return 0;
+    *step = strtod(end + 1, &end);
+    return *end == '\0' && *step > 0 && *to >= *from && isfinite(*from) && isfinite(*to);
+}
+
+/* Writes `out` to FILE (for --chart). */
+static int write_file(const char *path, const buffer *out, error *e)
+{
+    FILE *stream = fopen(path, "wb");
+    if (stream == NULL)
+        return error_set(e, ERROR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+    fwrite(buffer_text(out), 1, out->length, stream);
+    if (fclose(stream) != 0)
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+    return ERROR_OK;
+}
+
+int cli_whatif(const cli_options *o)
+{
+    rules *r = NULL;
+    snapshot *s = NULL;
+    params baseline = {0}, changed = {0}, value_params = {0};
+    scenario sc;
+    eval_data data;
+    eval_result before, after;
+    eval_options options;
+    whatif_diff diff;
+    whatif_sweep sweep;
+    buffer out;
+    error e;
+    struct timespec start;
+    double load_ms, rescore_ms;
+    size_t rerun = 0;
+    char sweep_name[256];
+    int status;
+    memset(&sc, 0, sizeof sc);
+    memset(&data, 0, sizeof data);
+    memset(&before, 0, sizeof before);
+    memset(&after, 0, sizeof after);
+    memset(&diff, 0, sizeof diff);
+    memset(&sweep, 0, sizeof sweep);
+    memset(&options, 0, sizeof options);
+    buffer_init(&out);
+    error_clear(&e);
+    options.jobs = o->jobs;
+    if (o->snapshot == NULL) {
+        fprintf(stderr, "kaohe whatif: usage: kaohe whatif SNAPSHOT --set NAME=VALUE... | "
+                        "--scenario FILE.lua | --sweep NAME=FROM:TO:STEP\n");
+        return ERROR_USAGE;
+    }
+    if (o->set_count == 0 && o->scenario == NULL && o->sweep == NULL) {
+        fprintf(stderr, "kaohe whatif: what should change? give --set NAME=VALUE, --scenario "
+                        "FILE.lua or --sweep NAME=FROM:TO:STEP\n");
+        return ERROR_USAGE;
+    }
+    if (o->chart != NULL && o->sweep == NULL) {
+        fprintf(stderr, "kaohe whatif: --chart draws a --sweep\n");
+        return ERROR_USAGE;
+    }
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = params_copy(&baseline, &r->params, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    status = effective_params_scenario(o, r, &changed, &sc);
+    if (status != ERROR_OK)
+        goto done;
+    status = snapshot_open(o->snapshot, &s, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    status = rules_check_invariants(r, &changed, s->year, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    status = eval_load(r, s, &baseline, &options, &data, &e);
+    if (status == ERROR_OK)
+        status = eval_score(&data, &baseline, &before, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    load_ms = elapsed_ms(&start);
+    if (o->sweep != NULL) {
+        double from, to, step;
+        long count, k;
+        if (!parse_sweep(o->sweep, sweep_name, sizeof sweep_name, &from, &to, &step)) {
+            fprintf(stderr, "kaohe whatif: --sweep %s: write NAME=FROM:TO:STEP with FROM <= TO "
+                            "and STEP > 0, e.g. elimination.bottom_ratio=0.02:0.2:0.02\n",
+                    o->sweep);
+            status = ERROR_USAGE;
+            goto done;
+        }
+        count = (long)floor((to - from) / step + 1e-9) + 1;
+        if (count > 1000) {
+            fprintf(stderr, "kaohe whatif: --sweep %s gives %ld values; at most 1000\n", o->sweep,
+                    count);
+            status = ERROR_USAGE;
+            goto done;
+        }
+        sweep.rules = r;
+        sweep.parameter = sweep_name;
+        sweep.rows = calloc((size_t)count, sizeof *sweep.rows);
+        if (sweep.rows == NULL) {
+            status = error_set(&e, ERROR_SYSTEM, "out of memory");
+            goto fail;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (k = 0; k < count; k++) {
+            double value = from + step * (double)k;
+            char text[64];
+            eval_result result;
+            memset(&result, 0, sizeof result);
+            snprintf(text, sizeof text, "%.12g", value);
+            params_free(&value_params);
+            status = params_copy(&value_params, &changed, &e);
+            if (status == ERROR_OK)
+                status = params_set_text(&value_params, sweep_name, text, &e);
+            if (status == ERROR_OK)
+                status = rules_check_invariants(r, &value_params, s->year, &e);
+            if (status == ERROR_OK)
+                status = eval_refresh(&data, &value_params, &options, &rerun, &e);
+            if (status == ERROR_OK)
+                status = eval_score(&data, &value_params, &result, &e);
+            if (status == ERROR_OK)
+                status = whatif_sweep_row_fill(r, value, &result, &sweep.rows[k], &e);
+            sweep.row_count = (size_t)k + 1;
+            eval_result_free(&result);
+            if (status != ERROR_OK) {
+                error_prefix(&e, "--sweep at %s", text);
+                goto fail;
+            }
+        }
+        sweep.rescore_ms = elapsed_ms(&start) / (double)count;
+        if (o->json ? !whatif_write_sweep_json(&sweep, &out) : !whatif_write_sweep_text(&sweep, &out)) {
+            status = error_set(&e, ERROR_SYSTEM, "out of memory");
+            goto fail;
+        }
+        if (o->chart != NULL) {
+            buffer svg;
+            buffer_init(&svg);
+            if (!whatif_write_sweep_svg(&sweep, s, &svg))
+                status = error_set(&e, ERROR_SYSTEM, "out of memory");
+            else
+                status = write_file(o->chart, &svg, &e);
+            buffer_free(&svg);
+            if (status != ERROR_OK)
+                goto fail;
+            if (!o->json)
+                buffer_printf(&out, "图表已写入 %s\n", o->chart);
+        }
+    } else {
+        whatif_report w;
+        long long ids[2] = {0, 0};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        status = eval_refresh(&data, &changed, &options, &rerun, &e);
+        if (status == ERROR_OK)
+            status = eval_score(&data, &changed, &after, &e);
+        if (status != ERROR_OK)
+            goto fail;
+        rescore_ms = elapsed_ms(&start);
+        status = whatif_compare(r, s, &before, &after, eval_epsilon(&changed), &diff, &e);
+        if (status != ERROR_OK)
+            goto fail;
+        if (o->out != NULL) {
+            results_run runs[2];
+            char started[32];
+            results_timestamp(started);
+            memset(runs, 0, sizeof runs);
+            runs[0].rules = runs[1].rules = r;
+            runs[0].snapshot = runs[1].snapshot = s;
+            runs[0].params = &baseline;
+            runs[1].params = &changed;
+            runs[0].scores = &before;
+            runs[1].scores = &after;
+            runs[0].outcome = &before.outcome;
+            runs[1].outcome = &after.outcome;
+            runs[0].started_at = runs[1].started_at = started;
+            runs[0].kind = "whatif-baseline";
+            runs[1].kind = "whatif-scenario";
+            runs[0].scenario = runs[1].scenario = sc.name;
+            runs[1].baseline_run = -1; /* the run written just before */
+            status = results_append(o->out, runs, 2, ids, &e);
+            if (status != ERROR_OK)
+                goto fail;
+        }
+        memset(&w, 0, sizeof w);
+        w.rules = r;
+        w.snapshot = s;
+        w.baseline = &baseline;
+        w.scenario = &changed;
+        w.scenario_name = sc.name;
+        w.scenario_description = sc.description;
+        w.before = &before;
+        w.after = &after;
+        w.diff = &diff;
+        w.queries_rerun = rerun;
+        w.load_ms = load_ms;
+        w.rescore_ms = rescore_ms;
+        w.baseline_run = ids[0];
+        w.scenario_run = ids[1];
+        if (o->json ? !whatif_write_json(&w, &out) : !whatif_write_text(&w, &out)) {
+            status = error_set(&e, ERROR_SYSTEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (!o->quiet)
+        fwrite(buffer_text(&out), 1, out.length, stdout);
+    status = ERROR_OK;
+    goto done;
+fail:
+    print_error(&e);
+done:
+    buffer_free(&out);
+    whatif_sweep_free(&sweep);
+    whatif_diff_free(&diff);
+    eval_result_free(&before);
+    eval_result_free(&after);
+    eval_data_free(&data);
+    snapshot_close(s);
+    scenario_free(&sc);
+    params_free(&baseline);
+    params_free(&changed);
+    params_free(&value_params);
     rules_free(r);
     return status;
 }

@@ -21,6 +21,8 @@ typedef struct cli_options {
     const char **sets;         /* --set NAME=VALUE, in order */
     size_t set_count;
     const char *scenario;      /* --scenario FILE.lua */
+    const char *sweep;         /* --sweep NAME=FROM:TO:STEP */
+    const char *chart;         /* --chart FILE.svg */
     report_format format;      /* --format */
     bool json;                 /* --json */
     bool quiet;                /* --quiet */
@@ -42,6 +44,7 @@ int cli_eval(const cli_options *o);
 int cli_params(const cli_options *o);
 int cli_test(const cli_options *o);
 int cli_admit(const cli_options *o);
+int cli_whatif(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

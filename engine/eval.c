@@ -137,17 +137,48 @@ re_limits eval_admission_limits(const rules *r, const params *ps)
     return limits;
 }
 
-static void decisions_free(eval_data *data)
+/* Decisions replaced by a re-run stay alive until eval_data_free, because
+** an earlier eval_result (a what-if baseline) borrows them. */
+typedef struct retired_decisions {
+    task_decision *decisions;
+    size_t count;
+    struct retired_decisions *next;
+} retired_decisions;
+
+static void decisions_array_free(task_decision *decisions, size_t count)
 {
     size_t i;
-    for (i = 0; i < data->decision_count; i++) {
-        free(data->decisions[i].task_id);
-        free(data->decisions[i].community_id);
-        free(data->decisions[i].department);
-        free(data->decisions[i].received_on);
-        free(data->decisions[i].reason);
+    for (i = 0; i < count; i++) {
+        free(decisions[i].task_id);
+        free(decisions[i].community_id);
+        free(decisions[i].department);
+        free(decisions[i].received_on);
+        free(decisions[i].reason);
     }
-    free(data->decisions);
+    free(decisions);
+}
+
+/* Moves the current decisions aside; false when out of memory. */
+static bool decisions_retire(eval_data *data)
+{
+    retired_decisions *r;
+    if (data->decisions == NULL)
+        return true;
+    r = malloc(sizeof *r);
+    if (r == NULL)
+        return false;
+    r->decisions = data->decisions;
+    r->count = data->decision_count;
+    r->next = data->retired;
+    data->retired = r;
+    data->decisions = NULL;
+    data->decision_count = 0;
+    return true;
+}
+
+static void decisions_free(eval_data *data)
+{
+    decisions_array_free(data->decisions, data->decision_count);
     data->decisions = NULL;
     data->decision_count = 0;
 }
@@ -352,6 +383,8 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     (void)options;
     *rerun = 0;
     if (admission_changed(data, ps)) {
+        if (!decisions_retire(data))
+            return error_set(e, ERROR_SYSTEM, "out of memory");
         status = decide_tasks(r, s, ps, data, e);
         decided = true;
         (*rerun)++;
@@ -396,6 +429,12 @@ void eval_data_free(eval_data *data)
     targets_data_free(data->rules, data->targets);
     appraisal_data_free(data->rules, &data->appraisal);
     decisions_free(data);
+    while (data->retired != NULL) {
+        retired_decisions *next = data->retired->next;
+        decisions_array_free(data->retired->decisions, data->retired->count);
+        free(data->retired);
+        data->retired = next;
+    }
     query_forget(data->admission_bound, 3);
     memset(data, 0, sizeof *data);
 }

@@ -45,6 +45,7 @@ typedef struct eval_data {
     task_decision *decisions;   /* every task, in id order */
     size_t decision_count;
     param_value *admission_bound; /* match limits the decisions were made with */
+    struct retired_decisions *retired; /* earlier decisions that results may still borrow */
     long long rows_returned;    /* rows the rule queries returned */
     int jobs;                   /* threads used for queries */
 } eval_data;

@@ -19,6 +19,10 @@ static const char usage_text[] =
     "  check [SNAPSHOT]          validate the rule files (and their SQL against SNAPSHOT)\n"
     "  eval SNAPSHOT [--out RESULTS]\n"
     "                            assess every community; append one run to RESULTS\n"
+    "  whatif SNAPSHOT --set NAME=VALUE... | --scenario FILE.lua [--json] [--out RESULTS]\n"
+    "                            baseline against scenario: who changes outcome\n"
+    "  whatif SNAPSHOT --sweep NAME=FROM:TO:STEP [--chart FILE.svg]\n"
+    "                            one parameter over a range: stars, targets, flags per value\n"
     "  params                    list every policy parameter with its value and source\n"
     "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
     "  admit --title T [--department D] [--detail X] [--funded] [--staffed] [--approval REF]\n"
@@ -29,7 +33,9 @@ static const char usage_text[] =
     "  -o, --out RESULTS         results database to append to (created if absent)\n"
     "  -r, --rules DIR           rule tree or profile directory (default: the shipped rules)\n"
     "  -p, --profile NAME        a shipped profile: rules/profiles/NAME (yichang, tieshan, ...)\n"
-    "  -s, --set NAME=VALUE      override a parameter for this run (repeatable)\n"
+    "  -s, --set NAME=VALUE      override a parameter for this run (repeatable);\n"
+    "                            NAME.YEAR changes one year of a schedule (cert.milestones.2023=0.5)\n"
+    "      --scenario FILE.lua   a named set of overrides (eval and whatif)\n"
     "  -f, --format FORMAT       eval output: table (default), csv, json\n"
     "      --json                machine-readable output (same as --format json)\n"
     "  -j, --jobs N              threads for the snapshot queries (default: cores)\n"
@@ -54,7 +60,9 @@ enum {
     OPTION_DEPARTMENT,
     OPTION_APPROVAL,
     OPTION_FUNDED,
-    OPTION_STAFFED
+    OPTION_STAFFED,
+    OPTION_SWEEP,
+    OPTION_CHART
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -90,6 +98,8 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
         {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
+        {"sweep", required_argument, NULL, OPTION_SWEEP},
+        {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
         {"department", required_argument, NULL, OPTION_DEPARTMENT},
@@ -185,6 +195,12 @@ int main(int argc, char **argv)
                                      optarg);
             o.instructions = number;
             break;
+        case OPTION_SWEEP:
+            o.sweep = optarg;
+            break;
+        case OPTION_CHART:
+            o.chart = optarg;
+            break;
         case OPTION_TITLE:
             o.title = optarg;
             break;
@@ -233,6 +249,8 @@ int main(int argc, char **argv)
         status = cli_test(&o);
     else if (strcmp(command, "admit") == 0)
         status = cli_admit(&o);
+    else if (strcmp(command, "whatif") == 0)
+        status = cli_whatif(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

@@ -163,6 +163,60 @@ done:
     return status;
 }
 
+/* NAME.YEAR for a schedule parameter: sets (or adds) that year's value.
+** Returns 1 when `name` has that form (status in *status), 0 otherwise. */
+static int params_set_schedule_year(params *ps, const char *name, const char *text, int *status,
+                                    error *e)
+{
+    const char *dot = strrchr(name, '.');
+    char base[256], *end;
+    long year;
+    double x;
+    int index;
+    param *p;
+    size_t i;
+    schedule_point *grown;
+    char range[64];
+    if (dot == NULL || (size_t)(dot - name) >= sizeof base)
+        return 0;
+    year = strtol(dot + 1, &end, 10);
+    if (dot[1] == '\0' || *end != '\0' || year < 1900 || year > 2200)
+        return 0;
+    snprintf(base, sizeof base, "%.*s", (int)(dot - name), name);
+    index = params_find(ps, base);
+    if (index < 0 || ps->items[index].type != PARAM_SCHEDULE)
+        return 0;
+    p = &ps->items[index];
+    params_range_text(p, range, sizeof range);
+    x = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !isfinite(x) || !params_in_range(p, x)) {
+        *status = error_set(e, ERROR_INPUT, "--set %s=%s: the %ld value must be a number in %s",
+                            name, text, year, range);
+        return 1;
+    }
+    for (i = 0; i < p->value.point_count; i++) {
+        if (p->value.points[i].year == (int)year) {
+            p->value.points[i].value = x;
+            p->overridden = true;
+            *status = ERROR_OK;
+            return 1;
+        }
+    }
+    grown = realloc(p->value.points, (p->value.point_count + 1) * sizeof *grown);
+    if (grown == NULL) {
+        *status = error_set(e, ERROR_SYSTEM, "out of memory");
+        return 1;
+    }
+    p->value.points = grown;
+    p->value.points[p->value.point_count].year = (int)year;
+    p->value.points[p->value.point_count].value = x;
+    p->value.point_count++;
+    qsort(p->value.points, p->value.point_count, sizeof *p->value.points, schedule_point_compare);
+    p->overridden = true;
+    *status = ERROR_OK;
+    return 1;
+}
+
 int params_set_text(params *ps, const char *name, const char *text, error *e)
 {
     int index = params_find(ps, name);
@@ -170,6 +224,8 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
     param_value v = {0};
     char range[64];
     int status = ERROR_OK;
+    if (index < 0 && params_set_schedule_year(ps, name, text, &status, e))
+        return status;
     if (index < 0) {
         const char **names = malloc(ps->count * sizeof *names + 1);
         const char *best = NULL;

@@ -65,7 +65,8 @@ double params_schedule_at(const params *ps, int index, int year);
 /* Parses `text` as a value for the parameter and sets it: numbers for
 ** number/integer, a JSON object {"year": value} for schedules, text for
 ** strings and dates. Refuses unknown names (with "did you mean"), wrong
-** types and values out of range, naming the allowed range. */
+** types and values out of range, naming the allowed range. For a schedule,
+** NAME.YEAR sets (or adds) one year's value: cert.milestones.2023=0.5. */
 int params_set_text(params *ps, const char *name, const char *text, error *e);
 
 /* Parses "NAME=VALUE" and calls params_set_text. */

@@ -278,6 +278,26 @@ void rules_push_host(lua_State *L)
     lua_setfield(L, -2, "suggest");
 }
 
+int rules_read_source(const char *path, rules_source *out, error *e)
+{
+    int status;
+    memset(out, 0, sizeof *out);
+    out->path = strdup(path);
+    out->display = display_name(path);
+    if (out->path == NULL || out->display == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    } else {
+        status = read_rule_file(out, e);
+    }
+    if (status != ERROR_OK) {
+        free(out->path);
+        free(out->display);
+        free(out->text);
+        memset(out, 0, sizeof *out);
+    }
+    return status;
+}
+
 int rules_read_sources(const char *directory, rules_sources *out, error *e)
 {
     memset(out, 0, sizeof *out);

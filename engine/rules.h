@@ -186,6 +186,10 @@ typedef struct rules_sources {
     size_t count;
 } rules_sources;
 
+/* Reads one file (size and UTF-8 checked); the caller frees its fields or
+** puts it in a rules_sources freed with rules_sources_free. */
+int rules_read_source(const char *path, rules_source *out, error *e);
+
 /* Reads every *.lua file of `directory` (not below it). */
 int rules_read_sources(const char *directory, rules_sources *out, error *e);
 void rules_sources_free(rules_sources *sources);

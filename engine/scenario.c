@@ -1,0 +1,114 @@
+/*
+** scenario.c — loading and applying scenario files (scenario.h).
+*/
+#include "scenario.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+#include "scenario_dsl_lua.h"
+
+static char *field_copy(lua_State *L, int t, const char *key)
+{
+    char *copy = NULL;
+    if (lua_getfield(L, t, key) == LUA_TSTRING)
+        copy = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return copy;
+}
+
+int scenario_load(const char *path, const sandbox_limits *limits, scenario *out, error *e)
+{
+    sandbox *sb = NULL;
+    rules_sources sources = {0};
+    rules_source one;
+    lua_State *L;
+    int api, t, status;
+    lua_Integer n, i;
+    memset(out, 0, sizeof *out);
+    memset(&one, 0, sizeof one);
+    /* Read just this file, through the same UTF-8 checked reader as rules. */
+    status = sandbox_open(limits, &sb, e);
+    if (status != ERROR_OK)
+        goto done;
+    L = sandbox_state(sb);
+    sandbox_push_globals(sb);
+    rules_push_host(L);
+    status = sandbox_run_host(sb, (const char *)scenario_dsl_lua, scenario_dsl_lua_len,
+                              "@engine/scenario_dsl.lua", 2, 1, e);
+    if (status != ERROR_OK)
+        goto done;
+    sandbox_freeze(sb);
+    api = lua_gettop(L);
+    status = rules_read_source(path, &one, e);
+    if (status != ERROR_OK)
+        goto done;
+    sources.items = &one;
+    sources.count = 1;
+    status = rules_run_sources(sb, &sources, e);
+    if (status != ERROR_OK)
+        goto done;
+    if (lua_getfield(L, api, "scenario") != LUA_TTABLE) {
+        status = error_set(e, ERROR_INPUT, "%s: no scenario \"...\" { ... } in the file", path);
+        goto done;
+    }
+    t = lua_gettop(L);
+    out->name = field_copy(L, t, "name");
+    out->description = field_copy(L, t, "description");
+    out->file = field_copy(L, t, "file");
+    lua_getfield(L, t, "line");
+    out->line = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, t, "sets");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    out->sets = calloc((size_t)n + 1, sizeof *out->sets);
+    if (out->sets == NULL || out->name == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        out->sets[i - 1].name = field_copy(L, lua_gettop(L), "name");
+        out->sets[i - 1].value = field_copy(L, lua_gettop(L), "value");
+        out->set_count = (size_t)i;
+        lua_pop(L, 1);
+    }
+done:
+    free(one.path);
+    free(one.display);
+    free(one.text);
+    sandbox_close(sb);
+    if (status != ERROR_OK)
+        scenario_free(out);
+    return status;
+}
+
+int scenario_apply(const scenario *s, params *ps, error *e)
+{
+    size_t i;
+    for (i = 0; i < s->set_count; i++) {
+        int status = params_set_text(ps, s->sets[i].name ? s->sets[i].name : "?",
+                                     s->sets[i].value ? s->sets[i].value : "", e);
+        if (status != ERROR_OK) {
+            error_prefix(e, "%s:%d: scenario \"%s\"", s->file ? s->file : "?", s->line, s->name);
+            return status;
+        }
+    }
+    return ERROR_OK;
+}
+
+void scenario_free(scenario *s)
+{
+    size_t i;
+    for (i = 0; i < s->set_count; i++) {
+        free(s->sets[i].name);
+        free(s->sets[i].value);
+    }
+    free(s->sets);
+    free(s->name);
+    free(s->description);
+    free(s->file);
+    memset(s, 0, sizeof *s);
+}

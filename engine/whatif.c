@@ -1,0 +1,675 @@
+/*
+** whatif.c — comparing scenarios and sweeping parameters (whatif.h).
+*/
+#define _GNU_SOURCE /* qsort_r */
+#include "whatif.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "text.h"
+
+static int scope_rank(const char *scope)
+{
+    if (strcmp(scope, "region") == 0)
+        return 0;
+    if (strcmp(scope, "district") == 0)
+        return 1;
+    if (strcmp(scope, "street") == 0)
+        return 2;
+    return 3;
+}
+
+static const char *scope_label(const char *scope)
+{
+    static const char *const labels[] = {"全市", "区", "街道", "社区"};
+    return labels[scope_rank(scope)];
+}
+
+static int target_index(const rules *r, const char *id)
+{
+    size_t i;
+    for (i = 0; i < r->target_count; i++)
+        if (r->targets[i].id == id || strcmp(r->targets[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Order of target checks as targets_score() writes them. */
+static int check_order(const rules *r, const target_check *a, const target_check *b)
+{
+    int ta = target_index(r, a->target_id), tb = target_index(r, b->target_id);
+    int sa = scope_rank(a->scope), sb = scope_rank(b->scope);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    return strcmp(a->scope_id, b->scope_id);
+}
+
+static int change_compare(const void *x, const void *y, void *user)
+{
+    const whatif_community_change *a = x, *b = y;
+    const snapshot *s = user;
+    double da = fabs(a->total_after - a->total_before), db = fabs(b->total_after - b->total_before);
+    if (da != db)
+        return da > db ? -1 : 1;
+    return strcmp(s->communities[a->community].id, s->communities[b->community].id);
+}
+
+static bool same_flag(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int whatif_compare(const rules *r, const snapshot *s, const eval_result *before,
+                   const eval_result *after, double epsilon, whatif_diff *diff, error *e)
+{
+    size_t c, i, j;
+    const outcome *ob = &before->outcome, *oa = &after->outcome;
+    memset(diff, 0, sizeof *diff);
+    diff->communities = calloc(s->community_count + 1, sizeof *diff->communities);
+    diff->checks = calloc(ob->check_count + oa->check_count + 1, sizeof *diff->checks);
+    diff->workers = calloc(ob->appraisal_count + oa->appraisal_count + 1, sizeof *diff->workers);
+    if (diff->communities == NULL || diff->checks == NULL || diff->workers == NULL) {
+        whatif_diff_free(diff);
+        return error_set(e, ERROR_SYSTEM, "out of memory comparing scenarios");
+    }
+    for (c = 0; c < s->community_count; c++) {
+        bool changed = fabs(after->totals[c] - before->totals[c]) > epsilon ||
+                       after->stars[c] != before->stars[c] || after->ranks[c] != before->ranks[c];
+        if (!changed)
+            continue;
+        whatif_community_change *x = &diff->communities[diff->community_count++];
+        x->community = c;
+        x->total_before = before->totals[c];
+        x->total_after = after->totals[c];
+        x->stars_before = before->stars[c];
+        x->stars_after = after->stars[c];
+        x->rank_before = before->ranks[c];
+        x->rank_after = after->ranks[c];
+        diff->star_changes += x->stars_before != x->stars_after;
+    }
+    qsort_r(diff->communities, diff->community_count, sizeof *diff->communities, change_compare,
+            (void *)s);
+    for (i = 0, j = 0; i < ob->check_count || j < oa->check_count;) {
+        int order = i == ob->check_count   ? 1
+                    : j == oa->check_count ? -1
+                                           : check_order(r, &ob->checks[i], &oa->checks[j]);
+        whatif_check_change *x;
+        if (order == 0 && ob->checks[i].met == oa->checks[j].met) {
+            i++;
+            j++;
+            continue;
+        }
+        x = &diff->checks[diff->check_count++];
+        x->before = order <= 0 ? &ob->checks[i++] : NULL;
+        x->after = order >= 0 ? &oa->checks[j++] : NULL;
+    }
+    for (i = 0, j = 0; i < ob->appraisal_count || j < oa->appraisal_count;) {
+        int order = i == ob->appraisal_count   ? 1
+                    : j == oa->appraisal_count ? -1
+                                               : strcmp(ob->appraisals[i].worker_id,
+                                                        oa->appraisals[j].worker_id);
+        whatif_worker_change *x;
+        if (order == 0 && same_flag(ob->appraisals[i].flag, oa->appraisals[j].flag)) {
+            i++;
+            j++;
+            continue;
+        }
+        x = &diff->workers[diff->worker_count++];
+        x->before = order <= 0 ? &ob->appraisals[i++] : NULL;
+        x->after = order >= 0 ? &oa->appraisals[j++] : NULL;
+    }
+    return ERROR_OK;
+}
+
+void whatif_diff_free(whatif_diff *diff)
+{
+    free(diff->communities);
+    free(diff->checks);
+    free(diff->workers);
+    memset(diff, 0, sizeof *diff);
+}
+
+/* Scopes of target `t` meeting it, per scope kind. */
+static void met_counts(const outcome *o, const char *target_id, long met[4], long total[4])
+{
+    size_t i;
+    memset(met, 0, 4 * sizeof *met);
+    memset(total, 0, 4 * sizeof *total);
+    for (i = 0; i < o->check_count; i++) {
+        const target_check *c = &o->checks[i];
+        int k;
+        if (strcmp(c->target_id, target_id) != 0)
+            continue;
+        k = scope_rank(c->scope);
+        total[k]++;
+        met[k] += c->met != 0;
+    }
+}
+
+static const char *flag_label(const char *flag)
+{
+    if (flag == NULL)
+        return "无";
+    if (strcmp(flag, "below_floor") == 0)
+        return "低于底线";
+    if (strcmp(flag, "bottom_ratio") == 0)
+        return "末位淘汰";
+    if (strcmp(flag, "no_score") == 0)
+        return "缺少分数";
+    return flag;
+}
+
+static void write_value(buffer *out, double x, bool ratio)
+{
+    if (isnan(x))
+        buffer_puts(out, "无数据");
+    else if (ratio)
+        buffer_printf(out, "%.1f%%", x * 100);
+    else
+        buffer_printf(out, "%g", x);
+}
+
+/* The parameters whose values differ, "name: before → after" lines. */
+static void write_changed_params(const whatif_report *w, buffer *out)
+{
+    size_t i;
+    for (i = 0; i < w->scenario->count; i++) {
+        const param *a = &w->baseline->items[i], *b = &w->scenario->items[i];
+        char *before, *after;
+        if (params_value_equal(a, &a->value, &b->value))
+            continue;
+        before = params_value_text(a, &a->value);
+        after = params_value_text(b, &b->value);
+        buffer_printf(out, "  %s：%s → %s\n", b->name, before ? before : "?", after ? after : "?");
+        free(before);
+        free(after);
+    }
+}
+
+int whatif_write_text(const whatif_report *w, buffer *out)
+{
+    const rules *r = w->rules;
+    const snapshot *s = w->snapshot;
+    const whatif_diff *d = w->diff;
+    size_t i, t;
+    int k;
+    long before_met[4], before_total[4], after_met[4], after_total[4];
+    buffer_printf(out, "假设分析：%s · 评估日期 %s · %zu 个社区\n", s->region, s->as_of,
+                  s->community_count);
+    if (w->scenario_name != NULL)
+        buffer_printf(out, "场景：%s%s%s\n", w->scenario_name,
+                      w->scenario_description ? " — " : "",
+                      w->scenario_description ? w->scenario_description : "");
+    buffer_puts(out, "改变的参数：\n");
+    write_changed_params(w, out);
+    buffer_printf(out, "计算：读取与基准评分 %.0f ms；场景重新评分 %.1f ms（重新执行 %zu 个查询，其余只重新计分）\n",
+                  w->load_ms, w->rescore_ms, w->queries_rerun);
+    buffer_printf(out, "\n摘要：%zu 个社区总分、星级或排名变化（其中星级变化 %zu 个）；%zu 项目标检查达标情况变化；%zu 名社工标记变化\n",
+                  d->community_count, d->star_changes, d->check_count, d->worker_count);
+    if (r->target_count > 0)
+        buffer_puts(out, "\n目标达标（之前 → 之后）：\n");
+    for (t = 0; t < r->target_count; t++) {
+        bool first = true;
+        met_counts(&w->before->outcome, r->targets[t].id, before_met, before_total);
+        met_counts(&w->after->outcome, r->targets[t].id, after_met, after_total);
+        buffer_printf(out, "  %s（%s）：", r->targets[t].name ? r->targets[t].name : "",
+                      r->targets[t].id);
+        for (k = 0; k < 4; k++) {
+            static const char *const scopes[] = {"region", "district", "street", "community"};
+            if (before_total[k] == 0 && after_total[k] == 0)
+                continue;
+            buffer_printf(out, "%s%s %ld/%ld → %ld/%ld", first ? "" : "；", scope_label(scopes[k]),
+                          before_met[k], before_total[k], after_met[k], after_total[k]);
+            first = false;
+        }
+        buffer_puts(out, first ? "无结果\n" : "\n");
+    }
+    if (d->community_count > 0) {
+        buffer_puts(out, "\n社区变化（按总分变化大小排序）：\n");
+        for (i = 0; i < d->community_count; i++) {
+            const whatif_community_change *x = &d->communities[i];
+            const community *c = &s->communities[x->community];
+            buffer_puts(out, "  ");
+            text_pad(out, c->id, 12, false);
+            buffer_puts(out, " ");
+            text_pad(out, c->name, 10, false);
+            buffer_printf(out, "  总分 %6.2f → %6.2f（%+.2f）  星级 %s → %s  排名 %d → %d\n",
+                          x->total_before, x->total_after, x->total_after - x->total_before,
+                          report_stars_name(x->stars_before), report_stars_name(x->stars_after),
+                          x->rank_before, x->rank_after);
+        }
+    }
+    if (d->check_count > 0) {
+        buffer_puts(out, "\n目标检查变化：\n");
+        for (i = 0; i < d->check_count; i++) {
+            const target_check *b = d->checks[i].before, *a = d->checks[i].after;
+            const target_check *any = b != NULL ? b : a;
+            int ti = target_index(r, any->target_id);
+            bool ratio = ti >= 0 && !r->targets[ti].count;
+            buffer_printf(out, "  %s %s %s：", any->target_id, scope_label(any->scope), any->scope_id);
+            if (b != NULL) {
+                write_value(out, b->actual, ratio);
+                buffer_puts(out, " / 要求 ");
+                write_value(out, b->required, ratio);
+                buffer_printf(out, " %s", b->met ? "达标" : "未达标");
+            } else {
+                buffer_puts(out, "（无此检查）");
+            }
+            buffer_puts(out, " → ");
+            if (a != NULL) {
+                write_value(out, a->actual, ratio);
+                buffer_puts(out, " / 要求 ");
+                write_value(out, a->required, ratio);
+                buffer_printf(out, " %s\n", a->met ? "达标" : "未达标");
+            } else {
+                buffer_puts(out, "（无此检查）\n");
+            }
+        }
+    }
+    if (d->worker_count > 0) {
+        buffer_puts(out, "\n社工标记变化：\n");
+        for (i = 0; i < d->worker_count; i++) {
+            const worker_appraisal *b = d->workers[i].before, *a = d->workers[i].after;
+            const worker_appraisal *any = b != NULL ? b : a;
+            buffer_printf(out, "  %s（社区 %s）：%s → %s", any->worker_id, any->community_id,
+                          b ? flag_label(b->flag) : "（未考核）",
+                          a ? flag_label(a->flag) : "（未考核）");
+            if (a != NULL && !isnan(a->score))
+                buffer_printf(out, "  得分 %.2f，街道内排名 %d", a->score, a->rank);
+            buffer_puts(out, "\n");
+        }
+    }
+    if (w->scenario_run > 0)
+        buffer_printf(out, "\n已写入结果库：基准 run %lld，场景 run %lld\n", w->baseline_run,
+                      w->scenario_run);
+    return !buffer_failed(out);
+}
+
+static json_t *number_or_null(double x)
+{
+    return isnan(x) ? json_null() : json_real(x);
+}
+
+static json_t *check_json(const target_check *c)
+{
+    if (c == NULL)
+        return json_null();
+    return json_pack("{s:o,s:f,s:b}", "actual", number_or_null(c->actual), "required",
+                     c->required, "met", c->met);
+}
+
+int whatif_write_json(const whatif_report *w, buffer *out)
+{
+    const rules *r = w->rules;
+    const snapshot *s = w->snapshot;
+    const whatif_diff *d = w->diff;
+    json_t *root = json_object(), *changed = json_array(), *targets = json_array();
+    json_t *communities = json_array(), *checks = json_array(), *workers = json_array();
+    char *text;
+    size_t i, t;
+    int k;
+    for (i = 0; i < w->scenario->count; i++) {
+        const param *a = &w->baseline->items[i], *b = &w->scenario->items[i];
+        char *before, *after;
+        if (params_value_equal(a, &a->value, &b->value))
+            continue;
+        before = params_value_text(a, &a->value);
+        after = params_value_text(b, &b->value);
+        json_array_append_new(changed, json_pack("{s:s,s:s,s:s}", "name", b->name, "before",
+                                                before ? before : "", "after", after ? after : ""));
+        free(before);
+        free(after);
+    }
+    json_object_set_new(root, "region", json_string(s->region));
+    json_object_set_new(root, "as_of", json_string(s->as_of));
+    if (w->scenario_name != NULL)
+        json_object_set_new(root, "scenario", json_string(w->scenario_name));
+    json_object_set_new(root, "changed_parameters", changed);
+    json_object_set_new(root, "summary",
+                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "communities_changed",
+                                  (json_int_t)d->community_count, "stars_changed",
+                                  (json_int_t)d->star_changes, "checks_flipped",
+                                  (json_int_t)d->check_count, "workers_changed",
+                                  (json_int_t)d->worker_count, "queries_rerun",
+                                  (json_int_t)w->queries_rerun, "load_ms", w->load_ms,
+                                  "rescore_ms", w->rescore_ms));
+    for (t = 0; t < r->target_count; t++) {
+        long bm[4], bt[4], am[4], at[4];
+        static const char *const scopes[] = {"region", "district", "street", "community"};
+        json_t *one = json_object();
+        met_counts(&w->before->outcome, r->targets[t].id, bm, bt);
+        met_counts(&w->after->outcome, r->targets[t].id, am, at);
+        json_object_set_new(one, "target", json_string(r->targets[t].id));
+        for (k = 0; k < 4; k++)
+            if (bt[k] > 0 || at[k] > 0)
+                json_object_set_new(one, scopes[k],
+                                    json_pack("{s:I,s:I,s:I,s:I}", "met_before", (json_int_t)bm[k],
+                                              "of_before", (json_int_t)bt[k], "met_after",
+                                              (json_int_t)am[k], "of_after", (json_int_t)at[k]));
+        json_array_append_new(targets, one);
+    }
+    json_object_set_new(root, "targets", targets);
+    for (i = 0; i < d->community_count; i++) {
+        const whatif_community_change *x = &d->communities[i];
+        json_array_append_new(
+            communities,
+            json_pack("{s:s,s:s,s:f,s:f,s:i,s:i,s:i,s:i}", "community_id",
+                      s->communities[x->community].id, "name", s->communities[x->community].name,
+                      "total_before", x->total_before, "total_after", x->total_after,
+                      "stars_before", x->stars_before, "stars_after", x->stars_after,
+                      "rank_before", x->rank_before, "rank_after", x->rank_after));
+    }
+    json_object_set_new(root, "communities", communities);
+    for (i = 0; i < d->check_count; i++) {
+        const target_check *any = d->checks[i].before ? d->checks[i].before : d->checks[i].after;
+        json_array_append_new(checks, json_pack("{s:s,s:s,s:s,s:o,s:o}", "target", any->target_id,
+                                                "scope", any->scope, "scope_id", any->scope_id,
+                                                "before", check_json(d->checks[i].before),
+                                                "after", check_json(d->checks[i].after)));
+    }
+    json_object_set_new(root, "target_checks", checks);
+    for (i = 0; i < d->worker_count; i++) {
+        const worker_appraisal *b = d->workers[i].before, *a = d->workers[i].after;
+        const worker_appraisal *any = b ? b : a;
+        json_array_append_new(
+            workers, json_pack("{s:s,s:s,s:o,s:o,s:o}", "worker_id", any->worker_id,
+                               "community_id", any->community_id, "flag_before",
+                               b && b->flag ? json_string(b->flag) : json_null(), "flag_after",
+                               a && a->flag ? json_string(a->flag) : json_null(), "score_after",
+                               a ? number_or_null(a->score) : json_null()));
+    }
+    json_object_set_new(root, "workers", workers);
+    if (w->scenario_run > 0) {
+        json_object_set_new(root, "baseline_run", json_integer(w->baseline_run));
+        json_object_set_new(root, "scenario_run", json_integer(w->scenario_run));
+    }
+    text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(root);
+    if (text == NULL)
+        return 0;
+    buffer_printf(out, "%s\n", text);
+    free(text);
+    return !buffer_failed(out);
+}
+
+int whatif_sweep_row_fill(const rules *r, double value, const eval_result *result,
+                          whatif_sweep_row *row, error *e)
+{
+    size_t c, t, i;
+    const outcome *o = &result->outcome;
+    memset(row, 0, sizeof *row);
+    row->value = value;
+    row->met = calloc(r->target_count + 1, sizeof *row->met);
+    row->checks = calloc(r->target_count + 1, sizeof *row->checks);
+    if (row->met == NULL || row->checks == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    for (c = 0; c < result->community_count; c++)
+        if (result->stars[c] >= 0 && result->stars[c] <= 5)
+            row->stars[result->stars[c]]++;
+    for (t = 0; t < r->target_count; t++)
+        for (i = 0; i < o->check_count; i++)
+            if (strcmp(o->checks[i].target_id, r->targets[t].id) == 0) {
+                row->checks[t]++;
+                row->met[t] += o->checks[i].met != 0;
+            }
+    for (i = 0; i < o->appraisal_count; i++) {
+        const char *flag = o->appraisals[i].flag;
+        if (flag == NULL)
+            continue;
+        row->flagged++;
+        row->flags[strcmp(flag, "below_floor") == 0 ? 0 : strcmp(flag, "bottom_ratio") == 0 ? 1 : 2]++;
+    }
+    return ERROR_OK;
+}
+
+void whatif_sweep_free(whatif_sweep *sweep)
+{
+    size_t i;
+    for (i = 0; i < sweep->row_count; i++) {
+        free(sweep->rows[i].met);
+        free(sweep->rows[i].checks);
+    }
+    free(sweep->rows);
+    sweep->rows = NULL;
+    sweep->row_count = 0;
+}
+
+/* Targets whose met counts vary over the sweep (all when none vary). */
+static bool target_affected(const whatif_sweep *sweep, size_t t)
+{
+    size_t i, any = 0;
+    for (i = 1; i < sweep->row_count; i++)
+        if (sweep->rows[i].met[t] != sweep->rows[0].met[t])
+            return true;
+    for (i = 0; i < sweep->rules->target_count; i++) {
+        size_t k;
+        for (k = 1; k < sweep->row_count; k++)
+            any += sweep->rows[k].met[i] != sweep->rows[0].met[i];
+    }
+    return any == 0;
+}
+
+int whatif_write_sweep_text(const whatif_sweep *sweep, buffer *out)
+{
+    const rules *r = sweep->rules;
+    size_t i, t;
+    char cell[64];
+    buffer_printf(out, "参数扫描：%s（%zu 个取值，每个取值重新评分平均 %.1f ms）\n\n",
+                  sweep->parameter, sweep->row_count, sweep->rescore_ms);
+    text_pad(out, "取值", 10, true);
+    buffer_puts(out, "  五星  四星  三星  二星 未评级");
+    for (t = 0; t < r->target_count; t++)
+        if (target_affected(sweep, t)) {
+            buffer_puts(out, "  ");
+            text_pad(out, r->targets[t].id, 18, true);
+        }
+    buffer_puts(out, "  标记社工\n");
+    for (i = 0; i < sweep->row_count; i++) {
+        const whatif_sweep_row *row = &sweep->rows[i];
+        snprintf(cell, sizeof cell, "%g", row->value);
+        text_pad(out, cell, 10, true);
+        buffer_printf(out, "  %4d  %4d  %4d  %4d  %5d", row->stars[5], row->stars[4],
+                      row->stars[3], row->stars[2], row->stars[0] + row->stars[1]);
+        for (t = 0; t < r->target_count; t++)
+            if (target_affected(sweep, t)) {
+                snprintf(cell, sizeof cell, "%ld/%ld", row->met[t], row->checks[t]);
+                buffer_puts(out, "  ");
+                text_pad(out, cell, 18, true);
+            }
+        buffer_printf(out, "  %8ld\n", row->flagged);
+    }
+    buffer_puts(out, "\n目标列为达标的检查数 / 检查总数（全市、区、街道、社区合计）。\n");
+    return !buffer_failed(out);
+}
+
+int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
+{
+    const rules *r = sweep->rules;
+    json_t *root = json_object(), *rows = json_array();
+    char *text;
+    size_t i, t;
+    for (i = 0; i < sweep->row_count; i++) {
+        const whatif_sweep_row *row = &sweep->rows[i];
+        json_t *targets = json_object();
+        for (t = 0; t < r->target_count; t++)
+            json_object_set_new(targets, r->targets[t].id,
+                                json_pack("{s:I,s:I}", "met", (json_int_t)row->met[t], "checks",
+                                          (json_int_t)row->checks[t]));
+        json_array_append_new(
+            rows, json_pack("{s:f,s:{s:i,s:i,s:i,s:i,s:i},s:o,s:I,s:{s:I,s:I,s:I}}", "value",
+                            row->value, "stars", "5", row->stars[5], "4", row->stars[4], "3",
+                            row->stars[3], "2", row->stars[2], "0", row->stars[0] + row->stars[1],
+                            "targets", targets, "workers_flagged", (json_int_t)row->flagged,
+                            "flags", "below_floor", (json_int_t)row->flags[0], "bottom_ratio",
+                            (json_int_t)row->flags[1], "no_score", (json_int_t)row->flags[2]));
+    }
+    json_object_set_new(root, "parameter", json_string(sweep->parameter));
+    json_object_set_new(root, "rows", rows);
+    text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(root);
+    if (text == NULL)
+        return 0;
+    buffer_printf(out, "%s\n", text);
+    free(text);
+    return !buffer_failed(out);
+}
+
+/* Escapes text for SVG/XML. */
+static void xml_text(buffer *out, const char *text)
+{
+    for (; *text; text++) {
+        switch (*text) {
+        case '<':
+            buffer_puts(out, "&lt;");
+            break;
+        case '>':
+            buffer_puts(out, "&gt;");
+            break;
+        case '&':
+            buffer_puts(out, "&amp;");
+            break;
+        case '"':
+            buffer_puts(out, "&quot;");
+            break;
+        default:
+            buffer_append(out, text, 1);
+        }
+    }
+}
+
+int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer *out)
+{
+    /* Two panels sharing the x axis: communities per star grade, and the
+    ** number of scopes meeting each affected target plus flagged workers. */
+    static const char *const colors[] = {"#1b7837", "#5aae61", "#a6dba0", "#fdb863",
+                                         "#b2182b", "#2166ac", "#762a83", "#e08214",
+                                         "#35978f", "#8c510a", "#666666"};
+    static const char *const star_names[] = {"五星", "四星", "三星", "二星", "未评级"};
+    const rules *r = sweep->rules;
+    const double width = 900, panel = 260, left = 70, right = 220, top = 60, gap = 70;
+    double x0 = sweep->row_count ? sweep->rows[0].value : 0;
+    double x1 = sweep->row_count ? sweep->rows[sweep->row_count - 1].value : 1;
+    size_t i, t;
+    int p, series;
+    if (x1 == x0)
+        x1 = x0 + 1;
+    buffer_printf(out,
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                  "viewBox=\"0 0 %.0f %.0f\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC',"
+                  "'WenQuanYi Micro Hei','Microsoft YaHei',sans-serif\" font-size=\"13\">\n",
+                  width, top + 2 * panel + gap + 50, width, top + 2 * panel + gap + 50);
+    buffer_puts(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"20\" y=\"28\" font-size=\"17\">");
+    buffer_puts(out, "参数扫描：");
+    xml_text(out, sweep->parameter);
+    buffer_puts(out, "（");
+    xml_text(out, s->region);
+    buffer_printf(out, " %s，%zu 个社区）</text>\n", s->as_of, s->community_count);
+    for (p = 0; p < 2; p++) {
+        double y_top = top + p * (panel + gap), y_bottom = y_top + panel;
+        double max = 1;
+        int colour = 0;
+        /* scale */
+        for (i = 0; i < sweep->row_count; i++) {
+            const whatif_sweep_row *row = &sweep->rows[i];
+            if (p == 0) {
+                for (series = 0; series < 5; series++) {
+                    int v = series == 4 ? row->stars[0] + row->stars[1] : row->stars[5 - series];
+                    if (v > max)
+                        max = v;
+                }
+            } else {
+                for (t = 0; t < r->target_count; t++)
+                    if (target_affected(sweep, t) && row->met[t] > max)
+                        max = (double)row->met[t];
+                if (row->flagged > max)
+                    max = (double)row->flagged;
+            }
+        }
+        max = 4 * ceil(max / 4); /* whole-number ticks */
+        buffer_printf(out,
+                      "<text x=\"%.0f\" y=\"%.0f\" font-size=\"14\">%s</text>\n"
+                      "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n"
+                      "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n",
+                      left, y_top - 10, p == 0 ? "各星级社区数" : "达标检查数与标记社工数", left,
+                      y_bottom, width - right, y_bottom, left, y_top, left, y_bottom);
+        for (i = 0; i <= 4; i++) {
+            double y = y_bottom - panel * (double)i / 4;
+            buffer_printf(out,
+                          "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
+                          "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                          left, y, width - right, y, left - 6, y + 4, max * (double)i / 4);
+        }
+        for (i = 0; i < sweep->row_count; i++) {
+            double x = left + (width - left - right) * (sweep->rows[i].value - x0) / (x1 - x0);
+            buffer_printf(out, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g</text>\n", x,
+                          y_bottom + 18, sweep->rows[i].value);
+        }
+        for (series = 0;; series++) {
+            const char *name;
+            char label[160];
+            if (p == 0) {
+                if (series == 5)
+                    break;
+                name = star_names[series];
+            } else {
+                size_t count = 0, target = 0;
+                for (t = 0; t < r->target_count; t++)
+                    if (target_affected(sweep, t) && count++ == (size_t)series)
+                        target = t + 1;
+                if (target == 0 && (size_t)series > count)
+                    break;
+                if (target == 0) {
+                    name = "标记社工";
+                } else {
+                    snprintf(label, sizeof label, "%s", r->targets[target - 1].id);
+                    name = label;
+                }
+                buffer_puts(out, "");
+                buffer_printf(out, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
+                              colors[colour % 11]);
+                for (i = 0; i < sweep->row_count; i++) {
+                    const whatif_sweep_row *row = &sweep->rows[i];
+                    double v = target == 0 ? (double)row->flagged : (double)row->met[target - 1];
+                    double x = left + (width - left - right) * (row->value - x0) / (x1 - x0);
+                    buffer_printf(out, "%.1f,%.1f ", x, y_bottom - panel * v / max);
+                }
+                buffer_puts(out, "\"/>\n");
+                buffer_printf(out,
+                              "<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                              "<text x=\"%.0f\" y=\"%.0f\">",
+                              width - right + 15, y_top + 14 + 20 * series, colors[colour % 11],
+                              width - right + 35, y_top + 19 + 20 * series);
+                xml_text(out, name);
+                buffer_puts(out, "</text>\n");
+                colour++;
+                if (target == 0)
+                    break;
+                continue;
+            }
+            buffer_printf(out, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
+                          colors[series]);
+            for (i = 0; i < sweep->row_count; i++) {
+                const whatif_sweep_row *row = &sweep->rows[i];
+                int v = series == 4 ? row->stars[0] + row->stars[1] : row->stars[5 - series];
+                double x = left + (width - left - right) * (row->value - x0) / (x1 - x0);
+                buffer_printf(out, "%.1f,%.1f ", x, y_bottom - panel * v / max);
+            }
+            buffer_printf(out,
+                          "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                          "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+                          width - right + 15, y_top + 14 + 20 * series, colors[series],
+                          width - right + 35, y_top + 19 + 20 * series, name);
+        }
+    }
+    buffer_printf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", (left + width - right) / 2,
+                  top + 2 * panel + gap + 40);
+    xml_text(out, sweep->parameter);
+    buffer_puts(out, "</text>\n</svg>\n");
+    return !buffer_failed(out);
+}
