@@ -99,6 +99,29 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+/*
+** Charges `cost` instructions for work done in C (string functions), which
+** the count hook never sees; raises (stickily) when the budget is spent.
+** About 4 bytes of text handled cost one instruction, a pattern step one.
+*/
+static void sandbox_charge(lua_State *L, double cost)
+{
+    sandbox *sb = sandbox_from_state(L);
+    if (sb->budget <= 0 || cost <= 0)
+        return;
+    sb->spent += cost > 1e15 ? (long long)1e15 : (long long)cost;
+    if (sb->spent <= sb->budget)
+        return;
+    sb->stop = STOP_INSTRUCTIONS;
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1); /* sticky */
+    luaL_where(L, 1);
+    lua_pushfstring(L, "instruction limit of %I exceeded (text work in string functions counts "
+                       "too)",
+                    (lua_Integer)sb->budget);
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
 /* Resets the per-run budget before a chunk or call. */
 static void sandbox_arm(sandbox *sb)
 {
@@ -193,10 +216,35 @@ static int sandbox_string_rep(lua_State *L)
             return luaL_error(L, "string.rep would build %f bytes: memory limit of %d MB exceeded",
                               total, (int)(sb->limit >> 20));
     }
+    if (count > 0)
+        sandbox_charge(L, (double)count * (double)(length + separator_length) / 4);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original string.rep */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+/* A string or table function whose work grows with its text: the bytes of
+** its arguments and results are charged to the budget. Upvalue 1: the
+** original function. */
+static int sandbox_metered(lua_State *L)
+{
+    int n = lua_gettop(L), i, results;
+    double bytes = 0;
+    for (i = 1; i <= n; i++)
+        if (lua_type(L, i) == LUA_TSTRING)
+            bytes += (double)lua_rawlen(L, i);
+    sandbox_charge(L, bytes / 4);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    results = lua_gettop(L);
+    bytes = 0;
+    for (i = 1; i <= results; i++)
+        if (lua_type(L, i) == LUA_TSTRING)
+            bytes += (double)lua_rawlen(L, i);
+    sandbox_charge(L, bytes / 4);
+    return results;
 }
 
 /*
@@ -277,6 +325,7 @@ static int sandbox_pattern(lua_State *L)
         return luaL_error(L, "%s: the pattern has %d repetitions and the text %d bytes: too much "
                              "work for a rule (simplify the pattern or shorten the text)",
                           lua_tostring(L, lua_upvalueindex(3)), repetitions, (int)n);
+    sandbox_charge(L, repetitions > 0 ? steps : (double)n / 4);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original function */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -412,6 +461,15 @@ static void sandbox_build_globals(sandbox *sb)
             lua_setfield(L, -2, pattern_functions[i]);
         }
     }
+    {
+        static const char *const metered[] = {"upper", "lower", "reverse", "sub", "format",
+                                              "byte", "char", NULL};
+        for (i = 0; metered[i] != NULL; i++) {
+            lua_getfield(L, -1, metered[i]);
+            lua_pushcclosure(L, sandbox_metered, 1);
+            lua_setfield(L, -2, metered[i]);
+        }
+    }
     sandbox_push_proxy(L, -1);
     lua_setfield(L, -4, "string"); /* globals.string = proxy of the rules' table */
     /* ("x"):upper() goes through the same proxy; getmetatable("") is locked. */
@@ -432,9 +490,21 @@ static void sandbox_build_globals(sandbox *sb)
     lua_pop(L, 1);
     for (i = 0; libraries[i] != NULL; i++) {
         lua_getglobal(L, libraries[i]);
+        lua_newtable(L); /* the rules' copy */
+        lua_pushnil(L);
+        while (lua_next(L, -3) != 0) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, -4);
+        }
+        if (strcmp(libraries[i], "table") == 0) {
+            lua_getfield(L, -1, "concat");
+            lua_pushcclosure(L, sandbox_metered, 1);
+            lua_setfield(L, -2, "concat");
+        }
         sandbox_push_proxy(L, -1);
-        lua_setfield(L, -3, libraries[i]);
-        lua_pop(L, 1);
+        lua_setfield(L, -4, libraries[i]);
+        lua_pop(L, 2);
     }
     sb->globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
