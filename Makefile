@@ -56,6 +56,9 @@ $(BUILD)/obj/%.o: engine/%.c $(ENGINE_HDR) $(EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Generated headers are kept, not treated as intermediate files.
+.SECONDARY: $(EMBEDDED)
+
 # Files compiled into the binary: the rule DSL preludes and the two schema
 # contracts (copies of ../shared/spec, checked equal by the e2e suite).
 build/gen/%_lua.h: engine/%.lua

@@ -157,7 +157,8 @@ static int list_lua_files(const char *directory, file_list *list, error *e)
         }
         count++;
     }
-    qsort(names, count, sizeof *names, string_compare);
+    if (count > 1)
+        qsort(names, count, sizeof *names, string_compare);
     for (i = 0; i < count; i++) {
         rule_file *grown = realloc(list->items, (list->count + 1) * sizeof *list->items);
         rule_file *f;
