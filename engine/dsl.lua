@@ -427,9 +427,9 @@ local function compile_params(out, context)
                 description = b.description, unit = b.unit, min = b.min, max = b.max,
                 type = b.type }
     if p.type == nil then
+      -- A number is a number (90 may become 87.5); "integer" must be said.
       if type(b.default) == "table" then p.type = "schedule"
       elseif type(b.default) == "string" then p.type = "string"
-      elseif math.type(b.default) == "integer" then p.type = "integer"
       else p.type = "number" end
     end
     if p.min ~= nil and type(p.min) ~= "number" or p.max ~= nil and type(p.max) ~= "number" then

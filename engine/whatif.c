@@ -510,6 +510,7 @@ int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
                             (json_int_t)row->flags[1], "no_score", (json_int_t)row->flags[2]));
     }
     json_object_set_new(root, "parameter", json_string(sweep->parameter));
+    json_object_set_new(root, "rescore_ms_per_value", json_real(sweep->rescore_ms));
     json_object_set_new(root, "rows", rows);
     text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
