@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -664,24 +665,38 @@ void eval_result_free(eval_result *result)
     memset(result, 0, sizeof *result);
 }
 
+/* Prepares one rule query; a failure becomes a problem naming its place. */
+static void check_one_query(rules *r, sqlite3 *db, const char *sql, const char *file, int line,
+                            const char *what, int columns)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sql == NULL)
+        return;
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK)
+        rules_add_problem(r, "%s:%d: %s: its SQL does not prepare against the snapshot schema: %s",
+                          file ? file : "?", line, what, sqlite3_errmsg(db));
+    else if (columns > 0 && sqlite3_column_count(statement) != columns)
+        rules_add_problem(r, "%s:%d: %s: its query returns %d columns, expected %d",
+                          file ? file : "?", line, what, sqlite3_column_count(statement), columns);
+    sqlite3_finalize(statement);
+}
+
 void eval_check_sql(rules *r, void *db_pointer)
 {
     sqlite3 *db = db_pointer;
+    char what[256];
     size_t i;
     for (i = 0; i < r->indicator_count; i++) {
         const indicator *ind = &r->indicators[i];
-        sqlite3_stmt *statement = NULL;
-        if (ind->sql == NULL)
-            continue;
-        if (sqlite3_prepare_v2(db, ind->sql, -1, &statement, NULL) != SQLITE_OK) {
-            rules_add_problem(r, "%s:%d: indicator %s: its SQL does not prepare against the "
-                                 "snapshot schema: %s",
-                              ind->file, ind->line, ind->id, sqlite3_errmsg(db));
-        } else if ((size_t)sqlite3_column_count(statement) != 2 + ind->input_count) {
-            rules_add_problem(r, "%s:%d: indicator %s: its query returns %d columns, expected %zu",
-                              ind->file, ind->line, ind->id, sqlite3_column_count(statement),
-                              2 + ind->input_count);
-        }
-        sqlite3_finalize(statement);
+        snprintf(what, sizeof what, "indicator %s", ind->id);
+        check_one_query(r, db, ind->sql, ind->file, ind->line, what, 2 + (int)ind->input_count);
     }
+    for (i = 0; i < r->target_count; i++) {
+        const target_rule *t = &r->targets[i];
+        snprintf(what, sizeof what, "target %s", t->id);
+        check_one_query(r, db, t->sql, t->file, t->line, what, 3);
+    }
+    if (r->appraisal.present)
+        check_one_query(r, db, r->appraisal.sql, r->appraisal.file, r->appraisal.line, "appraisal",
+                        3 + (int)r->appraisal.component_count);
 }
