@@ -31,6 +31,36 @@ static const char extra_schema[] =
     "  points REAL NOT NULL,"
     "  max_points REAL NOT NULL,"
     "  PRIMARY KEY (run_id, community_id, category_id));"
+    "CREATE TABLE IF NOT EXISTS run_communities ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  community_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  district TEXT NOT NULL,"
+    "  street TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, community_id));"
+    "CREATE TABLE IF NOT EXISTS run_indicators ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  indicator_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  category_id TEXT NOT NULL,"
+    "  unit TEXT,"
+    "  max_points REAL NOT NULL,"
+    "  source TEXT,"
+    "  PRIMARY KEY (run_id, indicator_id));"
+    "CREATE TABLE IF NOT EXISTS run_categories ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  category_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  max_points REAL NOT NULL,"
+    "  PRIMARY KEY (run_id, category_id));"
+    "CREATE TABLE IF NOT EXISTS run_targets ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  target_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  measure TEXT NOT NULL,"
+    "  unit TEXT,"
+    "  source TEXT,"
+    "  PRIMARY KEY (run_id, target_id));"
     "CREATE TABLE IF NOT EXISTS department_stats ("
     "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
     "  department TEXT NOT NULL,"
@@ -219,8 +249,30 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
         "?3, ?4, ?5)",
         "INSERT INTO department_stats (run_id, department, tasks, admitted, rejected, review) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO run_communities (run_id, community_id, name, district, street) VALUES (?1, "
+        "?2, ?3, ?4, ?5)",
+        "INSERT INTO run_indicators (run_id, indicator_id, name, category_id, unit, max_points, "
+        "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO run_categories (run_id, category_id, name, max_points) VALUES (?1, ?2, ?3, "
+        "?4)",
+        "INSERT INTO run_targets (run_id, target_id, name, measure, unit, source) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6)",
     };
-    enum { RUN, INDICATOR, COMMUNITY, CATEGORY, TARGET, WORKER, TASK, DEPARTMENT, STATEMENTS };
+    enum {
+        RUN,
+        INDICATOR,
+        COMMUNITY,
+        CATEGORY,
+        TARGET,
+        WORKER,
+        TASK,
+        DEPARTMENT,
+        RUN_COMMUNITY,
+        RUN_INDICATOR,
+        RUN_CATEGORY,
+        RUN_TARGET,
+        STATEMENTS
+    };
     sqlite3_stmt *statements[STATEMENTS] = {NULL};
     const rules *r = run->rules;
     const snapshot *s = run->snapshot;
@@ -356,6 +408,61 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
         sqlite3_bind_int64(st, 6, d->review);
         if (!step_insert(st)) {
             status = write_failure(db, path, "department statistics", e);
+            goto done;
+        }
+    }
+    /* What the ids mean, so reports need only the results file. */
+    for (c = 0; c < s->community_count; c++) {
+        sqlite3_stmt *st = statements[RUN_COMMUNITY];
+        const community *cm = &s->communities[c];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, cm->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, cm->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, cm->district, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, cm->street, -1, SQLITE_STATIC);
+        if (!step_insert(st)) {
+            status = write_failure(db, path, "communities", e);
+            goto done;
+        }
+    }
+    for (i = 0; scores != NULL && i < r->indicator_count; i++) {
+        sqlite3_stmt *st = statements[RUN_INDICATOR];
+        const indicator *ind = &r->indicators[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, ind->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, ind->name ? ind->name : ind->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, ind->category ? ind->category : "", -1, SQLITE_STATIC);
+        bind_text_or_null(st, 5, ind->unit);
+        sqlite3_bind_double(st, 6, s->community_count > 0 ? scores->scores[i].max_points : 0);
+        bind_text_or_null(st, 7, ind->source);
+        if (!step_insert(st)) {
+            status = write_failure(db, path, "indicators", e);
+            goto done;
+        }
+    }
+    for (i = 0; scores != NULL && i < r->category_count; i++) {
+        sqlite3_stmt *st = statements[RUN_CATEGORY];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, r->categories[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r->categories[i].name ? r->categories[i].name : "", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_double(st, 4, scores->category_max[i]);
+        if (!step_insert(st)) {
+            status = write_failure(db, path, "categories", e);
+            goto done;
+        }
+    }
+    for (i = 0; i < r->target_count; i++) {
+        sqlite3_stmt *st = statements[RUN_TARGET];
+        const target_rule *t = &r->targets[i];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, t->name ? t->name : t->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, t->count ? "count" : "ratio", -1, SQLITE_STATIC);
+        bind_text_or_null(st, 5, t->unit);
+        bind_text_or_null(st, 6, t->source);
+        if (!step_insert(st)) {
+            status = write_failure(db, path, "targets", e);
             goto done;
         }
     }
