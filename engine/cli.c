@@ -19,6 +19,7 @@
 #include "buffer.h"
 #include "coverage.h"
 #include "eval.h"
+#include "explain.h"
 #include "outcome.h"
 #include "params.h"
 #include "results.h"
@@ -738,6 +739,78 @@ done:
     params_free(&baseline);
     params_free(&changed);
     params_free(&value_params);
+    rules_free(r);
+    return status;
+}
+
+int cli_explain(const cli_options *o)
+{
+    rules *r = NULL;
+    snapshot *s = NULL;
+    params ps = {0};
+    eval_data data;
+    eval_result result;
+    eval_options options;
+    explain_input in;
+    buffer out;
+    error e;
+    int asked = (o->community != NULL) + (o->worker != NULL) + (o->task != NULL);
+    int status;
+    memset(&data, 0, sizeof data);
+    memset(&result, 0, sizeof result);
+    memset(&options, 0, sizeof options);
+    buffer_init(&out);
+    error_clear(&e);
+    if (o->snapshot == NULL || asked != 1 || (o->indicator != NULL && o->community == NULL)) {
+        fprintf(stderr, "kaohe explain: usage: kaohe explain SNAPSHOT --community ID [--indicator "
+                        "ID] | --worker ID | --task ID [--json]\n");
+        return ERROR_USAGE;
+    }
+    status = load_rules(o, &r);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        print_problems(r);
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = effective_params(o, r, &ps);
+    if (status != ERROR_OK)
+        goto done;
+    options.jobs = o->jobs;
+    status = snapshot_open(o->snapshot, &s, &e);
+    if (status == ERROR_OK)
+        status = rules_check_invariants(r, &ps, s->year, &e);
+    if (status == ERROR_OK)
+        status = eval_load(r, s, &ps, &options, &data, &e);
+    if (status == ERROR_OK)
+        status = eval_score(&data, &ps, &result, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    memset(&in, 0, sizeof in);
+    in.rules = r;
+    in.snapshot = s;
+    in.params = &ps;
+    in.data = &data;
+    in.result = &result;
+    if (o->community != NULL)
+        status = explain_community(&in, o->community, o->indicator, o->json, &out, &e);
+    else if (o->worker != NULL)
+        status = explain_worker(&in, o->worker, o->json, &out, &e);
+    else
+        status = explain_task(&in, o->task, o->json, &out, &e);
+    if (status != ERROR_OK)
+        goto fail;
+    fwrite(buffer_text(&out), 1, out.length, stdout);
+    goto done;
+fail:
+    print_error(&e);
+done:
+    buffer_free(&out);
+    eval_result_free(&result);
+    eval_data_free(&data);
+    snapshot_close(s);
+    params_free(&ps);
     rules_free(r);
     return status;
 }

@@ -30,6 +30,11 @@ typedef struct cli_options {
     int jobs;                  /* --jobs */
     size_t memory_mb;          /* --rule-memory-mb */
     long long instructions;    /* --rule-instructions */
+    const char *community;     /* explain --community */
+    const char *indicator;     /* explain --indicator */
+    const char *worker;        /* explain --worker */
+    const char *task;          /* explain --task */
+    double near;               /* eval --near MARGIN (0 = off) */
     const char *title;         /* admit --title */
     const char *detail;        /* admit --detail */
     const char *department;    /* admit --department */
@@ -45,6 +50,7 @@ int cli_params(const cli_options *o);
 int cli_test(const cli_options *o);
 int cli_admit(const cli_options *o);
 int cli_whatif(const cli_options *o);
+int cli_explain(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

@@ -23,6 +23,9 @@ static const char usage_text[] =
     "                            baseline against scenario: who changes outcome\n"
     "  whatif SNAPSHOT --sweep NAME=FROM:TO:STEP [--chart FILE.svg]\n"
     "                            one parameter over a range: stars, targets, flags per value\n"
+    "  explain SNAPSHOT --community ID [--indicator ID] | --worker ID | --task ID [--json]\n"
+    "                            why a community got its points, a worker a flag, a task its\n"
+    "                            decision\n"
     "  params                    list every policy parameter with its value and source\n"
     "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
     "  admit --title T [--department D] [--detail X] [--funded] [--staffed] [--approval REF]\n"
@@ -62,7 +65,12 @@ enum {
     OPTION_FUNDED,
     OPTION_STAFFED,
     OPTION_SWEEP,
-    OPTION_CHART
+    OPTION_CHART,
+    OPTION_COMMUNITY,
+    OPTION_INDICATOR,
+    OPTION_WORKER,
+    OPTION_TASK,
+    OPTION_NEAR
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -99,6 +107,11 @@ int main(int argc, char **argv)
         {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
         {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
         {"sweep", required_argument, NULL, OPTION_SWEEP},
+        {"community", required_argument, NULL, OPTION_COMMUNITY},
+        {"indicator", required_argument, NULL, OPTION_INDICATOR},
+        {"worker", required_argument, NULL, OPTION_WORKER},
+        {"task", required_argument, NULL, OPTION_TASK},
+        {"near", required_argument, NULL, OPTION_NEAR},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
@@ -195,6 +208,27 @@ int main(int argc, char **argv)
                                      optarg);
             o.instructions = number;
             break;
+        case OPTION_COMMUNITY:
+            o.community = optarg;
+            break;
+        case OPTION_INDICATOR:
+            o.indicator = optarg;
+            break;
+        case OPTION_WORKER:
+            o.worker = optarg;
+            break;
+        case OPTION_TASK:
+            o.task = optarg;
+            break;
+        case OPTION_NEAR: {
+            char *end;
+            o.near = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(o.near > 0) || o.near > 100)
+                status = usage_error("--near %s: a margin above 0 (points, percentage points or "
+                                     "people)",
+                                     optarg);
+            break;
+        }
         case OPTION_SWEEP:
             o.sweep = optarg;
             break;
@@ -251,6 +285,8 @@ int main(int argc, char **argv)
         status = cli_admit(&o);
     else if (strcmp(command, "whatif") == 0)
         status = cli_whatif(&o);
+    else if (strcmp(command, "explain") == 0)
+        status = cli_explain(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

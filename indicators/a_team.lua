@@ -13,7 +13,6 @@ indicator "A01" {
   missing_if = { "workers = 0" },                         -- 无在岗工作者 → 缺失
   score = lin(10, 17),                                    -- 威海: 每万人 17 名
   source = "威海: 每万名城镇常住人口配备社区工作者 17 人",
-  hint = "名在岗社区工作者",
 }
 
 indicator "A02" {
@@ -40,7 +39,6 @@ indicator "A03" {
   missing_if = { "workers = 0" },
   score = ratio(schedule "cert.milestones"),              -- 达到当年要求比例即满分
   source = "铁山 2020 年 35%；宜昌 3 年 60%、5 年 100%（cert.milestones 插值）",
-  hint = "名持证社工",
 }
 
 indicator "A04" {
