@@ -278,6 +278,7 @@ int cli_eval(const cli_options *o)
         in.outcome = &scores.outcome;
         in.run_id = run_id;
         in.results_path = o->out;
+        in.near = o->near;
         if (!report_write(&in, o->format, &out)) {
             status = error_set(&e, ERROR_SYSTEM, "out of memory writing the report");
             goto fail;

@@ -130,6 +130,93 @@ static void write_outcome_summary(const report_input *in, buffer *out)
     }
 }
 
+int report_near_list(const report_input *in, double margin, report_near **out, size_t *count)
+{
+    const rules *r = in->rules;
+    const snapshot *s = in->snapshot;
+    const eval_result *res = in->scores;
+    size_t capacity = 0, k, g, i;
+    *out = NULL;
+    *count = 0;
+#define NEAR_ADD(...)                                                                              \
+    do {                                                                                           \
+        if (*count == capacity) {                                                                  \
+            report_near *grown;                                                                    \
+            capacity = capacity ? capacity * 2 : 32;                                               \
+            grown = realloc(*out, capacity * sizeof *grown);                                       \
+            if (grown == NULL)                                                                     \
+                return 0;                                                                          \
+            *out = grown;                                                                          \
+        }                                                                                          \
+        (*out)[(*count)++] = (report_near){__VA_ARGS__};                                           \
+    } while (0)
+    for (k = 0; k < s->community_count; k++) {
+        size_t c = res->order[k];
+        for (g = 0; g < r->star_count; g++) {
+            double boundary;
+            if (r->stars[g].total_param < 0)
+                continue;
+            boundary = params_number(in->params, r->stars[g].total_param);
+            if (fabs(res->totals[c] - boundary) <= margin)
+                NEAR_ADD("stars", "community", s->communities[c].id, res->totals[c], boundary,
+                         r->stars[g].stars);
+        }
+    }
+    for (i = 0; in->outcome != NULL && i < in->outcome->check_count; i++) {
+        const target_check *t = &in->outcome->checks[i];
+        int ti = -1;
+        double allowed;
+        for (g = 0; g < r->target_count; g++)
+            if (strcmp(r->targets[g].id, t->target_id) == 0)
+                ti = (int)g;
+        if (ti < 0 || strcmp(t->scope, "street") != 0 || isnan(t->actual))
+            continue;
+        allowed = r->targets[ti].count ? margin : margin / 100;
+        if (fabs(t->actual - t->required) <= allowed)
+            NEAR_ADD(t->target_id, t->scope, t->scope_id, t->actual, t->required, 0);
+    }
+#undef NEAR_ADD
+    return 1;
+}
+
+/* The near-threshold list under the ranking (eval --near MARGIN). */
+static void write_near(const report_input *in, buffer *out)
+{
+    report_near *list = NULL;
+    size_t count = 0, i;
+    if (!report_near_list(in, in->near, &list, &count)) {
+        out->failed = true;
+        return;
+    }
+    buffer_printf(out, "\n临界名单（距星级线 %g 分以内的社区，距目标 %g 个百分点或 %g 人以内的街道），发布前复核：\n",
+                  in->near, in->near, in->near);
+    if (count == 0)
+        buffer_puts(out, "  无\n");
+    for (i = 0; i < count; i++) {
+        const report_near *n = &list[i];
+        if (strcmp(n->kind, "stars") == 0) {
+            long c = snapshot_find_community(in->snapshot, n->scope_id);
+            buffer_printf(out, "  社区 %s %s：总分 %.2f，%s线 %g（%+.2f）\n", n->scope_id,
+                          c >= 0 ? in->snapshot->communities[c].name : "", n->value,
+                          report_stars_name(n->stars), n->boundary, n->value - n->boundary);
+        } else {
+            bool count_target = false;
+            size_t t;
+            for (t = 0; t < in->rules->target_count; t++)
+                if (strcmp(in->rules->targets[t].id, n->kind) == 0)
+                    count_target = in->rules->targets[t].count;
+            if (count_target)
+                buffer_printf(out, "  街道 %s %s：实际 %g，要求 %g（%+g）\n", n->scope_id, n->kind,
+                              n->value, n->boundary, n->value - n->boundary);
+            else
+                buffer_printf(out, "  街道 %s %s：实际 %.1f%%，要求 %.1f%%（%+.1f 个百分点）\n",
+                              n->scope_id, n->kind, n->value * 100, n->boundary * 100,
+                              (n->value - n->boundary) * 100);
+        }
+    }
+    free(list);
+}
+
 static void write_table(const report_input *in, buffer *out)
 {
     const rules *r = in->rules;
@@ -200,6 +287,8 @@ static void write_table(const report_input *in, buffer *out)
                   missing, invalid);
     if (in->outcome != NULL)
         write_outcome_summary(in, out);
+    if (in->near > 0)
+        write_near(in, out);
 }
 
 /* Writes one CSV field, quoted when needed. */
@@ -346,6 +435,23 @@ static int write_json(const report_input *in, buffer *out)
         json_object_set_new(root, "worker_flags", flags);
         json_object_set_new(root, "workers_appraised", json_integer((json_int_t)o->appraisal_count));
         json_object_set_new(root, "departments", departments);
+    }
+    if (in->near > 0) {
+        report_near *near_list = NULL;
+        size_t near_count = 0;
+        json_t *near = json_array();
+        if (!report_near_list(in, in->near, &near_list, &near_count)) {
+            json_decref(near);
+            json_decref(root);
+            return 0;
+        }
+        for (k = 0; k < near_count; k++)
+            json_array_append_new(near, json_pack("{s:s,s:s,s:s,s:f,s:f}", "kind", near_list[k].kind,
+                                                  "scope", near_list[k].scope, "scope_id",
+                                                  near_list[k].scope_id, "value", near_list[k].value,
+                                                  "boundary", near_list[k].boundary));
+        free(near_list);
+        json_object_set_new(root, "near_threshold", near);
     }
     text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
     json_decref(root);

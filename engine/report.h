@@ -24,11 +24,27 @@ typedef struct report_input {
     const eval_result *scores;
     const outcome *outcome; /* may be NULL */
     long long run_id;       /* 0 when not written */
+    double near;            /* margin of the near-threshold list; 0 = no list */
     const char *results_path;
 } report_input;
 
 /* Writes the report into `out`; false when out of memory. */
 int report_write(const report_input *in, report_format format, buffer *out);
+
+/* One entry of the near-threshold list. */
+typedef struct report_near {
+    const char *kind;     /* "stars" or a target id */
+    const char *scope;    /* "community" for stars, else the target's scope */
+    const char *scope_id;
+    double value;         /* the total or the actual */
+    double boundary;      /* the star threshold or the required value */
+    int stars;            /* the grade whose threshold is near (stars only) */
+} report_near;
+
+/* Communities within `margin` points of a star threshold, and target checks
+** at street scope within `margin` percentage points (ratios) or `margin`
+** (counts) of their required value. Caller frees *out. */
+int report_near_list(const report_input *in, double margin, report_near **out, size_t *count);
 
 /* Chinese name of a star grade: 五星 … 二星, 未评级. */
 const char *report_stars_name(int stars);
