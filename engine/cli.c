@@ -155,31 +155,59 @@ int cli_check(const cli_options *o)
     rules *r = NULL;
     sqlite3 *db = NULL;
     snapshot *s = NULL;
+    eval_data data;
+    eval_result result;
+    eval_options options;
     error e;
     int status;
     size_t i;
+    char fixture[PATH_MAX + 64];
+    const char *lint_path = o->snapshot;
+    memset(&data, 0, sizeof data);
+    memset(&result, 0, sizeof result);
+    memset(&options, 0, sizeof options);
     error_clear(&e);
     status = load_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (o->snapshot != NULL) {
-        status = snapshot_open(o->snapshot, &s, &e);
+    status = snapshot_open_schema(&db, &e);
+    if (status != ERROR_OK) {
+        print_error(&e);
+        goto done;
+    }
+    eval_check_sql(r, db);
+    if (r->problem_count == 0 &&
+        rules_check_invariants(r, &r->params, 0, &e) != ERROR_OK)
+        rules_add_problem(r, "%s", e.message);
+    if (r->problem_count == 0)
+        rules_warn_unused_params(r);
+    /* Lint against data: the snapshot given, else the shipped sample. */
+    if (lint_path == NULL) {
+        snprintf(fixture, sizeof fixture, "%s/fixtures/sample.db", cli_default_root(o->program));
+        if (access(fixture, R_OK) == 0)
+            lint_path = fixture;
+    }
+    if (r->problem_count == 0 && lint_path != NULL) {
+        status = snapshot_open(lint_path, &s, &e);
         if (status != ERROR_OK) {
             print_error(&e);
             goto done;
         }
         eval_check_sql(r, s->db);
-    } else {
-        status = snapshot_open_schema(&db, &e);
+        if (r->problem_count == 0 &&
+            (status = rules_check_invariants(r, &r->params, s->year, &e)) == ERROR_OK &&
+            (status = eval_load(r, s, &r->params, &options, &data, &e)) == ERROR_OK &&
+            (status = eval_score(&data, &r->params, &result, &e)) == ERROR_OK) {
+            eval_lint_scoring(r, &data, &result, &r->params);
+            status = coverage_lint(r, &r->params, s, &e);
+        }
         if (status != ERROR_OK) {
             print_error(&e);
             goto done;
         }
-        eval_check_sql(r, db);
     }
-    if (r->problem_count == 0 &&
-        rules_check_invariants(r, &r->params, s != NULL ? s->year : 0, &e) != ERROR_OK)
-        rules_add_problem(r, "%s", e.message);
+    for (i = 0; i < r->warning_count; i++)
+        fprintf(stderr, "warning: %s\n", r->warnings[i]);
     if (r->problem_count > 0) {
         print_problems(r);
         fprintf(stderr, "kaohe check: %zu problem%s in %s\n", r->problem_count,
@@ -189,15 +217,19 @@ int cli_check(const cli_options *o)
     }
     if (!o->quiet) {
         printf("%s: rules are valid: %s, %zu categories, %zu indicators, %g points, %zu "
-               "parameters, %zu files\n",
+               "parameters, %zu files; %zu warning%s%s%s%s\n",
                r->root, r->system_name ? r->system_name : "", r->category_count,
-               r->indicator_count, r->total, r->params.count, r->file_count);
+               r->indicator_count, r->total, r->params.count, r->file_count, r->warning_count,
+               r->warning_count == 1 ? "" : "s", lint_path ? " (data checks on " : "",
+               lint_path ? lint_path : "", lint_path ? ")" : "");
         if (o->verbose)
             for (i = 0; i < r->file_count; i++)
                 printf("  %s\n", r->files[i]);
     }
     status = ERROR_OK;
 done:
+    eval_result_free(&result);
+    eval_data_free(&data);
     sqlite3_close(db);
     snapshot_close(s);
     rules_free(r);

@@ -293,3 +293,104 @@ done:
     buffer_free(&both);
     return status;
 }
+
+int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
+{
+    const admission_rules *a = &r->admission;
+    re_limits limits = eval_admission_limits(r, ps);
+    re_matcher *m = NULL;
+    sqlite3_stmt *select = NULL;
+    long *matched = NULL, *decided = NULL, *overlap = NULL, *preempted_by = NULL;
+    size_t n = a->entry_count, i, k;
+    int rc, status = ERROR_OK;
+    if (!a->present || n == 0)
+        return ERROR_OK;
+    for (i = 0; i < n; i++)
+        for (k = 0; k < i; k++)
+            if (a->entry_patterns[i] && a->entry_patterns[k] &&
+                strcmp(a->entry_patterns[i], a->entry_patterns[k]) == 0)
+                rules_add_warning(r, "%s: entry %s has the same pattern as %s (%s)",
+                                  a->entry_files[i], a->entries[i].id, a->entries[k].id,
+                                  a->entry_files[k]);
+    m = re_matcher_new(&limits);
+    matched = calloc(n, sizeof *matched);
+    decided = calloc(n, sizeof *decided);
+    overlap = calloc(n * n, sizeof *overlap);
+    preempted_by = calloc(n * n, sizeof *preempted_by);
+    if (m == NULL || matched == NULL || decided == NULL || overlap == NULL || preempted_by == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT title, detail, department, approval_ref, funded, staffed FROM "
+                           "tasks ORDER BY id",
+                           -1, &select, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
+                           sqlite3_errmsg(s->db));
+        goto done;
+    }
+    while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+        coverage_task t;
+        admission_task task;
+        admission_decision decision;
+        size_t first_allow = n;
+        memset(&t, 0, sizeof t);
+        t.title = (const char *)sqlite3_column_text(select, 0);
+        t.detail = (const char *)sqlite3_column_text(select, 1);
+        t.department = (const char *)sqlite3_column_text(select, 2);
+        t.approval_ref = (const char *)sqlite3_column_text(select, 3);
+        t.funded = sqlite3_column_int(select, 4);
+        t.staffed = sqlite3_column_int(select, 5);
+        if (t.title == NULL)
+            t.title = "";
+        task = task_of(&t);
+        if (admission_decide(m, a->entries, n, &a->messages, &task, &decision) != 0)
+            continue;
+        if (decision.entry_index >= 0)
+            decided[decision.entry_index]++;
+        for (i = 0; i < n; i++) {
+            if (entry_matches(m, &a->entries[i], &task) != RE_MATCH)
+                continue;
+            matched[i]++;
+            if (decision.entry_index >= 0 && (size_t)decision.entry_index != i)
+                preempted_by[i * n + (size_t)decision.entry_index]++;
+            if (a->entries[i].list == ADMISSION_ALLOW) {
+                if (first_allow < n)
+                    overlap[first_allow * n + i]++;
+                else
+                    first_allow = i;
+            }
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (matched[i] == 0) {
+            rules_add_warning(r, "%s: entry %s matches no task of %s", a->entry_files[i],
+                              a->entries[i].id, s->path);
+        } else if (decided[i] == 0) {
+            size_t best = 0;
+            for (k = 1; k < n; k++)
+                if (preempted_by[i * n + k] > preempted_by[i * n + best])
+                    best = k;
+            rules_add_warning(r,
+                              "%s: entry %s is never reached on %s: the %ld tasks it matches are "
+                              "decided earlier (mostly by %s)",
+                              a->entry_files[i], a->entries[i].id, s->path, matched[i],
+                              a->entries[best].id);
+        }
+        for (k = 0; k < n; k++)
+            if (overlap[i * n + k] > 0)
+                rules_add_warning(r,
+                                  "%s: allow entries %s and %s both match %ld task(s) of %s; %s "
+                                  "decides them",
+                                  a->entry_files[k], a->entries[i].id, a->entries[k].id,
+                                  overlap[i * n + k], s->path, a->entries[i].id);
+    }
+done:
+    sqlite3_finalize(select);
+    re_matcher_free(m);
+    free(matched);
+    free(decided);
+    free(overlap);
+    free(preempted_by);
+    return status;
+}

@@ -34,4 +34,10 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *task, bo
 int coverage_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
                     error *e);
 
+/* Adds warnings to `r` about the list against a snapshot's tasks: entries
+** that match no task, entries never reached because an earlier entry always
+** decides first, allow entries overlapping an earlier allow entry, and
+** entries with the same pattern. */
+int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e);
+
 #endif

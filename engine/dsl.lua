@@ -49,6 +49,7 @@ function api.reset()
     sets = {},
     extends = nil,
     problems = {},
+    warnings = {},
     duplicates = {},
   }
 end
@@ -66,6 +67,11 @@ end
 
 local function problem(file, line, message, ...)
   insert(state.problems, format("%s:%d: ", file, line) .. format(message, ...))
+end
+
+-- Something valid but worth a look (kaohe check prints it, eval ignores it).
+local function warn(file, line, message, ...)
+  insert(state.warnings, format("%s:%d: ", file, line) .. format(message, ...))
 end
 
 -- Raises an error that points at the rule file line (not at this prelude).
@@ -448,7 +454,7 @@ local function compile_params(out, context)
       p.default = v
     end
     if p.source == nil or p.source == "" then
-      problem(decl.file, decl.line, "param \"%s\" has no source (cite the policy text or write \"design\")", name)
+      warn(decl.file, decl.line, "param \"%s\" has no source (cite the policy text or write \"design\")", name)
     end
     params[name] = p
   end
@@ -598,7 +604,9 @@ local function compile_indicator(decl, params, new_params, categories, context)
     local best = host.suggest(b.category, keys_of(categories))
     bad("unknown category '%s'%s", b.category, best and format(" (did you mean '%s'?)", best) or "")
   end
-  if b.source == nil or b.source == "" then bad("has no source for its numbers (source = \"...\")") end
+  if b.source == nil or b.source == "" then
+    warn(decl.file, decl.line, "%s has no source for its numbers (source = \"...\")", what)
+  end
 
   -- Indicator-local parameters: params = { hours = 60 } → <id>.hours.
   if b.params ~= nil then
@@ -808,7 +816,9 @@ compilers.targets = function(out, st, params, new_params, h)
     if t.measure ~= "ratio" and t.measure ~= "count" then bad("measure is \"ratio\" or \"count\"") end
     if t.empty ~= "null" and t.empty ~= "skip" then bad("empty is \"null\" (a row with no actual) or \"skip\" (no row)") end
     if type(b.name) ~= "string" then bad("needs a Chinese name: name = \"...\"") end
-    if b.source == nil or b.source == "" then bad("has no source for its numbers (source = \"...\")") end
+    if b.source == nil or b.source == "" then
+      h.warn(decl.file, decl.line, "%s has no source for its numbers (source = \"...\")", what)
+    end
     if type(b.numerator) ~= "string" then bad("needs numerator = \"SQL condition\"") end
     if t.measure == "ratio" and type(b.denominator) ~= "string" then bad("a ratio needs denominator = \"SQL condition\"") end
     if type(b.scopes) ~= "table" or #b.scopes == 0 then bad("needs scopes = { \"region\", \"district\", \"street\", \"community\" }")
@@ -994,7 +1004,7 @@ function api.finalize(context)
 
   for _, name in ipairs(keys_of(compilers)) do
     compilers[name](out, state, params, new_params, {
-      problem = problem, check_fields = check_fields, expand_sql = expand_sql, keys_of = keys_of,
+      problem = problem, warn = warn, check_fields = check_fields, expand_sql = expand_sql, keys_of = keys_of,
       param_for = param_for, parse_domain = parse_domain, REF = REF, location = location,
       normalize_value = normalize_value, parse_condition = parse_condition, COMPARE = COMPARE,
     })
@@ -1008,6 +1018,7 @@ function api.finalize(context)
   for _, name in ipairs(keys_of(params)) do insert(out.params, params[name]) end
   out.extends = state.extends
   for _, p in ipairs(state.problems) do insert(out.problems, p) end
+  out.warnings = state.warnings
   return out
 end
 

@@ -700,3 +700,41 @@ void eval_check_sql(rules *r, void *db_pointer)
         check_one_query(r, db, r->appraisal.sql, r->appraisal.file, r->appraisal.line, "appraisal",
                         3 + (int)r->appraisal.component_count);
 }
+
+void eval_lint_scoring(rules *r, const eval_data *data, const eval_result *result,
+                       const params *ps)
+{
+    const snapshot *s = data->snapshot;
+    size_t i, c;
+    for (i = 0; i < r->indicator_count; i++) {
+        const indicator *ind = &r->indicators[i];
+        double low = INFINITY, high = -INFINITY, best = 0, worst = INFINITY;
+        size_t ok = 0;
+        for (c = 0; c < s->community_count; c++) {
+            const indicator_score *score = &result->scores[c * result->indicator_count + i];
+            if (score->status != STATUS_OK)
+                continue;
+            ok++;
+            low = fmin(low, score->value);
+            high = fmax(high, score->value);
+            best = fmax(best, score->points / score->max_points);
+            worst = fmin(worst, score->points / score->max_points);
+        }
+        if (ok < 2)
+            continue;
+        if (best < 1 - 1e-9)
+            rules_add_warning(r,
+                              "%s:%d: indicator %s never reaches full points on %s (values %g..%g, "
+                              "full at %g): check its thresholds",
+                              ind->file, ind->line, ind->id, s->path, low, high,
+                              ind->score == SCORE_LIN
+                                  ? rules_ref_value(&ind->score_args[1], ps, s->year)
+                                  : rules_ref_value(&ind->score_args[0], ps, s->year));
+        if (ind->score == SCORE_LIN && worst > 1e-9)
+            rules_add_warning(r,
+                              "%s:%d: indicator %s never gives zero on %s (values %g..%g, zero at "
+                              "%g): every community scores",
+                              ind->file, ind->line, ind->id, s->path, low, high,
+                              rules_ref_value(&ind->score_args[0], ps, s->year));
+    }
+}

@@ -102,6 +102,11 @@ re_limits eval_admission_limits(const rules *r, const params *ps);
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);
 
+/* Adds warnings about indicators whose scoring, on this snapshot's values,
+** never reaches full points or (for lin) never gives zero. */
+void eval_lint_scoring(rules *r, const eval_data *data, const eval_result *result,
+                       const params *ps);
+
 /* Prepares every rule query against `db` (a snapshot or the bare schema);
 ** adds a problem per query that does not prepare. */
 void eval_check_sql(rules *r, void *db);

@@ -400,6 +400,92 @@ bool rules_add_problem(rules *r, const char *format, ...)
     return true;
 }
 
+bool rules_add_warning(rules *r, const char *format, ...)
+{
+    char line[2048];
+    char **grown;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    grown = realloc(r->warnings, (r->warning_count + 1) * sizeof *r->warnings);
+    if (grown == NULL)
+        return false;
+    r->warnings = grown;
+    if ((r->warnings[r->warning_count] = strdup(line)) == NULL)
+        return false;
+    r->warning_count++;
+    return true;
+}
+
+static void mark_ref(bool *used, const rules_ref *ref)
+{
+    if (ref->kind != REF_NUMBER && ref->param >= 0)
+        used[ref->param] = true;
+}
+
+static void mark_binds(bool *used, const rules_bind *binds, size_t count)
+{
+    size_t i;
+    for (i = 0; i < count; i++)
+        if (binds[i].kind == BIND_PARAM && binds[i].param >= 0)
+            used[binds[i].param] = true;
+}
+
+void rules_warn_unused_params(rules *r)
+{
+    bool *used = calloc(r->params.count + 1, sizeof *used);
+    size_t i, k;
+    int engine_param;
+    if (used == NULL)
+        return;
+    for (i = 0; i < r->indicator_count; i++) {
+        const indicator *ind = &r->indicators[i];
+        mark_ref(used, &ind->max);
+        mark_ref(used, &ind->score_args[0]);
+        mark_ref(used, &ind->score_args[1]);
+        mark_binds(used, ind->binds, ind->bind_count);
+        for (k = 0; k < ind->check_count; k++)
+            if (ind->checks[k].rhs_kind == RHS_PARAM && ind->checks[k].param >= 0)
+                used[ind->checks[k].param] = true;
+    }
+    for (i = 0; i < r->star_count; i++) {
+        if (r->stars[i].total_param >= 0)
+            used[r->stars[i].total_param] = true;
+        for (k = 0; k < r->stars[i].also_count; k++)
+            if (r->stars[i].also[k].param >= 0)
+                used[r->stars[i].also[k].param] = true;
+    }
+    for (i = 0; i < r->target_count; i++) {
+        mark_ref(used, &r->targets[i].required);
+        mark_binds(used, r->targets[i].binds, r->targets[i].bind_count);
+    }
+    if (r->appraisal.present) {
+        mark_binds(used, r->appraisal.binds, r->appraisal.bind_count);
+        for (k = 0; k < r->appraisal.floor_count; k++)
+            if (r->appraisal.floors[k].param >= 0)
+                used[r->appraisal.floors[k].param] = true;
+        if (r->appraisal.bottom_ratio_param >= 0)
+            used[r->appraisal.bottom_ratio_param] = true;
+    }
+    if (r->admission.match_limit_param >= 0)
+        used[r->admission.match_limit_param] = true;
+    if (r->admission.depth_limit_param >= 0)
+        used[r->admission.depth_limit_param] = true;
+    if (r->admission.heap_limit_param >= 0)
+        used[r->admission.heap_limit_param] = true;
+    /* Read by the engine itself (POLICY.md §0's tolerance). */
+    engine_param = params_find(&r->params, "compare.epsilon");
+    if (engine_param >= 0)
+        used[engine_param] = true;
+    for (i = 0; i < r->params.count; i++)
+        if (!used[i])
+            rules_add_warning(r, "%s:%d: param \"%s\" is defined but no rule uses it",
+                              r->params.items[i].file ? r->params.items[i].file : "?",
+                              r->params.items[i].line, r->params.items[i].name);
+    free(used);
+}
+
 static int param_type_of(const char *name)
 {
     if (name == NULL)
@@ -992,6 +1078,15 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
     if (copy_stars(L, out, r) != 0 || copy_targets(L, out, r) != 0 ||
         copy_appraisal(L, out, r) != 0 || copy_admission(L, out, r) != 0)
         goto oom;
+    n = field_length(L, out, "warnings");
+    lua_getfield(L, out, "warnings");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (!rules_add_warning(r, "%s", lua_tostring(L, -1)))
+            goto oom;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     n = field_length(L, out, "problems");
     lua_getfield(L, out, "problems");
     for (i = 1; i <= n; i++) {
@@ -1272,6 +1367,9 @@ void rules_free(rules *r)
     for (i = 0; i < r->problem_count; i++)
         free(r->problems[i]);
     free(r->problems);
+    for (i = 0; i < r->warning_count; i++)
+        free(r->warnings[i]);
+    free(r->warnings);
     free(r);
 }
 

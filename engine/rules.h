@@ -166,6 +166,8 @@ typedef struct rules {
     params params;         /* definitions and defaults */
     char **problems;       /* "file:line: message" */
     size_t problem_count;
+    char **warnings;       /* valid but worth a look: "file:line: message" */
+    size_t warning_count;
 } rules;
 
 typedef struct rules_options {
@@ -211,6 +213,12 @@ void rules_free(rules *r);
 
 /* Adds a problem line (printf-style); false when out of memory. */
 bool rules_add_problem(rules *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Adds a warning line (printf-style); false when out of memory. */
+bool rules_add_warning(rules *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Warns about parameters no rule uses. */
+void rules_warn_unused_params(rules *r);
 
 /* Value of a reference with the given parameter values and year. */
 double rules_ref_value(const rules_ref *ref, const params *ps, int year);
