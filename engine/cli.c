@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "snapshot.h"
 #include "text.h"
+#include "verify.h"
 
 static void print_error(const error *e)
 {
@@ -845,5 +846,34 @@ done:
     snapshot_close(s);
     params_free(&ps);
     rules_free(r);
+    return status;
+}
+
+int cli_verify(const cli_options *o)
+{
+    verify_options options;
+    buffer out;
+    error e;
+    int status;
+    if (o->snapshot == NULL) {
+        fprintf(stderr, "kaohe verify: usage: kaohe verify RESULTS [--run N] [SNAPSHOT] [--rules "
+                        "DIR]\n");
+        return ERROR_USAGE;
+    }
+    memset(&options, 0, sizeof options);
+    options.results_path = o->snapshot;
+    options.run_id = o->run;
+    options.snapshot_path = o->positional_count > 1 ? o->positionals[1] : NULL;
+    options.rules_directory = o->rules_dir;
+    options.default_root = cli_default_root(o->program);
+    options.limits.memory_bytes = o->memory_mb << 20;
+    options.limits.instructions = o->instructions;
+    buffer_init(&out);
+    error_clear(&e);
+    status = verify_run(&options, &out, &e);
+    fwrite(buffer_text(&out), 1, out.length, stdout);
+    if (status != ERROR_OK && e.status != ERROR_OK)
+        print_error(&e);
+    buffer_free(&out);
     return status;
 }

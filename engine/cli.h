@@ -35,6 +35,7 @@ typedef struct cli_options {
     const char *worker;        /* explain --worker */
     const char *task;          /* explain --task */
     double near;               /* eval --near MARGIN (0 = off) */
+    long long run;             /* verify --run N (0 = latest) */
     const char *title;         /* admit --title */
     const char *detail;        /* admit --detail */
     const char *department;    /* admit --department */
@@ -51,6 +52,7 @@ int cli_test(const cli_options *o);
 int cli_admit(const cli_options *o);
 int cli_whatif(const cli_options *o);
 int cli_explain(const cli_options *o);
+int cli_verify(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

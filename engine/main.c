@@ -26,6 +26,8 @@ static const char usage_text[] =
     "  explain SNAPSHOT --community ID [--indicator ID] | --worker ID | --task ID [--json]\n"
     "                            why a community got its points, a worker a flag, a task its\n"
     "                            decision\n"
+    "  verify RESULTS [--run N] [SNAPSHOT]\n"
+    "                            re-run a stored run and confirm its results are identical\n"
     "  params                    list every policy parameter with its value and source\n"
     "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
     "  admit --title T [--department D] [--detail X] [--funded] [--staffed] [--approval REF]\n"
@@ -70,7 +72,8 @@ enum {
     OPTION_INDICATOR,
     OPTION_WORKER,
     OPTION_TASK,
-    OPTION_NEAR
+    OPTION_NEAR,
+    OPTION_RUN
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
         {"worker", required_argument, NULL, OPTION_WORKER},
         {"task", required_argument, NULL, OPTION_TASK},
         {"near", required_argument, NULL, OPTION_NEAR},
+        {"run", required_argument, NULL, OPTION_RUN},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
@@ -229,6 +233,11 @@ int main(int argc, char **argv)
                                      optarg);
             break;
         }
+        case OPTION_RUN:
+            if (!parse_number(optarg, 1, 1000000000000LL, &number))
+                status = usage_error("--run %s: a run id (1, 2, ...)", optarg);
+            o.run = number;
+            break;
         case OPTION_SWEEP:
             o.sweep = optarg;
             break;
@@ -287,6 +296,8 @@ int main(int argc, char **argv)
         status = cli_whatif(&o);
     else if (strcmp(command, "explain") == 0)
         status = cli_explain(&o);
+    else if (strcmp(command, "verify") == 0)
+        status = cli_verify(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

@@ -4,6 +4,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -280,6 +281,7 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
     const outcome *o = run->outcome;
     char *params_json = NULL;
     char finished[32];
+    char snapshot_real[PATH_MAX], rules_real[PATH_MAX];
     size_t i, c;
     long long id;
     int status = ERROR_OK;
@@ -303,8 +305,12 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
     sqlite3_bind_text(statements[RUN], 6, s->as_of, -1, SQLITE_STATIC);
     sqlite3_bind_text(statements[RUN], 7, params_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(statements[RUN], 8, s->region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 9, s->path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 10, r->root, -1, SQLITE_STATIC);
+    /* Absolute paths, so `kaohe verify` finds the files from anywhere. */
+    sqlite3_bind_text(statements[RUN], 9,
+                      realpath(s->path, snapshot_real) ? snapshot_real : s->path, -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(statements[RUN], 10, realpath(r->root, rules_real) ? rules_real : r->root,
+                      -1, SQLITE_STATIC);
     bind_text_or_null(statements[RUN], 11, run->kind ? run->kind : "eval");
     bind_text_or_null(statements[RUN], 12, run->scenario);
     if (baseline > 0)

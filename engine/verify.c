@@ -1,0 +1,326 @@
+/*
+** verify.c — reproducing a stored run (verify.h).
+*/
+#include "verify.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eval.h"
+#include "results.h"
+#include "rules.h"
+#include "snapshot.h"
+
+/* The tables compared, with the columns that identify a row. */
+static const char *const compared[][2] = {
+    {"indicator_scores", "community_id, indicator_id"},
+    {"community_scores", "community_id"},
+    {"category_scores", "community_id, category_id"},
+    {"target_checks", "target_id, scope, scope_id"},
+    {"worker_appraisals", "worker_id"},
+    {"task_decisions", "task_id"},
+    {"department_stats", "department"},
+};
+
+typedef struct recorded_run {
+    long long id;
+    char *snapshot_path, *snapshot_sha256, *rules_root, *rules_sha256, *params, *kind;
+} recorded_run;
+
+static void recorded_free(recorded_run *run)
+{
+    free(run->snapshot_path);
+    free(run->snapshot_sha256);
+    free(run->rules_root);
+    free(run->rules_sha256);
+    free(run->params);
+    free(run->kind);
+}
+
+static char *column_copy(sqlite3_stmt *statement, int column)
+{
+    const unsigned char *text = sqlite3_column_text(statement, column);
+    return text != NULL ? strdup((const char *)text) : NULL;
+}
+
+static int read_run(const char *path, long long run_id, recorded_run *run, error *e)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *statement = NULL;
+    int status = ERROR_OK;
+    memset(run, 0, sizeof *run);
+    if (access(path, R_OK) != 0)
+        return error_set(e, ERROR_INPUT, "%s: no such results file", path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT run_id, snapshot_path, snapshot_sha256, rules_root, "
+                           "rules_sha256, params, kind FROM runs WHERE run_id = CASE WHEN ?1 > 0 "
+                           "THEN ?1 ELSE (SELECT max(run_id) FROM runs) END",
+                           -1, &statement, NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: not a kaohe results database (%s)", path,
+                           db ? sqlite3_errmsg(db) : "cannot open");
+        goto done;
+    }
+    sqlite3_bind_int64(statement, 1, run_id);
+    if (sqlite3_step(statement) != SQLITE_ROW) {
+        status = run_id > 0 ? error_set(e, ERROR_INPUT, "%s: no run %lld", path, run_id)
+                            : error_set(e, ERROR_INPUT, "%s: no run stored", path);
+        goto done;
+    }
+    run->id = sqlite3_column_int64(statement, 0);
+    run->snapshot_path = column_copy(statement, 1);
+    run->snapshot_sha256 = column_copy(statement, 2);
+    run->rules_root = column_copy(statement, 3);
+    run->rules_sha256 = column_copy(statement, 4);
+    run->params = column_copy(statement, 5);
+    run->kind = column_copy(statement, 6);
+    if (run->params == NULL || run->snapshot_sha256 == NULL || run->rules_sha256 == NULL)
+        status = error_set(e, ERROR_INPUT, "%s: run %lld lacks its hashes or parameters", path,
+                           run->id);
+done:
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return status;
+}
+
+/* Sets every recorded parameter value; a name the rules no longer have is
+** reported as a difference of rules. */
+static int apply_recorded_params(params *ps, const char *json_text, buffer *out, error *e)
+{
+    json_error_t json_error;
+    json_t *root = json_loads(json_text, 0, &json_error);
+    const char *name;
+    json_t *value;
+    int status = ERROR_OK;
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return error_set(e, ERROR_INPUT, "the run's recorded parameters are not a JSON object");
+    }
+    json_object_foreach(root, name, value)
+    {
+        char *text;
+        if (params_find(ps, name) < 0) {
+            buffer_printf(out, "不同的规则：记录中的参数 %s 在当前规则中不存在\n", name);
+            status = ERROR_INPUT;
+            continue;
+        }
+        if (json_is_string(value))
+            text = strdup(json_string_value(value));
+        else
+            text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+        if (text == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            break;
+        }
+        if (params_set_text(ps, name, text, e) != ERROR_OK) {
+            buffer_printf(out, "不同的规则：记录中的参数值 %s=%s 不再有效（%s）\n", name, text,
+                          e->message);
+            status = ERROR_INPUT;
+        }
+        free(text);
+    }
+    json_decref(root);
+    return status;
+}
+
+/* Compares the stored run with the new one, table by table. */
+static int compare_tables(const char *stored_path, long long stored_run, const char *new_path,
+                          buffer *out, long *differences, long *rows, error *e)
+{
+    sqlite3 *db = NULL;
+    size_t t;
+    int status = ERROR_OK;
+    *differences = 0;
+    *rows = 0;
+    if (sqlite3_open_v2(new_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return error_set(e, ERROR_SYSTEM, "%s: cannot open", new_path);
+    {
+        char *sql = sqlite3_mprintf("ATTACH %Q AS stored", stored_path);
+        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        sqlite3_free(sql);
+        if (rc != SQLITE_OK) {
+            status = error_set(e, ERROR_INPUT, "%s: cannot attach: %s", stored_path,
+                               sqlite3_errmsg(db));
+            goto done;
+        }
+    }
+    for (t = 0; t < sizeof compared / sizeof compared[0]; t++) {
+        const char *table = compared[t][0];
+        sqlite3_stmt *statement = NULL;
+        char *columns_sql, *sql;
+        char columns[1024] = "";
+        long shown = 0, count = 0;
+        /* the columns of the table, without run_id */
+        columns_sql = sqlite3_mprintf("SELECT group_concat(printf('\"%%w\"', name), ', ') FROM (SELECT name "
+                                      "FROM pragma_table_info(%Q) WHERE name <> 'run_id' ORDER BY "
+                                      "cid)",
+                                      table);
+        if (sqlite3_prepare_v2(db, columns_sql, -1, &statement, NULL) == SQLITE_OK &&
+            sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != NULL)
+            snprintf(columns, sizeof columns, "%s", (const char *)sqlite3_column_text(statement, 0));
+        sqlite3_finalize(statement);
+        sqlite3_free(columns_sql);
+        statement = NULL;
+        if (columns[0] == '\0')
+            continue;
+        sql = sqlite3_mprintf(
+            "SELECT 'only in the stored run', %s FROM (SELECT %s FROM stored.%s WHERE run_id = "
+            "%lld EXCEPT SELECT %s FROM main.%s) UNION ALL SELECT 'only in the new run', %s FROM "
+            "(SELECT %s FROM main.%s EXCEPT SELECT %s FROM stored.%s WHERE run_id = %lld) "
+            "ORDER BY 2, 1",
+            columns, columns, table, stored_run, columns, table, columns, columns, table, columns,
+            table, stored_run);
+        if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK) {
+            buffer_printf(out, "表 %s 无法比较：%s\n", table, sqlite3_errmsg(db));
+            (*differences)++;
+            sqlite3_free(sql);
+            continue;
+        }
+        while (sqlite3_step(statement) == SQLITE_ROW) {
+            int k, n = sqlite3_column_count(statement);
+            count++;
+            if (shown++ >= 5)
+                continue;
+            buffer_printf(out, "  %s %s:", table, (const char *)sqlite3_column_text(statement, 0));
+            for (k = 1; k < n; k++) {
+                const unsigned char *v = sqlite3_column_text(statement, k);
+                buffer_printf(out, " %s=%s", sqlite3_column_name(statement, k),
+                              v ? (const char *)v : "NULL");
+            }
+            buffer_puts(out, "\n");
+        }
+        if (count > 5)
+            buffer_printf(out, "  %s: ... 另有 %ld 行不同\n", table, count - 5);
+        *differences += count;
+        sqlite3_finalize(statement);
+        sqlite3_free(sql);
+        sql = sqlite3_mprintf("SELECT count(*) FROM main.%s", table);
+        if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) == SQLITE_OK &&
+            sqlite3_step(statement) == SQLITE_ROW)
+            *rows += sqlite3_column_int64(statement, 0);
+        sqlite3_finalize(statement);
+        sqlite3_free(sql);
+    }
+done:
+    sqlite3_close(db);
+    return status;
+}
+
+int verify_run(const verify_options *o, buffer *out, error *e)
+{
+    recorded_run run;
+    rules *r = NULL;
+    snapshot *s = NULL;
+    params ps = {0};
+    eval_data data;
+    eval_result result;
+    eval_options options;
+    rules_options ro;
+    char temporary[] = "/tmp/kaohe-verify-XXXXXX";
+    char started[32];
+    const char *snapshot_path, *rules_directory;
+    long differences = 0, rows = 0;
+    long long new_run = 0;
+    int fd, status, mismatch = 0;
+    memset(&data, 0, sizeof data);
+    memset(&result, 0, sizeof result);
+    memset(&options, 0, sizeof options);
+    temporary[0] = '/';
+    status = read_run(o->results_path, o->run_id, &run, e);
+    if (status != ERROR_OK)
+        return status;
+    snapshot_path = o->snapshot_path ? o->snapshot_path : run.snapshot_path;
+    rules_directory = o->rules_directory ? o->rules_directory : run.rules_root;
+    buffer_printf(out, "核对 %s 的 run %lld（%s）\n", o->results_path, run.id,
+                  run.kind ? run.kind : "eval");
+    if (snapshot_path == NULL || rules_directory == NULL) {
+        status = error_set(e, ERROR_INPUT, "run %lld does not record its snapshot or rules; give "
+                                           "them with SNAPSHOT and --rules",
+                           run.id);
+        goto done;
+    }
+    status = snapshot_open(snapshot_path, &s, e);
+    if (status != ERROR_OK)
+        goto done;
+    if (strcmp(s->sha256, run.snapshot_sha256) != 0) {
+        buffer_printf(out, "不同的快照：%s 的 SHA-256 是 %s，记录的是 %s\n", snapshot_path,
+                      s->sha256, run.snapshot_sha256);
+        mismatch = 1;
+    }
+    memset(&ro, 0, sizeof ro);
+    ro.directory = rules_directory;
+    ro.default_root = o->default_root;
+    ro.limits = o->limits;
+    status = rules_load(&ro, &r, e);
+    if (status != ERROR_OK)
+        goto done;
+    if (r->problem_count > 0) {
+        status = error_set(e, ERROR_INPUT, "%s: the rules have problems now (%s); run kaohe check",
+                           rules_directory, r->problems[0]);
+        goto done;
+    }
+    if (strcmp(r->sha256, run.rules_sha256) != 0) {
+        buffer_printf(out, "不同的规则：%s 的 SHA-256 是 %s，记录的是 %s\n", rules_directory,
+                      r->sha256, run.rules_sha256);
+        mismatch = 1;
+    }
+    if (mismatch) {
+        buffer_puts(out, "无法核对：输入与记录的不是同一份文件。\n");
+        status = ERROR_INPUT;
+        goto done;
+    }
+    status = params_copy(&ps, &r->params, e);
+    if (status != ERROR_OK)
+        goto done;
+    status = apply_recorded_params(&ps, run.params, out, e);
+    if (status != ERROR_OK)
+        goto done;
+    status = eval_load(r, s, &ps, &options, &data, e);
+    if (status == ERROR_OK)
+        status = eval_score(&data, &ps, &result, e);
+    if (status != ERROR_OK)
+        goto done;
+    fd = mkstemp(temporary);
+    if (fd < 0) {
+        status = error_set(e, ERROR_SYSTEM, "cannot create a temporary file");
+        goto done;
+    }
+    close(fd);
+    unlink(temporary); /* results_append creates it afresh */
+    {
+        results_run again;
+        memset(&again, 0, sizeof again);
+        results_timestamp(started);
+        again.rules = r;
+        again.snapshot = s;
+        again.params = &ps;
+        again.scores = &result;
+        again.outcome = &result.outcome;
+        again.started_at = started;
+        again.kind = "verify";
+        status = results_append(temporary, &again, 1, &new_run, e);
+    }
+    if (status == ERROR_OK)
+        status = compare_tables(o->results_path, run.id, temporary, out, &differences, &rows, e);
+    unlink(temporary);
+    if (status != ERROR_OK)
+        goto done;
+    if (differences > 0) {
+        buffer_printf(out, "结果不同：%ld 行与记录不一致（见上）。\n", differences);
+        status = ERROR_INPUT;
+    } else {
+        buffer_printf(out, "一致：快照、规则与参数相同，重新计算的 %ld 行结果与记录完全一致。\n", rows);
+    }
+done:
+    eval_result_free(&result);
+    eval_data_free(&data);
+    params_free(&ps);
+    snapshot_close(s);
+    rules_free(r);
+    recorded_free(&run);
+    return status;
+}
