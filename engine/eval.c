@@ -5,10 +5,12 @@
 #include "eval.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admission.h"
 #include "buffer.h"
@@ -350,26 +352,168 @@ static bool admission_changed(const eval_data *data, const params *ps)
     return false;
 }
 
+/* One query of the load stage. */
+typedef struct load_job {
+    enum { JOB_INDICATOR, JOB_TARGET, JOB_APPRAISAL } kind;
+    size_t index;
+    bool main_only; /* reads the temporary task_decision table of the main connection */
+} load_job;
+
+/* The work queue shared by the load threads. */
+typedef struct load_pool {
+    eval_data *data;
+    const params *ps;
+    load_job *jobs;
+    size_t job_count;
+    size_t next;            /* next shared job */
+    pthread_mutex_t lock;
+    int status;             /* first failure */
+    error failure;
+} load_pool;
+
+static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long *rows, error *e)
+{
+    eval_data *data = pool->data;
+    switch (job->kind) {
+    case JOB_INDICATOR:
+        return load_indicator(db, data->rules, job->index, data->snapshot, pool->ps,
+                              &data->indicators[job->index], rows, e);
+    case JOB_TARGET:
+        return targets_load(db, data->rules, job->index, data->snapshot, pool->ps,
+                            &data->targets[job->index], e);
+    case JOB_APPRAISAL:
+        return appraisal_load(db, data->rules, data->snapshot, pool->ps, &data->appraisal, e);
+    }
+    return ERROR_OK;
+}
+
+/* Takes the next job a thread may run; NULL when none is left or another
+** thread failed. The main thread first runs the jobs only it can run. */
+static const load_job *take_job(load_pool *pool, bool main_thread, size_t *main_next)
+{
+    const load_job *job = NULL;
+    if (main_thread) {
+        while (*main_next < pool->job_count && !pool->jobs[*main_next].main_only)
+            (*main_next)++;
+        if (*main_next < pool->job_count)
+            return &pool->jobs[(*main_next)++];
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (pool->status == ERROR_OK && pool->next < pool->job_count &&
+           pool->jobs[pool->next].main_only)
+        pool->next++;
+    if (pool->status == ERROR_OK && pool->next < pool->job_count)
+        job = &pool->jobs[pool->next++];
+    pthread_mutex_unlock(&pool->lock);
+    return job;
+}
+
+/* Runs jobs on `db` until none is left; records the first failure. */
+static void work(load_pool *pool, sqlite3 *db, bool main_thread)
+{
+    size_t main_next = 0;
+    const load_job *job;
+    long long rows = 0;
+    error e;
+    error_clear(&e);
+    while ((job = take_job(pool, main_thread, &main_next)) != NULL) {
+        int status = run_job(db, pool, job, &rows, &e);
+        if (status != ERROR_OK) {
+            pthread_mutex_lock(&pool->lock);
+            if (pool->status == ERROR_OK) {
+                pool->status = status;
+                pool->failure = e;
+            }
+            pthread_mutex_unlock(&pool->lock);
+            break;
+        }
+    }
+    pthread_mutex_lock(&pool->lock);
+    pool->data->rows_returned += rows;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* A helper thread: its own read-only connection to the snapshot. */
+static void *worker_main(void *argument)
+{
+    load_pool *pool = argument;
+    sqlite3 *db = NULL;
+    const snapshot *s = pool->data->snapshot;
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        snapshot_register_functions(db) != SQLITE_OK) {
+        pthread_mutex_lock(&pool->lock);
+        if (pool->status == ERROR_OK)
+            pool->status = error_set(&pool->failure, ERROR_SYSTEM,
+                                     "%s: cannot open a second connection: %s", s->path,
+                                     db ? sqlite3_errmsg(db) : "out of memory");
+        pthread_mutex_unlock(&pool->lock);
+    } else {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        work(pool, db, false);
+    }
+    sqlite3_close(db);
+    return NULL;
+}
+
 int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_options *options,
               eval_data *data, error *e)
 {
-    size_t i;
+    load_pool pool;
+    pthread_t threads[64];
+    size_t started = 0, i, n = 0;
+    int jobs;
     int status = ERROR_OK;
     memset(data, 0, sizeof *data);
+    memset(&pool, 0, sizeof pool);
     data->rules = r;
     data->snapshot = s;
-    data->jobs = options != NULL && options->jobs > 0 ? options->jobs : 1;
+    jobs = options != NULL && options->jobs > 0 ? options->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1)
+        jobs = 1;
+    if (jobs > 64)
+        jobs = 64;
+    data->jobs = jobs;
     data->indicators = calloc(r->indicator_count + 1, sizeof *data->indicators);
     data->targets = calloc(r->target_count + 1, sizeof *data->targets);
-    if (data->indicators == NULL || data->targets == NULL)
+    pool.jobs = calloc(r->indicator_count + r->target_count + 2, sizeof *pool.jobs);
+    if (data->indicators == NULL || data->targets == NULL || pool.jobs == NULL) {
+        free(pool.jobs);
         return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
     status = decide_tasks(r, s, ps, data, e);
-    for (i = 0; i < r->indicator_count && status == ERROR_OK; i++)
-        status = load_indicator(s->db, r, i, s, ps, &data->indicators[i], &data->rows_returned, e);
-    for (i = 0; i < r->target_count && status == ERROR_OK; i++)
-        status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
-    if (status == ERROR_OK)
-        status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
+    if (status != ERROR_OK) {
+        free(pool.jobs);
+        return status;
+    }
+    /* The appraisal and the targets first: they scan the workers table,
+    ** the longest single queries on big snapshots. */
+    if (r->appraisal.present)
+        pool.jobs[n++] = (load_job){JOB_APPRAISAL, 0, false};
+    for (i = 0; i < r->target_count; i++)
+        pool.jobs[n++] = (load_job){JOB_TARGET, i, false};
+    for (i = 0; i < r->indicator_count; i++)
+        pool.jobs[n++] = (load_job){JOB_INDICATOR, i,
+                                    r->indicators[i].sql != NULL &&
+                                        strstr(r->indicators[i].sql, "task_decision") != NULL};
+    pool.job_count = n;
+    pool.data = data;
+    pool.ps = ps;
+    pthread_mutex_init(&pool.lock, NULL);
+    for (i = 1; i < (size_t)jobs; i++) {
+        if (pthread_create(&threads[started], NULL, worker_main, &pool) != 0)
+            break; /* fewer threads: the main thread does the rest */
+        started++;
+    }
+    work(&pool, s->db, true);
+    for (i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&pool.lock);
+    if (pool.status != ERROR_OK) {
+        *e = pool.failure;
+        status = pool.status;
+    }
+    free(pool.jobs);
     return status;
 }
 
