@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@
 #include "snapshot.h"
 #include "text.h"
 #include "verify.h"
+
+static double elapsed_ms(const struct timespec *start);
 
 static void print_error(const error *e)
 {
@@ -249,7 +252,10 @@ int cli_eval(const cli_options *o)
     buffer out;
     char started[32];
     long long run_id = 0;
+    struct timespec begin, stage;
+    double open_ms = 0, score_ms = 0, write_ms = 0;
     int status;
+    clock_gettime(CLOCK_MONOTONIC, &begin);
     memset(&data, 0, sizeof data);
     memset(&scores, 0, sizeof scores);
     buffer_init(&out);
@@ -273,9 +279,11 @@ int cli_eval(const cli_options *o)
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
+    clock_gettime(CLOCK_MONOTONIC, &stage);
     status = snapshot_open(o->snapshot, &s, &e);
     if (status != ERROR_OK)
         goto fail;
+    open_ms = elapsed_ms(&stage);
     status = rules_check_invariants(r, &ps, s->year, &e);
     if (status != ERROR_OK)
         goto fail;
@@ -284,9 +292,12 @@ int cli_eval(const cli_options *o)
     status = eval_load(r, s, &ps, &options, &data, &e);
     if (status != ERROR_OK)
         goto fail;
+    clock_gettime(CLOCK_MONOTONIC, &stage);
     status = eval_score(&data, &ps, &scores, &e);
     if (status != ERROR_OK)
         goto fail;
+    score_ms = elapsed_ms(&stage);
+    clock_gettime(CLOCK_MONOTONIC, &stage);
     if (o->out != NULL) {
         results_run run;
         memset(&run, 0, sizeof run);
@@ -300,6 +311,20 @@ int cli_eval(const cli_options *o)
         status = results_append(o->out, &run, 1, &run_id, &e);
         if (status != ERROR_OK)
             goto fail;
+    }
+    write_ms = elapsed_ms(&stage);
+    if (o->timings) {
+        struct rusage usage;
+        getrusage(RUSAGE_SELF, &usage);
+        fprintf(stderr,
+                "{\"communities\":%zu,\"jobs\":%d,\"open_ms\":%.1f,\"decide_ms\":%.1f,"
+                "\"queries_ms\":%.1f,\"score_ms\":%.1f,\"write_ms\":%.1f,\"total_ms\":%.1f,"
+                "\"rows_returned\":%lld,\"peak_rss_kb\":%ld,\"cpu_user_s\":%.3f,"
+                "\"cpu_system_s\":%.3f}\n",
+                s->community_count, data.jobs, open_ms, data.decide_ms, data.query_ms, score_ms,
+                write_ms, elapsed_ms(&begin), data.rows_returned, usage.ru_maxrss,
+                (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
+                (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
     }
     if (!o->quiet) {
         report_input in;

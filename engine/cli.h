@@ -27,6 +27,7 @@ typedef struct cli_options {
     bool json;                 /* --json */
     bool quiet;                /* --quiet */
     bool verbose;              /* --verbose */
+    bool timings;              /* --timings: stage times on stderr */
     int jobs;                  /* --jobs */
     size_t memory_mb;          /* --rule-memory-mb */
     long long instructions;    /* --rule-instructions */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,6 +462,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
 {
     load_pool pool;
     pthread_t threads[64];
+    struct timespec t0, t1;
     size_t started = 0, i, n = 0;
     int jobs;
     int status = ERROR_OK;
@@ -481,7 +483,10 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         free(pool.jobs);
         return error_set(e, ERROR_SYSTEM, "out of memory");
     }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     status = decide_tasks(r, s, ps, data, e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    data->decide_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (status != ERROR_OK) {
         free(pool.jobs);
         return status;
@@ -508,6 +513,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     work(&pool, s->db, true);
     for (i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    data->query_ms = (double)(t0.tv_sec - t1.tv_sec) * 1e3 + (double)(t0.tv_nsec - t1.tv_nsec) / 1e6;
     pthread_mutex_destroy(&pool.lock);
     if (pool.status != ERROR_OK) {
         *e = pool.failure;

@@ -48,6 +48,8 @@ typedef struct eval_data {
     struct retired_decisions *retired; /* earlier decisions that results may still borrow */
     long long rows_returned;    /* rows the rule queries returned */
     int jobs;                   /* threads used for queries */
+    double decide_ms;           /* time to decide the tasks */
+    double query_ms;            /* time of the rule queries */
 } eval_data;
 
 typedef struct indicator_score {

@@ -45,6 +45,7 @@ static const char usage_text[] =
     "      --json                machine-readable output (same as --format json)\n"
     "  -j, --jobs N              threads for the snapshot queries (default: cores)\n"
     "  -q, --quiet               print nothing but errors\n"
+    "      --timings             eval: time of each stage, as one JSON line on stderr\n"
     "  -v, --verbose             say more\n"
     "      --rule-memory-mb N    memory cap for the rule sandbox (default 256)\n"
     "      --rule-instructions N instruction budget per rule file or call (default 200000000)\n"
@@ -73,7 +74,8 @@ enum {
     OPTION_WORKER,
     OPTION_TASK,
     OPTION_NEAR,
-    OPTION_RUN
+    OPTION_RUN,
+    OPTION_TIMINGS
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -116,6 +118,7 @@ int main(int argc, char **argv)
         {"task", required_argument, NULL, OPTION_TASK},
         {"near", required_argument, NULL, OPTION_NEAR},
         {"run", required_argument, NULL, OPTION_RUN},
+        {"timings", no_argument, NULL, OPTION_TIMINGS},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
@@ -233,6 +236,9 @@ int main(int argc, char **argv)
                                      optarg);
             break;
         }
+        case OPTION_TIMINGS:
+            o.timings = true;
+            break;
         case OPTION_RUN:
             if (!parse_number(optarg, 1, 1000000000000LL, &number))
                 status = usage_error("--run %s: a run id (1, 2, ...)", optarg);
