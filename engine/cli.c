@@ -21,6 +21,8 @@
 #include "coverage.h"
 #include "eval.h"
 #include "explain.h"
+#include "gen.h"
+#include "progress.h"
 #include "outcome.h"
 #include "params.h"
 #include "results.h"
@@ -226,9 +228,19 @@ int cli_check(const cli_options *o)
                r->indicator_count, r->total, r->params.count, r->file_count, r->warning_count,
                r->warning_count == 1 ? "" : "s", lint_path ? " (data checks on " : "",
                lint_path ? lint_path : "", lint_path ? ")" : "");
-        if (o->verbose)
+        if (o->verbose) {
             for (i = 0; i < r->file_count; i++)
                 printf("  %s\n", r->files[i]);
+            for (i = 0; i < r->indicator_count; i++)
+                printf("\n-- indicator %s (%s:%d)\n%s;\n", r->indicators[i].id,
+                       r->indicators[i].file, r->indicators[i].line, r->indicators[i].sql);
+            for (i = 0; i < r->target_count; i++)
+                printf("\n-- target %s (%s:%d)\n%s;\n", r->targets[i].id, r->targets[i].file,
+                       r->targets[i].line, r->targets[i].sql);
+            if (r->appraisal.present)
+                printf("\n-- appraisal (%s:%d)\n%s;\n", r->appraisal.file, r->appraisal.line,
+                       r->appraisal.sql);
+        }
     }
     status = ERROR_OK;
 done:
@@ -325,6 +337,11 @@ int cli_eval(const cli_options *o)
                 write_ms, elapsed_ms(&begin), data.rows_returned, usage.ru_maxrss,
                 (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
+        if (o->verbose) {
+            size_t j;
+            for (j = 0; j < data.job_count; j++)
+                fprintf(stderr, "  query %-20s %9.1f ms\n", data.job_names[j], data.job_ms[j]);
+        }
     }
     if (!o->quiet) {
         report_input in;
@@ -901,4 +918,45 @@ int cli_verify(const cli_options *o)
         print_error(&e);
     buffer_free(&out);
     return status;
+}
+
+static void gen_progress(void *user, long done, long total)
+{
+    progress *p = user;
+    (void)total;
+    progress_update(p, done);
+}
+
+int cli_gen(const cli_options *o)
+{
+    gen_options options;
+    gen_stats stats;
+    progress line;
+    error e;
+    int status;
+    if (o->out == NULL || o->communities <= 0) {
+        fprintf(stderr, "kaohe gen: usage: kaohe gen --communities N [--seed S] [--as-of DATE] "
+                        "[--region NAME] --out FILE\n");
+        return ERROR_USAGE;
+    }
+    memset(&options, 0, sizeof options);
+    options.communities = o->communities;
+    options.seed = o->seed;
+    options.path = o->out;
+    options.as_of = o->as_of;
+    options.region = o->region;
+    progress_start(&line, "生成快照（社区）", o->communities, o->quiet);
+    options.progress = gen_progress;
+    options.user = &line;
+    error_clear(&e);
+    status = gen_write(&options, &stats, &e);
+    progress_end(&line);
+    if (status != ERROR_OK) {
+        print_error(&e);
+        return status;
+    }
+    if (!o->quiet)
+        printf("%s: %ld communities, %lld rows in %.1f s (seed %lu)\n", o->out, o->communities,
+               stats.rows, stats.seconds, o->seed);
+    return ERROR_OK;
 }

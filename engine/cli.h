@@ -37,6 +37,10 @@ typedef struct cli_options {
     const char *task;          /* explain --task */
     double near;               /* eval --near MARGIN (0 = off) */
     long long run;             /* verify --run N (0 = latest) */
+    long communities;          /* gen --communities N */
+    unsigned long seed;        /* gen --seed S */
+    const char *as_of;         /* gen --as-of DATE */
+    const char *region;        /* gen --region NAME */
     const char *title;         /* admit --title */
     const char *detail;        /* admit --detail */
     const char *department;    /* admit --department */
@@ -54,6 +58,7 @@ int cli_admit(const cli_options *o);
 int cli_whatif(const cli_options *o);
 int cli_explain(const cli_options *o);
 int cli_verify(const cli_options *o);
+int cli_gen(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

@@ -230,7 +230,7 @@ end
 local function count(a, b)
   local spec = row_set("count", a, b)
   local where = spec.community .. " = c.id" .. (spec.where and (" AND (" .. spec.where .. ")") or "")
-  return input("count", { from = spec.from, where = spec.where,
+  return input("count", { from = spec.from, where = spec.where, community = spec.community,
                           sql = "(SELECT COUNT(*) FROM " .. spec.from .. " WHERE " .. where .. ")",
                           describe = "COUNT(" .. spec.from .. (spec.where and (" WHERE " .. spec.where) or "") .. ")" })
 end
@@ -239,7 +239,7 @@ end
 local function sum(a, b, c)
   local spec = row_set("sum", a, b, c)
   local where = spec.community .. " = c.id" .. (spec.where and (" AND (" .. spec.where .. ")") or "")
-  return input("sum", { from = spec.from, where = spec.where, expr = spec.expr,
+  return input("sum", { from = spec.from, where = spec.where, expr = spec.expr, community = spec.community,
                         sql = "(SELECT TOTAL(" .. spec.expr .. ") FROM " .. spec.from .. " WHERE " .. where .. ")",
                         describe = "SUM(" .. spec.expr .. ") FROM " .. spec.from .. (spec.where and (" WHERE " .. spec.where) or "") })
 end
@@ -647,7 +647,8 @@ local function compile_indicator(decl, params, new_params, categories, context)
         local domain, derr = parse_domain(inp.domain)
         if derr then bad("input '%s': %s", name, derr) end
         insert(ind.inputs, { name = name, kind = inp.kind, sql = inp.sql, describe = inp.describe,
-                             domain = inp.domain, domain_checks = domain })
+                             domain = inp.domain, domain_checks = domain, from = inp.from,
+                             where = inp.where, expr = inp.expr, community = inp.community })
         index[name] = #ind.inputs
       end
     end
@@ -717,17 +718,49 @@ local function compile_indicator(decl, params, new_params, categories, context)
     end
   end
 
-  -- The query: one row per community, ordered by id.
+  -- The query: one row per community, ordered by id. Set-oriented: the
+  -- count and sum inputs over the same table are computed together in one
+  -- GROUP BY pass (conditional aggregates), joined to the communities; other
+  -- inputs are scalar subqueries. The inputs are materialized once, so the
+  -- value formula never evaluates an input twice.
   if #ind.inputs > 0 and type(b.value) == "string" then
+    local groups, group_order = {}, {}
     local columns = {}
     for _, inp in ipairs(ind.inputs) do
-      columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. inp.name
+      if inp.kind == "count" or inp.kind == "sum" then
+        local key = inp.from .. "\0" .. inp.community
+        local g = groups[key]
+        if not g then
+          g = { name = "g" .. (#group_order + 1), from = inp.from, community = inp.community, aggregates = {} }
+          groups[key] = g
+          group_order[#group_order + 1] = g
+        end
+        local aggregate
+        if inp.kind == "count" then
+          aggregate = inp.where and ("SUM(CASE WHEN (" .. inp.where .. ") THEN 1 ELSE 0 END)") or "COUNT(*)"
+        else
+          aggregate = "TOTAL(" .. (inp.where and ("CASE WHEN (" .. inp.where .. ") THEN (" .. inp.expr .. ") END")
+                                            or ("(" .. inp.expr .. ")")) .. ")"
+        end
+        g.aggregates[#g.aggregates + 1] = aggregate .. " AS " .. inp.name
+        columns[#columns + 1] = "CAST(COALESCE(" .. g.name .. "." .. inp.name .. ", 0) AS REAL) AS " .. inp.name
+      else
+        columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. inp.name
+      end
+    end
+    local ctes, joins = {}, {}
+    for _, g in ipairs(group_order) do
+      ctes[#ctes + 1] = g.name .. " AS MATERIALIZED (SELECT " .. g.community .. " AS community_id, " ..
+                        concat(g.aggregates, ", ") .. " FROM " .. g.from .. " GROUP BY " .. g.community .. ")"
+      joins[#joins + 1] = " LEFT JOIN " .. g.name .. " ON " .. g.name .. ".community_id = c.id"
     end
     local names = {}
     for _, inp in ipairs(ind.inputs) do names[#names + 1] = inp.name end
-    local text = "SELECT community_id, CAST((" .. b.value .. ") AS REAL) AS value, " ..
-                 concat(names, ", ") .. " FROM (SELECT c.id AS community_id, " ..
-                 concat(columns, ", ") .. " FROM communities c) ORDER BY community_id"
+    ctes[#ctes + 1] = "inputs AS MATERIALIZED (SELECT c.id AS community_id, " .. concat(columns, ", ") ..
+                      " FROM communities c" .. concat(joins) .. ")"
+    local text = "WITH " .. concat(ctes, ", ") ..
+                 " SELECT community_id, CAST((" .. b.value .. ") AS REAL) AS value, " ..
+                 concat(names, ", ") .. " FROM inputs ORDER BY community_id"
     local binds, used = {}, {}
     local expanded, err = expand_sql(text, params, binds, decl, 0, used)
     if not expanded then bad("%s", err) else ind.sql, ind.binds = expanded, binds end

@@ -418,7 +418,14 @@ static void work(load_pool *pool, sqlite3 *db, bool main_thread)
     error e;
     error_clear(&e);
     while ((job = take_job(pool, main_thread, &main_next)) != NULL) {
-        int status = run_job(db, pool, job, &rows, &e);
+        struct timespec t0, t1;
+        int status;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        status = run_job(db, pool, job, &rows, &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (pool->data->job_ms != NULL)
+            pool->data->job_ms[job - pool->jobs] =
+                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         if (status != ERROR_OK) {
             pthread_mutex_lock(&pool->lock);
             if (pool->status == ERROR_OK) {
@@ -502,6 +509,13 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
                                     r->indicators[i].sql != NULL &&
                                         strstr(r->indicators[i].sql, "task_decision") != NULL};
     pool.job_count = n;
+    data->job_ms = calloc(n + 1, sizeof *data->job_ms);
+    data->job_names = calloc(n + 1, sizeof *data->job_names);
+    for (i = 0; data->job_names != NULL && i < n; i++)
+        data->job_names[i] = pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
+                             : pool.jobs[i].kind == JOB_TARGET  ? r->targets[pool.jobs[i].index].id
+                                                                : r->indicators[pool.jobs[i].index].id;
+    data->job_count = n;
     pool.data = data;
     pool.ps = ps;
     pthread_mutex_init(&pool.lock, NULL);
@@ -588,6 +602,8 @@ void eval_data_free(eval_data *data)
         data->retired = next;
     }
     query_forget(data->admission_bound, 3);
+    free(data->job_ms);
+    free(data->job_names);
     memset(data, 0, sizeof *data);
 }
 

@@ -50,6 +50,9 @@ typedef struct eval_data {
     int jobs;                   /* threads used for queries */
     double decide_ms;           /* time to decide the tasks */
     double query_ms;            /* time of the rule queries */
+    double *job_ms;             /* [job] time of each query, for --timings -v */
+    const char **job_names;     /* [job] its indicator or target id */
+    size_t job_count;
 } eval_data;
 
 typedef struct indicator_score {

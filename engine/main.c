@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                            decision\n"
     "  verify RESULTS [--run N] [SNAPSHOT]\n"
     "                            re-run a stored run and confirm its results are identical\n"
+    "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
+    "                            write a realistic generated snapshot (for benchmarks)\n"
     "  params                    list every policy parameter with its value and source\n"
     "  test [DIR [NAME]]         run the rule tests (default rules/tests); NAME filters cases\n"
     "  admit --title T [--department D] [--detail X] [--funded] [--staffed] [--approval REF]\n"
@@ -75,7 +77,11 @@ enum {
     OPTION_TASK,
     OPTION_NEAR,
     OPTION_RUN,
-    OPTION_TIMINGS
+    OPTION_TIMINGS,
+    OPTION_COMMUNITIES,
+    OPTION_SEED,
+    OPTION_AS_OF,
+    OPTION_REGION
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -119,6 +125,10 @@ int main(int argc, char **argv)
         {"near", required_argument, NULL, OPTION_NEAR},
         {"run", required_argument, NULL, OPTION_RUN},
         {"timings", no_argument, NULL, OPTION_TIMINGS},
+        {"communities", required_argument, NULL, OPTION_COMMUNITIES},
+        {"seed", required_argument, NULL, OPTION_SEED},
+        {"as-of", required_argument, NULL, OPTION_AS_OF},
+        {"region", required_argument, NULL, OPTION_REGION},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
@@ -236,6 +246,22 @@ int main(int argc, char **argv)
                                      optarg);
             break;
         }
+        case OPTION_COMMUNITIES:
+            if (!parse_number(optarg, 1, 10000000, &number))
+                status = usage_error("--communities %s: a whole number from 1 to 10000000", optarg);
+            o.communities = (long)number;
+            break;
+        case OPTION_SEED:
+            if (!parse_number(optarg, 0, 4294967295LL, &number))
+                status = usage_error("--seed %s: a whole number", optarg);
+            o.seed = (unsigned long)number;
+            break;
+        case OPTION_AS_OF:
+            o.as_of = optarg;
+            break;
+        case OPTION_REGION:
+            o.region = optarg;
+            break;
         case OPTION_TIMINGS:
             o.timings = true;
             break;
@@ -304,6 +330,8 @@ int main(int argc, char **argv)
         status = cli_explain(&o);
     else if (strcmp(command, "verify") == 0)
         status = cli_verify(&o);
+    else if (strcmp(command, "gen") == 0)
+        status = cli_gen(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:
