@@ -22,6 +22,7 @@
 #include "eval.h"
 #include "explain.h"
 #include "gen.h"
+#include "html.h"
 #include "progress.h"
 #include "outcome.h"
 #include "params.h"
@@ -959,4 +960,54 @@ int cli_gen(const cli_options *o)
         printf("%s: %ld communities, %lld rows in %.1f s (seed %lu)\n", o->out, o->communities,
                stats.rows, stats.seconds, o->seed);
     return ERROR_OK;
+}
+
+/* Writes `out` to `path` through a temporary file renamed into place, so a
+** failure never leaves a half-written file. */
+static int write_file_atomically(const char *path, const buffer *out, error *e)
+{
+    char temporary[PATH_MAX + 32];
+    FILE *stream;
+    snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
+    stream = fopen(temporary, "wb");
+    if (stream == NULL)
+        return error_set(e, ERROR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+    if (fwrite(buffer_text(out), 1, out->length, stream) != out->length || fclose(stream) != 0) {
+        unlink(temporary);
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+    }
+    if (rename(temporary, path) != 0) {
+        unlink(temporary);
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return ERROR_OK;
+}
+
+int cli_report(const cli_options *o)
+{
+    html_options options;
+    buffer out;
+    error e;
+    int status;
+    if (o->snapshot == NULL || o->out == NULL) {
+        fprintf(stderr, "kaohe report: usage: kaohe report RESULTS [--run N] [--community ID|all] "
+                        "[--near MARGIN] --out report.html\n");
+        return ERROR_USAGE;
+    }
+    memset(&options, 0, sizeof options);
+    options.results_path = o->snapshot;
+    options.run_id = o->run;
+    options.community_id = o->community;
+    options.margin = o->near;
+    buffer_init(&out);
+    error_clear(&e);
+    status = html_write(&options, &out, &e);
+    if (status == ERROR_OK)
+        status = write_file_atomically(o->out, &out, &e);
+    if (status != ERROR_OK)
+        print_error(&e);
+    else if (!o->quiet)
+        printf("%s: %zu bytes\n", o->out, out.length);
+    buffer_free(&out);
+    return status;
 }

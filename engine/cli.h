@@ -59,6 +59,7 @@ int cli_whatif(const cli_options *o);
 int cli_explain(const cli_options *o);
 int cli_verify(const cli_options *o);
 int cli_gen(const cli_options *o);
+int cli_report(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                            decision\n"
     "  verify RESULTS [--run N] [SNAPSHOT]\n"
     "                            re-run a stored run and confirm its results are identical\n"
+    "  report RESULTS [--run N] [--community ID|all] [--near MARGIN] --out FILE.html\n"
+    "                            the year-end report, or community report cards, as one HTML file\n"
     "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
     "                            write a realistic generated snapshot (for benchmarks)\n"
     "  params                    list every policy parameter with its value and source\n"
@@ -332,6 +334,8 @@ int main(int argc, char **argv)
         status = cli_verify(&o);
     else if (strcmp(command, "gen") == 0)
         status = cli_gen(&o);
+    else if (strcmp(command, "report") == 0)
+        status = cli_report(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

@@ -37,8 +37,6 @@ typedef struct column_rule {
 } column_rule;
 
 static const column_rule column_rules[] = {
-    {"communities", "population", RULE_RANGE, NULL, 0, 1e9},
-    {"communities", "households", RULE_RANGE, NULL, 0, 1e9},
     {"workers", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
     {"workers", "birth_date", RULE_DATE, NULL, 0, 0},
     {"workers", "hire_date", RULE_DATE, NULL, 0, 0},
@@ -46,7 +44,6 @@ static const column_rule column_rules[] = {
     {"workers", "education", RULE_ENUM, "postgraduate,bachelor,college,highschool,other", 0, 0},
     {"workers", "cert_level", RULE_ENUM, "assistant,intermediate,senior", 0, 0},
     {"workers", "cert_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "training_hours", RULE_RANGE, NULL, 0, 8784},
     {"workers", "score_civil", RULE_RANGE, NULL, 0, 100},
     {"workers", "score_community", RULE_RANGE, NULL, 0, 100},
     {"workers", "score_residents", RULE_RANGE, NULL, 0, 100},

@@ -1,0 +1,41 @@
+/*
+** html.h — the year-end report as one self-contained HTML file, read from a
+** results database alone (`kaohe report RESULTS --out report.html`).
+**
+** Two documents:
+**   - the region report: header (region, as-of date, run, engine version,
+**     rule and snapshot SHA-256, key parameters), star distribution, the
+**     ranking with the six category subtotals, district comparison,
+**     certificate ratio by district against the required trajectory, the
+**     other targets, flagged workers, admission decisions by department and
+**     by entry, and the near-threshold list to review before publication;
+**   - the community report card (社区体检单): one A4 page per community with
+**     its indicators sorted by points lost, a radar chart of its categories
+**     against the region's average, and its own and its street's targets.
+**
+** The HTML has inline CSS and inline SVG only (no script, no external asset),
+** prints on A4, escapes every text, and is a pure function of the results:
+** the same database gives byte-identical output (no clock, every list sorted).
+*/
+#ifndef KAOHE_HTML_H
+#define KAOHE_HTML_H
+
+#include "buffer.h"
+#include "error.h"
+
+typedef struct html_options {
+    const char *results_path; /* the results database (opened read-only) */
+    long long run_id;         /* 0 = the latest run of kind 'eval' (or any kind if none) */
+    const char *community_id; /* NULL = the region report; "all" = every community's card;
+                                 else the report card of that community */
+    double margin;            /* near-threshold margin in points (default 1.0 when 0) */
+} html_options;
+
+/* Appends the report described by `options` to `out`. Returns ERROR_OK;
+** ERROR_INPUT when the file, the run or the community does not exist or the
+** file is not a kaohe results database (the message names it); ERROR_USAGE
+** for a negative margin; ERROR_SYSTEM when out of memory or the file cannot
+** be read. On failure `out` is left as it was. The caller owns `out`. */
+int html_write(const html_options *options, buffer *out, error *e);
+
+#endif
