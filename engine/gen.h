@@ -25,14 +25,17 @@
 **
 ** Deterministic: the same seed, N, as_of and region give the same rows, byte
 ** for byte, on every run and machine (a private xoshiro256** generator, no
-** clock, no libm transcendental functions). Each community draws from its own
-** streams, seeded from (seed, table, community), so one community's data does
-** not depend on how many come before it.
+** clock, no libm transcendental functions, ties broken explicitly). Each
+** community draws from its own streams, seeded from (seed, table, community
+** number); the region layout and the round-robin over admission entries
+** depend on N as well.
 **
-** The file is built under a temporary name next to `path`, in one
-** transaction with journaling off, and linked into place only when complete;
-** on any failure it is removed and `path` is left absent. An existing `path`
-** is never overwritten.
+** The file is built under a temporary name next to `path` (path.gen-PID-N.tmp),
+** in one transaction with journaling off, and linked into place only when
+** complete; on any failure it is removed and `path` is left absent. An
+** existing `path` is never overwritten. The file is not fsync'ed (a generated
+** file can be generated again). About 85 bytes and 1.6 µs of CPU per row:
+** 100,000 communities are 46 million rows, 3.9 GB.
 */
 #ifndef KAOHE_GEN_H
 #define KAOHE_GEN_H
@@ -63,7 +66,7 @@ typedef struct gen_options {
     unsigned long seed; /* same seed (and N, as_of, region) -> identical rows */
     const char *path;   /* output file; must not exist yet (never overwritten) */
     const char *as_of;  /* assessment date YYYY-MM-DD; NULL = "2025-12-31" */
-    const char *region; /* snapshot_meta.region; NULL = "生成市" */
+    const char *region; /* snapshot_meta.region, non-empty UTF-8; NULL = "生成市" */
     /* Optional: called with the number of communities written so far, about
     ** every 1% of them and once at the end (done == total), on the calling
     ** thread. NULL = no progress reports. */
@@ -80,10 +83,11 @@ typedef struct gen_stats {
 /*
 ** Writes a snapshot of options->communities communities to options->path.
 ** Returns ERROR_OK and fills *stats (when not NULL). Otherwise returns
-** ERROR_USAGE (an option is out of range, as_of is not a date, or path exists
-** already) or ERROR_SYSTEM (cannot create, write or rename the file: out of
-** memory, disk full, I/O), with the message in *e; nothing is left at path
-** and the temporary file is removed. Allocates nothing that the caller frees.
+** ERROR_USAGE (no path, communities out of range, as_of not a date, region
+** empty or not UTF-8, or path exists already) or ERROR_SYSTEM (cannot create,
+** write or link the file: out of memory, disk full, I/O), with the message in
+** *e; nothing is left at path and the temporary file is removed. The options
+** are only read. Allocates nothing that the caller frees.
 */
 int gen_write(const gen_options *options, gen_stats *stats, error *e);
 
