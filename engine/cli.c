@@ -253,6 +253,14 @@ done:
     return status;
 }
 
+/* eval_options.progress: the query count on the progress line. */
+static void eval_progress(void *user, long done, long total)
+{
+    progress *line = user;
+    line->total = total;
+    progress_update(line, done);
+}
+
 int cli_eval(const cli_options *o)
 {
     rules *r = NULL;
@@ -267,6 +275,7 @@ int cli_eval(const cli_options *o)
     long long run_id = 0;
     struct timespec begin, stage;
     double open_ms = 0, score_ms = 0, write_ms = 0;
+    progress line;
     int status;
     clock_gettime(CLOCK_MONOTONIC, &begin);
     memset(&data, 0, sizeof data);
@@ -302,7 +311,11 @@ int cli_eval(const cli_options *o)
         goto fail;
     memset(&options, 0, sizeof options);
     options.jobs = o->jobs;
+    progress_start(&line, "计算指标（查询）", 0, o->quiet);
+    options.progress = eval_progress;
+    options.user = &line;
     status = eval_load(r, s, &ps, &options, &data, &e);
+    progress_end(&line);
     if (status != ERROR_OK)
         goto fail;
     clock_gettime(CLOCK_MONOTONIC, &stage);
@@ -619,6 +632,7 @@ int cli_whatif(const cli_options *o)
     whatif_sweep sweep;
     buffer out;
     error e;
+    progress line;
     struct timespec start;
     double load_ms, rescore_ms;
     size_t rerun = 0;
@@ -700,8 +714,10 @@ int cli_whatif(const cli_options *o)
             goto fail;
         }
         clock_gettime(CLOCK_MONOTONIC, &start);
+        progress_start(&line, "参数扫描（取值）", count, o->quiet || o->json);
         for (k = 0; k < count; k++) {
             double value = from + step * (double)k;
+            progress_update(&line, k);
             char text[64];
             eval_result result;
             memset(&result, 0, sizeof result);
@@ -725,6 +741,7 @@ int cli_whatif(const cli_options *o)
                 goto fail;
             }
         }
+        progress_end(&line);
         sweep.rescore_ms = elapsed_ms(&start) / (double)count;
         if (o->json ? !whatif_write_sweep_json(&sweep, &out) : !whatif_write_sweep_text(&sweep, &out)) {
             status = error_set(&e, ERROR_SYSTEM, "out of memory");

@@ -367,6 +367,8 @@ typedef struct load_pool {
     load_job *jobs;
     size_t job_count;
     size_t next;            /* next shared job */
+    size_t done;            /* jobs finished, for progress */
+    const eval_options *options;
     pthread_mutex_t lock;
     int status;             /* first failure */
     error failure;
@@ -434,6 +436,12 @@ static void work(load_pool *pool, sqlite3 *db, bool main_thread)
             }
             pthread_mutex_unlock(&pool->lock);
             break;
+        }
+        if (pool->options != NULL && pool->options->progress != NULL) {
+            pthread_mutex_lock(&pool->lock);
+            pool->done++;
+            pool->options->progress(pool->options->user, (long)pool->done, (long)pool->job_count);
+            pthread_mutex_unlock(&pool->lock);
         }
     }
     pthread_mutex_lock(&pool->lock);
@@ -518,6 +526,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->job_count = n;
     pool.data = data;
     pool.ps = ps;
+    pool.options = options;
     pthread_mutex_init(&pool.lock, NULL);
     for (i = 1; i < (size_t)jobs; i++) {
         if (pthread_create(&threads[started], NULL, worker_main, &pool) != 0)

@@ -77,6 +77,10 @@ typedef struct eval_result {
 
 typedef struct eval_options {
     int jobs; /* threads for queries; 0 = number of cores */
+    /* Optional: called after each query with the number done and the total,
+    ** from whichever thread ran it, one call at a time. */
+    void (*progress)(void *user, long done, long total);
+    void *user;
 } eval_options;
 
 /* Runs every indicator query. `ps` gives the values bound to parameters in
