@@ -22,7 +22,9 @@
 #include "eval.h"
 #include "explain.h"
 #include "gen.h"
+#include "export.h"
 #include "html.h"
+#include "import.h"
 #include "progress.h"
 #include "outcome.h"
 #include "params.h"
@@ -119,6 +121,23 @@ static void print_problems(const rules *r)
     size_t i;
     for (i = 0; i < r->problem_count; i++)
         fprintf(stderr, "%s\n", r->problems[i]);
+}
+
+/* Loads the rules a command runs with; rules with problems are refused
+** (printed, ERROR_INPUT), as `kaohe check` would report them. */
+static int load_valid_rules(const cli_options *o, rules **out)
+{
+    int status = load_rules(o, out);
+    if (status != ERROR_OK)
+        return status;
+    if ((*out)->problem_count > 0) {
+        print_problems(*out);
+        fprintf(stderr, "kaohe: the rules have %zu problem%s (run kaohe check); nothing was "
+                        "evaluated\n",
+                (*out)->problem_count, (*out)->problem_count == 1 ? "" : "s");
+        return ERROR_INPUT;
+    }
+    return ERROR_OK;
 }
 
 /* The parameter values for a run: the rules' values, then the scenario
@@ -287,17 +306,9 @@ int cli_eval(const cli_options *o)
         fprintf(stderr, "kaohe eval: which snapshot? usage: kaohe eval SNAPSHOT --out RESULTS\n");
         return ERROR_USAGE;
     }
-    status = load_rules(o, &r);
+    status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        fprintf(stderr, "kaohe: the rules have %zu problem%s (run kaohe check); nothing was "
-                        "evaluated\n",
-                r->problem_count, r->problem_count == 1 ? "" : "s");
-        status = ERROR_INPUT;
-        goto done;
-    }
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
@@ -419,14 +430,9 @@ int cli_params(const cli_options *o)
     size_t i, name_width = 4;
     int status;
     buffer_init(&out);
-    status = load_rules(o, &r);
+    status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        status = ERROR_INPUT;
-        goto done;
-    }
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
@@ -501,14 +507,9 @@ int cli_test(const cli_options *o)
     rules *r = NULL;
     ruletest_options options;
     char directory[PATH_MAX + 64];
-    int status = load_rules(o, &r);
+    int status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        status = ERROR_INPUT;
-        goto done;
-    }
     memset(&options, 0, sizeof options);
     if (o->snapshot != NULL)
         snprintf(directory, sizeof directory, "%s", o->snapshot);
@@ -542,14 +543,9 @@ int cli_admit(const cli_options *o)
                         "coverage report\n");
         return ERROR_USAGE;
     }
-    status = load_rules(o, &r);
+    status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        status = ERROR_INPUT;
-        goto done;
-    }
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
@@ -662,14 +658,9 @@ int cli_whatif(const cli_options *o)
         fprintf(stderr, "kaohe whatif: --chart draws a --sweep\n");
         return ERROR_USAGE;
     }
-    status = load_rules(o, &r);
+    status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        status = ERROR_INPUT;
-        goto done;
-    }
     status = params_copy(&baseline, &r->params, &e);
     if (status != ERROR_OK)
         goto fail;
@@ -860,14 +851,9 @@ int cli_explain(const cli_options *o)
                         "ID] | --worker ID | --task ID [--json]\n");
         return ERROR_USAGE;
     }
-    status = load_rules(o, &r);
+    status = load_valid_rules(o, &r);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
-        print_problems(r);
-        status = ERROR_INPUT;
-        goto done;
-    }
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
@@ -1026,5 +1012,65 @@ int cli_report(const cli_options *o)
     else if (!o->quiet)
         printf("%s: %zu bytes\n", o->out, out.length);
     buffer_free(&out);
+    return status;
+}
+
+/* import_options.progress: rows read so far, per file. */
+static void import_progress(void *user, const char *file, long rows)
+{
+    progress *line = user;
+    line->label = file;
+    line->total = rows;
+    progress_update(line, rows);
+}
+
+int cli_import(const cli_options *o)
+{
+    import_options options;
+    import_report report;
+    progress line;
+    error e;
+    int status;
+    if (o->snapshot == NULL || o->out == NULL) {
+        fprintf(stderr, "kaohe import: usage: kaohe import DIR --out SNAPSHOT [--skip-bad]\n");
+        return ERROR_USAGE;
+    }
+    memset(&options, 0, sizeof options);
+    memset(&report, 0, sizeof report);
+    buffer_init(&report.problems);
+    options.directory = o->snapshot;
+    options.out = o->out;
+    options.skip_bad = o->skip_bad;
+    progress_start(&line, "导入", 0, o->quiet);
+    options.progress = import_progress;
+    options.user = &line;
+    error_clear(&e);
+    status = import_csv_directory(&options, &report, &e);
+    progress_end(&line);
+    if (report.problems.length > 0 && status == ERROR_OK)
+        fprintf(stderr, "%s", buffer_text(&report.problems));
+    if (status != ERROR_OK)
+        print_error(&e);
+    else if (!o->quiet)
+        printf("%s: %ld rows written, %ld skipped\n", o->out, report.rows_written,
+               report.rows_skipped);
+    import_report_free(&report);
+    return status;
+}
+
+int cli_export(const cli_options *o)
+{
+    error e;
+    int status;
+    if (o->snapshot == NULL || o->xlsx == NULL) {
+        fprintf(stderr, "kaohe export: usage: kaohe export RESULTS [--run N] --xlsx FILE.xlsx\n");
+        return ERROR_USAGE;
+    }
+    error_clear(&e);
+    status = export_xlsx(o->snapshot, o->run, o->xlsx, &e);
+    if (status != ERROR_OK)
+        print_error(&e);
+    else if (!o->quiet)
+        printf("%s: written\n", o->xlsx);
     return status;
 }

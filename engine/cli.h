@@ -41,6 +41,8 @@ typedef struct cli_options {
     unsigned long seed;        /* gen --seed S */
     const char *as_of;         /* gen --as-of DATE */
     const char *region;        /* gen --region NAME */
+    bool skip_bad;             /* import --skip-bad */
+    const char *xlsx;          /* export --xlsx FILE */
     const char *title;         /* admit --title */
     const char *detail;        /* admit --detail */
     const char *department;    /* admit --department */
@@ -60,6 +62,8 @@ int cli_explain(const cli_options *o);
 int cli_verify(const cli_options *o);
 int cli_gen(const cli_options *o);
 int cli_report(const cli_options *o);
+int cli_import(const cli_options *o);
+int cli_export(const cli_options *o);
 
 /* The directory holding the shipped rules (indicators/ and rules/): the
 ** executable's directory or one of its parents, or $KAOHE_HOME. */

@@ -30,6 +30,10 @@ static const char usage_text[] =
     "                            re-run a stored run and confirm its results are identical\n"
     "  report RESULTS [--run N] [--community ID|all] [--near MARGIN] --out FILE.html\n"
     "                            the year-end report, or community report cards, as one HTML file\n"
+    "  import DIR --out SNAPSHOT [--skip-bad]\n"
+    "                            build a snapshot from CSV files (one per table), every row checked\n"
+    "  export RESULTS [--run N] --xlsx FILE.xlsx\n"
+    "                            one worksheet per results table, Chinese titles, frozen header\n"
     "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
     "                            write a realistic generated snapshot (for benchmarks)\n"
     "  params                    list every policy parameter with its value and source\n"
@@ -83,7 +87,9 @@ enum {
     OPTION_COMMUNITIES,
     OPTION_SEED,
     OPTION_AS_OF,
-    OPTION_REGION
+    OPTION_REGION,
+    OPTION_SKIP_BAD,
+    OPTION_XLSX
 };
 
 static int usage_error(const char *format, const char *argument)
@@ -131,6 +137,8 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, OPTION_SEED},
         {"as-of", required_argument, NULL, OPTION_AS_OF},
         {"region", required_argument, NULL, OPTION_REGION},
+        {"skip-bad", no_argument, NULL, OPTION_SKIP_BAD},
+        {"xlsx", required_argument, NULL, OPTION_XLSX},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
         {"detail", required_argument, NULL, OPTION_DETAIL},
@@ -264,6 +272,12 @@ int main(int argc, char **argv)
         case OPTION_REGION:
             o.region = optarg;
             break;
+        case OPTION_SKIP_BAD:
+            o.skip_bad = true;
+            break;
+        case OPTION_XLSX:
+            o.xlsx = optarg;
+            break;
         case OPTION_TIMINGS:
             o.timings = true;
             break;
@@ -336,6 +350,10 @@ int main(int argc, char **argv)
         status = cli_gen(&o);
     else if (strcmp(command, "report") == 0)
         status = cli_report(&o);
+    else if (strcmp(command, "import") == 0)
+        status = cli_import(&o);
+    else if (strcmp(command, "export") == 0)
+        status = cli_export(&o);
     else
         status = usage_error("unknown command '%s'", command);
 done:

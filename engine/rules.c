@@ -382,40 +382,40 @@ static lua_Integer field_length(lua_State *L, int t, const char *key)
     return n;
 }
 
-bool rules_add_problem(rules *r, const char *format, ...)
+/* Appends one formatted line to a list of strings; false when out of memory. */
+static bool add_line(char ***lines, size_t *count, const char *format, va_list args)
 {
     char line[2048];
     char **grown;
-    va_list args;
-    va_start(args, format);
     vsnprintf(line, sizeof line, format, args);
-    va_end(args);
-    grown = realloc(r->problems, (r->problem_count + 1) * sizeof *r->problems);
+    grown = realloc(*lines, (*count + 1) * sizeof **lines);
     if (grown == NULL)
         return false;
-    r->problems = grown;
-    if ((r->problems[r->problem_count] = strdup(line)) == NULL)
+    *lines = grown;
+    if (((*lines)[*count] = strdup(line)) == NULL)
         return false;
-    r->problem_count++;
+    (*count)++;
     return true;
+}
+
+bool rules_add_problem(rules *r, const char *format, ...)
+{
+    va_list args;
+    bool added;
+    va_start(args, format);
+    added = add_line(&r->problems, &r->problem_count, format, args);
+    va_end(args);
+    return added;
 }
 
 bool rules_add_warning(rules *r, const char *format, ...)
 {
-    char line[2048];
-    char **grown;
     va_list args;
+    bool added;
     va_start(args, format);
-    vsnprintf(line, sizeof line, format, args);
+    added = add_line(&r->warnings, &r->warning_count, format, args);
     va_end(args);
-    grown = realloc(r->warnings, (r->warning_count + 1) * sizeof *r->warnings);
-    if (grown == NULL)
-        return false;
-    r->warnings = grown;
-    if ((r->warnings[r->warning_count] = strdup(line)) == NULL)
-        return false;
-    r->warning_count++;
-    return true;
+    return added;
 }
 
 static void mark_ref(bool *used, const rules_ref *ref)

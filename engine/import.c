@@ -1,0 +1,1925 @@
+/*
+** import.c — a directory of CSV files into a new snapshot (import.h).
+**
+** Tables, columns, types, NOT NULL and primary keys come from the canonical
+** schema compiled into the binary (snapshot_create_schema() on an in-memory
+** database); the Chinese titles and the constraints from snapshot.sql's
+** comments are the tables below. The written file is finally opened with
+** snapshot_open(), so a snapshot that the engine would refuse is never moved
+** into place even if the two lists drift apart.
+**
+** Keys seen so far (ids, and the composite keys of visits and facts) live in
+** an open-addressing hash set per table, with the line of their first row and
+** whether that row was good: it answers duplicate and reference checks
+** without a query per row.
+*/
+#include "import.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+#include "text.h"
+
+/* Problems copied into the error message (all go to report->problems). */
+#define PROBLEMS_IN_MESSAGE 20
+/* Problem lines kept in report->problems before "... and N more". */
+#define PROBLEMS_LISTED 10000
+/* Rows between two calls of the progress callback. */
+#define PROGRESS_EVERY 10000
+/* Bytes of a value quoted in a message. */
+#define VALUE_SHOWN 60
+
+/* --- the column titles and constraints ---------------------------------- */
+
+/* The Chinese title of one snapshot column. */
+typedef struct column_title {
+    const char *table;
+    const char *column;
+    const char *title;
+} column_title;
+
+static const column_title column_titles[] = {
+    {"snapshot_meta", "key", "键"},
+    {"snapshot_meta", "value", "值"},
+    {"communities", "id", "社区编号"},
+    {"communities", "name", "社区名称"},
+    {"communities", "district", "区县"},
+    {"communities", "street", "街道"},
+    {"communities", "area_km2", "面积（平方公里）"},
+    {"communities", "population", "常住人口"},
+    {"communities", "households", "户数"},
+    {"communities", "floating_population", "流动人口"},
+    {"communities", "minority_population", "少数民族人口"},
+    {"workers", "id", "工作者编号"},
+    {"workers", "community_id", "所属社区编号"},
+    {"workers", "name", "姓名"},
+    {"workers", "birth_date", "出生日期"},
+    {"workers", "hire_date", "入职日期"},
+    {"workers", "role", "岗位"},
+    {"workers", "education", "学历"},
+    {"workers", "cert_level", "证书等级"},
+    {"workers", "cert_date", "取证日期"},
+    {"workers", "training_hours", "培训学时"},
+    {"workers", "score_civil", "民政考核"},
+    {"workers", "score_community", "社区考核"},
+    {"workers", "score_residents", "居民评议"},
+    {"workers", "status", "状态"},
+    {"workers", "left_date", "离职日期"},
+    {"workers", "left_reason", "离职原因"},
+    {"organizations", "id", "组织编号"},
+    {"organizations", "community_id", "所属社区编号"},
+    {"organizations", "name", "组织名称"},
+    {"organizations", "kind", "组织类别"},
+    {"organizations", "registered", "是否备案"},
+    {"organizations", "evaluated", "是否参评"},
+    {"organizations", "rating", "评估等级"},
+    {"activities", "id", "活动编号"},
+    {"activities", "community_id", "所属社区编号"},
+    {"activities", "held_on", "举办日期"},
+    {"activities", "kind", "活动类别"},
+    {"activities", "participants", "参与人数"},
+    {"activities", "partner", "共建单位"},
+    {"visits", "worker_id", "工作者编号"},
+    {"visits", "month", "月份"},
+    {"visits", "assigned", "分包户数"},
+    {"visits", "visited", "走访户数"},
+    {"postings", "id", "信息编号"},
+    {"postings", "community_id", "所属社区编号"},
+    {"postings", "posted_on", "发布日期"},
+    {"postings", "channel", "发布渠道"},
+    {"survey_responses", "id", "答卷编号"},
+    {"survey_responses", "community_id", "所属社区编号"},
+    {"survey_responses", "satisfied", "是否满意"},
+    {"survey_responses", "score", "满意度评分"},
+    {"requests", "id", "诉求编号"},
+    {"requests", "community_id", "所属社区编号"},
+    {"requests", "received_on", "受理日期"},
+    {"requests", "resolved_on", "办结日期"},
+    {"requests", "channel", "诉求渠道"},
+    {"tasks", "id", "事项编号"},
+    {"tasks", "community_id", "所属社区编号"},
+    {"tasks", "department", "发文部门"},
+    {"tasks", "title", "事项名称"},
+    {"tasks", "detail", "事项内容"},
+    {"tasks", "received_on", "收文日期"},
+    {"tasks", "approval_ref", "准入审批文号"},
+    {"tasks", "funded", "费随事转"},
+    {"tasks", "staffed", "权随责走"},
+    {"facts", "community_id", "所属社区编号"},
+    {"facts", "key", "指标键"},
+    {"facts", "value", "数值"},
+};
+
+typedef enum {
+    RULE_DATE,
+    RULE_MONTH,
+    RULE_ENUM,
+    RULE_RANGE,
+    RULE_BOOLEAN,
+    RULE_REFERENCE
+} rule_kind;
+
+/* A constraint from the comments of snapshot.sql. */
+typedef struct column_rule {
+    const char *table;
+    const char *column;
+    rule_kind kind;
+    const char *values; /* RULE_ENUM: comma-separated; RULE_REFERENCE: "table.column" */
+    double low, high;   /* RULE_RANGE */
+} column_rule;
+
+/* The same list as snapshot.c's column_rules (which is private to it); the
+** final snapshot_open() catches any drift between the two. */
+static const column_rule column_rules[] = {
+    {"communities", "population", RULE_RANGE, NULL, 0, 1e9},
+    {"communities", "households", RULE_RANGE, NULL, 0, 1e9},
+    {"workers", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"workers", "birth_date", RULE_DATE, NULL, 0, 0},
+    {"workers", "hire_date", RULE_DATE, NULL, 0, 0},
+    {"workers", "role", RULE_ENUM, "secretary,director,fulltime,grid", 0, 0},
+    {"workers", "education", RULE_ENUM, "postgraduate,bachelor,college,highschool,other", 0, 0},
+    {"workers", "cert_level", RULE_ENUM, "assistant,intermediate,senior", 0, 0},
+    {"workers", "cert_date", RULE_DATE, NULL, 0, 0},
+    {"workers", "training_hours", RULE_RANGE, NULL, 0, 8784},
+    {"workers", "score_civil", RULE_RANGE, NULL, 0, 100},
+    {"workers", "score_community", RULE_RANGE, NULL, 0, 100},
+    {"workers", "score_residents", RULE_RANGE, NULL, 0, 100},
+    {"workers", "status", RULE_ENUM, "active,left", 0, 0},
+    {"workers", "left_date", RULE_DATE, NULL, 0, 0},
+    {"workers", "left_reason", RULE_ENUM, "eliminated,resigned,retired,transferred", 0, 0},
+    {"organizations", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"organizations", "kind", RULE_ENUM, "culture,charity,elderly,volunteer,sports,other", 0, 0},
+    {"organizations", "registered", RULE_BOOLEAN, NULL, 0, 0},
+    {"organizations", "evaluated", RULE_BOOLEAN, NULL, 0, 0},
+    {"organizations", "rating", RULE_ENUM, "A,AA,AAA,AAAA,AAAAA", 0, 0},
+    {"activities", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"activities", "held_on", RULE_DATE, NULL, 0, 0},
+    {"activities", "kind", RULE_ENUM,
+     "co_building,culture,resident,consultation,volunteer,civility", 0, 0},
+    {"visits", "worker_id", RULE_REFERENCE, "workers.id", 0, 0},
+    {"visits", "month", RULE_MONTH, NULL, 0, 0},
+    {"postings", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"postings", "posted_on", RULE_DATE, NULL, 0, 0},
+    {"postings", "channel", RULE_ENUM, "website,wechat,board", 0, 0},
+    {"survey_responses", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"survey_responses", "satisfied", RULE_BOOLEAN, NULL, 0, 0},
+    {"survey_responses", "score", RULE_RANGE, NULL, 0, 100},
+    {"requests", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"requests", "received_on", RULE_DATE, NULL, 0, 0},
+    {"requests", "resolved_on", RULE_DATE, NULL, 0, 0},
+    {"requests", "channel", RULE_ENUM, "wish,proposal,hotline,whistle", 0, 0},
+    {"tasks", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"tasks", "received_on", RULE_DATE, NULL, 0, 0},
+    {"tasks", "funded", RULE_BOOLEAN, NULL, 0, 0},
+    {"tasks", "staffed", RULE_BOOLEAN, NULL, 0, 0},
+    {"facts", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+};
+
+#define RULE_COUNT (sizeof column_rules / sizeof column_rules[0])
+
+const char *import_column_title(const char *table, const char *column)
+{
+    size_t i;
+    if (table == NULL || column == NULL)
+        return NULL;
+    for (i = 0; i < sizeof column_titles / sizeof column_titles[0]; i++)
+        if (strcmp(column_titles[i].table, table) == 0 &&
+            strcmp(column_titles[i].column, column) == 0)
+            return column_titles[i].title;
+    return NULL;
+}
+
+void import_report_free(import_report *report)
+{
+    if (report == NULL)
+        return;
+    buffer_free(&report->problems);
+    report->rows_read = 0;
+    report->rows_written = 0;
+    report->rows_skipped = 0;
+}
+
+/* --- an arena and a hash set of keys ------------------------------------ */
+
+/* A block of the arena that holds the keys' bytes. */
+typedef struct arena_block {
+    struct arena_block *next; /* the block filled before this one */
+    size_t used;              /* bytes handed out */
+    size_t size;              /* bytes in data[] */
+    char data[];              /* the bytes */
+} arena_block;
+
+/* One key seen in a table. */
+typedef struct key_entry {
+    const char *key; /* NUL-terminated, in the arena; NULL for an empty slot */
+    uint64_t hash;   /* of the key's bytes */
+    long line;       /* line of the first row with this key */
+    bool good;       /* that row was written (or would have been) */
+} key_entry;
+
+/* The keys of one table. */
+typedef struct key_set {
+    key_entry *slots;   /* capacity slots, a power of two */
+    size_t capacity;    /* 0 until the first insert */
+    size_t count;       /* keys held */
+    arena_block *arena; /* newest block first */
+} key_set;
+
+static void key_set_free(key_set *set)
+{
+    arena_block *block = set->arena;
+    while (block != NULL) {
+        arena_block *next = block->next;
+        free(block);
+        block = next;
+    }
+    free(set->slots);
+    memset(set, 0, sizeof *set);
+}
+
+/* FNV-1a over the key's bytes. */
+static uint64_t key_hash(const char *key, size_t length)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+    for (i = 0; i < length; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The entry for `key`, or NULL when the set does not hold it. */
+static key_entry *key_set_find(const key_set *set, const char *key, size_t length)
+{
+    uint64_t h;
+    size_t i;
+    if (set->capacity == 0)
+        return NULL;
+    h = key_hash(key, length);
+    for (i = (size_t)h & (set->capacity - 1);; i = (i + 1) & (set->capacity - 1)) {
+        key_entry *slot = &set->slots[i];
+        if (slot->key == NULL)
+            return NULL;
+        if (slot->hash == h && strncmp(slot->key, key, length) == 0 && slot->key[length] == '\0')
+            return slot;
+    }
+}
+
+/* Copies `length` bytes into the arena, NUL-terminated; NULL when out of
+** memory. */
+static char *arena_copy(key_set *set, const char *key, size_t length)
+{
+    arena_block *block = set->arena;
+    char *copy;
+    if (block == NULL || block->size - block->used < length + 1) {
+        size_t size = length + 1 > (1u << 20) ? length + 1 : (1u << 20);
+        block = malloc(sizeof *block + size);
+        if (block == NULL)
+            return NULL;
+        block->next = set->arena;
+        block->used = 0;
+        block->size = size;
+        set->arena = block;
+    }
+    copy = block->data + block->used;
+    memcpy(copy, key, length);
+    copy[length] = '\0';
+    block->used += length + 1;
+    return copy;
+}
+
+/* Doubles the slot array (or makes the first one); false when out of memory. */
+static bool key_set_grow(key_set *set)
+{
+    size_t capacity = set->capacity ? set->capacity * 2 : 1024;
+    key_entry *slots = calloc(capacity, sizeof *slots);
+    size_t i;
+    if (slots == NULL)
+        return false;
+    for (i = 0; i < set->capacity; i++) {
+        const key_entry *old = &set->slots[i];
+        size_t j;
+        if (old->key == NULL)
+            continue;
+        for (j = (size_t)old->hash & (capacity - 1); slots[j].key != NULL;
+             j = (j + 1) & (capacity - 1))
+            ;
+        slots[j] = *old;
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->capacity = capacity;
+    return true;
+}
+
+/* Adds a key the set does not hold yet; false when out of memory. */
+static bool key_set_add(key_set *set, const char *key, size_t length, long line, bool good)
+{
+    uint64_t h = key_hash(key, length);
+    size_t i;
+    const char *copy;
+    if ((set->count + 1) * 2 > set->capacity && !key_set_grow(set))
+        return false;
+    copy = arena_copy(set, key, length);
+    if (copy == NULL)
+        return false;
+    for (i = (size_t)h & (set->capacity - 1); set->slots[i].key != NULL;
+         i = (i + 1) & (set->capacity - 1))
+        ;
+    set->slots[i].key = copy;
+    set->slots[i].hash = h;
+    set->slots[i].line = line;
+    set->slots[i].good = good;
+    set->count++;
+    return true;
+}
+
+/* --- the CSV reader ------------------------------------------------------ */
+
+enum {
+    CSV_END = 0,       /* no more records */
+    CSV_RECORD = 1,    /* a record was read */
+    CSV_UNCLOSED = -1, /* a quoted field runs to the end of the file */
+    CSV_NUL = -2,      /* a NUL byte: not a text file */
+    CSV_IO = -3,       /* read error (errno) */
+    CSV_MEMORY = -4    /* out of memory */
+};
+
+/* A streaming RFC 4180 reader over one file. */
+typedef struct csv_reader {
+    FILE *stream;               /* the open file */
+    unsigned char chunk[65536]; /* bytes read ahead */
+    size_t position;            /* next byte in chunk */
+    size_t length;              /* bytes in chunk */
+    bool end;                   /* the file has no more bytes */
+    bool failed;                /* a read failed */
+    long line;                  /* line of the next byte, from 1 */
+    buffer text;                /* the current record's fields, each NUL-terminated */
+    size_t *offsets;            /* [field] start in text */
+    size_t *lengths;            /* [field] bytes, without the NUL */
+    long *lines;                /* [field] line where the field starts */
+    size_t count;               /* fields in the current record */
+    size_t capacity;            /* room in offsets, lengths, lines */
+} csv_reader;
+
+/* Makes sure a byte is available; false at the end of the file. */
+static bool csv_fill(csv_reader *r)
+{
+    if (r->position < r->length)
+        return true;
+    if (r->end)
+        return false;
+    r->length = fread(r->chunk, 1, sizeof r->chunk, r->stream);
+    r->position = 0;
+    if (r->length == 0) {
+        r->end = true;
+        r->failed = ferror(r->stream) != 0;
+        return false;
+    }
+    return true;
+}
+
+/* The next byte, consumed, or -1 at the end. */
+static int csv_get(csv_reader *r)
+{
+    return csv_fill(r) ? r->chunk[r->position++] : -1;
+}
+
+/* The next byte, not consumed, or -1 at the end. */
+static int csv_peek(csv_reader *r)
+{
+    return csv_fill(r) ? r->chunk[r->position] : -1;
+}
+
+/* Starts a new field at the end of r->text; false when out of memory. */
+static bool csv_field_start(csv_reader *r)
+{
+    if (r->count == r->capacity) {
+        size_t capacity = r->capacity ? r->capacity * 2 : 32;
+        size_t *offsets = realloc(r->offsets, capacity * sizeof *offsets);
+        size_t *lengths;
+        long *lines;
+        if (offsets == NULL)
+            return false;
+        r->offsets = offsets;
+        lengths = realloc(r->lengths, capacity * sizeof *lengths);
+        if (lengths == NULL)
+            return false;
+        r->lengths = lengths;
+        lines = realloc(r->lines, capacity * sizeof *lines);
+        if (lines == NULL)
+            return false;
+        r->lines = lines;
+        r->capacity = capacity;
+    }
+    r->offsets[r->count] = r->text.length;
+    r->lengths[r->count] = 0;
+    r->lines[r->count] = r->line;
+    r->count++;
+    return true;
+}
+
+/* Ends the current field (NUL-terminates it). */
+static void csv_field_end(csv_reader *r)
+{
+    size_t i = r->count - 1;
+    r->lengths[i] = r->text.length - r->offsets[i];
+    buffer_append(&r->text, "", 1);
+}
+
+/* Field i of the current record. */
+static const char *csv_field(const csv_reader *r, size_t i)
+{
+    return buffer_text(&r->text) + r->offsets[i];
+}
+
+/* Reads the next record. Returns CSV_RECORD (with *record_line its first
+** line), CSV_END, or a negative CSV_* code with *error_line where it is. */
+static int csv_next(csv_reader *r, long *record_line, long *error_line)
+{
+    bool in_quotes = false, quoted = false;
+    long quote_line = 0;
+    int c;
+    buffer_reset(&r->text);
+    r->count = 0;
+    if (csv_peek(r) < 0)
+        return r->failed ? CSV_IO : CSV_END;
+    *record_line = r->line;
+    if (!csv_field_start(r))
+        return CSV_MEMORY;
+    for (;;) {
+        /* Fast path: a run of bytes with no meaning to the syntax. */
+        size_t start = r->position;
+        if (in_quotes)
+            while (r->position < r->length && r->chunk[r->position] != '"' &&
+                   r->chunk[r->position] != '\n' && r->chunk[r->position] != '\r' &&
+                   r->chunk[r->position] != 0)
+                r->position++;
+        else
+            while (r->position < r->length && r->chunk[r->position] != ',' &&
+                   r->chunk[r->position] != '"' && r->chunk[r->position] != '\n' &&
+                   r->chunk[r->position] != '\r' && r->chunk[r->position] != 0)
+                r->position++;
+        if (r->position > start) {
+            buffer_append(&r->text, (const char *)r->chunk + start, r->position - start);
+            continue;
+        }
+        c = csv_get(r);
+        if (c < 0) {
+            if (r->failed)
+                return CSV_IO;
+            if (in_quotes) {
+                *error_line = quote_line;
+                return CSV_UNCLOSED;
+            }
+            break;
+        }
+        if (c == 0) {
+            *error_line = r->line;
+            return CSV_NUL;
+        }
+        if (in_quotes) {
+            if (c == '"') {
+                if (csv_peek(r) == '"') {
+                    csv_get(r);
+                    buffer_append(&r->text, "\"", 1);
+                } else {
+                    in_quotes = false;
+                }
+                continue;
+            }
+            if (c == '\n' || (c == '\r' && csv_peek(r) != '\n'))
+                r->line++;
+            buffer_append(&r->text, (const char *)&r->chunk[r->position - 1], 1);
+            continue;
+        }
+        if (c == '"' && !quoted && r->text.length == r->offsets[r->count - 1]) {
+            in_quotes = true;
+            quoted = true;
+            quote_line = r->line;
+            continue;
+        }
+        if (c == ',') {
+            csv_field_end(r);
+            if (!csv_field_start(r))
+                return CSV_MEMORY;
+            quoted = false;
+            continue;
+        }
+        if (c == '\n' || c == '\r') {
+            if (c == '\r' && csv_peek(r) == '\n')
+                csv_get(r);
+            r->line++;
+            break;
+        }
+        /* Anything else, including a quote inside an unquoted field or after
+        ** a closing quote, is taken literally (as Excel and Python do). */
+        buffer_append(&r->text, (const char *)&r->chunk[r->position - 1], 1);
+    }
+    csv_field_end(r);
+    return buffer_failed(&r->text) ? CSV_MEMORY : CSV_RECORD;
+}
+
+/* True when every field of the record is empty (a blank line, or ",,,"
+** left by a spreadsheet). */
+static bool csv_blank(const csv_reader *r)
+{
+    size_t i;
+    for (i = 0; i < r->count; i++)
+        if (r->lengths[i] > 0)
+            return false;
+    return true;
+}
+
+static void csv_close(csv_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->stream != NULL)
+        fclose(r->stream);
+    buffer_free(&r->text);
+    free(r->offsets);
+    free(r->lengths);
+    free(r->lines);
+    free(r);
+}
+
+/* --- the import plan ----------------------------------------------------- */
+
+enum { TYPE_TEXT, TYPE_INTEGER, TYPE_REAL };
+
+/* One column of the canonical schema and where it is in the CSV file. */
+typedef struct column_plan {
+    char *name;                  /* English name (snapshot.sql) */
+    const char *title;           /* Chinese title, or NULL */
+    int type;                    /* TYPE_* */
+    bool required;               /* NOT NULL, or part of the primary key */
+    int key_position;            /* 1.. in the primary key, 0 when not in it */
+    const column_rule *rules[4]; /* constraints on this column */
+    size_t rule_count;
+    struct table_plan *target; /* RULE_REFERENCE: the table referred to */
+    long field;                /* index in the CSV record, -1 when absent */
+} column_plan;
+
+/* One table: its columns, its file and the keys seen. */
+typedef struct table_plan {
+    char *name;           /* table name */
+    column_plan *columns; /* in schema order */
+    size_t column_count;
+    size_t key_columns[4]; /* indices of the primary key columns, in key order */
+    size_t key_count;
+    char *file;           /* the CSV file's path, or NULL when there is none */
+    size_t header_fields; /* fields of the header, without trailing empty ones */
+    bool *mapped;         /* [header field] names a column */
+    key_set keys;         /* keys of the rows read */
+    bool referenced;      /* a later table refers to it: keep its keys */
+} table_plan;
+
+/* Everything one import works with. */
+typedef struct importer {
+    const import_options *o;
+    import_report *report;
+    table_plan *tables; /* in schema order (references point backwards) */
+    size_t table_count;
+    sqlite3 *db;   /* the new snapshot, under its temporary name */
+    long problems; /* problem lines (rows or files) */
+    long fatal;    /* problems that stop the import even under skip_bad */
+    buffer head;   /* the first problems, for the error message */
+    buffer row;    /* the current row's problems */
+    buffer key;    /* scratch for keys */
+    char *as_of;   /* snapshot_meta values seen in good rows */
+    char *region;
+} importer;
+
+static void plan_free(importer *imp)
+{
+    size_t t, c;
+    for (t = 0; t < imp->table_count; t++) {
+        table_plan *tp = &imp->tables[t];
+        for (c = 0; c < tp->column_count; c++)
+            free(tp->columns[c].name);
+        free(tp->columns);
+        free(tp->name);
+        free(tp->file);
+        free(tp->mapped);
+        key_set_free(&tp->keys);
+    }
+    free(imp->tables);
+    imp->tables = NULL;
+    imp->table_count = 0;
+}
+
+static table_plan *plan_find(importer *imp, const char *name)
+{
+    size_t t;
+    for (t = 0; t < imp->table_count; t++)
+        if (strcmp(imp->tables[t].name, name) == 0)
+            return &imp->tables[t];
+    return NULL;
+}
+
+/* Reads one table's columns from the canonical schema in `schema`. */
+static int plan_columns(importer *imp, sqlite3 *schema, table_plan *tp, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    int status = ERROR_OK;
+    int rc;
+    size_t i;
+    rc = sqlite3_prepare_v2(schema,
+                            "SELECT name, upper(type), \"notnull\", pk FROM pragma_table_info(?1) "
+                            "ORDER BY cid",
+                            -1, &statement, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot read the snapshot schema: %s",
+                           sqlite3_errmsg(schema));
+        goto done;
+    }
+    sqlite3_bind_text(statement, 1, tp->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(statement, 1);
+        column_plan *grown = realloc(tp->columns, (tp->column_count + 1) * sizeof *grown);
+        column_plan *c;
+        if (grown == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        tp->columns = grown;
+        c = &tp->columns[tp->column_count];
+        memset(c, 0, sizeof *c);
+        tp->column_count++;
+        c->name = strdup((const char *)sqlite3_column_text(statement, 0));
+        if (c->name == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        c->title = import_column_title(tp->name, c->name);
+        c->type = type != NULL && strcmp(type, "INTEGER") == 0 ? TYPE_INTEGER
+                  : type != NULL && strcmp(type, "REAL") == 0  ? TYPE_REAL
+                                                               : TYPE_TEXT;
+        c->key_position = sqlite3_column_int(statement, 3);
+        c->required = sqlite3_column_int(statement, 2) != 0 || c->key_position > 0;
+        c->field = -1;
+        if (c->key_position > 0) {
+            if (c->key_position > 4) {
+                status = error_set(e, ERROR_SYSTEM, "table %s: primary key too wide", tp->name);
+                goto done;
+            }
+            tp->key_columns[c->key_position - 1] = tp->column_count - 1;
+            if ((size_t)c->key_position > tp->key_count)
+                tp->key_count = (size_t)c->key_position;
+        }
+        for (i = 0; i < RULE_COUNT; i++) {
+            const column_rule *rule = &column_rules[i];
+            if (strcmp(rule->table, tp->name) != 0 || strcmp(rule->column, c->name) != 0)
+                continue;
+            if (c->rule_count == sizeof c->rules / sizeof c->rules[0]) {
+                status = error_set(e, ERROR_SYSTEM, "%s.%s: too many rules", tp->name, c->name);
+                goto done;
+            }
+            c->rules[c->rule_count++] = rule;
+            if (rule->kind == RULE_REFERENCE) {
+                char target[64];
+                const char *dot = strchr(rule->values, '.');
+                snprintf(target, sizeof target, "%.*s", (int)(dot - rule->values), rule->values);
+                c->target = plan_find(imp, target);
+                /* References point to tables earlier in snapshot.sql. */
+                if (c->target == NULL || c->target >= tp || strcmp(dot + 1, "id") != 0) {
+                    status = error_set(e, ERROR_SYSTEM,
+                                       "%s.%s refers to %s, which is not an earlier table",
+                                       tp->name, c->name, rule->values);
+                    goto done;
+                }
+                c->target->referenced = true;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        status = error_set(e, ERROR_SYSTEM, "cannot read the snapshot schema: %s",
+                           sqlite3_errmsg(schema));
+        goto done;
+    }
+done:
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Builds the plan from the canonical schema: every table, in the order of
+** snapshot.sql, with its columns and rules. */
+static int plan_build(importer *imp, error *e)
+{
+    sqlite3 *schema = NULL;
+    sqlite3_stmt *statement = NULL;
+    size_t t;
+    int status;
+    int rc;
+    status = snapshot_open_schema(&schema, e);
+    if (status != ERROR_OK)
+        goto done;
+    rc = sqlite3_prepare_v2(schema,
+                            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                            "'sqlite%' ORDER BY rowid",
+                            -1, &statement, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot read the snapshot schema: %s",
+                           sqlite3_errmsg(schema));
+        goto done;
+    }
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        table_plan *grown = realloc(imp->tables, (imp->table_count + 1) * sizeof *grown);
+        table_plan *tp;
+        if (grown == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        imp->tables = grown;
+        tp = &imp->tables[imp->table_count];
+        memset(tp, 0, sizeof *tp);
+        imp->table_count++;
+        tp->name = strdup((const char *)sqlite3_column_text(statement, 0));
+        if (tp->name == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        status = error_set(e, ERROR_SYSTEM, "cannot read the snapshot schema: %s",
+                           sqlite3_errmsg(schema));
+        goto done;
+    }
+    /* Columns once the table array no longer moves (references point into it). */
+    for (t = 0; t < imp->table_count; t++) {
+        status = plan_columns(imp, schema, &imp->tables[t], e);
+        if (status != ERROR_OK)
+            goto done;
+    }
+done:
+    sqlite3_finalize(statement);
+    sqlite3_close(schema);
+    return status;
+}
+
+/* --- problems ------------------------------------------------------------ */
+
+/* Records one problem line "FILE:LINE: text" (or "FILE: text" when line is
+** 0). A fatal problem stops the import even under skip_bad. */
+static void problem_add(importer *imp, bool fatal, const char *file, long line, const char *text)
+{
+    buffer *out = &imp->report->problems;
+    imp->problems++;
+    if (fatal)
+        imp->fatal++;
+    if (imp->problems <= PROBLEMS_IN_MESSAGE) {
+        if (line > 0)
+            buffer_printf(&imp->head, "\n%s:%ld: %s", file, line, text);
+        else
+            buffer_printf(&imp->head, "\n%s: %s", file, text);
+    }
+    if (imp->problems <= PROBLEMS_LISTED) {
+        if (line > 0)
+            buffer_printf(out, "%s:%ld: %s\n", file, line, text);
+        else
+            buffer_printf(out, "%s: %s\n", file, text);
+    }
+}
+
+/* Appends a value for a message: quoted, control characters escaped, cut
+** after VALUE_SHOWN bytes at a character boundary. */
+static void append_value(buffer *out, const char *value)
+{
+    size_t i, length = strlen(value);
+    size_t shown = length;
+    if (shown > VALUE_SHOWN) {
+        shown = VALUE_SHOWN;
+        while (shown > 0 && ((unsigned char)value[shown] & 0xC0) == 0x80)
+            shown--;
+    }
+    buffer_puts(out, "'");
+    for (i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c == '\n')
+            buffer_puts(out, "\\n");
+        else if (c == '\r')
+            buffer_puts(out, "\\r");
+        else if (c < 0x20 || c == 0x7f)
+            buffer_printf(out, "\\x%02x", c);
+        else
+            buffer_append(out, value + i, 1);
+    }
+    buffer_puts(out, shown < length ? "...'" : "'");
+}
+
+/* Starts the description of one problem of the current row:
+** "; column (标题) ". */
+static void row_problem(importer *imp, const column_plan *c)
+{
+    if (imp->row.length > 0)
+        buffer_puts(&imp->row, "; ");
+    if (c->title != NULL)
+        buffer_printf(&imp->row, "%s (%s) ", c->name, c->title);
+    else
+        buffer_printf(&imp->row, "%s ", c->name);
+}
+
+/* --- values -------------------------------------------------------------- */
+
+/* True when `text` has only the characters of a decimal number. */
+static bool number_characters(const char *text)
+{
+    for (; *text; text++)
+        if (!((*text >= '0' && *text <= '9') || *text == '.' || *text == '-' || *text == '+' ||
+              *text == 'e' || *text == 'E'))
+            return false;
+    return true;
+}
+
+/* Parses a decimal number (no hex, inf or nan). */
+static bool parse_real(const char *text, double *out)
+{
+    char *end;
+    double x;
+    if (*text == '\0' || !number_characters(text))
+        return false;
+    errno = 0;
+    x = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(x))
+        return false;
+    *out = x;
+    return true;
+}
+
+/* Parses a whole number; "12.0" and "1e3" are accepted when whole. */
+static bool parse_integer(const char *text, long long *out)
+{
+    char *end;
+    long long n;
+    double x;
+    if (*text == '\0' || !number_characters(text))
+        return false;
+    errno = 0;
+    n = strtoll(text, &end, 10);
+    if (*end == '\0' && errno == 0) {
+        *out = n;
+        return true;
+    }
+    if (!parse_real(text, &x) || x != floor(x) || x < -9.2e18 || x > 9.2e18)
+        return false;
+    *out = (long long)x;
+    return true;
+}
+
+/* True when `text` looks like an id that a spreadsheet turned into a number
+** ("3.71001E+09"). */
+static bool looks_like_scientific(const char *text)
+{
+    const char *e = strpbrk(text, "eE");
+    return e != NULL && e > text && (e[1] == '+' || e[1] == '-') && number_characters(text);
+}
+
+/* True when `value` is one of the comma-separated `values`. */
+static bool enum_has(const char *values, const char *value)
+{
+    size_t length = strlen(value);
+    const char *start = values;
+    while (*start) {
+        const char *comma = strchr(start, ',');
+        size_t n = comma ? (size_t)(comma - start) : strlen(start);
+        if (n == length && strncmp(start, value, n) == 0)
+            return true;
+        start += n + (comma ? 1 : 0);
+    }
+    return false;
+}
+
+/* Appends " (did you mean 'x'?)" when one allowed value is close. */
+static void enum_suggest(buffer *out, const char *values, const char *value)
+{
+    char words[8][32];
+    const char *candidates[8];
+    size_t count = 0;
+    const char *start = values;
+    const char *best;
+    while (*start && count < 8) {
+        const char *comma = strchr(start, ',');
+        size_t n = comma ? (size_t)(comma - start) : strlen(start);
+        snprintf(words[count], sizeof words[count], "%.*s", (int)n, start);
+        candidates[count] = words[count];
+        count++;
+        start += n + (comma ? 1 : 0);
+    }
+    best = text_suggest(value, candidates, count);
+    if (best != NULL)
+        buffer_printf(out, " (did you mean '%s'?)", best);
+}
+
+/* Replaces the commas of an enum list by ", " for a message. */
+static void append_values(buffer *out, const char *values)
+{
+    for (; *values; values++) {
+        if (*values == ',')
+            buffer_puts(out, ", ");
+        else
+            buffer_append(out, values, 1);
+    }
+}
+
+/* One cell of a row, parsed. */
+typedef struct value {
+    bool null;         /* empty cell */
+    long long integer; /* TYPE_INTEGER */
+    double real;       /* TYPE_REAL */
+    const char *text;  /* the cell's text (trimmed unless free text) */
+} value;
+
+/* Checks a parsed value against the column's rules (not references);
+** problems are appended to imp->row. */
+static void check_rules(importer *imp, const column_plan *c, const value *v)
+{
+    size_t i;
+    for (i = 0; i < c->rule_count && !v->null; i++) {
+        const column_rule *rule = c->rules[i];
+        switch (rule->kind) {
+        case RULE_DATE:
+            if (!snapshot_date_valid(v->text)) {
+                row_problem(imp, c);
+                append_value(&imp->row, v->text);
+                buffer_puts(&imp->row, " is not a date YYYY-MM-DD");
+                if (strchr(v->text, '/') != NULL || strchr(v->text, '.') != NULL ||
+                    strstr(v->text, "年") != NULL)
+                    buffer_puts(&imp->row, " (format the column as text in the spreadsheet and "
+                                           "write dates as 2025-03-01)");
+                else if (strlen(v->text) == 10 && v->text[4] == '-' && v->text[7] == '-')
+                    buffer_puts(&imp->row, " (no such day)");
+            }
+            break;
+        case RULE_MONTH: {
+            char day[16];
+            size_t n = strlen(v->text);
+            bool ok = n == 7 && v->text[4] == '-';
+            if (ok) {
+                snprintf(day, sizeof day, "%s-01", v->text);
+                ok = snapshot_date_valid(day);
+            }
+            if (!ok) {
+                row_problem(imp, c);
+                append_value(&imp->row, v->text);
+                buffer_puts(&imp->row, " is not a month YYYY-MM");
+            }
+            break;
+        }
+        case RULE_ENUM:
+            if (!enum_has(rule->values, v->text)) {
+                row_problem(imp, c);
+                append_value(&imp->row, v->text);
+                buffer_puts(&imp->row, " is not one of ");
+                append_values(&imp->row, rule->values);
+                buffer_puts(&imp->row, " (or empty)");
+                enum_suggest(&imp->row, rule->values, v->text);
+            }
+            break;
+        case RULE_RANGE: {
+            double x = c->type == TYPE_INTEGER ? (double)v->integer : v->real;
+            if (x < rule->low || x > rule->high) {
+                row_problem(imp, c);
+                buffer_printf(&imp->row, "%s is outside %g..%g", v->text, rule->low, rule->high);
+            }
+            break;
+        }
+        case RULE_BOOLEAN:
+            if (v->integer != 0 && v->integer != 1) {
+                row_problem(imp, c);
+                buffer_printf(&imp->row, "%s is not 0 or 1 (1 = 是, 0 = 否)", v->text);
+            }
+            break;
+        case RULE_REFERENCE:
+            /* Checked with the keys, in import_row(). */
+            break;
+        }
+    }
+}
+
+/* Parses one cell into *v according to the column; problems go to
+** imp->row. `raw` is the field as read. */
+static void parse_cell(importer *imp, const column_plan *c, char *raw, value *v)
+{
+    char *start = raw;
+    char *end = raw + strlen(raw);
+    memset(v, 0, sizeof *v);
+    while (*start == ' ' || *start == '\t')
+        start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (start == end) {
+        v->null = true;
+        if (c->required) {
+            row_problem(imp, c);
+            buffer_puts(&imp->row, c->key_position > 0 ? "is empty (every row needs one)"
+                                                       : "is empty (the schema says NOT NULL)");
+        }
+        return;
+    }
+    /* Free text keeps its spaces; ids, codes, dates and numbers do not. */
+    if (c->type == TYPE_TEXT && c->rule_count == 0 && c->key_position == 0) {
+        v->text = raw;
+        return;
+    }
+    *end = '\0';
+    v->text = start;
+    if (c->type == TYPE_INTEGER && !parse_integer(start, &v->integer)) {
+        row_problem(imp, c);
+        append_value(&imp->row, start);
+        buffer_puts(&imp->row, " is not a whole number");
+        return;
+    }
+    if (c->type == TYPE_REAL && !parse_real(start, &v->real)) {
+        row_problem(imp, c);
+        append_value(&imp->row, start);
+        buffer_puts(&imp->row, " is not a number");
+        return;
+    }
+    check_rules(imp, c, v);
+}
+
+/* --- one file ------------------------------------------------------------ */
+
+/* True when two headers name the same thing: equal, ignoring ASCII case
+** and the difference between full-width （） and ASCII (). */
+static bool header_equal(const char *a, const char *b)
+{
+    while (*a && *b) {
+        int ca = (unsigned char)*a, cb = (unsigned char)*b;
+        size_t na = 1, nb = 1;
+        if (strncmp(a, "（", 3) == 0) {
+            ca = '(';
+            na = 3;
+        } else if (strncmp(a, "）", 3) == 0) {
+            ca = ')';
+            na = 3;
+        }
+        if (strncmp(b, "（", 3) == 0) {
+            cb = '(';
+            nb = 3;
+        } else if (strncmp(b, "）", 3) == 0) {
+            cb = ')';
+            nb = 3;
+        }
+        if (ca >= 'A' && ca <= 'Z')
+            ca += 'a' - 'A';
+        if (cb >= 'A' && cb <= 'Z')
+            cb += 'a' - 'A';
+        if (ca != cb)
+            return false;
+        a += na;
+        b += nb;
+    }
+    return *a == '\0' && *b == '\0';
+}
+
+/* The column a header cell names: its English name, its Chinese title, or
+** both separated by a space ("社区名称 name", as kaohe's workbooks write
+** them). Returns the column index or -1. */
+static long header_column(const table_plan *tp, const char *header)
+{
+    size_t i;
+    const char *space;
+    for (i = 0; i < tp->column_count; i++) {
+        const column_plan *c = &tp->columns[i];
+        if (header_equal(header, c->name) || (c->title != NULL && header_equal(header, c->title)))
+            return (long)i;
+    }
+    space = strrchr(header, ' ');
+    if (space != NULL) {
+        char first[256];
+        snprintf(first, sizeof first, "%.*s", (int)(space - header), header);
+        for (i = 0; i < tp->column_count; i++) {
+            const column_plan *c = &tp->columns[i];
+            if (header_equal(space + 1, c->name) && c->title != NULL &&
+                header_equal(first, c->title))
+                return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Reads the header record: maps each column to its field. Problems are
+** fatal. Returns ERROR_OK (problems recorded) or an error. */
+static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
+{
+    const char *names[64];
+    size_t i, name_count = 0;
+    buffer text;
+    bool ok = true;
+    buffer_init(&text);
+    for (i = 0; i < tp->column_count && name_count < 64; i++)
+        names[name_count++] = tp->columns[i].name;
+    if (r->count == 1 &&
+        (strchr(csv_field(r, 0), ';') != NULL || strchr(csv_field(r, 0), '\t') != NULL)) {
+        problem_add(imp, true, tp->file, line,
+                    "the header is one field: the file seems separated by semicolons or tabs, "
+                    "not commas (save it as \"CSV UTF-8 (逗号分隔)\")");
+        buffer_free(&text);
+        return ERROR_OK;
+    }
+    tp->header_fields = r->count;
+    while (tp->header_fields > 0 && r->lengths[tp->header_fields - 1] == 0)
+        tp->header_fields--;
+    tp->mapped = calloc(tp->header_fields + 1, sizeof *tp->mapped);
+    if (tp->mapped == NULL) {
+        buffer_free(&text);
+        return ERROR_SYSTEM;
+    }
+    for (i = 0; i < tp->header_fields; i++) {
+        char header[512];
+        char *start = header, *end;
+        long column;
+        snprintf(header, sizeof header, "%s", csv_field(r, i));
+        while (*start == ' ' || *start == '\t')
+            start++;
+        end = start + strlen(start);
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        *end = '\0';
+        if (*start == '\0') {
+            /* An empty header over empty cells is a spreadsheet artefact;
+            ** a value under it is reported row by row. */
+            continue;
+        }
+        column = header_column(tp, start);
+        buffer_reset(&text);
+        if (column < 0) {
+            const char *suggestion = text_suggest(start, names, name_count);
+            buffer_printf(&text, "column %zu: ", i + 1);
+            append_value(&text, start);
+            buffer_printf(&text, " is not a column of %s", tp->name);
+            if (suggestion != NULL)
+                buffer_printf(&text, " (did you mean '%s'?)", suggestion);
+            buffer_puts(&text, "; its columns are");
+            for (column = 0; (size_t)column < tp->column_count; column++) {
+                const column_plan *c = &tp->columns[column];
+                buffer_printf(&text, "%s %s", column > 0 ? "," : "", c->name);
+                if (c->title != NULL)
+                    buffer_printf(&text, " (%s)", c->title);
+            }
+            problem_add(imp, true, tp->file, line, buffer_text(&text));
+            ok = false;
+            continue;
+        }
+        if (tp->columns[column].field >= 0) {
+            buffer_printf(&text, "column %zu: ", i + 1);
+            append_value(&text, start);
+            buffer_printf(&text, " names %s again (already column %ld)", tp->columns[column].name,
+                          tp->columns[column].field + 1);
+            problem_add(imp, true, tp->file, line, buffer_text(&text));
+            ok = false;
+            continue;
+        }
+        tp->columns[column].field = (long)i;
+        tp->mapped[i] = true;
+    }
+    for (i = 0; ok && i < tp->column_count; i++) {
+        const column_plan *c = &tp->columns[i];
+        if (c->field >= 0 || !c->required)
+            continue;
+        buffer_reset(&text);
+        buffer_printf(&text, "no column %s", c->name);
+        if (c->title != NULL)
+            buffer_printf(&text, " (%s)", c->title);
+        buffer_puts(&text, " in the header; it is required");
+        problem_add(imp, true, tp->file, line, buffer_text(&text));
+    }
+    i = buffer_failed(&text);
+    buffer_free(&text);
+    return i ? ERROR_SYSTEM : ERROR_OK;
+}
+
+/* Appends the key of the row (primary key values joined by 0x1f) to
+** imp->key; false when a key column is NULL. */
+static bool row_key(importer *imp, const table_plan *tp, const value *values)
+{
+    size_t k;
+    buffer_reset(&imp->key);
+    for (k = 0; k < tp->key_count; k++) {
+        const value *v = &values[tp->key_columns[k]];
+        if (v->null)
+            return false;
+        if (k > 0)
+            buffer_append(&imp->key, "\x1f", 1);
+        buffer_puts(&imp->key, v->text);
+    }
+    return tp->key_count > 0;
+}
+
+/* Appends the row's identity for messages: "workers row 'W01'". */
+static void append_identity(buffer *out, const table_plan *tp, const value *values)
+{
+    size_t k;
+    bool any = false;
+    for (k = 0; k < tp->key_count; k++)
+        if (!values[tp->key_columns[k]].null)
+            any = true;
+    if (!any)
+        return;
+    buffer_printf(out, "%s row ", tp->name);
+    for (k = 0; k < tp->key_count; k++) {
+        const value *v = &values[tp->key_columns[k]];
+        if (k > 0)
+            buffer_puts(out, " ");
+        append_value(out, v->null ? "" : v->text);
+    }
+    buffer_puts(out, ": ");
+}
+
+/* Checks one data row and writes it when good (or reports it). */
+static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, sqlite3_stmt *insert,
+                      value *values, error *e)
+{
+    size_t i;
+    bool good;
+    bool duplicate = false;
+    bool has_key = false;
+    buffer message;
+    int status = ERROR_OK;
+    buffer_init(&message);
+    buffer_reset(&imp->row);
+    imp->report->rows_read++;
+    /* Field count: extra empty fields are a spreadsheet artefact; a value
+    ** under no column name is not. */
+    {
+        size_t used = r->count;
+        while (used > 0 && r->lengths[used - 1] == 0)
+            used--;
+        for (i = 0; i < tp->column_count; i++)
+            values[i].null = true;
+        if (r->count < tp->header_fields || used > tp->header_fields) {
+            buffer_printf(&imp->row,
+                          "%zu fields where the header has %zu (a value with a comma needs "
+                          "double quotes around it)",
+                          used > tp->header_fields ? used : r->count, tp->header_fields);
+            goto report;
+        }
+        for (i = 0; i < used; i++)
+            if (!tp->mapped[i] && r->lengths[i] > 0) {
+                buffer_printf(&imp->row, "field %zu holds ", i + 1);
+                append_value(&imp->row, csv_field(r, i));
+                buffer_puts(&imp->row, " but the header names no column there");
+                goto report;
+            }
+    }
+    for (i = 0; i < tp->column_count; i++) {
+        column_plan *c = &tp->columns[i];
+        if (c->field < 0) {
+            memset(&values[i], 0, sizeof values[i]);
+            values[i].null = true;
+            continue;
+        }
+        parse_cell(imp, c, (char *)csv_field(r, (size_t)c->field), &values[i]);
+    }
+    /* snapshot_meta: the assessment date must be a date. */
+    if (strcmp(tp->name, "snapshot_meta") == 0 && !values[0].null && !values[1].null &&
+        strcmp(values[0].text, "as_of") == 0 && !snapshot_date_valid(values[1].text)) {
+        row_problem(imp, &tp->columns[1]);
+        buffer_puts(&imp->row, "as_of ");
+        append_value(&imp->row, values[1].text);
+        buffer_puts(&imp->row, " is not a date YYYY-MM-DD");
+    }
+    /* References, to rows of earlier files. */
+    for (i = 0; i < tp->column_count; i++) {
+        const column_plan *c = &tp->columns[i];
+        const key_entry *found;
+        if (c->target == NULL || values[i].null)
+            continue;
+        found = key_set_find(&c->target->keys, values[i].text, strlen(values[i].text));
+        if (found == NULL) {
+            row_problem(imp, c);
+            append_value(&imp->row, values[i].text);
+            buffer_printf(&imp->row, " refers to no row of %s.csv", c->target->name);
+            if (c->target->file == NULL)
+                buffer_puts(&imp->row, " (the file is missing)");
+            if (looks_like_scientific(values[i].text))
+                buffer_puts(&imp->row, " (the spreadsheet turned the id into a number: format "
+                                       "the column as text)");
+        } else if (!found->good && imp->o->skip_bad) {
+            row_problem(imp, c);
+            append_value(&imp->row, values[i].text);
+            buffer_printf(&imp->row, " refers to a row left out (%s:%ld)", c->target->file,
+                          found->line);
+        }
+    }
+    /* Duplicate keys, against every earlier row of the file. */
+    has_key = row_key(imp, tp, values);
+    if (buffer_failed(&imp->key)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (has_key) {
+        const key_entry *found = key_set_find(&tp->keys, buffer_text(&imp->key), imp->key.length);
+        if (found != NULL) {
+            duplicate = true;
+            if (imp->row.length > 0)
+                buffer_puts(&imp->row, "; ");
+            if (tp->key_count == 1)
+                buffer_printf(&imp->row, "%s ", tp->columns[tp->key_columns[0]].name);
+            else {
+                buffer_puts(&imp->row, "(");
+                for (i = 0; i < tp->key_count; i++)
+                    buffer_printf(&imp->row, "%s%s", i ? ", " : "",
+                                  tp->columns[tp->key_columns[i]].name);
+                buffer_puts(&imp->row, ") ");
+            }
+            buffer_printf(&imp->row, "appears again (first on line %ld)", found->line);
+        }
+    }
+report:
+    good = imp->row.length == 0;
+    if (!good) {
+        append_identity(&message, tp, values);
+        buffer_puts(&message, buffer_text(&imp->row));
+        problem_add(imp, false, tp->file, line, buffer_text(&message));
+        if (imp->o->skip_bad)
+            imp->report->rows_skipped++;
+    }
+    if (has_key && !duplicate &&
+        !key_set_add(&tp->keys, buffer_text(&imp->key), imp->key.length, line, good)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (!good)
+        goto done;
+    if (strcmp(tp->name, "snapshot_meta") == 0) {
+        char **slot = strcmp(values[0].text, "as_of") == 0    ? &imp->as_of
+                      : strcmp(values[0].text, "region") == 0 ? &imp->region
+                                                              : NULL;
+        if (slot != NULL && *slot == NULL) {
+            *slot = strdup(values[1].text);
+            if (*slot == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+        }
+    }
+    /* Nothing is written once a problem is certain to stop the import. */
+    if (imp->fatal > 0 || (imp->problems > 0 && !imp->o->skip_bad))
+        goto done;
+    for (i = 0; i < tp->column_count; i++) {
+        const value *v = &values[i];
+        int slot = (int)i + 1;
+        int rc;
+        if (v->null)
+            rc = sqlite3_bind_null(insert, slot);
+        else if (tp->columns[i].type == TYPE_INTEGER)
+            rc = sqlite3_bind_int64(insert, slot, v->integer);
+        else if (tp->columns[i].type == TYPE_REAL)
+            rc = sqlite3_bind_double(insert, slot, v->real);
+        else
+            rc = sqlite3_bind_text(insert, slot, v->text, -1, SQLITE_STATIC);
+        if (rc != SQLITE_OK) {
+            status = error_set(e, ERROR_SYSTEM, "%s:%ld: cannot bind %s: %s", tp->file, line,
+                               tp->columns[i].name, sqlite3_errmsg(imp->db));
+            goto done;
+        }
+    }
+    if (sqlite3_step(insert) != SQLITE_DONE) {
+        int rc = sqlite3_extended_errcode(imp->db);
+        status = error_set(e, (rc & 0xff) == SQLITE_CONSTRAINT ? ERROR_INPUT : ERROR_SYSTEM,
+                           "%s:%ld: cannot write the row to table %s: %s", tp->file, line, tp->name,
+                           sqlite3_errmsg(imp->db));
+        sqlite3_reset(insert);
+        goto done;
+    }
+    sqlite3_reset(insert);
+    imp->report->rows_written++;
+done:
+    if (status == ERROR_OK && (buffer_failed(&imp->row) || buffer_failed(&message)))
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    buffer_free(&message);
+    return status;
+}
+
+/* Opens a CSV file, skipping a UTF-8 byte order mark; recognises UTF-16.
+** Returns the reader, or NULL with a problem recorded or *status set. */
+static csv_reader *open_csv(importer *imp, const char *path, int *status, error *e)
+{
+    csv_reader *r = calloc(1, sizeof *r);
+    *status = ERROR_OK;
+    if (r == NULL) {
+        *status = error_set(e, ERROR_SYSTEM, "out of memory");
+        return NULL;
+    }
+    buffer_init(&r->text);
+    r->line = 1;
+    r->stream = fopen(path, "rb");
+    if (r->stream == NULL) {
+        char text[256];
+        snprintf(text, sizeof text, "cannot open: %s", strerror(errno));
+        problem_add(imp, true, path, 0, text);
+        csv_close(r);
+        return NULL;
+    }
+    if (csv_fill(r)) {
+        if (r->length >= 3 && memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
+            r->position = 3;
+        else if (r->length >= 2 &&
+                 (memcmp(r->chunk, "\xFF\xFE", 2) == 0 || memcmp(r->chunk, "\xFE\xFF", 2) == 0)) {
+            problem_add(imp, true, path, 1,
+                        "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8 "
+                        "(逗号分隔)\"");
+            csv_close(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+/* Checks that every field of the record is UTF-8; records a fatal problem
+** naming the line and returns false otherwise. */
+static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r)
+{
+    size_t i, bad, k;
+    for (i = 0; i < r->count; i++) {
+        const char *field = csv_field(r, i);
+        long line;
+        char text[512];
+        if (text_utf8_valid(field, r->lengths[i], &bad))
+            continue;
+        line = r->lines[i];
+        for (k = 0; k < bad; k++)
+            if (field[k] == '\n')
+                line++;
+        snprintf(text, sizeof text,
+                 "not valid UTF-8 (byte 0x%02X in field %zu): the file seems to be in another "
+                 "encoding, such as GBK from an older Excel or WPS; save it as \"CSV UTF-8 "
+                 "(逗号分隔)\" (or convert it: iconv -f GBK -t UTF-8)",
+                 (unsigned char)field[bad], i + 1);
+        problem_add(imp, true, tp->file, line, text);
+        return false;
+    }
+    return true;
+}
+
+/* Reads one table's file into the snapshot. */
+static int import_file(importer *imp, table_plan *tp, error *e)
+{
+    csv_reader *r = NULL;
+    sqlite3_stmt *insert = NULL;
+    value *values = NULL;
+    buffer sql;
+    bool header_done = false;
+    long rows = 0, record_line = 0, error_line = 0;
+    int status = ERROR_OK;
+    int rc;
+    size_t i;
+    buffer_init(&sql);
+    if (tp->file == NULL)
+        goto done;
+    r = open_csv(imp, tp->file, &status, e);
+    if (r == NULL)
+        goto done;
+    values = calloc(tp->column_count, sizeof *values);
+    buffer_printf(&sql, "INSERT INTO \"%s\" (", tp->name);
+    for (i = 0; i < tp->column_count; i++)
+        buffer_printf(&sql, "%s\"%s\"", i ? ", " : "", tp->columns[i].name);
+    buffer_puts(&sql, ") VALUES (");
+    for (i = 0; i < tp->column_count; i++)
+        buffer_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
+    buffer_puts(&sql, ")");
+    if (values == NULL || buffer_failed(&sql)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    rc = sqlite3_prepare_v2(imp->db, buffer_text(&sql), -1, &insert, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot prepare the insert into %s: %s",
+                           imp->o->out, tp->name, sqlite3_errmsg(imp->db));
+        goto done;
+    }
+    for (;;) {
+        rc = csv_next(r, &record_line, &error_line);
+        if (rc == CSV_END)
+            break;
+        if (rc == CSV_MEMORY) {
+            status = error_set(e, ERROR_SYSTEM, "%s: out of memory", tp->file);
+            goto done;
+        }
+        if (rc == CSV_IO) {
+            char text[256];
+            snprintf(text, sizeof text, "cannot read: %s", strerror(errno));
+            problem_add(imp, true, tp->file, r->line, text);
+            goto done;
+        }
+        if (rc == CSV_NUL) {
+            problem_add(imp, true, tp->file, error_line,
+                        "a NUL byte: this is not a CSV text file (save it as \"CSV UTF-8 "
+                        "(逗号分隔)\")");
+            goto done;
+        }
+        if (rc == CSV_UNCLOSED) {
+            problem_add(imp, true, tp->file, error_line,
+                        "a double quote opens a value here that is never closed");
+            goto done;
+        }
+        if (!record_utf8(imp, tp, r))
+            goto done;
+        if (csv_blank(r))
+            continue;
+        if (!header_done) {
+            long before = imp->fatal;
+            header_done = true;
+            status = read_header(imp, tp, r, record_line);
+            if (status != ERROR_OK) {
+                error_set(e, status, "out of memory");
+                goto done;
+            }
+            if (imp->fatal > before)
+                goto done;
+            continue;
+        }
+        status = import_row(imp, tp, r, record_line, insert, values, e);
+        if (status != ERROR_OK)
+            goto done;
+        rows++;
+        if (imp->o->progress != NULL && rows % PROGRESS_EVERY == 0)
+            imp->o->progress(imp->o->user, tp->file, rows);
+    }
+    if (!header_done)
+        problem_add(imp, true, tp->file, 0, "empty: not even a header line with the column names");
+done:
+    if (status == ERROR_OK && tp->file != NULL && imp->o->progress != NULL)
+        imp->o->progress(imp->o->user, tp->file, rows);
+    sqlite3_finalize(insert);
+    csv_close(r);
+    free(values);
+    buffer_free(&sql);
+    return status;
+}
+
+/* --- the directory ------------------------------------------------------- */
+
+/* Joins a directory and a file name. */
+static char *join_path(const char *directory, const char *name)
+{
+    buffer path;
+    size_t n = strlen(directory);
+    buffer_init(&path);
+    buffer_puts(&path, directory);
+    if (n > 0 && directory[n - 1] != '/')
+        buffer_puts(&path, "/");
+    buffer_puts(&path, name);
+    if (buffer_failed(&path)) {
+        buffer_free(&path);
+        return NULL;
+    }
+    return buffer_take(&path);
+}
+
+/* True when `name` ends with `suffix`, ignoring ASCII case. */
+static bool ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return n > s && strcasecmp(name + n - s, suffix) == 0;
+}
+
+/* Lists the directory: assigns each table its file, reports files that
+** are not tables (sorted by name, so the report is stable). */
+static int scan_directory(importer *imp, error *e)
+{
+    DIR *dir = opendir(imp->o->directory);
+    struct dirent *entry;
+    char **names = NULL;
+    size_t count = 0, i, t;
+    int status = ERROR_OK;
+    const char *table_names[32];
+    size_t table_name_count = 0;
+    if (dir == NULL)
+        return error_set(e, ERROR_INPUT, "%s: %s", imp->o->directory, strerror(errno));
+    while ((entry = readdir(dir)) != NULL) {
+        char **grown;
+        if (entry->d_name[0] == '.')
+            continue;
+        grown = realloc(names, (count + 1) * sizeof *names);
+        if (grown == NULL || (grown[count] = strdup(entry->d_name)) == NULL) {
+            if (grown != NULL)
+                names = grown;
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        names = grown;
+        count++;
+    }
+    for (i = 1; i < count; i++) {
+        char *name = names[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(names[j - 1], name) > 0; j--)
+            names[j] = names[j - 1];
+        names[j] = name;
+    }
+    for (t = 0; t < imp->table_count && table_name_count < 32; t++)
+        table_names[table_name_count++] = imp->tables[t].name;
+    for (i = 0; i < count; i++) {
+        char *path;
+        bool known = false;
+        if (ends_with(names[i], ".xlsx") || ends_with(names[i], ".xls") ||
+            ends_with(names[i], ".et")) {
+            path = join_path(imp->o->directory, names[i]);
+            if (path == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+            problem_add(imp, !imp->o->skip_bad, path, 0,
+                        "a workbook, not a CSV file: save each sheet as \"CSV UTF-8 (逗号分隔)\" "
+                        "named after its table (communities.csv, workers.csv, ...)");
+            free(path);
+            continue;
+        }
+        if (!ends_with(names[i], ".csv"))
+            continue;
+        path = join_path(imp->o->directory, names[i]);
+        if (path == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        for (t = 0; t < imp->table_count; t++) {
+            table_plan *tp = &imp->tables[t];
+            size_t n = strlen(tp->name);
+            if (strlen(names[i]) != n + 4 || strncasecmp(names[i], tp->name, n) != 0)
+                continue;
+            known = true;
+            if (tp->file != NULL) {
+                char text[256];
+                snprintf(text, sizeof text, "a second file for table %s (with %s)", tp->name,
+                         tp->file);
+                problem_add(imp, true, path, 0, text);
+            } else {
+                tp->file = path;
+                path = NULL;
+            }
+            break;
+        }
+        if (!known) {
+            char stem[256];
+            const char *suggestion;
+            buffer text;
+            buffer_init(&text);
+            snprintf(stem, sizeof stem, "%.*s", (int)(strlen(names[i]) - 4), names[i]);
+            suggestion = text_suggest(stem, table_names, table_name_count);
+            buffer_puts(&text, "not a table of the snapshot");
+            if (suggestion != NULL)
+                buffer_printf(&text, " (did you mean %s.csv?)", suggestion);
+            buffer_puts(&text, "; the files are");
+            for (t = 0; t < imp->table_count; t++)
+                buffer_printf(&text, "%s %s.csv", t ? "," : "", imp->tables[t].name);
+            problem_add(imp, !imp->o->skip_bad, path, 0, buffer_text(&text));
+            buffer_free(&text);
+        }
+        free(path);
+    }
+    for (t = 0; t < imp->table_count; t++) {
+        table_plan *tp = &imp->tables[t];
+        if (tp->file == NULL &&
+            (strcmp(tp->name, "communities") == 0 || strcmp(tp->name, "snapshot_meta") == 0)) {
+            char *path;
+            char name[128];
+            snprintf(name, sizeof name, "%s.csv", tp->name);
+            path = join_path(imp->o->directory, name);
+            if (path == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+            problem_add(imp, true, path, 0,
+                        "missing (communities.csv and snapshot_meta.csv are required)");
+            free(path);
+        }
+    }
+done:
+    closedir(dir);
+    for (i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    return status;
+}
+
+/* Removes a temporary snapshot and its journal. */
+static void remove_temporary(const char *path)
+{
+    char journal[4096];
+    unlink(path);
+    snprintf(journal, sizeof journal, "%s-journal", path);
+    unlink(journal);
+}
+
+/* Runs one SQL statement on the new snapshot. */
+static int exec_out(importer *imp, const char *sql, error *e)
+{
+    char *message = NULL;
+    int rc = sqlite3_exec(imp->db, sql, NULL, NULL, &message);
+    if (rc != SQLITE_OK) {
+        error_set(e, ERROR_SYSTEM, "%s: %s: %s", imp->o->out, sql,
+                  message ? message : sqlite3_errmsg(imp->db));
+        sqlite3_free(message);
+        return ERROR_SYSTEM;
+    }
+    return ERROR_OK;
+}
+
+/* Flushes a file's bytes to the disk. */
+static bool sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    bool ok;
+    if (fd < 0)
+        return false;
+    ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Moves the finished temporary file to `out` without replacing a file that
+** appeared meanwhile (link fails with EEXIST); rename() where the file
+** system has no hard links. */
+static int move_into_place(const char *temporary, const char *out, error *e)
+{
+    if (link(temporary, out) == 0) {
+        unlink(temporary);
+        return ERROR_OK;
+    }
+    if (errno == EEXIST)
+        return error_set(e, ERROR_INPUT, "%s: appeared while importing; refusing to overwrite it",
+                         out);
+    if (access(out, F_OK) == 0)
+        return error_set(e, ERROR_INPUT, "%s: exists; refusing to overwrite it", out);
+    if (rename(temporary, out) != 0)
+        return error_set(e, ERROR_SYSTEM, "%s: cannot move the new snapshot into place: %s", out,
+                         strerror(errno));
+    return ERROR_OK;
+}
+
+int import_csv_directory(const import_options *o, import_report *report, error *e)
+{
+    importer imp;
+    buffer temporary;
+    struct stat st;
+    snapshot *check = NULL;
+    bool created = false, in_transaction = false;
+    size_t t;
+    int status = ERROR_OK;
+    int rc;
+    memset(&imp, 0, sizeof imp);
+    memset(report, 0, sizeof *report);
+    buffer_init(&report->problems);
+    buffer_init(&imp.head);
+    buffer_init(&imp.row);
+    buffer_init(&imp.key);
+    buffer_init(&temporary);
+    imp.o = o;
+    imp.report = report;
+    if (o->directory == NULL || o->out == NULL) {
+        status = error_set(e, ERROR_USAGE, "import: a directory and an output file are needed");
+        goto done;
+    }
+    if (stat(o->directory, &st) != 0) {
+        status = error_set(e, ERROR_INPUT, "%s: %s", o->directory, strerror(errno));
+        goto done;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        status = error_set(e, ERROR_INPUT,
+                           "%s: not a directory (import reads a directory of CSV "
+                           "files, one per table)",
+                           o->directory);
+        goto done;
+    }
+    if (lstat(o->out, &st) == 0) {
+        status = error_set(e, ERROR_INPUT,
+                           "%s: exists; refusing to overwrite it (import writes a new snapshot)",
+                           o->out);
+        goto done;
+    }
+    status = plan_build(&imp, e);
+    if (status != ERROR_OK)
+        goto done;
+    status = scan_directory(&imp, e);
+    if (status != ERROR_OK)
+        goto done;
+    buffer_printf(&temporary, "%s.tmp-%ld", o->out, (long)getpid());
+    if (buffer_failed(&temporary)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    remove_temporary(buffer_text(&temporary));
+    created = true;
+    rc = sqlite3_open_v2(buffer_text(&temporary), &imp.db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot create: %s", o->out,
+                           imp.db ? sqlite3_errmsg(imp.db) : sqlite3_errstr(rc));
+        goto done;
+    }
+    sqlite3_extended_result_codes(imp.db, 1);
+    /* The file is private until it is moved into place and thrown away on
+    ** failure, so no rollback journal; it is synced before the move. */
+    status = exec_out(&imp, "PRAGMA journal_mode = OFF", e);
+    if (status == ERROR_OK)
+        status = exec_out(&imp, "PRAGMA synchronous = OFF", e);
+    if (status == ERROR_OK) /* 64 MiB: the indexes of a large region stay in memory */
+        status = exec_out(&imp, "PRAGMA cache_size = -65536", e);
+    if (status == ERROR_OK)
+        status = exec_out(&imp, "BEGIN", e);
+    if (status != ERROR_OK)
+        goto done;
+    in_transaction = true;
+    status = snapshot_create_schema(imp.db, e);
+    if (status != ERROR_OK)
+        goto done;
+    for (t = 0; t < imp.table_count; t++) {
+        status = import_file(&imp, &imp.tables[t], e);
+        if (status != ERROR_OK)
+            goto done;
+        /* Keys of a table nothing refers to are no longer needed. */
+        if (!imp.tables[t].referenced)
+            key_set_free(&imp.tables[t].keys);
+    }
+    {
+        table_plan *meta = plan_find(&imp, "snapshot_meta");
+        if (meta != NULL && meta->file != NULL && imp.fatal == 0) {
+            if (imp.as_of == NULL)
+                problem_add(&imp, true, meta->file, 0,
+                            "no row with key as_of (the assessment date, YYYY-MM-DD)");
+            if (imp.region == NULL)
+                problem_add(&imp, true, meta->file, 0,
+                            "no row with key region (the region's name)");
+        }
+    }
+    if (imp.fatal > 0 || (imp.problems > 0 && !o->skip_bad)) {
+        report->rows_written = 0;
+        if (imp.fatal > 0 && o->skip_bad)
+            report->rows_skipped = 0;
+        status =
+            error_set(e, ERROR_INPUT, "%s: %ld problem%s; nothing was written:%s%s", o->directory,
+                      imp.problems, imp.problems == 1 ? "" : "s", buffer_text(&imp.head),
+                      imp.problems > PROBLEMS_IN_MESSAGE ? "\n..." : "");
+        goto done;
+    }
+    status = exec_out(&imp, "COMMIT", e);
+    if (status != ERROR_OK)
+        goto done;
+    in_transaction = false;
+    if (sqlite3_close(imp.db) != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", o->out, sqlite3_errmsg(imp.db));
+        imp.db = NULL;
+        goto done;
+    }
+    imp.db = NULL;
+    if (!sync_file(buffer_text(&temporary))) {
+        status =
+            error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out, strerror(errno));
+        goto done;
+    }
+    /* The engine's own validation, before anyone can see the file. */
+    status = snapshot_open(buffer_text(&temporary), &check, e);
+    if (status != ERROR_OK) {
+        error_prefix(e,
+                     "%s: the imported snapshot does not pass the engine's checks (nothing "
+                     "was written)",
+                     o->out);
+        goto done;
+    }
+    snapshot_close(check);
+    check = NULL;
+    status = move_into_place(buffer_text(&temporary), o->out, e);
+    if (status != ERROR_OK)
+        goto done;
+    created = false;
+done:
+    if (imp.db != NULL) {
+        if (in_transaction)
+            sqlite3_exec(imp.db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(imp.db);
+    }
+    if (status != ERROR_OK)
+        report->rows_written = 0;
+    if (created)
+        remove_temporary(buffer_text(&temporary));
+    if (status == ERROR_OK && buffer_failed(&report->problems))
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    if (imp.problems > PROBLEMS_LISTED)
+        buffer_printf(&report->problems, "... and %ld more problems\n",
+                      imp.problems - PROBLEMS_LISTED);
+    snapshot_close(check);
+    plan_free(&imp);
+    free(imp.as_of);
+    free(imp.region);
+    buffer_free(&imp.head);
+    buffer_free(&imp.row);
+    buffer_free(&imp.key);
+    buffer_free(&temporary);
+    return status;
+}

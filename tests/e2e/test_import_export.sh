@@ -1,0 +1,218 @@
+# Spreadsheet import and export (engine/import.c, engine/export.c):
+#   kaohe import DIR --out SNAPSHOT [--skip-bad]
+#   kaohe export RESULTS --xlsx FILE [--run N]
+# The sample region as CSV (fixtures/sample-csv, made by its make.py) must
+# import to exactly the rows of fixtures/sample.db; bad files are refused
+# with FILE:LINE and nothing written, or skipped and listed with --skip-bad;
+# the workbook has one sheet per results table with a frozen header row of
+# Chinese titles. Workbooks are read with python3's zipfile and xml.etree.
+
+SAMPLE_CSV=$REPO_ROOT/fixtures/sample-csv
+SNAPSHOT_TABLES="snapshot_meta communities workers organizations activities visits postings
+survey_responses requests tasks facts"
+RESULTS_TABLES="runs indicator_scores community_scores category_scores target_checks
+worker_appraisals task_decisions department_stats run_communities run_indicators run_categories
+run_targets"
+
+# A private copy of the sample CSV files in ./csv.
+copy_sample_csv() {
+    [ -f "$SAMPLE_CSV/communities.csv" ] || die "$SAMPLE_CSV is missing (python3 $SAMPLE_CSV/make.py)"
+    mkdir -p csv || die "mkdir csv"
+    cp "$SAMPLE_CSV"/*.csv csv/ || die "cannot copy $SAMPLE_CSV"
+}
+
+# expect_same_rows DB TABLE: DB's TABLE has the rows of fixtures/sample.db,
+# value for value and type for type (EXCEPT both ways).
+expect_same_rows() {
+    local db=$1 table=$2 columns
+    columns=$(sql "$SAMPLE_DB" "SELECT group_concat('\"' || name || '\", typeof(\"' || name || '\")', ', ')
+                                FROM pragma_table_info('$table')")
+    expect_sql "$db" "ATTACH '$SAMPLE_DB' AS f;
+        SELECT (SELECT count(*) FROM (SELECT $columns FROM main.\"$table\"
+                                      EXCEPT SELECT $columns FROM f.\"$table\"))
+            || ' ' ||
+               (SELECT count(*) FROM (SELECT $columns FROM f.\"$table\"
+                                      EXCEPT SELECT $columns FROM main.\"$table\"))
+            || ' ' || ((SELECT count(*) FROM main.\"$table\") - (SELECT count(*) FROM f.\"$table\"))" \
+        "0 0 0" || fail "table $table differs from fixtures/sample.db"
+}
+
+# xlsx_summary FILE: one line per sheet, "NAME|ROWS|FROZEN|FILTER|HEADER1;HEADER2;...",
+# from the workbook's XML (inline or shared strings).
+xlsx_summary() {
+    python3 - "$1" <<'EOF'
+import sys, zipfile, xml.etree.ElementTree as ET
+M = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
+R = '{http://schemas.openxmlformats.org/officeDocument/2006/relationships}'
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    for si in ET.fromstring(z.read('xl/sharedStrings.xml')).iter(M + 'si'):
+        shared.append(''.join(t.text or '' for t in si.iter(M + 't')))
+rels = {r.get('Id'): r.get('Target') for r in
+        ET.fromstring(z.read('xl/_rels/workbook.xml.rels'))}
+for sheet in ET.fromstring(z.read('xl/workbook.xml')).iter(M + 'sheet'):
+    root = ET.fromstring(z.read('xl/' + rels[sheet.get(R + 'id')].lstrip('/').replace('xl/', '', 1)))
+    rows = root.findall(f'{M}sheetData/{M}row')
+    pane = root.find(f'.//{M}pane')
+    frozen = pane is not None and pane.get('state') == 'frozen' and pane.get('ySplit') == '1'
+    headers = []
+    for c in rows[0].findall(M + 'c') if rows else []:
+        if c.get('t') == 's':
+            headers.append(shared[int(c.find(M + 'v').text)])
+        else:
+            headers.append(''.join(t.text or '' for t in c.iter(M + 't')))
+    print('%s|%d|%s|%s|%s' % (sheet.get('name'), len(rows) - 1, 'frozen' if frozen else 'no-pane',
+                              'filter' if root.find(M + 'autoFilter') is not None else 'no-filter',
+                              ';'.join(headers)))
+EOF
+}
+
+# xlsx_cell FILE SHEET-INDEX CELL: "STYLE-FORMAT|VALUE" of one cell (e.g. D2).
+xlsx_cell() {
+    python3 - "$1" "$2" "$3" <<'EOF'
+import sys, zipfile, xml.etree.ElementTree as ET
+M = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
+z = zipfile.ZipFile(sys.argv[1])
+styles = ET.fromstring(z.read('xl/styles.xml'))
+codes = {f.get('numFmtId'): f.get('formatCode') for f in styles.iter(M + 'numFmt')}
+xfs = styles.find(M + 'cellXfs').findall(M + 'xf')
+root = ET.fromstring(z.read('xl/worksheets/sheet%s.xml' % sys.argv[2]))
+for c in root.iter(M + 'c'):
+    if c.get('r') == sys.argv[3]:
+        fmt = codes.get(xfs[int(c.get('s', '0'))].get('numFmtId'), 'General')
+        v = c.find(M + 'v')
+        text = v.text if v is not None else ''.join(t.text or '' for t in c.iter(M + 't'))
+        print('%s|%s' % (fmt, text))
+EOF
+}
+
+test_import_of_sample_csv_gives_the_sample_snapshot() {
+    local table
+    run_kaohe import "$SAMPLE_CSV" --out x.db
+    expect_exit 0 || return
+    for table in $SNAPSHOT_TABLES; do
+        expect_same_rows x.db "$table"
+    done
+    expect_dir_holds . x.db
+    # The engine accepts what import wrote.
+    run_kaohe eval x.db --out results.db
+    expect_exit 0
+}
+
+test_import_reports_a_bad_row_as_file_and_line_and_writes_nothing() {
+    local line
+    copy_sample_csv
+    line=$(line_of csv/workers.csv '^3710010101-W02,')
+    edit_file csv/workers.csv "${line}s/,2006-12-11,/,2023-02-30,/"
+    run_kaohe import csv --out x.db
+    expect_exit 1
+    expect_stderr_contains "csv/workers.csv:$line:" "2023-02-30" "入职日期" "nothing was written"
+    expect_dir_holds . csv
+}
+
+test_import_skip_bad_lists_the_bad_rows_and_writes_the_rest() {
+    local line visits
+    copy_sample_csv
+    line=$(line_of csv/workers.csv '^3710010101-W02,')
+    edit_file csv/workers.csv "${line}s/,director,/,manager,/"
+    run_kaohe import csv --out x.db --skip-bad
+    expect_exit 0 || return
+    expect_stderr_contains "csv/workers.csv:$line:" "'manager' is not one of"
+    # The worker's visits refer to a row left out: listed and left out too.
+    expect_stderr_contains "csv/visits.csv:" "refers to a row left out (csv/workers.csv:$line)"
+    visits=$(sql "$SAMPLE_DB" "SELECT count(*) FROM visits WHERE worker_id <> '3710010101-W02'")
+    expect_sql x.db "SELECT count(*) FROM workers WHERE id = '3710010101-W02'" 0
+    expect_sql x.db "SELECT count(*) FROM workers" 780
+    expect_sql x.db "SELECT count(*) FROM visits" "$visits"
+    run_kaohe eval x.db
+    expect_exit 0
+}
+
+test_import_refuses_to_overwrite_an_existing_snapshot() {
+    local sum
+    cp "$SAMPLE_DB" x.db || die "cp"
+    sum=$(file_sha x.db)
+    run_kaohe import "$SAMPLE_CSV" --out x.db
+    expect_exit 1
+    expect_stderr_contains "x.db" "refusing to overwrite"
+    expect_same_bytes x.db "$sum"
+    expect_dir_holds . x.db
+}
+
+test_import_names_a_gbk_file_and_its_line() {
+    command -v iconv >/dev/null || skip "iconv is not installed"
+    copy_sample_csv
+    # As an old Excel saves it: GBK, no byte order mark.
+    tail -c +4 "$SAMPLE_CSV/communities.csv" | iconv -f UTF-8 -t GBK >csv/communities.csv ||
+        die "iconv failed"
+    run_kaohe import csv --out x.db
+    expect_exit 1
+    expect_stderr_contains "csv/communities.csv:1:" "not valid UTF-8" "CSV UTF-8"
+    expect_dir_holds . csv
+}
+
+test_export_writes_one_sheet_per_results_table() {
+    local summary table name rows count expected=0 shown
+    run_kaohe eval "$SAMPLE_DB" --out results.db
+    expect_exit 0 || return
+    run_kaohe export results.db --xlsx out.xlsx
+    expect_exit 0 || return
+    if command -v unzip >/dev/null; then
+        unzip -l out.xlsx | grep -q 'xl/worksheets/sheet12.xml' || fail "unzip -l: no sheet12.xml"
+        # Rows are streamed, so the titles are inline strings in the sheet XML.
+        unzip -p out.xlsx xl/worksheets/sheet3.xml | grep -q '<pane [^>]*state="frozen"' ||
+            fail "sheet3.xml has no frozen pane"
+        unzip -p out.xlsx xl/worksheets/sheet3.xml | grep -qF '总分 total' ||
+            fail "sheet3.xml lacks the title 总分 total"
+    fi
+    summary=$(xlsx_summary out.xlsx) || {
+        fail "out.xlsx is not a readable workbook"
+        return
+    }
+    note "$summary"
+    expect_eq "$(printf '%s\n' "$summary" | wc -l)" 12 "number of sheets"
+    for table in $RESULTS_TABLES; do
+        expected=$((expected + 1))
+        shown=$(printf '%s\n' "$summary" | sed -n "${expected}p")
+        name=${shown%%|*}
+        case $name in
+        *" $table") ;;
+        *) fail "sheet $expected is '$name', expected one named after $table" ;;
+        esac
+        rows=$(echo "$shown" | cut -d'|' -f2)
+        count=$(sql results.db "SELECT count(*) FROM $table WHERE run_id = 1")
+        expect_eq "$rows" "$count" "rows of sheet $name"
+        expect_eq "$(echo "$shown" | cut -d'|' -f3,4)" "frozen|filter" "header of sheet $name"
+    done
+    # Chinese titles with the column id, and the community name beside its id.
+    printf '%s\n' "$summary" | grep -q '^社区总分 community_scores|50|frozen|filter|运行编号 run_id;社区编号 community_id;社区名称 community_name;总分 total;星级 stars;排名 rank$' ||
+        fail "community_scores header: $(printf '%s\n' "$summary" | grep community_scores)"
+    printf '%s\n' "$summary" | grep -q '^指标得分 indicator_scores|.*;测量值 value;得分 points;满分 max_points;状态 status$' ||
+        fail "indicator_scores header: $(printf '%s\n' "$summary" | grep indicator_scores)"
+    # Sheet 3 is community_scores, ordered by rank: points as 0.00, stars as 0.
+    expect_eq "$(xlsx_cell out.xlsx 3 D2)" "0.00|$(sql results.db "SELECT printf('%.16g', total) FROM community_scores WHERE run_id = 1 ORDER BY rank, community_id LIMIT 1")" "community_scores D2"
+    expect_eq "$(xlsx_cell out.xlsx 3 C2 | cut -d'|' -f2)" "$(sql results.db "SELECT name FROM run_communities r JOIN community_scores s USING (run_id, community_id) WHERE run_id = 1 ORDER BY s.rank, s.community_id LIMIT 1")" "community name in C2"
+    expect_eq "$(xlsx_cell out.xlsx 3 E2 | cut -d'|' -f1)" "0" "stars format"
+    # Sheet 5 is target_checks: a ratio target shows as a percentage.
+    expect_eq "$(xlsx_cell out.xlsx 5 F2 | cut -d'|' -f1)" "0.0%" "target_checks required format"
+}
+
+test_export_picks_a_run_and_refuses_a_missing_one() {
+    run_kaohe eval "$SAMPLE_DB" --out results.db
+    expect_exit 0 || return
+    run_kaohe eval "$SAMPLE_DB" --out results.db
+    expect_exit 0 || return
+    run_kaohe export results.db --xlsx one.xlsx --run 1
+    expect_exit 0
+    [ "$(xlsx_cell one.xlsx 1 A2 | cut -d'|' -f2)" = 1 ] || fail "--run 1 did not export run 1"
+    run_kaohe export results.db --xlsx latest.xlsx
+    expect_exit 0
+    [ "$(xlsx_cell latest.xlsx 1 A2 | cut -d'|' -f2)" = 2 ] || fail "the default is not the latest run"
+    run_kaohe export results.db --xlsx missing.xlsx --run 9
+    expect_exit 1
+    expect_stderr_contains "no run 9"
+    expect_file_absent missing.xlsx
+    expect_dir_holds . latest.xlsx one.xlsx results.db
+}
