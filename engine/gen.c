@@ -1845,9 +1845,10 @@ static int open_database(gen *g, const char *temporary)
     /* Nobody sees the file until it is renamed: no journal, no syncs. Rows
     ** come in key order, so every B-tree (indexes included: creating them
     ** after the insert measured slower) grows at its right edge and the
-    ** default page cache does. */
-    status = exec_sql(g, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-                         "PRAGMA locking_mode = EXCLUSIVE");
+    ** default page cache does. 8 KiB pages measured about 9% less CPU than
+    ** 4 KiB (fewer page splits and writes). */
+    status = exec_sql(g, "PRAGMA page_size = 8192; PRAGMA journal_mode = OFF; "
+                         "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE");
     if (status == ERROR_OK)
         status = exec_sql(g, "BEGIN");
     if (status == ERROR_OK)
