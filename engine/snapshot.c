@@ -11,12 +11,14 @@
 
 #include <errno.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buffer.h"
 #include "snapshot_schema_sql.h"
@@ -495,8 +497,8 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
 }
 
 /* Checks one table: presence, columns, then its data. */
-static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, problem_list *problems,
-                       error *e)
+static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char *table,
+                       problem_list *problems, error *e)
 {
     column_info *expected = NULL, *found = NULL;
     int expected_count = table_columns(schema_db, "main", table, &expected);
@@ -516,7 +518,7 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
         ** to be a snapshot; refuse it clearly. */
         sqlite3_stmt *kind = NULL;
         const char *type = NULL;
-        rc = sqlite3_prepare_v2(s->db, "SELECT type FROM sqlite_schema WHERE name = ?1", -1, &kind,
+        rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = ?1", -1, &kind,
                                 NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_text(kind, 1, table, -1, SQLITE_STATIC);
@@ -526,7 +528,7 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             status = error_set(e, ERROR_INPUT, "%s: cannot read the database schema: %s", s->path,
-                               sqlite3_errmsg(s->db));
+                               sqlite3_errmsg(db));
             sqlite3_finalize(kind);
             goto done;
         }
@@ -545,10 +547,10 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
         }
         sqlite3_finalize(kind);
     }
-    found_count = table_columns(s->db, "main", table, &found);
+    found_count = table_columns(db, "main", table, &found);
     if (found_count < 0) {
         status = error_set(e, ERROR_INPUT, "%s: cannot read table %s: %s", s->path, table,
-                           sqlite3_errmsg(s->db));
+                           sqlite3_errmsg(db));
         goto done;
     }
     for (i = 0; i < expected_count; i++) {
@@ -575,10 +577,10 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    rc = sqlite3_prepare_v2(s->db, buffer_text(&sql), -1, &statement, NULL);
+    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_INPUT, "%s: cannot check table %s: %s", s->path, table,
-                           sqlite3_errmsg(s->db));
+                           sqlite3_errmsg(db));
         goto done;
     }
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -593,7 +595,7 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
     }
     if (rc != SQLITE_DONE) {
         status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path, table,
-                           sqlite3_errmsg(s->db));
+                           sqlite3_errmsg(db));
         goto done;
     }
     {
@@ -604,7 +606,7 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
             buffer_printf(&sql,
                           "SELECT COUNT(*) = 0 FROM pragma_index_list(?1) l WHERE l.\"unique\" AND "
                           "(SELECT group_concat(name) FROM pragma_index_info(l.name)) = 'id'");
-            if (sqlite3_prepare_v2(s->db, buffer_text(&sql), -1, &count, NULL) == SQLITE_OK) {
+            if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &count, NULL) == SQLITE_OK) {
                 sqlite3_bind_text(count, 1, table, -1, SQLITE_STATIC);
                 if (sqlite3_step(count) == SQLITE_ROW && sqlite3_column_int(count, 0)) {
                     sqlite3_stmt *dups = NULL;
@@ -612,7 +614,7 @@ static int check_table(snapshot *s, sqlite3 *schema_db, const char *table, probl
                     buffer_printf(&sql,
                                   "SELECT id FROM \"%s\" GROUP BY id HAVING COUNT(*) > 1 LIMIT %d",
                                   table, PROBLEMS_SHOWN);
-                    if (sqlite3_prepare_v2(s->db, buffer_text(&sql), -1, &dups, NULL) ==
+                    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &dups, NULL) ==
                         SQLITE_OK) {
                         while (sqlite3_step(dups) == SQLITE_ROW) {
                             char quoted[256];
@@ -633,6 +635,123 @@ done:
     buffer_free(&sql);
     columns_free(expected, expected_count);
     columns_free(found, found_count);
+    return status;
+}
+
+/* Checks the tables on several threads, each with its own connection, and
+** hashes the file meanwhile; problems are merged in table order so the
+** message does not depend on the threads. */
+typedef struct check_pool {
+    snapshot *s;
+    const char *const *tables;
+    size_t count;
+    size_t next;
+    problem_list *lists; /* one per table */
+    int *statuses;
+    error *errors;
+    pthread_mutex_t lock;
+} check_pool;
+
+static void check_tables_on(check_pool *pool, sqlite3 *db)
+{
+    sqlite3 *schema_db = NULL;
+    error e;
+    if (snapshot_open_schema(&schema_db, &e) != ERROR_OK) {
+        pthread_mutex_lock(&pool->lock);
+        while (pool->next < pool->count) {
+            pool->statuses[pool->next] = e.status;
+            pool->errors[pool->next++] = e;
+        }
+        pthread_mutex_unlock(&pool->lock);
+        return;
+    }
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&pool->lock);
+        i = pool->next < pool->count ? pool->next++ : pool->count;
+        pthread_mutex_unlock(&pool->lock);
+        if (i == pool->count)
+            break;
+        pool->statuses[i] =
+            check_table(pool->s, db, schema_db, pool->tables[i], &pool->lists[i], &pool->errors[i]);
+    }
+    sqlite3_close(schema_db);
+}
+
+static void *check_worker(void *argument)
+{
+    check_pool *pool = argument;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(pool->s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+            SQLITE_OK &&
+        snapshot_register_functions(db) == SQLITE_OK) {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+        check_tables_on(pool, db);
+    }
+    sqlite3_close(db);
+    return NULL;
+}
+
+static void *hash_worker(void *argument)
+{
+    snapshot *s = argument;
+    s->sha256 = hash_file(s->path);
+    return NULL;
+}
+
+/* Runs every table check; returns the first error status (its message in
+** `e`) or ERROR_OK, with the problems appended to `problems`. */
+static int check_all_tables(snapshot *s, const char *const *tables, size_t count,
+                            problem_list *problems, error *e)
+{
+    check_pool pool;
+    pthread_t helper;
+    bool helper_started;
+    size_t i, shown = 0;
+    int status = ERROR_OK;
+    memset(&pool, 0, sizeof pool);
+    pool.s = s;
+    pool.tables = tables;
+    pool.count = count;
+    pool.lists = calloc(count, sizeof *pool.lists);
+    pool.statuses = calloc(count, sizeof *pool.statuses);
+    pool.errors = calloc(count, sizeof *pool.errors);
+    if (pool.lists == NULL || pool.statuses == NULL || pool.errors == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < count; i++)
+        buffer_init(&pool.lists[i].text);
+    pthread_mutex_init(&pool.lock, NULL);
+    helper_started = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                     pthread_create(&helper, NULL, check_worker, &pool) == 0;
+    check_tables_on(&pool, s->db);
+    if (helper_started)
+        pthread_join(helper, NULL);
+    pthread_mutex_destroy(&pool.lock);
+    for (i = 0; i < count; i++) {
+        const char *text = buffer_text(&pool.lists[i].text);
+        if (status == ERROR_OK && pool.statuses[i] != ERROR_OK) {
+            status = pool.statuses[i];
+            *e = pool.errors[i];
+        }
+        problems->count += pool.lists[i].count;
+        /* Keep the first PROBLEMS_SHOWN entries overall, in table order. */
+        while (*text != '\0' && shown < PROBLEMS_SHOWN) {
+            const char *next = strchr(text + 1, '\n');
+            size_t length = next ? (size_t)(next - text) : strlen(text);
+            buffer_append(&problems->text, text, length);
+            text += length;
+            shown++;
+        }
+    }
+done:
+    for (i = 0; pool.lists != NULL && i < count; i++)
+        buffer_free(&pool.lists[i].text);
+    free(pool.lists);
+    free(pool.statuses);
+    free(pool.errors);
     return status;
 }
 
@@ -752,8 +871,9 @@ int snapshot_open(const char *path, snapshot **out, error *e)
                                          "organizations", "activities", "visits", "postings",
                                          "survey_responses", "requests", "tasks", "facts", NULL};
     snapshot *s = NULL;
-    sqlite3 *schema_db = NULL;
     problem_list problems;
+    pthread_t hasher;
+    bool hashing = false;
     struct stat st;
     char header[16];
     FILE *stream;
@@ -811,14 +931,18 @@ int snapshot_open(const char *path, snapshot **out, error *e)
                            sqlite3_errmsg(s->db));
         goto done;
     }
-    status = snapshot_open_schema(&schema_db, e);
+    hashing = pthread_create(&hasher, NULL, hash_worker, s) == 0;
+    for (i = 0; tables[i] != NULL; i++)
+        ;
+    status = check_all_tables(s, tables, i, &problems, e);
+    if (hashing) {
+        pthread_join(hasher, NULL);
+        hashing = false;
+    } else {
+        s->sha256 = hash_file(path);
+    }
     if (status != ERROR_OK)
         goto done;
-    for (i = 0; tables[i] != NULL; i++) {
-        status = check_table(s, schema_db, tables[i], &problems, e);
-        if (status != ERROR_OK)
-            goto done;
-    }
     if (problems.count == 0) {
         s->as_of = meta_value(s, "as_of");
         s->region = meta_value(s, "region");
@@ -861,7 +985,6 @@ int snapshot_open(const char *path, snapshot **out, error *e)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    s->sha256 = hash_file(path);
     if (s->sha256 == NULL || s->year_start == NULL) {
         status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", path, strerror(errno));
         goto done;
@@ -869,8 +992,9 @@ int snapshot_open(const char *path, snapshot **out, error *e)
     *out = s;
     s = NULL;
 done:
+    if (hashing)
+        pthread_join(hasher, NULL);
     buffer_free(&problems.text);
-    sqlite3_close(schema_db);
     snapshot_close(s);
     return status;
 }
