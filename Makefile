@@ -81,7 +81,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 # --- tests -----------------------------------------------------------------
 test: test-fast test-asan
 
-test-fast: unit e2e ruletests conformance
+test-fast: format-check unit e2e ruletests conformance
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -53,8 +53,9 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
         long community_index = community_id ? snapshot_find_community(s, community_id) : -1;
         size_t i = d->count;
         if (community_index < 0 || id == NULL) {
-            status = error_set(e, ERROR_INPUT, "%s: table workers, row '%s': community_id '%s' "
-                                               "refers to no community",
+            status = error_set(e, ERROR_INPUT,
+                               "%s: table workers, row '%s': community_id '%s' "
+                               "refers to no community",
                                s->path, id ? id : "?", community_id ? community_id : "NULL");
             goto done;
         }

@@ -18,11 +18,11 @@
 
 typedef struct appraisal_data {
     size_t count;
-    char **worker_ids;     /* sorted */
+    char **worker_ids; /* sorted */
     char **community_ids;
-    size_t *community;     /* index into the snapshot's communities */
-    double *score;         /* NaN = NULL */
-    double *components;    /* [worker * component_count + k], NaN = NULL */
+    size_t *community;  /* index into the snapshot's communities */
+    double *score;      /* NaN = NULL */
+    double *components; /* [worker * component_count + k], NaN = NULL */
     param_value *bound;
 } appraisal_data;
 

@@ -132,8 +132,9 @@ static int load_valid_rules(const cli_options *o, rules **out)
         return status;
     if ((*out)->problem_count > 0) {
         print_problems(*out);
-        fprintf(stderr, "kaohe: the rules have %zu problem%s (run kaohe check); nothing was "
-                        "evaluated\n",
+        fprintf(stderr,
+                "kaohe: the rules have %zu problem%s (run kaohe check); nothing was "
+                "evaluated\n",
                 (*out)->problem_count, (*out)->problem_count == 1 ? "" : "s");
         return ERROR_INPUT;
     }
@@ -202,8 +203,7 @@ int cli_check(const cli_options *o)
         goto done;
     }
     eval_check_sql(r, db);
-    if (r->problem_count == 0 &&
-        rules_check_invariants(r, &r->params, 0, &e) != ERROR_OK)
+    if (r->problem_count == 0 && rules_check_invariants(r, &r->params, 0, &e) != ERROR_OK)
         rules_add_problem(r, "%s", e.message);
     if (r->problem_count == 0)
         rules_warn_unused_params(r);
@@ -244,8 +244,8 @@ int cli_check(const cli_options *o)
     if (!o->quiet) {
         printf("%s: rules are valid: %s, %zu categories, %zu indicators, %g points, %zu "
                "parameters, %zu files; %zu warning%s%s%s%s\n",
-               r->root, r->system_name ? r->system_name : "", r->category_count,
-               r->indicator_count, r->total, r->params.count, r->file_count, r->warning_count,
+               r->root, r->system_name ? r->system_name : "", r->category_count, r->indicator_count,
+               r->total, r->params.count, r->file_count, r->warning_count,
                r->warning_count == 1 ? "" : "s", lint_path ? " (data checks on " : "",
                lint_path ? lint_path : "", lint_path ? ")" : "");
         if (o->verbose) {
@@ -445,8 +445,8 @@ int cli_params(const cli_options *o)
             char *value = params_value_text(p, &p->value);
             json_object_set_new(item, "name", json_string(p->name));
             json_object_set_new(item, "type", json_string(param_type_name(p->type)));
-            json_object_set_new(item, "value", value ? json_loads(value, JSON_DECODE_ANY, NULL)
-                                                     : json_null());
+            json_object_set_new(item, "value",
+                                value ? json_loads(value, JSON_DECODE_ANY, NULL) : json_null());
             if (json_object_get(item, "value") == NULL)
                 json_object_set_new(item, "value", json_string(value ? value : ""));
             if (p->has_min)
@@ -581,7 +581,8 @@ static double elapsed_ms(const struct timespec *start)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
 /* Parses NAME=FROM:TO:STEP. */
@@ -684,8 +685,9 @@ int cli_whatif(const cli_options *o)
         double from, to, step;
         long count, k;
         if (!parse_sweep(o->sweep, sweep_name, sizeof sweep_name, &from, &to, &step)) {
-            fprintf(stderr, "kaohe whatif: --sweep %s: write NAME=FROM:TO:STEP with FROM <= TO "
-                            "and STEP > 0, e.g. elimination.bottom_ratio=0.02:0.2:0.02\n",
+            fprintf(stderr,
+                    "kaohe whatif: --sweep %s: write NAME=FROM:TO:STEP with FROM <= TO "
+                    "and STEP > 0, e.g. elimination.bottom_ratio=0.02:0.2:0.02\n",
                     o->sweep);
             status = ERROR_USAGE;
             goto done;
@@ -734,7 +736,8 @@ int cli_whatif(const cli_options *o)
         }
         progress_end(&line);
         sweep.rescore_ms = elapsed_ms(&start) / (double)count;
-        if (o->json ? !whatif_write_sweep_json(&sweep, &out) : !whatif_write_sweep_text(&sweep, &out)) {
+        if (o->json ? !whatif_write_sweep_json(&sweep, &out)
+                    : !whatif_write_sweep_text(&sweep, &out)) {
             status = error_set(&e, ERROR_SYSTEM, "out of memory");
             goto fail;
         }

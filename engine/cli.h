@@ -13,42 +13,42 @@
 #include "report.h"
 
 typedef struct cli_options {
-    const char *program;       /* argv[0] */
-    const char *snapshot;      /* first positional argument, when the command takes one */
-    const char *out;           /* --out */
-    const char *rules_dir;     /* --rules */
-    const char *profile;       /* --profile */
-    const char **sets;         /* --set NAME=VALUE, in order */
+    const char *program;   /* argv[0] */
+    const char *snapshot;  /* first positional argument, when the command takes one */
+    const char *out;       /* --out */
+    const char *rules_dir; /* --rules */
+    const char *profile;   /* --profile */
+    const char **sets;     /* --set NAME=VALUE, in order */
     size_t set_count;
-    const char *scenario;      /* --scenario FILE.lua */
-    const char *sweep;         /* --sweep NAME=FROM:TO:STEP */
-    const char *chart;         /* --chart FILE.svg */
-    report_format format;      /* --format */
-    bool json;                 /* --json */
-    bool quiet;                /* --quiet */
-    bool verbose;              /* --verbose */
-    bool timings;              /* --timings: stage times on stderr */
-    int jobs;                  /* --jobs */
-    size_t memory_mb;          /* --rule-memory-mb */
-    long long instructions;    /* --rule-instructions */
-    const char *community;     /* explain --community */
-    const char *indicator;     /* explain --indicator */
-    const char *worker;        /* explain --worker */
-    const char *task;          /* explain --task */
-    double near;               /* eval --near MARGIN (0 = off) */
-    long long run;             /* verify --run N (0 = latest) */
-    long communities;          /* gen --communities N */
-    unsigned long seed;        /* gen --seed S */
-    const char *as_of;         /* gen --as-of DATE */
-    const char *region;        /* gen --region NAME */
-    bool skip_bad;             /* import --skip-bad */
-    const char *xlsx;          /* export --xlsx FILE */
-    const char *title;         /* admit --title */
-    const char *detail;        /* admit --detail */
-    const char *department;    /* admit --department */
-    const char *approval;      /* admit --approval */
-    bool funded, staffed;      /* admit --funded, --staffed */
-    const char **positionals;  /* remaining arguments */
+    const char *scenario;     /* --scenario FILE.lua */
+    const char *sweep;        /* --sweep NAME=FROM:TO:STEP */
+    const char *chart;        /* --chart FILE.svg */
+    report_format format;     /* --format */
+    bool json;                /* --json */
+    bool quiet;               /* --quiet */
+    bool verbose;             /* --verbose */
+    bool timings;             /* --timings: stage times on stderr */
+    int jobs;                 /* --jobs */
+    size_t memory_mb;         /* --rule-memory-mb */
+    long long instructions;   /* --rule-instructions */
+    const char *community;    /* explain --community */
+    const char *indicator;    /* explain --indicator */
+    const char *worker;       /* explain --worker */
+    const char *task;         /* explain --task */
+    double near;              /* eval --near MARGIN (0 = off) */
+    long long run;            /* verify --run N (0 = latest) */
+    long communities;         /* gen --communities N */
+    unsigned long seed;       /* gen --seed S */
+    const char *as_of;        /* gen --as-of DATE */
+    const char *region;       /* gen --region NAME */
+    bool skip_bad;            /* import --skip-bad */
+    const char *xlsx;         /* export --xlsx FILE */
+    const char *title;        /* admit --title */
+    const char *detail;       /* admit --detail */
+    const char *department;   /* admit --department */
+    const char *approval;     /* admit --approval */
+    bool funded, staffed;     /* admit --funded, --staffed */
+    const char **positionals; /* remaining arguments */
     size_t positional_count;
 } cli_options;
 

@@ -101,9 +101,8 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
                                                           : "待审");
     if (decision.entry_index >= 0) {
         const admission_entry *entry = &a->entries[decision.entry_index];
-        buffer_printf(out, "条目：%s %s（%s，%s）\n", entry->id,
-                      entry->reason ? entry->reason : "", admission_list_name(entry->list),
-                      a->entry_files[decision.entry_index]);
+        buffer_printf(out, "条目：%s %s（%s，%s）\n", entry->id, entry->reason ? entry->reason : "",
+                      admission_list_name(entry->list), a->entry_files[decision.entry_index]);
         buffer_printf(out, "模式：%s\n", a->entry_patterns[decision.entry_index]);
     } else {
         buffer_puts(out, "条目：无（没有条目命中）\n");
@@ -126,7 +125,7 @@ done:
 
 /* Per-entry counts of the coverage report. */
 typedef struct entry_count {
-    long matched;  /* tasks the pattern matches (on its own) */
+    long matched;    /* tasks the pattern matches (on its own) */
     long decided[3]; /* admit, reject, review decided by this entry */
 } entry_count;
 
@@ -162,8 +161,8 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
                            "SELECT id, title, detail, department, approval_ref, funded, staffed "
                            "FROM tasks ORDER BY id",
                            -1, &select, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(s->db));
         goto done;
     }
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
@@ -178,9 +177,10 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         t.detail = (const char *)sqlite3_column_text(select, 2);
         t.department = (const char *)sqlite3_column_text(select, 3);
         t.approval_ref = (const char *)sqlite3_column_text(select, 4);
-        t.funded = sqlite3_column_type(select, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 5);
-        t.staffed = sqlite3_column_type(select, 6) == SQLITE_NULL ? -1
-                                                                   : sqlite3_column_int(select, 6);
+        t.funded =
+            sqlite3_column_type(select, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 5);
+        t.staffed =
+            sqlite3_column_type(select, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 6);
         if (t.title == NULL)
             t.title = "";
         task = task_of(&t);
@@ -204,8 +204,8 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         if (decision.entry_index < 0) {
             fell_count++;
             if (fell_list != NULL)
-                json_array_append_new(fell_list, json_pack("{s:s,s:s}", "task_id", id, "title",
-                                                           t.title));
+                json_array_append_new(fell_list,
+                                      json_pack("{s:s,s:s}", "task_id", id, "title", t.title));
             else if (fell_count <= EXAMPLES_SHOWN)
                 buffer_printf(&fell, "    %s  %s\n", id, t.title);
         }
@@ -221,8 +221,8 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         buffer_free(&entries);
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(s->db));
         goto done;
     }
     if (json) {
@@ -262,7 +262,8 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         const entry_count *c = &counts[k];
         buffer_printf(out, "%-6s %5ld        %5ld %5ld %5ld  %s\n", a->entries[k].id, c->matched,
                       c->decided[ADMISSION_ADMIT], c->decided[ADMISSION_REJECT],
-                      c->decided[ADMISSION_REVIEW], a->entries[k].reason ? a->entries[k].reason : "");
+                      c->decided[ADMISSION_REVIEW],
+                      a->entries[k].reason ? a->entries[k].reason : "");
     }
     buffer_puts(out, "\n没有命中任何事项的条目（失效条目）：");
     {
@@ -275,7 +276,8 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
             }
         buffer_puts(out, any ? "\n" : "无\n");
     }
-    buffer_printf(out, "\n未命中任何条目、转待审的事项：%ld 项\n%s", fell_count, buffer_text(&fell));
+    buffer_printf(out, "\n未命中任何条目、转待审的事项：%ld 项\n%s", fell_count,
+                  buffer_text(&fell));
     if (fell_count > EXAMPLES_SHOWN)
         buffer_printf(out, "    ……另有 %ld 项（--json 列出全部）\n", fell_count - EXAMPLES_SHOWN);
     buffer_printf(out, "\n同时命中负面清单和准入清单的事项：%ld 项\n%s", both_count,
@@ -317,7 +319,8 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
     decided = calloc(n, sizeof *decided);
     overlap = calloc(n * n, sizeof *overlap);
     preempted_by = calloc(n * n, sizeof *preempted_by);
-    if (m == NULL || matched == NULL || decided == NULL || overlap == NULL || preempted_by == NULL) {
+    if (m == NULL || matched == NULL || decided == NULL || overlap == NULL ||
+        preempted_by == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
@@ -325,8 +328,8 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
                            "SELECT title, detail, department, approval_ref, funded, staffed FROM "
                            "tasks ORDER BY id",
                            -1, &select, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(s->db));
         goto done;
     }
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {

@@ -14,10 +14,10 @@
 
 /* Exit statuses of the command-line contract (../shared/spec/README.md). */
 enum {
-    ERROR_OK = 0,       /* success */
-    ERROR_INPUT = 1,    /* the snapshot, the rules or the parameters are wrong */
-    ERROR_USAGE = 2,    /* the command line is wrong */
-    ERROR_SYSTEM = 3    /* the machine failed us: out of memory, disk full, I/O */
+    ERROR_OK = 0,    /* success */
+    ERROR_INPUT = 1, /* the snapshot, the rules or the parameters are wrong */
+    ERROR_USAGE = 2, /* the command line is wrong */
+    ERROR_SYSTEM = 3 /* the machine failed us: out of memory, disk full, I/O */
 };
 
 typedef struct error {
@@ -30,8 +30,7 @@ void error_clear(error *e);
 
 /* Sets status and message (printf-style); returns `status` so callers can
 ** write `return error_set(e, ERROR_INPUT, "...")`. A NULL `e` is allowed. */
-int error_set(error *e, int status, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+int error_set(error *e, int status, const char *format, ...) __attribute__((format(printf, 3, 4)));
 int error_setv(error *e, int status, const char *format, va_list args);
 
 /* Prepends "prefix: " to the current message (e.g. a file name). */

@@ -93,8 +93,7 @@ static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snaps
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(statement, 0);
         double *out;
-        if (row >= s->community_count || id == NULL ||
-            strcmp(id, s->communities[row].id) != 0) {
+        if (row >= s->community_count || id == NULL || strcmp(id, s->communities[row].id) != 0) {
             status = error_set(e, ERROR_INPUT,
                                "%s:%d: indicator %s: the query must return each community once, "
                                "in id order (row %zu is '%s')",
@@ -208,8 +207,8 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
     int rc, status = ERROR_OK;
     decisions_free(data);
     if (sqlite3_exec(db, "BEGIN; DELETE FROM temp.task_decision", NULL, NULL, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "cannot prepare task decisions: %s",
-                           sqlite3_errmsg(db));
+        status =
+            error_set(e, ERROR_SYSTEM, "cannot prepare task decisions: %s", sqlite3_errmsg(db));
         goto done;
     }
     in_transaction = true;
@@ -228,8 +227,8 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
                            "INSERT INTO temp.task_decision (task_id, decision, rule_id) VALUES "
                            "(?1, ?2, ?3)",
                            -1, &insert, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
-                           sqlite3_errmsg(db));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(db));
         goto done;
     }
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
@@ -254,17 +253,16 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
         task.department = (const char *)sqlite3_column_text(select, 2);
         task.department_length = (size_t)sqlite3_column_bytes(select, 2);
         task.approval_ref = (const char *)sqlite3_column_text(select, 5);
-        task.funded = sqlite3_column_type(select, 6) == SQLITE_NULL ? -1
-                                                                     : sqlite3_column_int(select, 6);
-        task.staffed = sqlite3_column_type(select, 7) == SQLITE_NULL
-                           ? -1
-                           : sqlite3_column_int(select, 7);
+        task.funded =
+            sqlite3_column_type(select, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 6);
+        task.staffed =
+            sqlite3_column_type(select, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 7);
         if (task.title == NULL)
             task.title = "";
         if (task.department == NULL)
             task.department = "";
-        if (admission_decide(matcher, a->entries, a->entry_count, &a->messages, &task,
-                             &decision) != 0) {
+        if (admission_decide(matcher, a->entries, a->entry_count, &a->messages, &task, &decision) !=
+            0) {
             status = error_set(e, ERROR_INPUT, "table tasks, row '%s': %s",
                                (const char *)sqlite3_column_text(select, 0), decision.reason);
             goto done;
@@ -295,14 +293,14 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
         sqlite3_reset(insert);
         sqlite3_clear_bindings(insert);
         if (rc != SQLITE_DONE) {
-            status = error_set(e, ERROR_SYSTEM, "cannot store task decisions: %s",
-                               sqlite3_errmsg(db));
+            status =
+                error_set(e, ERROR_SYSTEM, "cannot store task decisions: %s", sqlite3_errmsg(db));
             goto done;
         }
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path,
-                           sqlite3_errmsg(db));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(db));
         goto done;
     }
 commit:
@@ -366,11 +364,11 @@ typedef struct load_pool {
     const params *ps;
     load_job *jobs;
     size_t job_count;
-    size_t next;            /* next shared job */
-    size_t done;            /* jobs finished, for progress */
+    size_t next; /* next shared job */
+    size_t done; /* jobs finished, for progress */
     const eval_options *options;
     pthread_mutex_t lock;
-    int status;             /* first failure */
+    int status; /* first failure */
     error failure;
 } load_pool;
 
@@ -460,9 +458,9 @@ static void *worker_main(void *argument)
         snapshot_register_functions(db) != SQLITE_OK) {
         pthread_mutex_lock(&pool->lock);
         if (pool->status == ERROR_OK)
-            pool->status = error_set(&pool->failure, ERROR_SYSTEM,
-                                     "%s: cannot open a second connection: %s", s->path,
-                                     db ? sqlite3_errmsg(db) : "out of memory");
+            pool->status =
+                error_set(&pool->failure, ERROR_SYSTEM, "%s: cannot open a second connection: %s",
+                          s->path, db ? sqlite3_errmsg(db) : "out of memory");
         pthread_mutex_unlock(&pool->lock);
     } else {
         sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -485,7 +483,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     memset(&pool, 0, sizeof pool);
     data->rules = r;
     data->snapshot = s;
-    jobs = options != NULL && options->jobs > 0 ? options->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    jobs =
+        options != NULL && options->jobs > 0 ? options->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs < 1)
         jobs = 1;
     if (jobs > 64)
@@ -501,7 +500,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     clock_gettime(CLOCK_MONOTONIC, &t0);
     status = decide_tasks(r, s, ps, data, e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    data->decide_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    data->decide_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (status != ERROR_OK) {
         free(pool.jobs);
         return status;
@@ -521,8 +521,9 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->job_names = calloc(n + 1, sizeof *data->job_names);
     for (i = 0; data->job_names != NULL && i < n; i++)
         data->job_names[i] = pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
-                             : pool.jobs[i].kind == JOB_TARGET  ? r->targets[pool.jobs[i].index].id
-                                                                : r->indicators[pool.jobs[i].index].id;
+                             : pool.jobs[i].kind == JOB_TARGET
+                                 ? r->targets[pool.jobs[i].index].id
+                                 : r->indicators[pool.jobs[i].index].id;
     data->job_count = n;
     pool.data = data;
     pool.ps = ps;
@@ -537,7 +538,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     for (i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    data->query_ms = (double)(t0.tv_sec - t1.tv_sec) * 1e3 + (double)(t0.tv_nsec - t1.tv_nsec) / 1e6;
+    data->query_ms =
+        (double)(t0.tv_sec - t1.tv_sec) * 1e3 + (double)(t0.tv_nsec - t1.tv_nsec) / 1e6;
     pthread_mutex_destroy(&pool.lock);
     if (pool.status != ERROR_OK) {
         *e = pool.failure;
@@ -743,10 +745,9 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
     max_points = malloc((m + 1) * sizeof *max_points);
     arg0 = malloc((m + 1) * sizeof *arg0);
     arg1 = malloc((m + 1) * sizeof *arg1);
-    if (result->scores == NULL || result->category_points == NULL ||
-        result->category_max == NULL || result->totals == NULL || result->stars == NULL ||
-        result->ranks == NULL || result->order == NULL || max_points == NULL || arg0 == NULL ||
-        arg1 == NULL) {
+    if (result->scores == NULL || result->category_points == NULL || result->category_max == NULL ||
+        result->totals == NULL || result->stars == NULL || result->ranks == NULL ||
+        result->order == NULL || max_points == NULL || arg0 == NULL || arg1 == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory scoring");
         goto done;
     }
@@ -877,8 +878,7 @@ void eval_check_sql(rules *r, void *db_pointer)
                         3 + (int)r->appraisal.component_count);
 }
 
-void eval_lint_scoring(rules *r, const eval_data *data, const eval_result *result,
-                       const params *ps)
+void eval_lint_scoring(rules *r, const eval_data *data, const eval_result *result, const params *ps)
 {
     const snapshot *s = data->snapshot;
     size_t i, c;

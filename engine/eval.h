@@ -42,24 +42,24 @@ typedef struct eval_data {
     indicator_data *indicators; /* one per rules->indicators */
     target_data *targets;       /* one per rules->targets */
     appraisal_data appraisal;
-    task_decision *decisions;   /* every task, in id order */
+    task_decision *decisions; /* every task, in id order */
     size_t decision_count;
-    param_value *admission_bound; /* match limits the decisions were made with */
+    param_value *admission_bound;      /* match limits the decisions were made with */
     struct retired_decisions *retired; /* earlier decisions that results may still borrow */
-    long long rows_returned;    /* rows the rule queries returned */
-    int jobs;                   /* threads used for queries */
-    double decide_ms;           /* time to decide the tasks */
-    double query_ms;            /* time of the rule queries */
-    double *job_ms;             /* [job] time of each query, for --timings -v */
-    const char **job_names;     /* [job] its indicator or target id */
+    long long rows_returned;           /* rows the rule queries returned */
+    int jobs;                          /* threads used for queries */
+    double decide_ms;                  /* time to decide the tasks */
+    double query_ms;                   /* time of the rule queries */
+    double *job_ms;                    /* [job] time of each query, for --timings -v */
+    const char **job_names;            /* [job] its indicator or target id */
     size_t job_count;
 } eval_data;
 
 typedef struct indicator_score {
-    double value;           /* NaN when status is not ok */
+    double value; /* NaN when status is not ok */
     double points;
     double max_points;
-    unsigned char status;   /* indicator_status */
+    unsigned char status; /* indicator_status */
 } indicator_score;
 
 typedef struct eval_result {
@@ -70,9 +70,9 @@ typedef struct eval_result {
     double *totals;
     int *stars;
     int *ranks;
-    size_t *order;           /* communities by rank (then id) */
-    double max_total;        /* sum of max points */
-    outcome outcome;         /* targets, appraisals, decisions, departments */
+    size_t *order;    /* communities by rank (then id) */
+    double max_total; /* sum of max points */
+    outcome outcome;  /* targets, appraisals, decisions, departments */
 } eval_result;
 
 typedef struct eval_options {

@@ -95,8 +95,8 @@ static double gap_text(const indicator *ind, const indicator_score *score, doubl
     full = ind->score == SCORE_LIN ? b : a;
     need = full - x;
     if (is_ratio_unit(ind)) {
-        snprintf(out, size, "%s %.1f 个百分点可得满分（满分需 %.1f%%）", need > 0 ? "再提高" : "再降低",
-                 fabs(need) * 100, full * 100);
+        snprintf(out, size, "%s %.1f 个百分点可得满分（满分需 %.1f%%）",
+                 need > 0 ? "再提高" : "再降低", fabs(need) * 100, full * 100);
     } else if (full == floor(full) && x == floor(x)) {
         snprintf(out, size, "%s %.0f %s可得满分", need > 0 ? "再增加" : "再减少", fabs(need), what);
     } else {
@@ -118,22 +118,23 @@ static void score_text(buffer *out, const indicator *ind, const params *ps, int 
     (void)year;
     if (ind->score == SCORE_LIN) {
         if (a < b)
-            buffer_printf(out, "lin(%g → %g)：%s 及以下 0 分，%s 及以上满分，之间按比例", a, b, ta, tb);
+            buffer_printf(out, "lin(%g → %g)：%s 及以下 0 分，%s 及以上满分，之间按比例", a, b, ta,
+                          tb);
         else
-            buffer_printf(out, "lin(%g → %g)：越少越好，%s 及以上 0 分，%s 及以下满分，之间按比例", a,
-                          b, ta, tb);
+            buffer_printf(out, "lin(%g → %g)：越少越好，%s 及以上 0 分，%s 及以下满分，之间按比例",
+                          a, b, ta, tb);
         buffer_printf(out, "（%s = %g，%s = %g）", pa ? pa : "from", a, pb ? pb : "to", b);
     } else if (ind->score_args[0].kind == REF_SCHEDULE) {
         buffer_printf(out, "ratio(%g)：达到当年要求 %s 满分，不足按比例（%s 插值）", a, ta,
                       pa ? pa : "schedule");
     } else {
-        buffer_printf(out, "ratio(%g)：达到 %s 满分，不足按比例（%s = %g）", a, ta, pa ? pa : "target",
-                      a);
+        buffer_printf(out, "ratio(%g)：达到 %s 满分，不足按比例（%s = %g）", a, ta,
+                      pa ? pa : "target", a);
     }
 }
 
-int explain_community(const explain_input *in, const char *community_id,
-                      const char *indicator_id, bool json, buffer *out, error *e)
+int explain_community(const explain_input *in, const char *community_id, const char *indicator_id,
+                      bool json, buffer *out, error *e)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -192,12 +193,11 @@ int explain_community(const explain_input *in, const char *community_id,
         if (json) {
             json_t *one = json_object(), *inputs = json_object();
             for (k = 0; k < ind->input_count; k++)
-                json_object_set_new(inputs, ind->input_names[k],
-                                    json_pack("{s:o,s:s}", "value",
-                                              isnan(columns[1 + k]) ? json_null()
-                                                                    : json_real(columns[1 + k]),
-                                              "from",
-                                              ind->input_describe[k] ? ind->input_describe[k] : ""));
+                json_object_set_new(
+                    inputs, ind->input_names[k],
+                    json_pack("{s:o,s:s}", "value",
+                              isnan(columns[1 + k]) ? json_null() : json_real(columns[1 + k]),
+                              "from", ind->input_describe[k] ? ind->input_describe[k] : ""));
             json_object_set_new(one, "id", json_string(ind->id));
             json_object_set_new(one, "name", json_string(ind->name ? ind->name : ""));
             json_object_set_new(one, "category", json_string(ind->category ? ind->category : ""));
@@ -208,7 +208,8 @@ int explain_community(const explain_input *in, const char *community_id,
             json_object_set_new(one, "max_points", json_real(score->max_points));
             json_object_set_new(one, "inputs", inputs);
             json_object_set_new(one, "scoring", json_string(buffer_text(&score_line)));
-            json_object_set_new(one, "source", ind->source ? json_string(ind->source) : json_null());
+            json_object_set_new(one, "source",
+                                ind->source ? json_string(ind->source) : json_null());
             if (score->status != STATUS_OK) {
                 buffer reason;
                 buffer_init(&reason);
@@ -261,8 +262,7 @@ int explain_community(const explain_input *in, const char *community_id,
     return buffer_failed(out) ? error_set(e, ERROR_SYSTEM, "out of memory") : ERROR_OK;
 }
 
-int explain_worker(const explain_input *in, const char *worker_id, bool json, buffer *out,
-                   error *e)
+int explain_worker(const explain_input *in, const char *worker_id, bool json, buffer *out, error *e)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -290,10 +290,11 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
     c = snapshot_find_community(s, w->community_id);
     for (i = 0; i < o->appraisal_count; i++) {
         long ci = snapshot_find_community(s, o->appraisals[i].community_id);
-        bool same = a->group == SCOPE_REGION                        ? true
-                    : a->group == SCOPE_DISTRICT                    ? s->community_district[ci] == s->community_district[c]
-                    : a->group == SCOPE_STREET                      ? s->community_street[ci] == s->community_street[c]
-                                                                    : ci == c;
+        bool same = a->group == SCOPE_REGION ? true
+                    : a->group == SCOPE_DISTRICT
+                        ? s->community_district[ci] == s->community_district[c]
+                    : a->group == SCOPE_STREET ? s->community_street[ci] == s->community_street[c]
+                                               : ci == c;
         if (same && !isnan(o->appraisals[i].score))
             group_size++;
     }
@@ -317,7 +318,8 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
         bool any = false;
         for (k = 0; k < a->floor_count; k++) {
             const appraisal_floor *f = &a->floors[k];
-            double x = f->column == 0 ? d->score[index] : d->components[index * m + (size_t)f->column - 1];
+            double x =
+                f->column == 0 ? d->score[index] : d->components[index * m + (size_t)f->column - 1];
             double floor_value = f->param >= 0 ? params_number(in->params, f->param) : 0;
             if (x < floor_value - epsilon) {
                 buffer_printf(&why, "%s%s %.2f 低于底线 %g（%s）", any ? "；" : "",
@@ -327,7 +329,9 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
             }
         }
         if (strcmp(w->flag, "bottom_ratio") == 0)
-            buffer_printf(&why, "%s在%s内得分由低到高排第 %d 名，共 %zu 人，末位比例 %g → 末 %ld 名（ceil(%g × %zu)）",
+            buffer_printf(&why,
+                          "%s在%s内得分由低到高排第 %d 名，共 %zu 人，末位比例 %g → 末 %ld "
+                          "名（ceil(%g × %zu)）",
                           any ? "；" : "", group_label, w->rank, group_size, ratio, cut, ratio,
                           group_size);
     }
@@ -362,9 +366,8 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
         for (k = 0; k < m; k++) {
             double x = d->components[index * m + k];
             char weight_name[128];
-            const char *suffix = strncmp(a->components[k], "score_", 6) == 0
-                                     ? a->components[k] + 6
-                                     : a->components[k];
+            const char *suffix = strncmp(a->components[k], "score_", 6) == 0 ? a->components[k] + 6
+                                                                             : a->components[k];
             int weight;
             snprintf(weight_name, sizeof weight_name, "appraisal.weight.%s", suffix);
             weight = params_find(in->params, weight_name);
@@ -384,7 +387,8 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
         if (!isnan(w->score)) {
             buffer_printf(out, "  考核得分：%.2f", w->score);
             if (weights_known && fabs(w->score - weighted) > 1e-9)
-                buffer_printf(out, "（加权 %.2f，持证加分或封顶 %+.2f）", weighted, w->score - weighted);
+                buffer_printf(out, "（加权 %.2f，持证加分或封顶 %+.2f）", weighted,
+                              w->score - weighted);
             buffer_printf(out, "\n  排名：%s内由低到高第 %d 名，共 %zu 人\n", group_label, w->rank,
                           group_size);
         } else {
@@ -418,8 +422,10 @@ int explain_task(const explain_input *in, const char *task_id, bool json, buffer
     task.detail = (const char *)sqlite3_column_text(select, 1);
     task.department = (const char *)sqlite3_column_text(select, 2);
     task.approval_ref = (const char *)sqlite3_column_text(select, 3);
-    task.funded = sqlite3_column_type(select, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 4);
-    task.staffed = sqlite3_column_type(select, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 5);
+    task.funded =
+        sqlite3_column_type(select, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 4);
+    task.staffed =
+        sqlite3_column_type(select, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(select, 5);
     if (!json)
         buffer_printf(out,
                       "事项 %s（社区 %s，%s，%s 收到）\n标题：%s\n详情：%s\n经费：%s；人员：%s；"
@@ -427,8 +433,12 @@ int explain_task(const explain_input *in, const char *task_id, bool json, buffer
                       task_id, (const char *)sqlite3_column_text(select, 6), task.department,
                       (const char *)sqlite3_column_text(select, 7), task.title,
                       task.detail ? task.detail : "（无）",
-                      task.funded == 1 ? "随附" : task.funded == 0 ? "未随附" : "未填报",
-                      task.staffed == 1 ? "随附" : task.staffed == 0 ? "未随附" : "未填报",
+                      task.funded == 1   ? "随附"
+                      : task.funded == 0 ? "未随附"
+                                         : "未填报",
+                      task.staffed == 1   ? "随附"
+                      : task.staffed == 0 ? "未随附"
+                                          : "未填报",
                       task.approval_ref ? task.approval_ref : "（无）");
     status = coverage_try(in->rules, in->params, &task, json, out, e);
     sqlite3_finalize(select);

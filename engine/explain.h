@@ -28,8 +28,8 @@ typedef struct explain_input {
 
 /* One community; `indicator_id` NULL for all 33. ERROR_INPUT when the
 ** community or indicator does not exist (with a suggestion). */
-int explain_community(const explain_input *in, const char *community_id,
-                      const char *indicator_id, bool json, buffer *out, error *e);
+int explain_community(const explain_input *in, const char *community_id, const char *indicator_id,
+                      bool json, buffer *out, error *e);
 int explain_worker(const explain_input *in, const char *worker_id, bool json, buffer *out,
                    error *e);
 int explain_task(const explain_input *in, const char *task_id, bool json, buffer *out, error *e);

@@ -31,7 +31,8 @@ static const char usage_text[] =
     "  report RESULTS [--run N] [--community ID|all] [--near MARGIN] --out FILE.html\n"
     "                            the year-end report, or community report cards, as one HTML file\n"
     "  import DIR --out SNAPSHOT [--skip-bad]\n"
-    "                            build a snapshot from CSV files (one per table), every row checked\n"
+    "                            build a snapshot from CSV files (one per table), every row "
+    "checked\n"
     "  export RESULTS [--run N] --xlsx FILE.xlsx\n"
     "                            one worksheet per results table, Chinese titles, frozen header\n"
     "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
@@ -47,7 +48,8 @@ static const char usage_text[] =
     "  -r, --rules DIR           rule tree or profile directory (default: the shipped rules)\n"
     "  -p, --profile NAME        a shipped profile: rules/profiles/NAME (yichang, tieshan, ...)\n"
     "  -s, --set NAME=VALUE      override a parameter for this run (repeatable);\n"
-    "                            NAME.YEAR changes one year of a schedule (cert.milestones.2023=0.5)\n"
+    "                            NAME.YEAR changes one year of a schedule "
+    "(cert.milestones.2023=0.5)\n"
     "      --scenario FILE.lua   a named set of overrides (eval and whatif)\n"
     "  -f, --format FORMAT       eval output: table (default), csv, json\n"
     "      --json                machine-readable output (same as --format json)\n"
@@ -225,14 +227,14 @@ int main(int argc, char **argv)
             break;
         case OPTION_MEMORY:
             if (!parse_number(optarg, 1, 65536, &number))
-                status = usage_error("--rule-memory-mb %s: a whole number of MB (1..65536)",
-                                     optarg);
+                status =
+                    usage_error("--rule-memory-mb %s: a whole number of MB (1..65536)", optarg);
             o.memory_mb = (size_t)number;
             break;
         case OPTION_INSTRUCTIONS:
             if (!parse_number(optarg, 1000, 1000000000000LL, &number))
-                status = usage_error("--rule-instructions %s: a whole number (at least 1000)",
-                                     optarg);
+                status =
+                    usage_error("--rule-instructions %s: a whole number (at least 1000)", optarg);
             o.instructions = number;
             break;
         case OPTION_COMMUNITY:

@@ -14,8 +14,8 @@ typedef struct target_check {
     const char *scope;     /* "region" | "district" | "street" | "community" */
     const char *scope_id;  /* region name, district, district/street or community id */
     double required;
-    double actual;         /* NaN when it cannot be computed */
-    double numerator;      /* what the actual is made of, for reports */
+    double actual;    /* NaN when it cannot be computed */
+    double numerator; /* what the actual is made of, for reports */
     double denominator;
     int met;
 } target_check;
@@ -23,21 +23,21 @@ typedef struct target_check {
 typedef struct worker_appraisal {
     const char *worker_id;
     const char *community_id;
-    double score;          /* NaN when a component is missing */
-    int rank;              /* within the group, 1 = lowest; 0 = none (no score) */
-    const char *flag;      /* NULL | "below_floor" | "bottom_ratio" | "no_score" */
+    double score;     /* NaN when a component is missing */
+    int rank;         /* within the group, 1 = lowest; 0 = none (no score) */
+    const char *flag; /* NULL | "below_floor" | "bottom_ratio" | "no_score" */
 } worker_appraisal;
 
 typedef struct task_decision {
-    char *task_id;         /* owned by the loaded data */
+    char *task_id; /* owned by the loaded data */
     char *community_id;
     char *department;
     char *received_on;
-    const char *decision;  /* "admit" | "reject" | "review" */
-    const char *rule_id;   /* entry id (from the rules) or NULL */
+    const char *decision; /* "admit" | "reject" | "review" */
+    const char *rule_id;  /* entry id (from the rules) or NULL */
     char *reason;
-    int entry;             /* index of the deciding entry, -1 none */
-    int limit_hit;         /* a PCRE2 limit sent it to review */
+    int entry;     /* index of the deciding entry, -1 none */
+    int limit_hit; /* a PCRE2 limit sent it to review */
 } task_decision;
 
 typedef struct department_stat {

@@ -75,8 +75,8 @@ double params_schedule_at(const params *ps, int index, int year)
     for (i = 1; i < v->point_count; i++) {
         const schedule_point *a = &v->points[i - 1], *b = &v->points[i];
         if (year <= b->year)
-            return a->value + (b->value - a->value) * (double)(year - a->year) /
-                                  (double)(b->year - a->year);
+            return a->value +
+                   (b->value - a->value) * (double)(year - a->year) / (double)(b->year - a->year);
     }
     return v->points[v->point_count - 1].value;
 }
@@ -252,8 +252,8 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
         char *end;
         double x = strtod(text, &end);
         if (*text == '\0' || *end != '\0' || !isfinite(x)) {
-            status = error_set(e, ERROR_INPUT, "--set %s=%s: not a number (allowed %s)", name,
-                               text, range);
+            status = error_set(e, ERROR_INPUT, "--set %s=%s: not a number (allowed %s)", name, text,
+                               range);
             goto done;
         }
         if (p->type == PARAM_INTEGER && x != floor(x)) {
@@ -262,8 +262,8 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
             goto done;
         }
         if (!params_in_range(p, x)) {
-            status = error_set(e, ERROR_INPUT, "--set %s=%s: out of range (allowed %s)", name,
-                               text, range);
+            status = error_set(e, ERROR_INPUT, "--set %s=%s: out of range (allowed %s)", name, text,
+                               range);
             goto done;
         }
         v.number = x;
@@ -276,8 +276,8 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
         break;
     case PARAM_DATE:
         if (strlen(text) != 10 || text[4] != '-' || text[7] != '-') {
-            status = error_set(e, ERROR_INPUT, "--set %s=%s: must be a date YYYY-MM-DD", name,
-                               text);
+            status =
+                error_set(e, ERROR_INPUT, "--set %s=%s: must be a date YYYY-MM-DD", name, text);
             goto done;
         }
         /* fall through */

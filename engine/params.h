@@ -30,7 +30,7 @@ typedef struct param_value {
 } param_value;
 
 typedef struct param {
-    char *name;        /* e.g. "cert.milestones", "F01.max" */
+    char *name; /* e.g. "cert.milestones", "F01.max" */
     param_type type;
     bool has_min, has_max;
     double min, max;   /* valid range (numbers and schedule values) */
@@ -39,7 +39,7 @@ typedef struct param {
     char *unit;        /* optional unit */
     char *file;        /* rule file and line where it is defined */
     int line;
-    char *origin;      /* "file:line" of a profile's set, or NULL */
+    char *origin; /* "file:line" of a profile's set, or NULL */
     param_value default_value;
     param_value value; /* effective value */
     bool overridden;   /* value differs from the rule files (a --set) */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 typedef struct progress {
-    bool enabled;      /* stderr is a terminal and not --quiet */
+    bool enabled; /* stderr is a terminal and not --quiet */
     const char *label;
     long total;
     double started;    /* monotonic seconds */

@@ -89,8 +89,9 @@ static void write_outcome_summary(const report_input *in, buffer *out)
                 else
                     snprintf(actual, sizeof actual, "%.1f%%", region->actual * 100);
                 if (rule->count)
-                    buffer_printf(out, "%s%s %s，要求 %g，%s", first ? "" : "；", scope_label(scopes[k]),
-                                  actual, region->required, region->met ? "达标" : "未达标");
+                    buffer_printf(out, "%s%s %s，要求 %g，%s", first ? "" : "；",
+                                  scope_label(scopes[k]), actual, region->required,
+                                  region->met ? "达标" : "未达标");
                 else
                     buffer_printf(out, "%s%s %s，要求 %.1f%%，%s", first ? "" : "；",
                                   scope_label(scopes[k]), actual, region->required * 100,
@@ -188,7 +189,9 @@ static void write_near(const report_input *in, buffer *out)
         out->failed = true;
         return;
     }
-    buffer_printf(out, "\n临界名单（距星级线 %g 分以内的社区，距目标 %g 个百分点或 %g 人以内的街道），发布前复核：\n",
+    buffer_printf(out,
+                  "\n临界名单（距星级线 %g 分以内的社区，距目标 %g 个百分点或 %g "
+                  "人以内的街道），发布前复核：\n",
                   in->near, in->near, in->near);
     if (count == 0)
         buffer_puts(out, "  无\n");
@@ -230,9 +233,9 @@ static void write_table(const report_input *in, buffer *out)
     size_t missing = 0, invalid = 0;
     char number[64];
 
-    buffer_printf(out, "%s · 评估日期 %s · %zu 个社区 · %s（%zu 项指标，满分 %g）\n",
-                  s->region, s->as_of, s->community_count,
-                  r->system_name ? r->system_name : "", r->indicator_count, res->max_total);
+    buffer_printf(out, "%s · 评估日期 %s · %zu 个社区 · %s（%zu 项指标，满分 %g）\n", s->region,
+                  s->as_of, s->community_count, r->system_name ? r->system_name : "",
+                  r->indicator_count, res->max_total);
     buffer_puts(out, "分类：");
     for (i = 0; i < r->category_count; i++)
         buffer_printf(out, "%s%s %s（%g分）", i ? "  " : "", r->categories[i].id,
@@ -418,8 +421,9 @@ static int write_json(const report_input *in, buffer *out)
         for (k = 0; k < o->appraisal_count; k++) {
             const char *flag = o->appraisals[k].flag;
             if (flag != NULL)
-                json_object_set_new(flags, flag,
-                                    json_integer(json_integer_value(json_object_get(flags, flag)) + 1));
+                json_object_set_new(
+                    flags, flag,
+                    json_integer(json_integer_value(json_object_get(flags, flag)) + 1));
         }
         for (k = 0; k < o->department_count; k++) {
             const department_stat *d = &o->departments[k];
@@ -433,7 +437,8 @@ static int write_json(const report_input *in, buffer *out)
         }
         json_object_set_new(root, "target_checks", checks);
         json_object_set_new(root, "worker_flags", flags);
-        json_object_set_new(root, "workers_appraised", json_integer((json_int_t)o->appraisal_count));
+        json_object_set_new(root, "workers_appraised",
+                            json_integer((json_int_t)o->appraisal_count));
         json_object_set_new(root, "departments", departments);
     }
     if (in->near > 0) {
@@ -446,10 +451,10 @@ static int write_json(const report_input *in, buffer *out)
             return 0;
         }
         for (k = 0; k < near_count; k++)
-            json_array_append_new(near, json_pack("{s:s,s:s,s:s,s:f,s:f}", "kind", near_list[k].kind,
-                                                  "scope", near_list[k].scope, "scope_id",
-                                                  near_list[k].scope_id, "value", near_list[k].value,
-                                                  "boundary", near_list[k].boundary));
+            json_array_append_new(
+                near, json_pack("{s:s,s:s,s:s,s:f,s:f}", "kind", near_list[k].kind, "scope",
+                                near_list[k].scope, "scope_id", near_list[k].scope_id, "value",
+                                near_list[k].value, "boundary", near_list[k].boundary));
         free(near_list);
         json_object_set_new(root, "near_threshold", near);
     }

@@ -33,12 +33,12 @@ int report_write(const report_input *in, report_format format, buffer *out);
 
 /* One entry of the near-threshold list. */
 typedef struct report_near {
-    const char *kind;     /* "stars" or a target id */
-    const char *scope;    /* "community" for stars, else the target's scope */
+    const char *kind;  /* "stars" or a target id */
+    const char *scope; /* "community" for stars, else the target's scope */
     const char *scope_id;
-    double value;         /* the total or the actual */
-    double boundary;      /* the star threshold or the required value */
-    int stars;            /* the grade whose threshold is near (stars only) */
+    double value;    /* the total or the actual */
+    double boundary; /* the star threshold or the required value */
+    int stars;       /* the grade whose threshold is near (stars only) */
 } report_near;
 
 /* Communities within `margin` points of a star threshold, and target checks

@@ -24,56 +24,55 @@ const char results_engine_version[] = "kaohe 0.1.0";
 #define BUSY_TIMEOUT_MS 60000
 
 /* Tables and columns the engine adds to the contract. */
-static const char extra_schema[] =
-    "CREATE TABLE IF NOT EXISTS category_scores ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  community_id TEXT NOT NULL,"
-    "  category_id TEXT NOT NULL,"
-    "  points REAL NOT NULL,"
-    "  max_points REAL NOT NULL,"
-    "  PRIMARY KEY (run_id, community_id, category_id));"
-    "CREATE TABLE IF NOT EXISTS run_communities ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  community_id TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  district TEXT NOT NULL,"
-    "  street TEXT NOT NULL,"
-    "  PRIMARY KEY (run_id, community_id));"
-    "CREATE TABLE IF NOT EXISTS run_indicators ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  indicator_id TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  category_id TEXT NOT NULL,"
-    "  unit TEXT,"
-    "  max_points REAL NOT NULL,"
-    "  source TEXT,"
-    "  PRIMARY KEY (run_id, indicator_id));"
-    "CREATE TABLE IF NOT EXISTS run_categories ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  category_id TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  max_points REAL NOT NULL,"
-    "  PRIMARY KEY (run_id, category_id));"
-    "CREATE TABLE IF NOT EXISTS run_targets ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  target_id TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  measure TEXT NOT NULL,"
-    "  unit TEXT,"
-    "  source TEXT,"
-    "  PRIMARY KEY (run_id, target_id));"
-    "CREATE TABLE IF NOT EXISTS department_stats ("
-    "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  department TEXT NOT NULL,"
-    "  tasks INTEGER NOT NULL,"
-    "  admitted INTEGER NOT NULL,"
-    "  rejected INTEGER NOT NULL,"
-    "  review INTEGER NOT NULL,"
-    "  PRIMARY KEY (run_id, department));";
+static const char extra_schema[] = "CREATE TABLE IF NOT EXISTS category_scores ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  community_id TEXT NOT NULL,"
+                                   "  category_id TEXT NOT NULL,"
+                                   "  points REAL NOT NULL,"
+                                   "  max_points REAL NOT NULL,"
+                                   "  PRIMARY KEY (run_id, community_id, category_id));"
+                                   "CREATE TABLE IF NOT EXISTS run_communities ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  community_id TEXT NOT NULL,"
+                                   "  name TEXT NOT NULL,"
+                                   "  district TEXT NOT NULL,"
+                                   "  street TEXT NOT NULL,"
+                                   "  PRIMARY KEY (run_id, community_id));"
+                                   "CREATE TABLE IF NOT EXISTS run_indicators ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  indicator_id TEXT NOT NULL,"
+                                   "  name TEXT NOT NULL,"
+                                   "  category_id TEXT NOT NULL,"
+                                   "  unit TEXT,"
+                                   "  max_points REAL NOT NULL,"
+                                   "  source TEXT,"
+                                   "  PRIMARY KEY (run_id, indicator_id));"
+                                   "CREATE TABLE IF NOT EXISTS run_categories ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  category_id TEXT NOT NULL,"
+                                   "  name TEXT NOT NULL,"
+                                   "  max_points REAL NOT NULL,"
+                                   "  PRIMARY KEY (run_id, category_id));"
+                                   "CREATE TABLE IF NOT EXISTS run_targets ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  target_id TEXT NOT NULL,"
+                                   "  name TEXT NOT NULL,"
+                                   "  measure TEXT NOT NULL,"
+                                   "  unit TEXT,"
+                                   "  source TEXT,"
+                                   "  PRIMARY KEY (run_id, target_id));"
+                                   "CREATE TABLE IF NOT EXISTS department_stats ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  department TEXT NOT NULL,"
+                                   "  tasks INTEGER NOT NULL,"
+                                   "  admitted INTEGER NOT NULL,"
+                                   "  rejected INTEGER NOT NULL,"
+                                   "  review INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (run_id, department));";
 
 static const char *const extra_run_columns[][2] = {
-    {"region", "TEXT"},       {"snapshot_path", "TEXT"}, {"rules_root", "TEXT"},
-    {"kind", "TEXT"},         {"scenario", "TEXT"},      {"baseline_run_id", "INTEGER"},
+    {"region", "TEXT"},         {"snapshot_path", "TEXT"}, {"rules_root", "TEXT"},
+    {"kind", "TEXT"},           {"scenario", "TEXT"},      {"baseline_run_id", "INTEGER"},
     {"communities", "INTEGER"},
 };
 
@@ -106,10 +105,10 @@ static int exec(sqlite3 *db, const char *sql, const char *path, error *e)
 static int write_failure(sqlite3 *db, const char *path, const char *what, error *e)
 {
     int rc = sqlite3_errcode(db);
-    int status = (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ||
-                         (rc & 0xff) == SQLITE_NOMEM
-                     ? ERROR_SYSTEM
-                     : ERROR_INPUT;
+    int status =
+        (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_NOMEM
+            ? ERROR_SYSTEM
+            : ERROR_INPUT;
     return error_set(e, status, "%s: cannot write %s: %s (nothing was written)", path, what,
                      sqlite3_errmsg(db));
 }
@@ -119,8 +118,8 @@ static int table_exists(sqlite3 *db, const char *table)
 {
     sqlite3_stmt *statement = NULL;
     int exists = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                           -1, &statement, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", -1,
+                           &statement, NULL) == SQLITE_OK) {
         sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
         exists = sqlite3_step(statement) == SQLITE_ROW;
     }
@@ -147,8 +146,12 @@ static int column_exists(sqlite3 *db, const char *table, const char *column)
 ** inside the write transaction. */
 static int ensure_schema(sqlite3 *db, const char *path, error *e)
 {
-    static const char *const contract[] = {"runs", "indicator_scores", "community_scores",
-                                           "target_checks", "worker_appraisals", "task_decisions",
+    static const char *const contract[] = {"runs",
+                                           "indicator_scores",
+                                           "community_scores",
+                                           "target_checks",
+                                           "worker_appraisals",
+                                           "task_decisions",
                                            NULL};
     int present = 0, other = 0;
     size_t i;
@@ -187,8 +190,8 @@ static int ensure_schema(sqlite3 *db, const char *path, error *e)
     for (i = 0; i < sizeof extra_run_columns / sizeof extra_run_columns[0]; i++) {
         if (!column_exists(db, "runs", extra_run_columns[i][0])) {
             char sql[256];
-            snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s",
-                     extra_run_columns[i][0], extra_run_columns[i][1]);
+            snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s", extra_run_columns[i][0],
+                     extra_run_columns[i][1]);
             status = exec(db, sql, path, e);
             if (status != ERROR_OK)
                 return status;
@@ -309,8 +312,8 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
     sqlite3_bind_text(statements[RUN], 9,
                       realpath(s->path, snapshot_real) ? snapshot_real : s->path, -1,
                       SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 10, realpath(r->root, rules_real) ? rules_real : r->root,
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(statements[RUN], 10, realpath(r->root, rules_real) ? rules_real : r->root, -1,
+                      SQLITE_STATIC);
     bind_text_or_null(statements[RUN], 11, run->kind ? run->kind : "eval");
     bind_text_or_null(statements[RUN], 12, run->scenario);
     if (baseline > 0)
@@ -540,8 +543,8 @@ int results_append(const char *path, const results_run *runs, size_t count, long
     if (status != ERROR_OK)
         goto done;
     for (i = 0; i < count; i++) {
-        long long baseline = runs[i].baseline_run == -1 && i > 0 ? run_ids[i - 1]
-                                                                   : runs[i].baseline_run;
+        long long baseline =
+            runs[i].baseline_run == -1 && i > 0 ? run_ids[i - 1] : runs[i].baseline_run;
         status = write_run(db, path, &runs[i], baseline, &run_ids[i], e);
         if (status != ERROR_OK)
             goto done;

@@ -27,10 +27,10 @@ typedef struct results_run {
     const params *params;
     const eval_result *scores;
     const struct outcome *outcome; /* targets, appraisals, decisions (outcome.h) */
-    const char *started_at;  /* ISO 8601 UTC */
-    const char *kind;        /* "eval", "whatif-baseline", "whatif-scenario" */
-    const char *scenario;    /* scenario name or NULL */
-    long long baseline_run;  /* run id of the baseline, or 0 */
+    const char *started_at;        /* ISO 8601 UTC */
+    const char *kind;              /* "eval", "whatif-baseline", "whatif-scenario" */
+    const char *scenario;          /* scenario name or NULL */
+    long long baseline_run;        /* run id of the baseline, or 0 */
 } results_run;
 
 /* Appends each run of `runs` (in order, one transaction for all) to the

@@ -27,11 +27,10 @@
 #include "dsl_lua.h"
 #include "text.h"
 
-const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "street",
-                                                   "community"};
+const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "street", "community"};
 
 #define RULE_FILE_MAX_BYTES ((size_t)16 << 20)
-#define EXTENDS_MAX_DEPTH 4
+#define EXTENDS_MAX_DEPTH   4
 
 typedef rules_source rule_file;
 typedef rules_sources file_list;
@@ -87,8 +86,8 @@ static int read_rule_file(rule_file *f, error *e)
     int status = ERROR_OK;
     buffer_init(&b);
     if (stream == NULL) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read rule file: %s", f->display,
-                           strerror(errno));
+        status =
+            error_set(e, ERROR_INPUT, "%s: cannot read rule file: %s", f->display, strerror(errno));
         goto done;
     }
     while ((n = fread(chunk, 1, sizeof chunk, stream)) > 0) {
@@ -112,8 +111,9 @@ static int read_rule_file(rule_file *f, error *e)
         for (i = 0; i < bad; i++)
             if (b.data[i] == '\n')
                 line++;
-        status = error_set(e, ERROR_INPUT, "%s:%zu: not valid UTF-8 (byte %zu); save the file as UTF-8",
-                           f->display, line, bad);
+        status =
+            error_set(e, ERROR_INPUT, "%s:%zu: not valid UTF-8 (byte %zu); save the file as UTF-8",
+                      f->display, line, bad);
         goto done;
     }
     f->length = b.length;
@@ -664,8 +664,8 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     ind->category_index = -1;
     if (ind->id == NULL)
         return -1;
-    snprintf(where, sizeof where, "%s:%d: indicator \"%s\"", ind->file ? ind->file : "?",
-             ind->line, ind->id);
+    snprintf(where, sizeof where, "%s:%d: indicator \"%s\"", ind->file ? ind->file : "?", ind->line,
+             ind->id);
     if (lua_getfield(L, t, "max") == LUA_TTABLE)
         copy_ref(L, r, &ind->max, where);
     else
@@ -718,8 +718,8 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
         status = field_string(L, ct, "status");
         op = field_string(L, ct, "op");
         rhs_kind = field_string(L, ct, "rhs_kind");
-        c->status = status != NULL && strcmp(status, "invalid") == 0 ? STATUS_INVALID
-                                                                      : STATUS_MISSING;
+        c->status =
+            status != NULL && strcmp(status, "invalid") == 0 ? STATUS_INVALID : STATUS_MISSING;
         c->op = op_of(op);
         c->lhs = (int)field_number(L, ct, "lhs", 1, NULL) - 1;
         c->text = field_string(L, ct, "text");
@@ -934,8 +934,8 @@ static re_pattern *compile_entry_pattern(rules *r, const char *where, const char
     if (pattern == NULL)
         return NULL;
     if (re_compile_ex(pattern, strlen(pattern), &compiled, &failure) != 0) {
-        rules_add_problem(r, "%s: entry %s: %s pattern error at character %zu: %s", where, id,
-                          what, failure.offset_chars, failure.message);
+        rules_add_problem(r, "%s: entry %s: %s pattern error at character %zu: %s", where, id, what,
+                          failure.offset_chars, failure.message);
         return NULL;
     }
     return compiled;
@@ -947,11 +947,11 @@ static int copy_admission(lua_State *L, int out, rules *r)
     int t;
     lua_Integer n, i;
     char *text;
-    static const char *const message_names[] = {"unfunded", "unstaffed", "no_approval",
-                                                 "not_listed", "limit", "admitted"};
-    const char **messages[] = {&a->messages.unfunded, &a->messages.unstaffed,
+    static const char *const message_names[] = {"unfunded",   "unstaffed", "no_approval",
+                                                "not_listed", "limit",     "admitted"};
+    const char **messages[] = {&a->messages.unfunded,    &a->messages.unstaffed,
                                &a->messages.no_approval, &a->messages.not_listed,
-                               &a->messages.limit, &a->messages.admitted};
+                               &a->messages.limit,       &a->messages.admitted};
     a->match_limit_param = a->depth_limit_param = a->heap_limit_param = -1;
     if (lua_getfield(L, out, "admission") != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -1007,7 +1007,7 @@ static int copy_admission(lua_State *L, int out, rules *r)
         entry->list = list != NULL && strcmp(list, "allow") == 0 ? ADMISSION_ALLOW : ADMISSION_DENY;
         entry->kind = kind != NULL && strcmp(kind, "duty") == 0     ? ADMISSION_DUTY
                       : kind != NULL && strcmp(kind, "assist") == 0 ? ADMISSION_ASSIST
-                                                                     : ADMISSION_ANY;
+                                                                    : ADMISSION_ANY;
         free(list);
         free(kind);
         if (entry->id == NULL)
@@ -1193,8 +1193,8 @@ int rules_load(const rules_options *options, rules **out, error *e)
             break;
         if (depth == EXTENDS_MAX_DEPTH) {
             free(base);
-            status = error_set(e, ERROR_INPUT, "%s: extends nests more than %d levels",
-                               directory, EXTENDS_MAX_DEPTH);
+            status = error_set(e, ERROR_INPUT, "%s: extends nests more than %d levels", directory,
+                               EXTENDS_MAX_DEPTH);
             goto done;
         }
         free(directory);
@@ -1418,7 +1418,8 @@ int rules_check_invariants(const rules *r, const params *ps, int year, error *e)
             buffer_printf(&message, "\n%s:%d: %s = %g: max points must be above 0", ind->file,
                           ind->line, ref_name(&ind->max, ps), max);
         if (ind->score == SCORE_LIN && fabs(a - b) <= 1e-12)
-            buffer_printf(&message, "\n%s:%d: indicator %s: lin(%g, %g) has an empty range (%s, %s)",
+            buffer_printf(&message,
+                          "\n%s:%d: indicator %s: lin(%g, %g) has an empty range (%s, %s)",
                           ind->file, ind->line, ind->id, a, b, ref_name(&ind->score_args[0], ps),
                           ref_name(&ind->score_args[1], ps));
         if (ind->score == SCORE_RATIO && !(a > 0))

@@ -53,7 +53,7 @@ typedef struct indicator_check {
     double number;
     int param;
     int input;
-    char *text;              /* the condition as written, for explain */
+    char *text; /* the condition as written, for explain */
 } indicator_check;
 
 typedef enum { SCORE_LIN, SCORE_RATIO } score_kind;
@@ -62,15 +62,15 @@ typedef struct indicator {
     char *id, *name, *category, *unit, *source, *description, *hint;
     char *file; /* where it is declared */
     int line;
-    int category_index;        /* into rules.categories */
-    rules_ref max;             /* max points */
+    int category_index; /* into rules.categories */
+    rules_ref max;      /* max points */
     score_kind score;
-    rules_ref score_args[2];   /* lin: from, to; ratio: target */
-    char *sql;                 /* one row per community: id, value, inputs... */
+    rules_ref score_args[2]; /* lin: from, to; ratio: target */
+    char *sql;               /* one row per community: id, value, inputs... */
     rules_bind *binds;
     size_t bind_count;
-    char **input_names;        /* column names after value */
-    char **input_describe;     /* where each input comes from, for explain */
+    char **input_names;    /* column names after value */
+    char **input_describe; /* where each input comes from, for explain */
     size_t input_count;
     indicator_check *checks;
     size_t check_count;
@@ -96,23 +96,29 @@ typedef struct star_grade {
 } star_grade;
 
 /* Scopes of targets and appraisal groups, broadest first. */
-typedef enum { SCOPE_REGION, SCOPE_DISTRICT, SCOPE_STREET, SCOPE_COMMUNITY, SCOPE_COUNT } rules_scope;
+typedef enum {
+    SCOPE_REGION,
+    SCOPE_DISTRICT,
+    SCOPE_STREET,
+    SCOPE_COMMUNITY,
+    SCOPE_COUNT
+} rules_scope;
 extern const char *const rules_scope_names[SCOPE_COUNT];
 
 typedef struct target_rule {
     char *id, *name, *source, *unit, *file;
     int line;
-    bool count;             /* measure "count" (actual = numerator) instead of a ratio */
-    bool skip_empty;        /* no row where the denominator is 0 (else actual NULL) */
+    bool count;      /* measure "count" (actual = numerator) instead of a ratio */
+    bool skip_empty; /* no row where the denominator is 0 (else actual NULL) */
     bool scopes[SCOPE_COUNT];
     rules_ref required;
-    char *sql;              /* per community: id, numerator, denominator */
+    char *sql; /* per community: id, numerator, denominator */
     rules_bind *binds;
     size_t bind_count;
 } target_rule;
 
 typedef struct appraisal_floor {
-    int column;  /* 0 = the score, 1.. = components */
+    int column; /* 0 = the score, 1.. = components */
     int param;
     char *name;
 } appraisal_floor;
@@ -121,13 +127,13 @@ typedef struct appraisal_rule {
     bool present;
     char *name, *source, *file;
     int line;
-    rules_scope group;      /* workers are ranked within this scope */
-    char **components;      /* any NULL → no_score */
+    rules_scope group; /* workers are ranked within this scope */
+    char **components; /* any NULL → no_score */
     size_t component_count;
     appraisal_floor *floors;
     size_t floor_count;
     int bottom_ratio_param;
-    char *sql;              /* worker id, community id, score, components... */
+    char *sql; /* worker id, community id, score, components... */
     rules_bind *binds;
     size_t bind_count;
 } appraisal_rule;
@@ -141,38 +147,38 @@ typedef struct admission_rules {
     char **entry_patterns;    /* the patterns as written */
     char **entry_departments;
     size_t entry_count;
-    admission_messages messages; /* strings owned */
+    admission_messages messages;                                /* strings owned */
     int match_limit_param, depth_limit_param, heap_limit_param; /* -1 = PCRE2 default */
 } admission_rules;
 
 typedef struct rules {
-    char *root;          /* directory the rules were loaded from */
-    char *sha256;        /* hex digest of every loaded file, stable order */
-    char **files;        /* display names of the loaded files, in load order */
+    char *root;   /* directory the rules were loaded from */
+    char *sha256; /* hex digest of every loaded file, stable order */
+    char **files; /* display names of the loaded files, in load order */
     size_t file_count;
     char *system_name;
-    double total;        /* points the indicators must sum to */
+    double total; /* points the indicators must sum to */
     int expected_categories, expected_indicators;
     category *categories;
     size_t category_count;
     indicator *indicators; /* sorted by id */
     size_t indicator_count;
-    star_grade *stars;     /* best first */
+    star_grade *stars; /* best first */
     size_t star_count;
-    target_rule *targets;  /* in declaration order */
+    target_rule *targets; /* in declaration order */
     size_t target_count;
     appraisal_rule appraisal;
     admission_rules admission;
-    params params;         /* definitions and defaults */
-    char **problems;       /* "file:line: message" */
+    params params;   /* definitions and defaults */
+    char **problems; /* "file:line: message" */
     size_t problem_count;
-    char **warnings;       /* valid but worth a look: "file:line: message" */
+    char **warnings; /* valid but worth a look: "file:line: message" */
     size_t warning_count;
 } rules;
 
 typedef struct rules_options {
-    const char *directory;       /* rule tree or profile directory */
-    const char *default_root;    /* the shipped rules, for extends "default" */
+    const char *directory;    /* rule tree or profile directory */
+    const char *default_root; /* the shipped rules, for extends "default" */
     sandbox_limits limits;
 } rules_options;
 

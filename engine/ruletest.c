@@ -20,10 +20,9 @@
 #define EXPECT_TOLERANCE 1e-6
 
 /* Tables a case may fill, in an order that satisfies references. */
-static const char *const case_tables[] = {"communities", "workers", "organizations",
-                                          "activities", "visits", "postings",
-                                          "survey_responses", "requests", "tasks", "facts",
-                                          NULL};
+static const char *const case_tables[] = {
+    "communities",      "workers",  "organizations", "activities", "visits", "postings",
+    "survey_responses", "requests", "tasks",         "facts",      NULL};
 
 /* Binds a Lua value (at `index`) to an insert slot. */
 static void bind_lua_value(lua_State *L, int index, sqlite3_stmt *statement, int slot)
@@ -78,8 +77,7 @@ static void names_free(char **names)
 }
 
 /* Inserts the rows of one table (Lua list at the top of the stack). */
-static int insert_rows(lua_State *L, sqlite3 *db, const char *table, const char *where,
-                       error *e)
+static int insert_rows(lua_State *L, sqlite3 *db, const char *table, const char *where, error *e)
 {
     char **columns = table_column_names(db, table);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i;
@@ -117,8 +115,8 @@ static int insert_rows(lua_State *L, sqlite3 *db, const char *table, const char 
         if (status == ERROR_OK) {
             buffer_printf(&sql, ") VALUES (%s)", buffer_text(&values));
             if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL) != SQLITE_OK) {
-                status = error_set(e, ERROR_INPUT, "%s: table %s: %s", where, table,
-                                   sqlite3_errmsg(db));
+                status =
+                    error_set(e, ERROR_INPUT, "%s: table %s: %s", where, table, sqlite3_errmsg(db));
             } else {
                 slot = 0;
                 lua_pushnil(L);
@@ -154,10 +152,10 @@ static int build_snapshot(lua_State *L, const char *path, const char *where, err
     }
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         snapshot_create_schema(db, e) != ERROR_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO snapshot_meta (key, value) VALUES (?1, ?2)", -1,
-                           &meta, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "cannot create a test snapshot: %s",
-                           sqlite3_errmsg(db));
+        sqlite3_prepare_v2(db, "INSERT INTO snapshot_meta (key, value) VALUES (?1, ?2)", -1, &meta,
+                           NULL) != SQLITE_OK) {
+        status =
+            error_set(e, ERROR_SYSTEM, "cannot create a test snapshot: %s", sqlite3_errmsg(db));
         goto done;
     }
     {
@@ -179,8 +177,7 @@ static int build_snapshot(lua_State *L, const char *path, const char *where, err
     }
     lua_pop(L, 1);
     if (status == ERROR_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        status = error_set(e, ERROR_SYSTEM, "cannot write a test snapshot: %s",
-                           sqlite3_errmsg(db));
+        status = error_set(e, ERROR_SYSTEM, "cannot write a test snapshot: %s", sqlite3_errmsg(db));
 done:
     sqlite3_finalize(meta);
     sqlite3_close(db);
@@ -253,8 +250,7 @@ static void report_number(case_report *report, const char *where, const char *su
 }
 
 static void report_text(case_report *report, const char *where, const char *subject,
-                        const char *field, const char *expected, const char *actual,
-                        bool substring)
+                        const char *field, const char *expected, const char *actual, bool substring)
 {
     bool ok;
     if (expected == NULL)
@@ -440,8 +436,7 @@ static void check_expectation(lua_State *L, int x, const rules *r, const snapsho
             if (expected_number(L, f, "actual", null_ref, &number, &is_null))
                 report_number(report, where, label, "actual", number, is_null, found->actual);
             if (expected_number(L, f, "required", null_ref, &number, &is_null))
-                report_number(report, where, label, "required", number, is_null,
-                              found->required);
+                report_number(report, where, label, "required", number, is_null, found->required);
             if (expected_number(L, f, "met", null_ref, &number, &is_null))
                 report_number(report, where, label, "met", number, is_null, found->met);
         }
@@ -460,10 +455,11 @@ static void check_expectation(lua_State *L, int x, const rules *r, const snapsho
         c = snapshot_find_community(s, community_id);
         if (i < 0 || c < 0) {
             report->failures++;
-            buffer_printf(&report->text, "  %s: '%s' is not an indicator of community %s\n",
-                          where, subject, community_id);
+            buffer_printf(&report->text, "  %s: '%s' is not an indicator of community %s\n", where,
+                          subject, community_id);
         } else {
-            const indicator_score *score = &res->scores[(size_t)c * res->indicator_count + (size_t)i];
+            const indicator_score *score =
+                &res->scores[(size_t)c * res->indicator_count + (size_t)i];
             static const char *const names[] = {"ok", "missing", "invalid"};
             if (expected_number(L, f, "value", null_ref, &number, &is_null))
                 report_number(report, where, subject, "value", number, is_null, score->value);
@@ -534,8 +530,7 @@ static int run_case(lua_State *L, const rules *r, case_report *report, int null_
     n = (lua_Integer)lua_rawlen(L, -1);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
-        check_expectation(L, lua_gettop(L), r, s, &result, lua_tostring(L, -3), null_ref,
-                          report);
+        check_expectation(L, lua_gettop(L), r, s, &result, lua_tostring(L, -3), null_ref, report);
         lua_pop(L, 1);
     }
     lua_pop(L, 2);

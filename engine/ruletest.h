@@ -20,7 +20,7 @@ typedef struct ruletest_options {
     const char *directory; /* test files (*.lua) */
     bool verbose;          /* print passing cases too */
     sandbox_limits limits;
-    const char *only;      /* run only cases whose name contains this, or NULL */
+    const char *only; /* run only cases whose name contains this, or NULL */
 } ruletest_options;
 
 /* Runs every case; prints failures (expected vs actual, with the file:line

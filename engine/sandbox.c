@@ -29,15 +29,15 @@ enum { STOP_NONE = 0, STOP_INSTRUCTIONS, STOP_MEMORY };
 #define REP_MAX_BYTES ((size_t)64 << 20)
 
 struct sandbox {
-    lua_State *L;           /* the state; owned */
-    size_t used;            /* bytes currently allocated by the state */
-    size_t limit;           /* cap on `used` */
-    long long budget;       /* instructions allowed per run */
-    long long spent;        /* instructions used by the current run */
-    int stop;               /* STOP_*: why the current run must end */
-    int globals_ref;        /* registry reference to the allowed globals */
-    int env_meta_ref;       /* registry reference to the environment metatable */
-    char where[256];        /* "file:line" last seen by the hook, for memory stops */
+    lua_State *L;     /* the state; owned */
+    size_t used;      /* bytes currently allocated by the state */
+    size_t limit;     /* cap on `used` */
+    long long budget; /* instructions allowed per run */
+    long long spent;  /* instructions used by the current run */
+    int stop;         /* STOP_*: why the current run must end */
+    int globals_ref;  /* registry reference to the allowed globals */
+    int env_meta_ref; /* registry reference to the environment metatable */
+    char where[256];  /* "file:line" last seen by the hook, for memory stops */
 };
 
 static sandbox *sandbox_from_state(lua_State *L)
@@ -115,8 +115,9 @@ static void sandbox_charge(lua_State *L, double cost)
     sb->stop = STOP_INSTRUCTIONS;
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1); /* sticky */
     luaL_where(L, 1);
-    lua_pushfstring(L, "instruction limit of %I exceeded (text work in string functions counts "
-                       "too)",
+    lua_pushfstring(L,
+                    "instruction limit of %I exceeded (text work in string functions counts "
+                    "too)",
                     (lua_Integer)sb->budget);
     lua_concat(L, 2);
     lua_error(L);
@@ -186,8 +187,9 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
                                                   : "instruction limit exceeded");
     }
     if (status == LUA_ERRMEM || (sb->stop == STOP_MEMORY && status != LUA_OK)) {
-        error_set(e, ERROR_INPUT, "%s%smemory limit of %zu MB exceeded (a rule builds too much data)",
-                  sb->where, sb->where[0] ? ": " : "", sb->limit >> 20);
+        error_set(e, ERROR_INPUT,
+                  "%s%smemory limit of %zu MB exceeded (a rule builds too much data)", sb->where,
+                  sb->where[0] ? ": " : "", sb->limit >> 20);
     } else {
         const char *message = lua_tostring(L, -1);
         error_set(e, ERROR_INPUT, "%s", message != NULL ? message : "error without a message");
@@ -322,8 +324,9 @@ static int sandbox_pattern(lua_State *L)
     }
     steps = pow((double)n + 1, repetitions + (length > 0 && pattern[0] == '^' ? 0 : 1));
     if (repetitions > 0 && steps > PATTERN_MAX_STEPS)
-        return luaL_error(L, "%s: the pattern has %d repetitions and the text %d bytes: too much "
-                             "work for a rule (simplify the pattern or shorten the text)",
+        return luaL_error(L,
+                          "%s: the pattern has %d repetitions and the text %d bytes: too much "
+                          "work for a rule (simplify the pattern or shorten the text)",
                           lua_tostring(L, lua_upvalueindex(3)), repetitions, (int)n);
     sandbox_charge(L, repetitions > 0 ? steps : (double)n / 4);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original function */
@@ -360,8 +363,8 @@ static int sandbox_readonly_newindex(lua_State *L)
 static void sandbox_push_proxy(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    lua_newtable(L);                /* the proxy */
-    lua_newtable(L);                /* its metatable */
+    lua_newtable(L); /* the proxy */
+    lua_newtable(L); /* its metatable */
     lua_pushvalue(L, index);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, sandbox_readonly_newindex);
@@ -402,8 +405,10 @@ static int sandbox_env_index(lua_State *L)
         best = text_suggest(name, names, count);
         if (best != NULL)
             return luaL_error(L, "unknown name '%s' (did you mean '%s'?)", name, best);
-        return luaL_error(L, "unknown name '%s': rule files may use only the rule DSL and the "
-                             "base, string, table, math and utf8 libraries", name);
+        return luaL_error(L,
+                          "unknown name '%s': rule files may use only the rule DSL and the "
+                          "base, string, table, math and utf8 libraries",
+                          name);
     }
 }
 
@@ -417,9 +422,9 @@ static int sandbox_env_newindex(lua_State *L)
 static void sandbox_build_globals(sandbox *sb)
 {
     static const char *const base_names[] = {
-        "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber",
-        "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget", "setmetatable",
-        "getmetatable", "_VERSION", NULL};
+        "assert", "error",    "ipairs",       "next",         "pairs",    "pcall",
+        "select", "tonumber", "tostring",     "type",         "xpcall",   "rawequal",
+        "rawlen", "rawget",   "setmetatable", "getmetatable", "_VERSION", NULL};
     static const char *const libraries[] = {"table", "math", "utf8", NULL};
     lua_State *L = sb->L;
     int i;
@@ -462,8 +467,8 @@ static void sandbox_build_globals(sandbox *sb)
         }
     }
     {
-        static const char *const metered[] = {"upper", "lower", "reverse", "sub", "format",
-                                              "byte", "char", NULL};
+        static const char *const metered[] = {"upper",  "lower", "reverse", "sub",
+                                              "format", "byte",  "char",    NULL};
         for (i = 0; metered[i] != NULL; i++) {
             lua_getfield(L, -1, metered[i]);
             lua_pushcclosure(L, sandbox_metered, 1);
@@ -518,8 +523,8 @@ static void sandbox_build_globals(sandbox *sb)
     sb->env_meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     /* Remove what must never be reachable, even by the prelude. */
-    static const char *const removed[] = {"dofile", "loadfile", "collectgarbage", "rawset",
-                                          "require", NULL};
+    static const char *const removed[] = {"dofile", "loadfile", "collectgarbage",
+                                          "rawset", "require",  NULL};
     for (i = 0; removed[i] != NULL; i++) {
         lua_pushnil(L);
         lua_setglobal(L, removed[i]);
@@ -528,12 +533,10 @@ static void sandbox_build_globals(sandbox *sb)
 
 int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e)
 {
-    static const luaL_Reg libraries[] = {{LUA_GNAME, luaopen_base},
-                                         {LUA_STRLIBNAME, luaopen_string},
-                                         {LUA_TABLIBNAME, luaopen_table},
-                                         {LUA_MATHLIBNAME, luaopen_math},
-                                         {LUA_UTF8LIBNAME, luaopen_utf8},
-                                         {NULL, NULL}};
+    static const luaL_Reg libraries[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}};
     sandbox *sb = NULL;
     const luaL_Reg *library;
     int status = ERROR_OK;
@@ -619,8 +622,7 @@ static int sandbox_load(sandbox *sb, const char *text, size_t length, const char
     return ERROR_INPUT;
 }
 
-int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname,
-                     error *e)
+int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname, error *e)
 {
     lua_State *L = sb->L;
     int top = lua_gettop(L);

@@ -26,12 +26,12 @@
 typedef struct sandbox sandbox;
 
 typedef struct sandbox_limits {
-    size_t memory_bytes;         /* total bytes the state may hold */
-    long long instructions;      /* VM instructions per chunk load or call */
+    size_t memory_bytes;    /* total bytes the state may hold */
+    long long instructions; /* VM instructions per chunk load or call */
 } sandbox_limits;
 
 /* Defaults used when the command line does not say otherwise. */
-#define SANDBOX_DEFAULT_MEMORY_MB 256
+#define SANDBOX_DEFAULT_MEMORY_MB    256
 #define SANDBOX_DEFAULT_INSTRUCTIONS 200000000LL
 
 /* Creates a sandbox; on success *out owns it (free with sandbox_close). */
@@ -48,8 +48,7 @@ void sandbox_freeze(sandbox *sb);
 
 /* Loads `text` as chunk `chunkname` ("@file" form) in a fresh environment
 ** and runs it under the limits. On success leaves nothing on the stack. */
-int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname,
-                     error *e);
+int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname, error *e);
 
 /* Loads and runs trusted host code (the prelude) with full access to the
 ** allowed globals plus `nargs` arguments already pushed; leaves `nresults`.

@@ -27,7 +27,14 @@
 /* How many problems are listed before "... and N more". */
 #define PROBLEMS_SHOWN 20
 
-typedef enum { RULE_DATE, RULE_MONTH, RULE_ENUM, RULE_RANGE, RULE_BOOLEAN, RULE_REFERENCE } rule_kind;
+typedef enum {
+    RULE_DATE,
+    RULE_MONTH,
+    RULE_ENUM,
+    RULE_RANGE,
+    RULE_BOOLEAN,
+    RULE_REFERENCE
+} rule_kind;
 
 /* A constraint from the comments of snapshot.sql. */
 typedef struct column_rule {
@@ -323,7 +330,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
     column_info *columns = NULL;
     int count = 0;
     buffer_init(&sql);
-    buffer_printf(&sql, "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, ?2) ORDER BY cid");
+    buffer_printf(&sql,
+                  "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, ?2) ORDER BY cid");
     *out = NULL;
     if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL) != SQLITE_OK)
         goto fail;
@@ -436,8 +444,7 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
         buffer_reset(&message);
         switch (rule->kind) {
         case RULE_DATE:
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND NOT date_valid(\"%s\")", name,
-                          name);
+            buffer_printf(&condition, "\"%s\" IS NOT NULL AND NOT date_valid(\"%s\")", name, name);
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a date YYYY-MM-DD'", name,
                           name);
             break;
@@ -463,8 +470,8 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
                 start += length + (comma ? 1 : 0);
             }
             buffer_puts(&condition, ")");
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not one of %s (or NULL)'",
-                          name, name, rule->values);
+            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not one of %s (or NULL)'", name,
+                          name, rule->values);
             break;
         }
         case RULE_RANGE:
@@ -614,8 +621,7 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
                     buffer_printf(&sql,
                                   "SELECT id FROM \"%s\" GROUP BY id HAVING COUNT(*) > 1 LIMIT %d",
                                   table, PROBLEMS_SHOWN);
-                    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &dups, NULL) ==
-                        SQLITE_OK) {
+                    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &dups, NULL) == SQLITE_OK) {
                         while (sqlite3_step(dups) == SQLITE_ROW) {
                             char quoted[256];
                             snprintf(quoted, sizeof quoted, "'%s'",
@@ -776,9 +782,8 @@ static int load_communities(snapshot *s, error *e)
     size_t capacity = 0;
     int rc;
     int status = ERROR_OK;
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT id, name, district, street FROM communities ORDER BY id", -1,
-                            &statement, NULL);
+    rc = sqlite3_prepare_v2(s->db, "SELECT id, name, district, street FROM communities ORDER BY id",
+                            -1, &statement, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_INPUT, "%s: cannot read communities: %s", s->path,
                            sqlite3_errmsg(s->db));
@@ -867,9 +872,9 @@ static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count,
 
 int snapshot_open(const char *path, snapshot **out, error *e)
 {
-    static const char *const tables[] = {"snapshot_meta", "communities", "workers",
-                                         "organizations", "activities", "visits", "postings",
-                                         "survey_responses", "requests", "tasks", "facts", NULL};
+    static const char *const tables[] = {
+        "snapshot_meta", "communities",      "workers",  "organizations", "activities", "visits",
+        "postings",      "survey_responses", "requests", "tasks",         "facts",      NULL};
     snapshot *s = NULL;
     problem_list problems;
     pthread_t hasher;
@@ -900,8 +905,10 @@ int snapshot_open(const char *path, snapshot **out, error *e)
     if (fread(header, 1, sizeof header, stream) != sizeof header ||
         memcmp(header, "SQLite format 3", 16) != 0) {
         fclose(stream);
-        status = error_set(e, ERROR_INPUT, "%s: not an SQLite database (a snapshot is an SQLite "
-                                           "file following snapshot.sql)", path);
+        status = error_set(e, ERROR_INPUT,
+                           "%s: not an SQLite database (a snapshot is an SQLite "
+                           "file following snapshot.sql)",
+                           path);
         goto done;
     }
     fclose(stream);
@@ -961,9 +968,9 @@ int snapshot_open(const char *path, snapshot **out, error *e)
         if (problems.count > PROBLEMS_SHOWN)
             buffer_printf(&problems.text, "\n... and %zu more problems",
                           problems.count - PROBLEMS_SHOWN);
-        status = error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path,
-                           problems.count, problems.count == 1 ? "" : "s",
-                           buffer_text(&problems.text));
+        status =
+            error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path, problems.count,
+                      problems.count == 1 ? "" : "s", buffer_text(&problems.text));
         goto done;
     }
     s->year = atoi(s->as_of);

@@ -28,21 +28,21 @@ typedef struct community {
 
 typedef struct snapshot {
     char *path;
-    char *sha256;      /* of the file's bytes */
-    sqlite3 *db;       /* read-only connection */
-    char *as_of;       /* YYYY-MM-DD */
-    char *year_start;  /* YYYY-01-01 */
-    int year;          /* assessment year */
+    char *sha256;     /* of the file's bytes */
+    sqlite3 *db;      /* read-only connection */
+    char *as_of;      /* YYYY-MM-DD */
+    char *year_start; /* YYYY-01-01 */
+    int year;         /* assessment year */
     char *region;
     community *communities; /* sorted by id */
     size_t community_count;
-    char **districts;          /* distinct districts, sorted */
+    char **districts; /* distinct districts, sorted */
     size_t district_count;
-    char **streets;            /* distinct street scope ids (district/street), sorted */
+    char **streets; /* distinct street scope ids (district/street), sorted */
     size_t street_count;
     size_t *community_district; /* [community] index into districts */
     size_t *community_street;   /* [community] index into streets */
-    long long rows_read;    /* rows validated, for throughput figures */
+    long long rows_read;        /* rows validated, for throughput figures */
 } snapshot;
 
 /* Opens and validates `path`. On success *out owns the snapshot. */

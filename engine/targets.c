@@ -70,8 +70,8 @@ void targets_data_free(const rules *r, target_data *all)
 
 /* Adds one check; false when out of memory. */
 static bool add_check(outcome *o, size_t *capacity, const target_rule *t, const char *scope,
-                      const char *scope_id, double numerator, double denominator,
-                      double required, double epsilon)
+                      const char *scope_id, double numerator, double denominator, double required,
+                      double epsilon)
 {
     target_check *c;
     double actual;

@@ -79,8 +79,8 @@ static int read_run(const char *path, long long run_id, recorded_run *run, error
     run->params = column_copy(statement, 5);
     run->kind = column_copy(statement, 6);
     if (run->params == NULL || run->snapshot_sha256 == NULL || run->rules_sha256 == NULL)
-        status = error_set(e, ERROR_INPUT, "%s: run %lld lacks its hashes or parameters", path,
-                           run->id);
+        status =
+            error_set(e, ERROR_INPUT, "%s: run %lld lacks its hashes or parameters", path, run->id);
 done:
     sqlite3_finalize(statement);
     sqlite3_close(db);
@@ -143,8 +143,8 @@ static int compare_tables(const char *stored_path, long long stored_run, const c
         int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
         sqlite3_free(sql);
         if (rc != SQLITE_OK) {
-            status = error_set(e, ERROR_INPUT, "%s: cannot attach: %s", stored_path,
-                               sqlite3_errmsg(db));
+            status =
+                error_set(e, ERROR_INPUT, "%s: cannot attach: %s", stored_path, sqlite3_errmsg(db));
             goto done;
         }
     }
@@ -155,13 +155,15 @@ static int compare_tables(const char *stored_path, long long stored_run, const c
         char columns[1024] = "";
         long shown = 0, count = 0;
         /* the columns of the table, without run_id */
-        columns_sql = sqlite3_mprintf("SELECT group_concat(printf('\"%%w\"', name), ', ') FROM (SELECT name "
-                                      "FROM pragma_table_info(%Q) WHERE name <> 'run_id' ORDER BY "
-                                      "cid)",
-                                      table);
+        columns_sql =
+            sqlite3_mprintf("SELECT group_concat(printf('\"%%w\"', name), ', ') FROM (SELECT name "
+                            "FROM pragma_table_info(%Q) WHERE name <> 'run_id' ORDER BY "
+                            "cid)",
+                            table);
         if (sqlite3_prepare_v2(db, columns_sql, -1, &statement, NULL) == SQLITE_OK &&
             sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != NULL)
-            snprintf(columns, sizeof columns, "%s", (const char *)sqlite3_column_text(statement, 0));
+            snprintf(columns, sizeof columns, "%s",
+                     (const char *)sqlite3_column_text(statement, 0));
         sqlite3_finalize(statement);
         sqlite3_free(columns_sql);
         statement = NULL;
@@ -238,8 +240,9 @@ int verify_run(const verify_options *o, buffer *out, error *e)
     buffer_printf(out, "核对 %s 的 run %lld（%s）\n", o->results_path, run.id,
                   run.kind ? run.kind : "eval");
     if (snapshot_path == NULL || rules_directory == NULL) {
-        status = error_set(e, ERROR_INPUT, "run %lld does not record its snapshot or rules; give "
-                                           "them with SNAPSHOT and --rules",
+        status = error_set(e, ERROR_INPUT,
+                           "run %lld does not record its snapshot or rules; give "
+                           "them with SNAPSHOT and --rules",
                            run.id);
         goto done;
     }
@@ -313,7 +316,8 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         buffer_printf(out, "结果不同：%ld 行与记录不一致（见上）。\n", differences);
         status = ERROR_INPUT;
     } else {
-        buffer_printf(out, "一致：快照、规则与参数相同，重新计算的 %ld 行结果与记录完全一致。\n", rows);
+        buffer_printf(out, "一致：快照、规则与参数相同，重新计算的 %ld 行结果与记录完全一致。\n",
+                      rows);
     }
 done:
     eval_result_free(&result);

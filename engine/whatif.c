@@ -110,10 +110,10 @@ int whatif_compare(const rules *r, const snapshot *s, const eval_result *before,
         x->after = order >= 0 ? &oa->checks[j++] : NULL;
     }
     for (i = 0, j = 0; i < ob->appraisal_count || j < oa->appraisal_count;) {
-        int order = i == ob->appraisal_count   ? 1
-                    : j == oa->appraisal_count ? -1
-                                               : strcmp(ob->appraisals[i].worker_id,
-                                                        oa->appraisals[j].worker_id);
+        int order = i == ob->appraisal_count ? 1
+                    : j == oa->appraisal_count
+                        ? -1
+                        : strcmp(ob->appraisals[i].worker_id, oa->appraisals[j].worker_id);
         whatif_worker_change *x;
         if (order == 0 && same_flag(ob->appraisals[i].flag, oa->appraisals[j].flag)) {
             i++;
@@ -203,14 +203,17 @@ int whatif_write_text(const whatif_report *w, buffer *out)
     buffer_printf(out, "假设分析：%s · 评估日期 %s · %zu 个社区\n", s->region, s->as_of,
                   s->community_count);
     if (w->scenario_name != NULL)
-        buffer_printf(out, "场景：%s%s%s\n", w->scenario_name,
-                      w->scenario_description ? " — " : "",
+        buffer_printf(out, "场景：%s%s%s\n", w->scenario_name, w->scenario_description ? " — " : "",
                       w->scenario_description ? w->scenario_description : "");
     buffer_puts(out, "改变的参数：\n");
     write_changed_params(w, out);
-    buffer_printf(out, "计算：读取与基准评分 %.0f ms；场景重新评分 %.1f ms（重新执行 %zu 个查询，其余只重新计分）\n",
+    buffer_printf(out,
+                  "计算：读取与基准评分 %.0f ms；场景重新评分 %.1f ms（重新执行 %zu "
+                  "个查询，其余只重新计分）\n",
                   w->load_ms, w->rescore_ms, w->queries_rerun);
-    buffer_printf(out, "\n摘要：%zu 个社区总分、星级或排名变化（其中星级变化 %zu 个）；%zu 项目标检查达标情况变化；%zu 名社工标记变化\n",
+    buffer_printf(out,
+                  "\n摘要：%zu 个社区总分、星级或排名变化（其中星级变化 %zu 个）；%zu "
+                  "项目标检查达标情况变化；%zu 名社工标记变化\n",
                   d->community_count, d->star_changes, d->check_count, d->worker_count);
     if (r->target_count > 0)
         buffer_puts(out, "\n目标达标（之前 → 之后）：\n");
@@ -252,7 +255,8 @@ int whatif_write_text(const whatif_report *w, buffer *out)
             const target_check *any = b != NULL ? b : a;
             int ti = target_index(r, any->target_id);
             bool ratio = ti >= 0 && !r->targets[ti].count;
-            buffer_printf(out, "  %s %s %s：", any->target_id, scope_label(any->scope), any->scope_id);
+            buffer_printf(out, "  %s %s %s：", any->target_id, scope_label(any->scope),
+                          any->scope_id);
             if (b != NULL) {
                 write_value(out, b->actual, ratio);
                 buffer_puts(out, " / 要求 ");
@@ -300,8 +304,8 @@ static json_t *check_json(const target_check *c)
 {
     if (c == NULL)
         return json_null();
-    return json_pack("{s:o,s:f,s:b}", "actual", number_or_null(c->actual), "required",
-                     c->required, "met", c->met);
+    return json_pack("{s:o,s:f,s:b}", "actual", number_or_null(c->actual), "required", c->required,
+                     "met", c->met);
 }
 
 int whatif_write_json(const whatif_report *w, buffer *out)
@@ -321,8 +325,9 @@ int whatif_write_json(const whatif_report *w, buffer *out)
             continue;
         before = params_value_text(a, &a->value);
         after = params_value_text(b, &b->value);
-        json_array_append_new(changed, json_pack("{s:s,s:s,s:s}", "name", b->name, "before",
-                                                before ? before : "", "after", after ? after : ""));
+        json_array_append_new(changed,
+                              json_pack("{s:s,s:s,s:s}", "name", b->name, "before",
+                                        before ? before : "", "after", after ? after : ""));
         free(before);
         free(after);
     }
@@ -331,14 +336,13 @@ int whatif_write_json(const whatif_report *w, buffer *out)
     if (w->scenario_name != NULL)
         json_object_set_new(root, "scenario", json_string(w->scenario_name));
     json_object_set_new(root, "changed_parameters", changed);
-    json_object_set_new(root, "summary",
-                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "communities_changed",
-                                  (json_int_t)d->community_count, "stars_changed",
-                                  (json_int_t)d->star_changes, "checks_flipped",
-                                  (json_int_t)d->check_count, "workers_changed",
-                                  (json_int_t)d->worker_count, "queries_rerun",
-                                  (json_int_t)w->queries_rerun, "load_ms", w->load_ms,
-                                  "rescore_ms", w->rescore_ms));
+    json_object_set_new(
+        root, "summary",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "communities_changed",
+                  (json_int_t)d->community_count, "stars_changed", (json_int_t)d->star_changes,
+                  "checks_flipped", (json_int_t)d->check_count, "workers_changed",
+                  (json_int_t)d->worker_count, "queries_rerun", (json_int_t)w->queries_rerun,
+                  "load_ms", w->load_ms, "rescore_ms", w->rescore_ms));
     for (t = 0; t < r->target_count; t++) {
         long bm[4], bt[4], am[4], at[4];
         static const char *const scopes[] = {"region", "district", "street", "community"};
@@ -362,24 +366,24 @@ int whatif_write_json(const whatif_report *w, buffer *out)
             json_pack("{s:s,s:s,s:f,s:f,s:i,s:i,s:i,s:i}", "community_id",
                       s->communities[x->community].id, "name", s->communities[x->community].name,
                       "total_before", x->total_before, "total_after", x->total_after,
-                      "stars_before", x->stars_before, "stars_after", x->stars_after,
-                      "rank_before", x->rank_before, "rank_after", x->rank_after));
+                      "stars_before", x->stars_before, "stars_after", x->stars_after, "rank_before",
+                      x->rank_before, "rank_after", x->rank_after));
     }
     json_object_set_new(root, "communities", communities);
     for (i = 0; i < d->check_count; i++) {
         const target_check *any = d->checks[i].before ? d->checks[i].before : d->checks[i].after;
         json_array_append_new(checks, json_pack("{s:s,s:s,s:s,s:o,s:o}", "target", any->target_id,
                                                 "scope", any->scope, "scope_id", any->scope_id,
-                                                "before", check_json(d->checks[i].before),
-                                                "after", check_json(d->checks[i].after)));
+                                                "before", check_json(d->checks[i].before), "after",
+                                                check_json(d->checks[i].after)));
     }
     json_object_set_new(root, "target_checks", checks);
     for (i = 0; i < d->worker_count; i++) {
         const worker_appraisal *b = d->workers[i].before, *a = d->workers[i].after;
         const worker_appraisal *any = b ? b : a;
         json_array_append_new(
-            workers, json_pack("{s:s,s:s,s:o,s:o,s:o}", "worker_id", any->worker_id,
-                               "community_id", any->community_id, "flag_before",
+            workers, json_pack("{s:s,s:s,s:o,s:o,s:o}", "worker_id", any->worker_id, "community_id",
+                               any->community_id, "flag_before",
                                b && b->flag ? json_string(b->flag) : json_null(), "flag_after",
                                a && a->flag ? json_string(a->flag) : json_null(), "score_after",
                                a ? number_or_null(a->score) : json_null()));
@@ -423,7 +427,9 @@ int whatif_sweep_row_fill(const rules *r, double value, const eval_result *resul
         if (flag == NULL)
             continue;
         row->flagged++;
-        row->flags[strcmp(flag, "below_floor") == 0 ? 0 : strcmp(flag, "bottom_ratio") == 0 ? 1 : 2]++;
+        row->flags[strcmp(flag, "below_floor") == 0    ? 0
+                   : strcmp(flag, "bottom_ratio") == 0 ? 1
+                                                       : 2]++;
     }
     return ERROR_OK;
 }
@@ -474,8 +480,8 @@ int whatif_write_sweep_text(const whatif_sweep *sweep, buffer *out)
         const whatif_sweep_row *row = &sweep->rows[i];
         snprintf(cell, sizeof cell, "%g", row->value);
         text_pad(out, cell, 10, true);
-        buffer_printf(out, "  %4d  %4d  %4d  %4d  %5d", row->stars[5], row->stars[4],
-                      row->stars[3], row->stars[2], row->stars[0] + row->stars[1]);
+        buffer_printf(out, "  %4d  %4d  %4d  %4d  %5d", row->stars[5], row->stars[4], row->stars[3],
+                      row->stars[2], row->stars[0] + row->stars[1]);
         for (t = 0; t < r->target_count; t++)
             if (target_affected(sweep, t)) {
                 snprintf(cell, sizeof cell, "%ld/%ld", row->met[t], row->checks[t]);
@@ -565,7 +571,8 @@ int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer 
                   "viewBox=\"0 0 %.0f %.0f\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC',"
                   "'WenQuanYi Micro Hei','Microsoft YaHei',sans-serif\" font-size=\"13\">\n",
                   width, top + 2 * panel + gap + 50, width, top + 2 * panel + gap + 50);
-    buffer_puts(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"20\" y=\"28\" font-size=\"17\">");
+    buffer_puts(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"20\" "
+                     "y=\"28\" font-size=\"17\">");
     buffer_puts(out, "参数扫描：");
     xml_text(out, sweep->parameter);
     buffer_puts(out, "（");
@@ -601,10 +608,11 @@ int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer 
                       y_bottom, width - right, y_bottom, left, y_top, left, y_bottom);
         for (i = 0; i <= 4; i++) {
             double y = y_bottom - panel * (double)i / 4;
-            buffer_printf(out,
-                          "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
-                          "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
-                          left, y, width - right, y, left - 6, y + 4, max * (double)i / 4);
+            buffer_printf(
+                out,
+                "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                left, y, width - right, y, left - 6, y + 4, max * (double)i / 4);
         }
         for (i = 0; i < sweep->row_count; i++) {
             double x = left + (width - left - right) * (sweep->rows[i].value - x0) / (x1 - x0);
@@ -632,7 +640,8 @@ int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer 
                     name = label;
                 }
                 buffer_puts(out, "");
-                buffer_printf(out, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
+                buffer_printf(out,
+                              "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
                               colors[colour % 11]);
                 for (i = 0; i < sweep->row_count; i++) {
                     const whatif_sweep_row *row = &sweep->rows[i];
@@ -661,15 +670,16 @@ int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer 
                 double x = left + (width - left - right) * (row->value - x0) / (x1 - x0);
                 buffer_printf(out, "%.1f,%.1f ", x, y_bottom - panel * v / max);
             }
-            buffer_printf(out,
-                          "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-                          "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-                          width - right + 15, y_top + 14 + 20 * series, colors[series],
-                          width - right + 35, y_top + 19 + 20 * series, name);
+            buffer_printf(
+                out,
+                "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+                width - right + 15, y_top + 14 + 20 * series, colors[series], width - right + 35,
+                y_top + 19 + 20 * series, name);
         }
     }
-    buffer_printf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", (left + width - right) / 2,
-                  top + 2 * panel + gap + 40);
+    buffer_printf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">",
+                  (left + width - right) / 2, top + 2 * panel + gap + 40);
     xml_text(out, sweep->parameter);
     buffer_puts(out, "</text>\n</svg>\n");
     return !buffer_failed(out);

@@ -40,16 +40,15 @@ typedef struct whatif_worker_change {
 typedef struct whatif_diff {
     whatif_community_change *communities; /* largest change of total first */
     size_t community_count;
-    size_t star_changes;                  /* communities whose stars changed */
-    whatif_check_change *checks;          /* in target, scope, scope id order */
+    size_t star_changes;         /* communities whose stars changed */
+    whatif_check_change *checks; /* in target, scope, scope id order */
     size_t check_count;
-    whatif_worker_change *workers;        /* in worker id order */
+    whatif_worker_change *workers; /* in worker id order */
     size_t worker_count;
 } whatif_diff;
 
 int whatif_compare(const rules *r, const snapshot *s, const eval_result *before,
-                   const eval_result *after,
-                   double epsilon, whatif_diff *diff, error *e);
+                   const eval_result *after, double epsilon, whatif_diff *diff, error *e);
 void whatif_diff_free(whatif_diff *diff);
 
 /* Everything the writers need. */
@@ -62,8 +61,8 @@ typedef struct whatif_report {
     const char *scenario_description; /* may be NULL */
     const eval_result *before, *after;
     const whatif_diff *diff;
-    size_t queries_rerun;             /* queries the scenario ran again */
-    double load_ms, rescore_ms;       /* time to load + score, and per scenario */
+    size_t queries_rerun;                 /* queries the scenario ran again */
+    double load_ms, rescore_ms;           /* time to load + score, and per scenario */
     long long baseline_run, scenario_run; /* ids when stored, else 0 */
 } whatif_report;
 
@@ -73,11 +72,11 @@ int whatif_write_json(const whatif_report *w, buffer *out);
 /* One value of a sweep. */
 typedef struct whatif_sweep_row {
     double value;
-    int stars[6];      /* communities per star grade (index = stars) */
-    long *met;         /* [target] scopes meeting it */
-    long *checks;      /* [target] scopes checked */
-    long flagged;      /* workers with a flag */
-    long flags[3];     /* below_floor, bottom_ratio, no_score */
+    int stars[6];  /* communities per star grade (index = stars) */
+    long *met;     /* [target] scopes meeting it */
+    long *checks;  /* [target] scopes checked */
+    long flagged;  /* workers with a flag */
+    long flags[3]; /* below_floor, bottom_ratio, no_score */
 } whatif_sweep_row;
 
 typedef struct whatif_sweep {
