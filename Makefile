@@ -11,7 +11,7 @@
 # needs no edit here.
 
 CC      ?= cc
-PKGS    := lua5.4 sqlite3 libpcre2-8 jansson nettle xlsxwriter
+PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter
 BUILD   ?= build
 SANITIZE ?=
 

@@ -15,7 +15,6 @@
 #include <lauxlib.h>
 #include <limits.h>
 #include <math.h>
-#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include "buffer.h"
 #include "dsl_lua.h"
+#include "hash.h"
 #include "text.h"
 
 const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "street", "community"};
@@ -1101,27 +1101,21 @@ oom:
     return error_set(e, ERROR_SYSTEM, "out of memory copying the rules");
 }
 
-/* SHA-256 over each file's display name and bytes, in load order. */
+/* SHA-256 over each file's name and bytes, in load order. */
 static char *hash_files(const file_list *files)
 {
-    struct sha256_ctx context;
-    uint8_t digest[SHA256_DIGEST_SIZE];
-    char *hex = malloc(SHA256_DIGEST_SIZE * 2 + 1);
+    hash_sha256 *h = hash_begin();
     size_t i;
-    if (hex == NULL)
+    if (h == NULL)
         return NULL;
-    sha256_init(&context);
     for (i = 0; i < files->count; i++) {
         const char *name = strrchr(files->items[i].path, '/');
         name = name != NULL ? name + 1 : files->items[i].path;
-        sha256_update(&context, strlen(name) + 1, (const uint8_t *)name);
-        sha256_update(&context, files->items[i].length, (const uint8_t *)files->items[i].text);
-        sha256_update(&context, 1, (const uint8_t *)"");
+        hash_update(h, name, strlen(name) + 1);
+        hash_update(h, files->items[i].text, files->items[i].length);
+        hash_update(h, "", 1);
     }
-    sha256_digest(&context, sizeof digest, digest);
-    for (i = 0; i < SHA256_DIGEST_SIZE; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    return hex;
+    return hash_end(h);
 }
 
 /* Resolves an extends name to a directory: "default" is the shipped rule

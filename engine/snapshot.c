@@ -10,7 +10,6 @@
 #include "snapshot.h"
 
 #include <errno.h>
-#include <nettle/sha2.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "hash.h"
 #include "snapshot_schema_sql.h"
 #include "text.h"
 
@@ -254,29 +254,6 @@ int snapshot_open_schema(sqlite3 **out, error *e)
 done:
     sqlite3_close(db);
     return status;
-}
-
-/* Hex SHA-256 of a file's bytes, or NULL (errno set). */
-static char *hash_file(const char *path)
-{
-    struct sha256_ctx context;
-    uint8_t digest[SHA256_DIGEST_SIZE];
-    unsigned char chunk[1 << 16];
-    FILE *stream = fopen(path, "rb");
-    char *hex = NULL;
-    size_t n, i;
-    if (stream == NULL)
-        return NULL;
-    sha256_init(&context);
-    while ((n = fread(chunk, 1, sizeof chunk, stream)) > 0)
-        sha256_update(&context, n, chunk);
-    if (!ferror(stream) && (hex = malloc(2 * SHA256_DIGEST_SIZE + 1)) != NULL) {
-        sha256_digest(&context, sizeof digest, digest);
-        for (i = 0; i < SHA256_DIGEST_SIZE; i++)
-            snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    }
-    fclose(stream);
-    return hex;
 }
 
 /* Appends `text` to `out`, with control characters escaped, so a row id
