@@ -121,72 +121,8 @@ static const column_title column_titles[] = {
     {"facts", "value", "数值"},
 };
 
-typedef enum {
-    RULE_DATE,
-    RULE_MONTH,
-    RULE_ENUM,
-    RULE_RANGE,
-    RULE_BOOLEAN,
-    RULE_REFERENCE
-} rule_kind;
-
-/* A constraint from the comments of snapshot.sql. */
-typedef struct column_rule {
-    const char *table;
-    const char *column;
-    rule_kind kind;
-    const char *values; /* RULE_ENUM: comma-separated; RULE_REFERENCE: "table.column" */
-    double low, high;   /* RULE_RANGE */
-} column_rule;
-
-/* The same list as snapshot.c's column_rules (which is private to it); the
-** final snapshot_open() catches any drift between the two. */
-static const column_rule column_rules[] = {
-    {"communities", "population", RULE_RANGE, NULL, 0, 1e9},
-    {"communities", "households", RULE_RANGE, NULL, 0, 1e9},
-    {"workers", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"workers", "birth_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "hire_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "role", RULE_ENUM, "secretary,director,fulltime,grid", 0, 0},
-    {"workers", "education", RULE_ENUM, "postgraduate,bachelor,college,highschool,other", 0, 0},
-    {"workers", "cert_level", RULE_ENUM, "assistant,intermediate,senior", 0, 0},
-    {"workers", "cert_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "training_hours", RULE_RANGE, NULL, 0, 8784},
-    {"workers", "score_civil", RULE_RANGE, NULL, 0, 100},
-    {"workers", "score_community", RULE_RANGE, NULL, 0, 100},
-    {"workers", "score_residents", RULE_RANGE, NULL, 0, 100},
-    {"workers", "status", RULE_ENUM, "active,left", 0, 0},
-    {"workers", "left_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "left_reason", RULE_ENUM, "eliminated,resigned,retired,transferred", 0, 0},
-    {"organizations", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"organizations", "kind", RULE_ENUM, "culture,charity,elderly,volunteer,sports,other", 0, 0},
-    {"organizations", "registered", RULE_BOOLEAN, NULL, 0, 0},
-    {"organizations", "evaluated", RULE_BOOLEAN, NULL, 0, 0},
-    {"organizations", "rating", RULE_ENUM, "A,AA,AAA,AAAA,AAAAA", 0, 0},
-    {"activities", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"activities", "held_on", RULE_DATE, NULL, 0, 0},
-    {"activities", "kind", RULE_ENUM,
-     "co_building,culture,resident,consultation,volunteer,civility", 0, 0},
-    {"visits", "worker_id", RULE_REFERENCE, "workers.id", 0, 0},
-    {"visits", "month", RULE_MONTH, NULL, 0, 0},
-    {"postings", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"postings", "posted_on", RULE_DATE, NULL, 0, 0},
-    {"postings", "channel", RULE_ENUM, "website,wechat,board", 0, 0},
-    {"survey_responses", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"survey_responses", "satisfied", RULE_BOOLEAN, NULL, 0, 0},
-    {"survey_responses", "score", RULE_RANGE, NULL, 0, 100},
-    {"requests", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"requests", "received_on", RULE_DATE, NULL, 0, 0},
-    {"requests", "resolved_on", RULE_DATE, NULL, 0, 0},
-    {"requests", "channel", RULE_ENUM, "wish,proposal,hotline,whistle", 0, 0},
-    {"tasks", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"tasks", "received_on", RULE_DATE, NULL, 0, 0},
-    {"tasks", "funded", RULE_BOOLEAN, NULL, 0, 0},
-    {"tasks", "staffed", RULE_BOOLEAN, NULL, 0, 0},
-    {"facts", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-};
-
-#define RULE_COUNT (sizeof column_rules / sizeof column_rules[0])
+/* The constraints are snapshot.c's, so import and eval check the same things. */
+#define RULE_COUNT snapshot_column_rule_count
 
 const char *import_column_title(const char *table, const char *column)
 {
@@ -562,14 +498,14 @@ enum { TYPE_TEXT, TYPE_INTEGER, TYPE_REAL };
 
 /* One column of the canonical schema and where it is in the CSV file. */
 typedef struct column_plan {
-    char *name;                  /* English name (snapshot.sql) */
-    const char *title;           /* Chinese title, or NULL */
-    int type;                    /* TYPE_* */
-    bool required;               /* NOT NULL, or part of the primary key */
-    int key_position;            /* 1.. in the primary key, 0 when not in it */
-    const column_rule *rules[4]; /* constraints on this column */
+    char *name;                           /* English name (snapshot.sql) */
+    const char *title;                    /* Chinese title, or NULL */
+    int type;                             /* TYPE_* */
+    bool required;                        /* NOT NULL, or part of the primary key */
+    int key_position;                     /* 1.. in the primary key, 0 when not in it */
+    const snapshot_column_rule *rules[4]; /* constraints on this column */
     size_t rule_count;
-    struct table_plan *target; /* RULE_REFERENCE: the table referred to */
+    struct table_plan *target; /* SNAPSHOT_RULE_REFERENCE: the table referred to */
     long field;                /* index in the CSV record, -1 when absent */
 } column_plan;
 
@@ -681,7 +617,7 @@ static int plan_columns(importer *imp, sqlite3 *schema, table_plan *tp, error *e
                 tp->key_count = (size_t)c->key_position;
         }
         for (i = 0; i < RULE_COUNT; i++) {
-            const column_rule *rule = &column_rules[i];
+            const snapshot_column_rule *rule = &snapshot_column_rules[i];
             if (strcmp(rule->table, tp->name) != 0 || strcmp(rule->column, c->name) != 0)
                 continue;
             if (c->rule_count == sizeof c->rules / sizeof c->rules[0]) {
@@ -689,7 +625,7 @@ static int plan_columns(importer *imp, sqlite3 *schema, table_plan *tp, error *e
                 goto done;
             }
             c->rules[c->rule_count++] = rule;
-            if (rule->kind == RULE_REFERENCE) {
+            if (rule->kind == SNAPSHOT_RULE_REFERENCE) {
                 char target[64];
                 const char *dot = strchr(rule->values, '.');
                 snprintf(target, sizeof target, "%.*s", (int)(dot - rule->values), rule->values);
@@ -948,9 +884,9 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
 {
     size_t i;
     for (i = 0; i < c->rule_count && !v->null; i++) {
-        const column_rule *rule = c->rules[i];
+        const snapshot_column_rule *rule = c->rules[i];
         switch (rule->kind) {
-        case RULE_DATE:
+        case SNAPSHOT_RULE_DATE:
             if (!snapshot_date_valid(v->text)) {
                 row_problem(imp, c);
                 append_value(&imp->row, v->text);
@@ -963,7 +899,7 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
                     buffer_puts(&imp->row, " (no such day)");
             }
             break;
-        case RULE_MONTH: {
+        case SNAPSHOT_RULE_MONTH: {
             char day[16];
             size_t n = strlen(v->text);
             bool ok = n == 7 && v->text[4] == '-';
@@ -978,7 +914,7 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
             }
             break;
         }
-        case RULE_ENUM:
+        case SNAPSHOT_RULE_ENUM:
             if (!enum_has(rule->values, v->text)) {
                 row_problem(imp, c);
                 append_value(&imp->row, v->text);
@@ -988,7 +924,7 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
                 enum_suggest(&imp->row, rule->values, v->text);
             }
             break;
-        case RULE_RANGE: {
+        case SNAPSHOT_RULE_RANGE: {
             double x = c->type == TYPE_INTEGER ? (double)v->integer : v->real;
             if (x < rule->low || x > rule->high) {
                 row_problem(imp, c);
@@ -996,13 +932,13 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
             }
             break;
         }
-        case RULE_BOOLEAN:
+        case SNAPSHOT_RULE_BOOLEAN:
             if (v->integer != 0 && v->integer != 1) {
                 row_problem(imp, c);
                 buffer_printf(&imp->row, "%s is not 0 or 1 (1 = 是, 0 = 否)", v->text);
             }
             break;
-        case RULE_REFERENCE:
+        case SNAPSHOT_RULE_REFERENCE:
             /* Checked with the keys, in import_row(). */
             break;
         }

@@ -27,65 +27,51 @@
 /* How many problems are listed before "... and N more". */
 #define PROBLEMS_SHOWN 20
 
-typedef enum {
-    RULE_DATE,
-    RULE_MONTH,
-    RULE_ENUM,
-    RULE_RANGE,
-    RULE_BOOLEAN,
-    RULE_REFERENCE
-} rule_kind;
-
-/* A constraint from the comments of snapshot.sql. */
-typedef struct column_rule {
-    const char *table;
-    const char *column;
-    rule_kind kind;
-    const char *values; /* RULE_ENUM: comma-separated; RULE_REFERENCE: "table.column" */
-    double low, high;   /* RULE_RANGE */
-} column_rule;
-
-static const column_rule column_rules[] = {
-    {"workers", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"workers", "birth_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "hire_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "role", RULE_ENUM, "secretary,director,fulltime,grid", 0, 0},
-    {"workers", "education", RULE_ENUM, "postgraduate,bachelor,college,highschool,other", 0, 0},
-    {"workers", "cert_level", RULE_ENUM, "assistant,intermediate,senior", 0, 0},
-    {"workers", "cert_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "score_civil", RULE_RANGE, NULL, 0, 100},
-    {"workers", "score_community", RULE_RANGE, NULL, 0, 100},
-    {"workers", "score_residents", RULE_RANGE, NULL, 0, 100},
-    {"workers", "status", RULE_ENUM, "active,left", 0, 0},
-    {"workers", "left_date", RULE_DATE, NULL, 0, 0},
-    {"workers", "left_reason", RULE_ENUM, "eliminated,resigned,retired,transferred", 0, 0},
-    {"organizations", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"organizations", "kind", RULE_ENUM, "culture,charity,elderly,volunteer,sports,other", 0, 0},
-    {"organizations", "registered", RULE_BOOLEAN, NULL, 0, 0},
-    {"organizations", "evaluated", RULE_BOOLEAN, NULL, 0, 0},
-    {"organizations", "rating", RULE_ENUM, "A,AA,AAA,AAAA,AAAAA", 0, 0},
-    {"activities", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"activities", "held_on", RULE_DATE, NULL, 0, 0},
-    {"activities", "kind", RULE_ENUM,
+const snapshot_column_rule snapshot_column_rules[] = {
+    {"workers", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"workers", "birth_date", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"workers", "hire_date", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"workers", "role", SNAPSHOT_RULE_ENUM, "secretary,director,fulltime,grid", 0, 0},
+    {"workers", "education", SNAPSHOT_RULE_ENUM, "postgraduate,bachelor,college,highschool,other",
+     0, 0},
+    {"workers", "cert_level", SNAPSHOT_RULE_ENUM, "assistant,intermediate,senior", 0, 0},
+    {"workers", "cert_date", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"workers", "score_civil", SNAPSHOT_RULE_RANGE, NULL, 0, 100},
+    {"workers", "score_community", SNAPSHOT_RULE_RANGE, NULL, 0, 100},
+    {"workers", "score_residents", SNAPSHOT_RULE_RANGE, NULL, 0, 100},
+    {"workers", "status", SNAPSHOT_RULE_ENUM, "active,left", 0, 0},
+    {"workers", "left_date", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"workers", "left_reason", SNAPSHOT_RULE_ENUM, "eliminated,resigned,retired,transferred", 0, 0},
+    {"organizations", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"organizations", "kind", SNAPSHOT_RULE_ENUM, "culture,charity,elderly,volunteer,sports,other",
+     0, 0},
+    {"organizations", "registered", SNAPSHOT_RULE_BOOLEAN, NULL, 0, 0},
+    {"organizations", "evaluated", SNAPSHOT_RULE_BOOLEAN, NULL, 0, 0},
+    {"organizations", "rating", SNAPSHOT_RULE_ENUM, "A,AA,AAA,AAAA,AAAAA", 0, 0},
+    {"activities", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"activities", "held_on", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"activities", "kind", SNAPSHOT_RULE_ENUM,
      "co_building,culture,resident,consultation,volunteer,civility", 0, 0},
-    {"visits", "worker_id", RULE_REFERENCE, "workers.id", 0, 0},
-    {"visits", "month", RULE_MONTH, NULL, 0, 0},
-    {"postings", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"postings", "posted_on", RULE_DATE, NULL, 0, 0},
-    {"postings", "channel", RULE_ENUM, "website,wechat,board", 0, 0},
-    {"survey_responses", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"survey_responses", "satisfied", RULE_BOOLEAN, NULL, 0, 0},
-    {"survey_responses", "score", RULE_RANGE, NULL, 0, 100},
-    {"requests", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"requests", "received_on", RULE_DATE, NULL, 0, 0},
-    {"requests", "resolved_on", RULE_DATE, NULL, 0, 0},
-    {"requests", "channel", RULE_ENUM, "wish,proposal,hotline,whistle", 0, 0},
-    {"tasks", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
-    {"tasks", "received_on", RULE_DATE, NULL, 0, 0},
-    {"tasks", "funded", RULE_BOOLEAN, NULL, 0, 0},
-    {"tasks", "staffed", RULE_BOOLEAN, NULL, 0, 0},
-    {"facts", "community_id", RULE_REFERENCE, "communities.id", 0, 0},
+    {"visits", "worker_id", SNAPSHOT_RULE_REFERENCE, "workers.id", 0, 0},
+    {"visits", "month", SNAPSHOT_RULE_MONTH, NULL, 0, 0},
+    {"postings", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"postings", "posted_on", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"postings", "channel", SNAPSHOT_RULE_ENUM, "website,wechat,board", 0, 0},
+    {"survey_responses", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"survey_responses", "satisfied", SNAPSHOT_RULE_BOOLEAN, NULL, 0, 0},
+    {"survey_responses", "score", SNAPSHOT_RULE_RANGE, NULL, 0, 100},
+    {"requests", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"requests", "received_on", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"requests", "resolved_on", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"requests", "channel", SNAPSHOT_RULE_ENUM, "wish,proposal,hotline,whistle", 0, 0},
+    {"tasks", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
+    {"tasks", "received_on", SNAPSHOT_RULE_DATE, NULL, 0, 0},
+    {"tasks", "funded", SNAPSHOT_RULE_BOOLEAN, NULL, 0, 0},
+    {"tasks", "staffed", SNAPSHOT_RULE_BOOLEAN, NULL, 0, 0},
+    {"facts", "community_id", SNAPSHOT_RULE_REFERENCE, "communities.id", 0, 0},
 };
+const size_t snapshot_column_rule_count =
+    sizeof snapshot_column_rules / sizeof snapshot_column_rules[0];
 
 /* Row identity shown in messages, per table. */
 static const char *row_identity(const char *table)
@@ -413,19 +399,19 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
     }
     if (condition.length > 0)
         add_case(sql, buffer_text(&condition), buffer_text(&message));
-    for (i = 0; i < sizeof column_rules / sizeof column_rules[0]; i++) {
-        const column_rule *rule = &column_rules[i];
+    for (i = 0; i < snapshot_column_rule_count; i++) {
+        const snapshot_column_rule *rule = &snapshot_column_rules[i];
         if (strcmp(rule->table, table) != 0 || strcmp(rule->column, name) != 0)
             continue;
         buffer_reset(&condition);
         buffer_reset(&message);
         switch (rule->kind) {
-        case RULE_DATE:
+        case SNAPSHOT_RULE_DATE:
             buffer_printf(&condition, "\"%s\" IS NOT NULL AND NOT date_valid(\"%s\")", name, name);
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a date YYYY-MM-DD'", name,
                           name);
             break;
-        case RULE_MONTH:
+        case SNAPSHOT_RULE_MONTH:
             buffer_printf(&condition,
                           "\"%s\" IS NOT NULL AND (\"%s\" NOT GLOB "
                           "'[0-9][0-9][0-9][0-9]-[0-9][0-9]' OR NOT date_valid(\"%s\" || '-01'))",
@@ -433,7 +419,7 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a month YYYY-MM'", name,
                           name);
             break;
-        case RULE_ENUM: {
+        case SNAPSHOT_RULE_ENUM: {
             const char *start = rule->values;
             buffer_printf(&condition, "\"%s\" IS NOT NULL AND \"%s\" NOT IN (", name, name);
             while (*start) {
@@ -451,7 +437,7 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
                           name, rule->values);
             break;
         }
-        case RULE_RANGE:
+        case SNAPSHOT_RULE_RANGE:
             buffer_printf(&condition,
                           "typeof(\"%s\") IN ('integer', 'real') AND (\"%s\" < %.17g OR \"%s\" > "
                           "%.17g)",
@@ -459,11 +445,11 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
             buffer_printf(&message, "'%s ' || \"%s\" || ' is outside %g..%g'", name, name,
                           rule->low, rule->high);
             break;
-        case RULE_BOOLEAN:
+        case SNAPSHOT_RULE_BOOLEAN:
             buffer_printf(&condition, "\"%s\" IS NOT NULL AND \"%s\" NOT IN (0, 1)", name, name);
             buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not 0 or 1'", name, name);
             break;
-        case RULE_REFERENCE: {
+        case SNAPSHOT_RULE_REFERENCE: {
             char target[64];
             const char *dot = strchr(rule->values, '.');
             snprintf(target, sizeof target, "%.*s", (int)(dot - rule->values), rule->values);

@@ -45,6 +45,29 @@ typedef struct snapshot {
     long long rows_read;        /* rows validated, for throughput figures */
 } snapshot;
 
+/* The constraints of snapshot.sql's comments that snapshot_open() checks:
+** dates, months, allowed values, ranges, booleans and references. Shared
+** with the CSV import so both check exactly the same things. */
+typedef enum {
+    SNAPSHOT_RULE_DATE,
+    SNAPSHOT_RULE_MONTH,
+    SNAPSHOT_RULE_ENUM,
+    SNAPSHOT_RULE_RANGE,
+    SNAPSHOT_RULE_BOOLEAN,
+    SNAPSHOT_RULE_REFERENCE
+} snapshot_rule_kind;
+
+typedef struct snapshot_column_rule {
+    const char *table;
+    const char *column;
+    snapshot_rule_kind kind;
+    const char *values; /* ENUM: comma-separated; REFERENCE: "table.column" */
+    double low, high;   /* RANGE */
+} snapshot_column_rule;
+
+extern const snapshot_column_rule snapshot_column_rules[];
+extern const size_t snapshot_column_rule_count;
+
 /* Opens and validates `path`. On success *out owns the snapshot. */
 int snapshot_open(const char *path, snapshot **out, error *e);
 void snapshot_close(snapshot *s);
