@@ -483,8 +483,10 @@ done:
     return status;
 }
 
-int results_append(const char *path, const results_run *runs, size_t count, long long *run_ids,
-                   error *e)
+/* One attempt; *raced is set when a new file was created by another
+** process meanwhile (the caller then appends to that file). */
+static int results_append_once(const char *path, const results_run *runs, size_t count,
+                               long long *run_ids, bool *raced, error *e)
 {
     sqlite3 *db = NULL;
     buffer temporary;
@@ -560,23 +562,45 @@ int results_append(const char *path, const results_run *runs, size_t count, long
         goto done;
     }
     db = NULL;
-    if (fresh && rename(buffer_text(&temporary), path) != 0) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot move the new results file into place: %s",
-                           path, strerror(errno));
+    /* link() publishes the new file only if none appeared meanwhile: two
+    ** processes creating the same results file must not lose a run. */
+    if (fresh && link(buffer_text(&temporary), path) != 0) {
+        if (errno == EEXIST) {
+            *raced = true;
+            status = ERROR_INPUT;
+        } else {
+            status =
+                error_set(e, ERROR_SYSTEM, "%s: cannot move the new results file into place: %s",
+                          path, strerror(errno));
+        }
         goto done;
     }
+    if (fresh)
+        unlink(buffer_text(&temporary));
 done:
     if (db != NULL) {
         if (in_transaction)
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(db);
     }
-    if (fresh && status != ERROR_OK && temporary.length > 0) {
+    if (fresh && (status != ERROR_OK || *raced) && temporary.length > 0) {
         char journal[4096];
         unlink(buffer_text(&temporary));
         snprintf(journal, sizeof journal, "%s-journal", buffer_text(&temporary));
         unlink(journal);
     }
     buffer_free(&temporary);
+    return status;
+}
+
+int results_append(const char *path, const results_run *runs, size_t count, long long *run_ids,
+                   error *e)
+{
+    bool raced = false;
+    int status = results_append_once(path, runs, count, run_ids, &raced, e);
+    if (raced) {
+        raced = false;
+        status = results_append_once(path, runs, count, run_ids, &raced, e);
+    }
     return status;
 }

@@ -294,7 +294,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
     int count = 0;
     buffer_init(&sql);
     buffer_printf(&sql,
-                  "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, ?2) ORDER BY cid");
+                  "SELECT name, type, \"notnull\" OR pk > 0 FROM pragma_table_info(?1, ?2) ORDER "
+                  "BY cid");
     *out = NULL;
     if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL) != SQLITE_OK)
         goto fail;
@@ -366,7 +367,7 @@ static void column_conditions(buffer *sql, const char *table, const column_info 
     buffer_init(&message);
     if (column->not_null) {
         buffer_printf(&condition, "\"%s\" IS NULL", name);
-        buffer_printf(&message, "'%s is NULL (the schema says NOT NULL)'", name);
+        buffer_printf(&message, "'%s is NULL (the schema says NOT NULL or PRIMARY KEY)'", name);
         add_case(sql, buffer_text(&condition), buffer_text(&message));
     }
     buffer_reset(&condition);
