@@ -275,13 +275,17 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
             goto done;
         break;
     case PARAM_DATE:
-        if (strlen(text) != 10 || text[4] != '-' || text[7] != '-') {
-            status =
-                error_set(e, ERROR_INPUT, "--set %s=%s: must be a date YYYY-MM-DD", name, text);
+        if (!text_date_valid(text)) {
+            status = error_set(e, ERROR_INPUT, "--set %s: '%.40s' is not a date YYYY-MM-DD", name,
+                               text_utf8_valid(text, strlen(text), NULL) ? text : "(not UTF-8)");
             goto done;
         }
         /* fall through */
     case PARAM_STRING:
+        if (!text_utf8_valid(text, strlen(text), NULL)) {
+            status = error_set(e, ERROR_INPUT, "--set %s: the value is not valid UTF-8 text", name);
+            goto done;
+        }
         v.text = strdup(text);
         if (v.text == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");

@@ -10,11 +10,17 @@
 #include "rules.h"
 #include "scenario_dsl_lua.h"
 
+/* Copy of a text field; NULL when absent or when it holds a NUL byte (C
+** strings would cut it short, so such text is refused, not truncated). */
 static char *field_copy(lua_State *L, int t, const char *key)
 {
     char *copy = NULL;
-    if (lua_getfield(L, t, key) == LUA_TSTRING)
-        copy = strdup(lua_tostring(L, -1));
+    size_t length;
+    if (lua_getfield(L, t, key) == LUA_TSTRING) {
+        const char *text = lua_tolstring(L, -1, &length);
+        if (strlen(text) == length)
+            copy = strdup(text);
+    }
     lua_pop(L, 1);
     return copy;
 }
@@ -64,7 +70,13 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
     lua_getfield(L, t, "sets");
     n = (lua_Integer)lua_rawlen(L, -1);
     out->sets = calloc((size_t)n + 1, sizeof *out->sets);
-    if (out->sets == NULL || out->name == NULL) {
+    if (out->name == NULL || out->name[0] == '\0') {
+        status =
+            error_set(e, ERROR_INPUT, "%s:%d: the scenario's name must be text without NUL bytes",
+                      out->file ? out->file : path, out->line);
+        goto done;
+    }
+    if (out->sets == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
@@ -74,6 +86,13 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
         out->sets[i - 1].value = field_copy(L, lua_gettop(L), "value");
         out->set_count = (size_t)i;
         lua_pop(L, 1);
+        if (out->sets[i - 1].name == NULL || out->sets[i - 1].value == NULL) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s:%d: scenario \"%s\": override %lld has a name or value with a "
+                               "NUL byte",
+                               out->file ? out->file : path, out->line, out->name, (long long)i);
+            goto done;
+        }
     }
 done:
     free(one.path);

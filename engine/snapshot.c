@@ -85,47 +85,20 @@ static const char *row_identity(const char *table)
     return "id";
 }
 
-static int is_leap(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap(year) ? 29 : days[month - 1];
-}
-
-/* Parses YYYY-MM-DD strictly. */
-static int parse_date(const char *text, int *year, int *month, int *day)
-{
-    int i;
-    if (text == NULL || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
-        return 0;
-    for (i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-            return 0;
-    *year = atoi(text);
-    *month = atoi(text + 5);
-    *day = atoi(text + 8);
-    return *month >= 1 && *month <= 12 && *day >= 1 && *day <= days_in_month(*year, *month);
-}
-
 int snapshot_date_valid(const char *text)
 {
-    int y, m, d;
-    return parse_date(text, &y, &m, &d);
+    return text_date_valid(text);
 }
 
 int snapshot_add_years(const char *date, int years, char out[11])
 {
     int y, m, d;
-    if (!parse_date(date, &y, &m, &d))
+    if (!text_date_parse(date, &y, &m, &d))
         return 0;
     y += years;
     if (y < 0 || y > 9999)
         return 0;
-    if (m == 2 && d == 29 && !is_leap(y))
+    if (m == 2 && d == 29 && !(((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
         d = 28;
     snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
     return 1;

@@ -169,3 +169,30 @@ void text_pad(buffer *out, const char *text, size_t width, bool right)
     if (!right)
         buffer_repeat(out, ' ', width - used);
 }
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int text_date_parse(const char *text, int *year, int *month, int *day)
+{
+    int i;
+    if (text == NULL || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+        return 0;
+    for (i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+            return 0;
+    *year = atoi(text);
+    *month = atoi(text + 5);
+    *day = atoi(text + 8);
+    return *month >= 1 && *month <= 12 && *day >= 1 && *day <= days_in_month(*year, *month);
+}
+
+bool text_date_valid(const char *text)
+{
+    int y, m, d;
+    return text_date_parse(text, &y, &m, &d) != 0;
+}

@@ -20,6 +20,12 @@ const char *text_suggest(const char *word, const char *const *candidates, size_t
 ** offset of the first invalid sequence. */
 bool text_utf8_valid(const char *text, size_t length, size_t *bad_offset);
 
+/* Parses a real calendar date YYYY-MM-DD strictly (2023-02-30 is not one);
+** returns 1 and the parts, or 0. */
+int text_date_parse(const char *text, int *year, int *month, int *day);
+/* True when `text` is a real calendar date YYYY-MM-DD. */
+bool text_date_valid(const char *text);
+
 /* Number of UTF-8 characters in the first `byte_offset` bytes. */
 size_t text_utf8_chars(const char *text, size_t byte_offset);
 
