@@ -81,7 +81,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 # --- tests -----------------------------------------------------------------
 test: test-fast test-asan
 
-test-fast: format-check unit e2e ruletests conformance
+test-fast: format-check unit e2e ruletests conformance fuzz-regress
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -119,6 +119,11 @@ format-check:
 
 bench: $(KAOHE_BIN)
 	bash bench/run.sh
+
+# libFuzzer harnesses and fault injection: make fuzz (FUZZ_SECONDS each),
+# make fuzz-regress (every corpus and crash input once, part of make test),
+# make fault (the Nth allocation fails along an eval). See tests/fuzz/README.md.
+include tests/fuzz/fuzz.mk
 
 clean:
 	rm -rf build kaohe fixtures/*.db

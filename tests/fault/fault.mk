@@ -1,0 +1,47 @@
+# tests/fault/fault.mk — out-of-memory fault injection (tests/fault/run.sh).
+# Included by tests/fuzz/fuzz.mk, so `include tests/fuzz/fuzz.mk` in the
+# Makefile brings these targets too:
+#
+#   fault-build        build/fault/faultinject.so (LD_PRELOAD library) and
+#                      build/fault/asan/kaohe (the Makefile's SANITIZE=1 build)
+#   fault              every N up to FAULT_BOUND (300), then FAULT_SAMPLE (300)
+#                      N spread over the rest, plain build then ASan build,
+#                      then the plain build with every allocation from the
+#                      Nth on failing (--persist, 200 N) (about 3 minutes on
+#                      2 cores)
+#   fault-exhaustive   every N of a normal run (about 50,000), ASan build
+#                      (hours; for a nightly job)
+#
+# Each N is one `kaohe eval fixtures/small.db --out RESULTS` whose Nth
+# allocation fails; see tests/fault/run.sh for what is checked.
+
+FAULT_BUILD  ?= build/fault
+FAULT_BOUND  ?= 300
+FAULT_SAMPLE ?= 300
+FAULT_LIB    := $(FAULT_BUILD)/faultinject.so
+FAULT_ASAN   := $(FAULT_BUILD)/asan/kaohe
+
+.PHONY: fault fault-build fault-exhaustive
+
+$(FAULT_LIB): tests/fault/faultinject.c
+	@mkdir -p $(dir $@)
+	$(or $(CC),cc) -shared -fPIC -O2 -g -Wall -Wextra -o $@ $< -ldl
+
+# The engine with ASan+UBSan, built by the Makefile itself in its own
+# directory (so it never races with make test-asan over build/asan).
+$(FAULT_ASAN): $(wildcard engine/*.c engine/*.h engine/*.lua engine/*.sql)
+	$(MAKE) --no-print-directory -f Makefile BUILD=$(FAULT_BUILD)/asan SANITIZE=1 $@
+
+fault-build: $(FAULT_LIB) $(FAULT_ASAN)
+
+fault: fault-build
+	@$(MAKE) --no-print-directory -f Makefile kaohe fixtures/small.db
+	@s=0; \
+	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh || s=1; \
+	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh --asan || s=1; \
+	bash tests/fault/run.sh --persist --bound 100 --sample 100 || s=1; \
+	exit $$s
+
+fault-exhaustive: fault-build
+	@$(MAKE) --no-print-directory -f Makefile fixtures/small.db
+	bash tests/fault/run.sh --asan --exhaustive

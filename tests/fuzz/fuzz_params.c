@@ -1,0 +1,231 @@
+/*
+** tests/fuzz/fuzz_params.c — libFuzzer harness: --set NAME=VALUE parsing.
+**
+** Input: up to 16 lines, each one --set argument ("NAME=VALUE", as the shell
+** would pass it). They are applied in order with params_set_assignment() to
+** a copy of the shipped rules' parameters, as `kaohe eval --set` does. Then,
+** when every assignment was accepted:
+**
+**   - params_to_json() and params_value_text() of every parameter;
+**   - a round trip: each overridden value's text, set again on a fresh copy,
+**     gives the same value (numbers to 1e-12 relative, as text keeps 15-17
+**     digits);
+**   - rules_check_invariants() for the snapshot's year; if the parameters
+**     are accepted, the fixtures/small.db data (loaded once) is re-scored
+**     with them (eval_load() again only when a parameter bound into SQL
+**     changed) and every score is checked: finite, 0 <= points <= max,
+**     status 0..2, ranks 1..n.
+**
+** Oracles: statuses are ERROR_OK, ERROR_INPUT or ERROR_USAGE with a message;
+** never ERROR_SYSTEM; an accepted date parameter is a real YYYY-MM-DD date;
+** the JSON parses and names every parameter; the checks above.
+*/
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "fuzz_common.h"
+#include "params.h"
+#include "query.h"
+#include "rules.h"
+#include "snapshot.h"
+
+static rules *shipped;
+static snapshot *small;
+static eval_data baseline;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    rules_options options;
+    eval_options eo;
+    char path[4096];
+    error e;
+    (void)argc;
+    (void)argv;
+    memset(&options, 0, sizeof options);
+    options.directory = fuzz_root();
+    options.default_root = fuzz_root();
+    error_clear(&e);
+    if (rules_load(&options, &shipped, &e) != ERROR_OK || shipped->problem_count > 0) {
+        fprintf(stderr, "fuzz_params: cannot load the shipped rules: %s\n", e.message);
+        abort();
+    }
+    snprintf(path, sizeof path, "%s/fixtures/small.db", fuzz_root());
+    memset(&eo, 0, sizeof eo);
+    eo.jobs = 1;
+    if (snapshot_open(path, &small, &e) != ERROR_OK ||
+        eval_load(shipped, small, &shipped->params, &eo, &baseline, &e) != ERROR_OK) {
+        fprintf(stderr, "fuzz_params: %s (run make to build the fixtures)\n", e.message);
+        abort();
+    }
+    return 0;
+}
+
+static bool close_enough(double a, double b)
+{
+    return a == b || fabs(a - b) <= 1e-12 * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+static bool values_close(const param *p, const param_value *a, const param_value *b)
+{
+    size_t i;
+    switch (p->type) {
+    case PARAM_NUMBER:
+    case PARAM_INTEGER:
+        return close_enough(a->number, b->number);
+    case PARAM_SCHEDULE:
+        if (a->point_count != b->point_count)
+            return false;
+        for (i = 0; i < a->point_count; i++)
+            if (a->points[i].year != b->points[i].year ||
+                !close_enough(a->points[i].value, b->points[i].value))
+                return false;
+        return true;
+    default:
+        return params_value_equal(p, a, b);
+    }
+}
+
+/* Whether any query's bound parameters differ from `ps`. */
+static bool queries_changed(const params *ps)
+{
+    size_t i;
+    const admission_rules *a = &shipped->admission;
+    int limits[3] = {a->match_limit_param, a->depth_limit_param, a->heap_limit_param};
+    for (i = 0; i < shipped->indicator_count; i++)
+        if (query_changed(baseline.indicators[i].bound, shipped->indicators[i].binds,
+                          shipped->indicators[i].bind_count, ps))
+            return true;
+    for (i = 0; i < shipped->target_count; i++)
+        if (query_changed(baseline.targets[i].bound, shipped->targets[i].binds,
+                          shipped->targets[i].bind_count, ps))
+            return true;
+    if (shipped->appraisal.present &&
+        query_changed(baseline.appraisal.bound, shipped->appraisal.binds,
+                      shipped->appraisal.bind_count, ps))
+        return true;
+    for (i = 0; i < 3; i++)
+        if (limits[i] >= 0 && params_number(ps, limits[i]) != params_number(&shipped->params,
+                                                                            limits[i]))
+            return true;
+    return false;
+}
+
+static void check_scores(const eval_result *result)
+{
+    size_t c, i, n = result->community_count, m = result->indicator_count;
+    for (c = 0; c < n; c++) {
+        for (i = 0; i < m; i++) {
+            const indicator_score *s = &result->scores[c * m + i];
+            FUZZ_CHECK(s->status <= STATUS_INVALID, "status %d", s->status);
+            FUZZ_CHECK(isfinite(s->max_points) && s->max_points > 0, "indicator %s max %g",
+                       shipped->indicators[i].id, s->max_points);
+            FUZZ_CHECK(isfinite(s->points) && s->points >= 0 && s->points <= s->max_points + 1e-9,
+                       "indicator %s points %g of %g", shipped->indicators[i].id, s->points,
+                       s->max_points);
+        }
+        FUZZ_CHECK(isfinite(result->totals[c]), "total %g", result->totals[c]);
+        FUZZ_CHECK(result->ranks[c] >= 1 && (size_t)result->ranks[c] <= n, "rank %d",
+                   result->ranks[c]);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *lines[16];
+    size_t lengths[16], count, i;
+    params ps = {0};
+    error e;
+    int status = ERROR_OK;
+    char *json;
+    if (memchr(data, '\0', size) != NULL)
+        return 0; /* arguments cannot hold NUL */
+    count = fuzz_split(data, size, '\n', lines, lengths, 16);
+    error_clear(&e);
+    if (params_copy(&ps, &shipped->params, &e) != ERROR_OK)
+        abort();
+    for (i = 0; i < count && status == ERROR_OK; i++) {
+        char *assignment = fuzz_strndup(lines[i], lengths[i]);
+        error_clear(&e);
+        status = params_set_assignment(&ps, assignment, &e);
+        FUZZ_CHECK(status == ERROR_OK || status == ERROR_INPUT || status == ERROR_USAGE,
+                   "params_set_assignment(%s) returned %d: %s", assignment, status, e.message);
+        if (status != ERROR_OK)
+            FUZZ_CHECK(e.message[0] != '\0', "refused without a message");
+        free(assignment);
+    }
+    if (status != ERROR_OK)
+        goto done;
+    for (i = 0; i < ps.count; i++) {
+        const param *p = &ps.items[i];
+        if (p->type != PARAM_DATE || !p->overridden)
+            continue;
+        /* Known bug (reported): a date parameter takes any 10 bytes with
+        ** dashes at 4 and 7 ("2023-02-30", "abcd-ef-gh", invalid UTF-8). */
+        if (fuzz_skip_known("params-date") &&
+            (p->value.text == NULL || !snapshot_date_valid(p->value.text)))
+            goto done;
+        FUZZ_CHECK(p->value.text != NULL && snapshot_date_valid(p->value.text),
+                   "date parameter %s accepted '%s'", p->name,
+                   p->value.text ? p->value.text : "(null)");
+    }
+    json = params_to_json(&ps);
+    FUZZ_CHECK(json != NULL, "params_to_json failed");
+    {
+        json_error_t err;
+        json_t *parsed = json_loads(json, 0, &err);
+        FUZZ_CHECK(parsed != NULL, "params_to_json wrote bad JSON: %s", err.text);
+        FUZZ_CHECK(json_object_size(parsed) == ps.count, "runs.params JSON has %zu of %zu parameters",
+                   json_object_size(parsed), ps.count);
+        json_decref(parsed);
+    }
+    free(json);
+    for (i = 0; i < ps.count; i++) {
+        param *p = &ps.items[i];
+        char *text = params_value_text(p, &p->value);
+        FUZZ_CHECK(text != NULL, "params_value_text(%s) failed", p->name);
+        if (p->overridden) {
+            params fresh = {0};
+            int again;
+            if (params_copy(&fresh, &shipped->params, &e) != ERROR_OK)
+                abort();
+            error_clear(&e);
+            again = params_set_text(&fresh, p->name, text, &e);
+            FUZZ_CHECK(again == ERROR_OK, "%s=%s does not set again: %s", p->name, text,
+                       e.message);
+            FUZZ_CHECK(values_close(p, &p->value, &fresh.items[i].value),
+                       "%s: the value's text %s gives another value", p->name, text);
+            params_free(&fresh);
+        }
+        free(text);
+    }
+    error_clear(&e);
+    status = rules_check_invariants(shipped, &ps, small->year, &e);
+    FUZZ_CHECK(status == ERROR_OK || status == ERROR_INPUT, "invariants returned %d: %s", status,
+               e.message);
+    if (status == ERROR_OK) {
+        eval_data fresh_data;
+        const eval_data *data = &baseline;
+        eval_result result;
+        memset(&fresh_data, 0, sizeof fresh_data);
+        if (queries_changed(&ps)) {
+            eval_options eo;
+            memset(&eo, 0, sizeof eo);
+            eo.jobs = 1;
+            status = eval_load(shipped, small, &ps, &eo, &fresh_data, &e);
+            FUZZ_CHECK(status == ERROR_OK, "eval_load with accepted parameters: %s", e.message);
+            data = &fresh_data;
+        }
+        status = eval_score(data, &ps, &result, &e);
+        FUZZ_CHECK(status == ERROR_OK, "eval_score with accepted parameters: %s", e.message);
+        check_scores(&result);
+        eval_result_free(&result);
+        eval_data_free(&fresh_data);
+    }
+done:
+    params_free(&ps);
+    return 0;
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""tests/fuzz/make_seeds.py — (re)builds the seed corpora in tests/fuzz/corpus/.
+
+    python3 tests/fuzz/make_seeds.py          # from the repository root
+
+Seeds are small, real inputs in each harness's input format (see the header
+of tests/fuzz/fuzz_<harness>.c):
+
+  rules      the shipped rule files (mode 2: in place of themselves), the three
+             shipped profiles (mode 0), and short rule snippets (mode 1);
+  snapshot   byte strings that decode into small snapshots: plain, with each
+             schema perturbation, with each hostile value kind;
+  admission  every pattern of ../shared/spec/admission.tsv with titles from the
+             conformance snapshot's tasks and the sample's tasks;
+  params     a few --set lines (the README's examples, schedules, NAME.YEAR);
+  scenario   the README's scenario file and variations;
+  import     fixtures/sample-csv cut to its first rows (header + 3 rows).
+
+It also writes the libFuzzer dictionaries in tests/fuzz/dict/ (rule DSL and
+SQL words, PCRE2 syntax, parameter names, CSV headers and values).
+
+The corpora are committed; rerun this only when the input formats change.
+Deterministic: the same files each time.
+"""
+import csv
+import io
+import os
+import re
+import sqlite3
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
+CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
+
+SHIPPED = [
+    "indicators/a_team.lua", "indicators/b_governance.lua", "indicators/c_service.lua",
+    "indicators/d_environment.lua", "indicators/e_culture.lua", "indicators/f_satisfaction.lua",
+    "indicators/system.lua", "rules/admission.lua", "rules/appraisal.lua",
+    "rules/certificates.lua", "rules/conventions.lua", "rules/stars.lua",
+]
+
+
+def write(harness, name, data):
+    d = os.path.join(CORPUS, harness)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(path):
+    with open(os.path.join(ROOT, path), "rb") as f:
+        return f.read()
+
+
+def rules_seeds():
+    for i, path in enumerate(SHIPPED):
+        write("rules", "shipped-%02d-%s" % (i, os.path.basename(path)), bytes([2, i]) + read(path))
+    for name in ("yichang", "tieshan", "chengdong"):
+        write("rules", "profile-" + name, b"\x00" + read("rules/profiles/%s/profile.lua" % name))
+    snippets = {
+        "param": 'param "z.limit" { default = 3, min = 0, max = 10, source = "s" }\n',
+        "indicator": (
+            'indicator "Z01" {\n  name = "测试", category = "A", unit = "个", max = 1,\n'
+            '  inputs = { n = count("activities", "{in_year(held_on)}") },\n'
+            '  value = "n", score = lin(0, 10), source = "s",\n}\n'),
+        "override": 'override "A06" { score = lin(5, 2) }\n',
+        "set": 'set "F01.from" (0.80, "本市")\n',
+        "target": (
+            'target "z" {\n  name = "z", denominator = "{active}", numerator = "{active} AND {certified}",\n'
+            '  required = 0.5, scopes = { "region", "street" }, source = "s",\n}\n'),
+        "deny": 'deny "Z01" { pattern = [[(安装|下载).{0,3}APP]], reason = "r" }\n',
+        "allow": 'allow "Z02" { kind = "assist", pattern = [[入户]], department = [[民政]], reason = "r" }\n',
+        "define": 'define "z" [[status = \'active\']]\n',
+        "loop": 'local x = 0 while true do x = x + 1 end\n',
+        "memory": 'local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end\n',
+        "pcall": 'pcall(function() while true do end end) while true do end\n',
+        "sandbox": 'local ok = pcall(function() return io.open("/etc/passwd") end)\n_G.x = 1\n',
+        "extends": 'extends "default"\nset "stars.five" (95, "s")\n',
+        "sql": 'indicator "Z03" { name = "z", category = "A", max = 1, inputs = { v = sql [[ SELECT id, 1 FROM communities ORDER BY id ]] }, value = "v", score = ratio(1), source = "s" }\n',
+    }
+    for name, text in snippets.items():
+        write("rules", "snippet-" + name, b"\x01" + text.encode())
+
+
+def snapshot_seeds():
+    # flags, more, as_of, the table a schema change applies to, then row
+    # counts (one byte per table) and value bytes.
+    plain_counts = bytes([1, 3, 5, 2, 3, 4, 3, 6, 3, 4, 6])
+    values = bytes((i * 37 + 11) % 224 for i in range(1500))  # plausible values only
+    write("snapshot", "plain", bytes([0, 0, 0]) + plain_counts + values)
+    write("snapshot", "empty", bytes([0, 0, 0]) + bytes(11))
+    write("snapshot", "no-communities", bytes([0, 0, 0, 1, 0, 3, 2, 2, 2, 2, 2, 2, 2, 2]) + values)
+    for bit in range(8):
+        write("snapshot", "schema-flag-%d" % bit, bytes([1 << bit, 0, 0]) + plain_counts + values)
+    for as_of in range(8):
+        write("snapshot", "as-of-%d" % as_of, bytes([0, as_of & 3, as_of]) + plain_counts + values)
+    for kind in range(24):
+        hostile = bytes(224 + (kind % 32) if i % 7 == 3 else (i * 37 + 11) % 224 for i in range(1500))
+        hostile = bytes(224 + kind if i % 7 == 3 else b for i, b in enumerate(hostile))
+        write("snapshot", "hostile-%02d" % kind, bytes([0, 0, 0]) + plain_counts + hostile)
+
+
+def admission_seeds():
+    rows = []
+    with open(os.path.join(SHARED, "spec", "admission.tsv"), encoding="utf-8") as f:
+        for line in f.read().splitlines()[1:]:
+            cols = line.split("\t")
+            if len(cols) >= 6:
+                rows.append(cols)
+    titles = []
+    for db in (os.path.join(ROOT, "fixtures", "small.db"),):
+        if os.path.exists(db):
+            con = sqlite3.connect(db)
+            titles += [(r[0], r[1] or "", r[2]) for r in
+                       con.execute("SELECT title, detail, department FROM tasks ORDER BY id")]
+            con.close()
+    conf = os.path.join(SHARED, "conformance", "snapshot.sql")
+    if os.path.exists(conf):
+        con = sqlite3.connect(":memory:")
+        con.executescript(open(conf, encoding="utf-8").read())
+        titles += [(r[0], r[1] or "", r[2]) for r in
+                   con.execute("SELECT title, detail, department FROM tasks ORDER BY id")]
+        con.close()
+    titles += [("请协助安装某某APP", "", "网信办"), ("低保户入户调查", "", "民政局"),
+               ("ＡＰＰ推广", "", "宣传部"), ("a\nb", "", "x")]
+    sep = b"\x1f"
+    n = 0
+    for i, (id_, lst, kind, pattern, dept, reason) in enumerate(rows):
+        t = titles[i % len(titles)]
+        flags = (0 if lst == "deny" else (1 if kind == "duty" else 2)) | 0x04 | 0x08 | 0x10
+        data = bytes([flags]) + sep.join(x.encode("utf-8") for x in
+                                          (pattern, dept, t[0], t[1], t[2], reason))
+        write("admission", "tsv-%s" % id_, data)
+        n += 1
+    for i, t in enumerate(titles[:40]):
+        data = bytes([0x40 | (i & 0x1f)]) + sep.join(x.encode("utf-8") for x in
+                                                      ("(协助|配合)", "", t[0], t[1], t[2], "r"))
+        write("admission", "title-%02d" % i, data)
+    extra = {
+        "backtrack": (0x20, "(a+)+$", "", "a" * 40 + "b", "", "", "r"),
+        "bad-pattern": (0, "(安装", "", "安装", "", "", "r"),
+        "bad-utf8-title": (0, "APP", "", b"\xff\xfeAPP", "", "", "r"),
+        "truncated-utf8": (1, "x", "", b"x\xe7\xa4", "", "", "r"),
+        "long-reason": (2, "入户", "民政", "入户", "", "民政局", "理由" * 200),
+        "lookbehind": (0, "(?<=安装)APP", "", "安装APP", "", "", "r"),
+        "backref": (0, r"(\w+)\1", "", "abab", "", "", "r"),
+        "recursion": (0x20, r"^(\((?1)*\))$", "", "(" * 30 + ")" * 30, "", "", "r"),
+    }
+    for name, (flags, *fields) in extra.items():
+        data = bytes([flags]) + sep.join(x if isinstance(x, bytes) else x.encode("utf-8")
+                                         for x in fields)
+        write("admission", "extra-" + name, data)
+
+
+def params_seeds():
+    lines = {
+        "max": "F01.max=12\nA01.max=1",
+        "schedule": 'cert.milestones={"2020":0.35,"2023":0.5,"2026":1.0}',
+        "year": "cert.milestones.2023=0.5",
+        "ratio": "elimination.bottom_ratio=0.05",
+        "stars": "stars.five=95\nstars.four=85",
+        "lin": "A01.from=17\nA01.to=10",
+        "integer": "satisfaction.min_responses=31",
+        "date": "under45.since=2020-01-01",
+        "limits": "admission.match_limit=100\nadmission.depth_limit=100",
+        "hours": "A05.hours=30",
+        "epsilon": "compare.epsilon=0.001",
+        "unknown": "F01.mx=3",
+        "bad": "F01.max=abc",
+        "spaces": "F01.max =3",
+        "empty": "=3",
+        "range": "F01.max=1000",
+        "json-bad": 'cert.milestones={"2020":',
+        "weights": "appraisal.weight.civil=0.5\nappraisal.weight.community=0.3\nappraisal.weight.residents=0.2",
+    }
+    for name, text in lines.items():
+        write("params", name, text)
+
+
+def scenario_seeds():
+    write("scenario", "readme", '''scenario "持证目标 50%、末位 5%" {
+  description = "2023 年持证目标降到 50%，末位淘汰比例提高到 5%",
+  set = {
+    ["cert.milestones"] = { [2020] = 0.35, [2023] = 0.50, [2026] = 1.00 },
+    ["elimination.bottom_ratio"] = 0.05,
+  },
+}
+''')
+    write("scenario", "text", 'scenario "s" { set = { ["under45.since"] = "2020-01-01", ["F01.max"] = "12" } }\n')
+    write("scenario", "unknown-field", 'scenario "s" { sett = {} }\n')
+    write("scenario", "two", 'scenario "a" { set = {} }\nscenario "b" { set = {} }\n')
+    write("scenario", "loop", 'scenario "s" { set = { x = (function() while true do end end)() } }\n')
+    write("scenario", "bad-value", 'scenario "s" { set = { ["F01.max"] = {} } }\n')
+    write("scenario", "none", '-- nothing\n')
+    write("scenario", "numbers", 'scenario "s" { set = { ["F01.max"] = 1/0, ["A01.from"] = -0.0 } }\n')
+
+
+def import_seeds():
+    sep = b"\x1e"
+    names = ["snapshot_meta.csv", "communities.csv", "workers.csv", "organizations.csv",
+             "activities.csv", "visits.csv", "postings.csv", "survey_responses.csv",
+             "requests.csv", "tasks.csv", "facts.csv"]
+    sections = []
+    for i, name in enumerate(names):
+        path = os.path.join(ROOT, "fixtures", "sample-csv", name)
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        sections.append(bytes([i]) + b"\n".join(lines[:4]) + b"\n")
+    write("import", "sample-head", b"\x00" + sep.join(sections))
+    write("import", "sample-head-skip-bad", b"\x01" + sep.join(sections))
+    write("import", "meta-only", b"\x00" + sections[0] + sep + sections[1])
+    quoted = bytes([1]) + ('id,name,district,street\n"C1","社区, ""一""\n二",区,街\r\nC2,x,y,z\n').encode()
+    write("import", "quoted", b"\x00" + sections[0] + sep + quoted)
+    bad = bytes([2]) + b"id,community_id,hire_date,role,status\nW1,C9,2023-02-30,boss,active\n"
+    write("import", "bad-rows", b"\x01" + sections[0] + sep + sections[1] + sep + bad)
+    write("import", "bad-utf8", b"\x00" + sections[0] + sep + bytes([1]) + b"id,name\n\xff\xfe,x\n")
+    write("import", "extra-file", b"\x00" + sections[0] + sep + sections[1] + sep + bytes([11]) + b"a,b\n1,2\n")
+
+
+# --- dictionaries ---------------------------------------------------------------
+
+DICT = os.path.join(ROOT, "tests", "fuzz", "dict")
+
+RULE_WORDS = """indicator category system param stars target appraisal admission deny allow
+define extends set override lin ratio schedule count sum fact community sql name unit max
+inputs value score source missing_if invalid_if denominator params hint description kind
+pattern department reason messages match_limit depth_limit heap_limit numerator required
+scopes empty skip measure group components floors bottom_ratio also total categories
+indicators default min type integer date string number region district street duty assist
+active certified in_year at_least weeks_in_window as_of year_start year compare.epsilon
+cert.milestones stars.five elimination.bottom_ratio local function end return while do for
+in if then else elseif repeat until nil true false not and or goto pcall xpcall error
+setmetatable getmetatable rawget rawequal rawlen tostring tonumber select pairs ipairs next
+string.rep string.format string.find string.gsub table.concat table.sort math.huge utf8.char
+_G _ENV __index __newindex __gc __close __metatable <close> <const> ...""".split()
+
+SQL_WORDS = """SELECT FROM WHERE GROUP BY ORDER HAVING LEFT JOIN ON AS AND OR NOT NULL IS IN
+BETWEEN CASE WHEN THEN ELSE END COUNT SUM AVG MIN MAX COALESCE IFNULL CAST REAL INTEGER
+TEXT julianday date strftime substr length lower upper LIMIT OFFSET UNION WITH RECURSIVE
+EXISTS DISTINCT add_years date_valid utf8_bad task_decision communities workers
+organizations activities visits postings survey_responses requests tasks facts
+snapshot_meta community_id held_on hire_date cert_level cert_date status
+ATTACH PRAGMA load_extension randomblob zeroblob""".split()
+
+REGEX_WORDS = [r"(?i)", r"(?<=", r"(?<!", r"(?=", r"(?!", r"(?>", r"(?|", r"\p{Han}", r"\w",
+               r"\d", r"\b", r"\K", r"(*UTF)", r"(*LIMIT_MATCH=1)", r"(*NO_JIT)", r"(*CR)",
+               r"(?1)", r"(?R)", r"\1", r"{0,10}", r"{2,}", r"+?", r"*+", r"[^", r"[:alpha:]",
+               r"\x{4e00}", r"\Q", r"\E", r"\N", r"\X", r"\C", r"(?#", r"(*ACCEPT)", r"(*SKIP)",
+               r"(*COMMIT)", r"(*MARK:", r"(?C)", r"(?(1)", "APP", "安装", "下载", "注册",
+               "客户端", "小程序", "公众号", "挂牌", "入户", "民政局", "协助", "ＡＰＰ"]
+
+PARAM_WORDS = ["=", "{", "}", ":", ",", '"2023"', "1e308", "-0", "nan", "inf", "0x10",
+               "1e-320", ".2023", "2200", "1899", '{"2020":0.35}', "null", "[]", "true"]
+
+CSV_WORDS = ["\ufeff", "\r\n", '"', '""', ",", "\n", "id", "community_id", "as_of", "region",
+             "2025-12-31", "2023-02-30", "2025-13", "社区编号", "社区名称", "工作者编号",
+             "所属社区编号", "键", "值", "active", "left", "secretary", "assistant", "wechat",
+             "co_building", "1", "0", "-1", "1e308", "NaN", " ", "\t"]
+
+
+def dict_line(word):
+    out = []
+    for b in word.encode("utf-8"):
+        if b < 0x20 or b >= 0x7f or b in (0x22, 0x5c):
+            out.append("\\x%02X" % b)
+        else:
+            out.append(chr(b))
+    return '"' + "".join(out) + '"\n'
+
+
+def write_dict(name, words):
+    os.makedirs(DICT, exist_ok=True)
+    seen = []
+    for w in words:
+        if w and w not in seen:
+            seen.append(w)
+    with open(os.path.join(DICT, name + ".dict"), "w") as f:
+        f.write("# %s.dict (generated by make_seeds.py)\n" % name)
+        for w in seen:
+            f.write(dict_line(w))
+
+
+def param_names():
+    names = []
+    for path in SHIPPED:
+        for m in re.finditer(r'param "([^"]+)"', read(path).decode("utf-8")):
+            names.append(m.group(1))
+    for m in re.finditer(r'indicator "([A-F]\d\d)"', "".join(read(p).decode() for p in SHIPPED)):
+        names += [m.group(1) + s for s in (".max", ".from", ".to", ".target")]
+    return names
+
+
+def dicts():
+    names = param_names()
+    write_dict("rules", RULE_WORDS + SQL_WORDS + ["[[", "]]", "{", "}", '"', "--", "\\"])
+    write_dict("admission", REGEX_WORDS)
+    write_dict("params", names + PARAM_WORDS)
+    write_dict("scenario", ["scenario", "description", "set", "[", "]", "=", "{", "}", "\""]
+               + names + RULE_WORDS[:0] + ["while true do end", "1/0", "0/0", "-1e309"])
+    write_dict("import", CSV_WORDS)
+
+
+def main():
+    rules_seeds()
+    snapshot_seeds()
+    admission_seeds()
+    params_seeds()
+    scenario_seeds()
+    import_seeds()
+    dicts()
+    for h in sorted(os.listdir(CORPUS)):
+        print("%-10s %3d seeds" % (h, len(os.listdir(os.path.join(CORPUS, h)))))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

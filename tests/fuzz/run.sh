@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh — runs the libFuzzer harnesses (built by `make fuzz-build`).
+#
+#   bash tests/fuzz/run.sh --seconds N [--jobs J] [HARNESS...]   fuzz each for N s
+#   bash tests/fuzz/run.sh --regress [HARNESS...]                replay once
+#
+# HARNESS: rules snapshot admission params scenario import (default: all).
+#
+# Fuzzing reads tests/fuzz/corpus/<h> and tests/fuzz/regress/<h> and writes
+# new inputs to $FUZZ_BUILD/corpus/<h> (the committed seed corpora stay
+# small), crashes, leaks, timeouts and oracle failures to
+# $FUZZ_BUILD/crashes/<h>/, and the log to $FUZZ_BUILD/logs/<h>.log. --jobs J
+# runs J harnesses at once (default 1). At the end it prints, per harness,
+# the executions, the rate and the new crash files, and exits 1 when any
+# harness found one. Turn a crash into a regression input with
+#   cp $FUZZ_BUILD/crashes/<h>/crash-... tests/fuzz/regress/<h>/<what-it-is>
+#
+# --regress runs every file of tests/fuzz/corpus/<h> and tests/fuzz/regress/<h>
+# once (no fuzzing) and exits 1 if any of them crashes, leaks, hangs (more than
+# FUZZ_REGRESS_TIMEOUT s, default 60) or trips an oracle: regression inputs of
+# bugs not fixed yet fail here on purpose.
+#
+# Environment: FUZZ_SKIP_KNOWN (while fuzzing: "all" by default, so inputs
+# that only re-find a reported bug are skipped; "" to find them again),
+# TMPDIR (scratch files; default /dev/shm when writable),
+# FUZZ_BUILD (default build/fuzz), FUZZ_TIMEOUT (per input while
+# fuzzing, default 30 s), FUZZ_RSS_MB (default 2048), FUZZ_EXTRA (more
+# libFuzzer flags).
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT" || exit 2
+FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz}
+ALL=(rules snapshot admission params scenario import)
+mode=
+seconds=60
+jobs=1
+harnesses=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --seconds) mode=fuzz; seconds=$2; shift 2 ;;
+    --regress) mode=regress; shift ;;
+    --jobs) jobs=$2; shift 2 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) harnesses+=("$1"); shift ;;
+    esac
+done
+[ -n "$mode" ] || { echo "run.sh: give --seconds N or --regress" >&2; exit 2; }
+[ ${#harnesses[@]} -gt 0 ] || harnesses=("${ALL[@]}")
+
+# Longest input per harness (bytes).
+max_len() {
+    case $1 in
+    rules) echo 65536 ;; import) echo 65536 ;; scenario) echo 16384 ;;
+    snapshot) echo 8192 ;; *) echo 4096 ;;
+    esac
+}
+
+# Scratch files of the harnesses (snapshots, results files written with
+# fsync): in memory when /dev/shm is there.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
+
+# Sanitizer settings: fail on any report, leaks included.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1:malloc_context_size=12:quarantine_size_mb=64}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+for h in "${harnesses[@]}"; do
+    if [ ! -x "$FUZZ_BUILD/fuzz_$h" ]; then
+        echo "run.sh: no $FUZZ_BUILD/fuzz_$h (run make fuzz-build)" >&2
+        exit 2
+    fi
+done
+
+# --- regress ----------------------------------------------------------------------
+if [ "$mode" = regress ]; then
+    unset FUZZ_SKIP_KNOWN
+    status=0
+    for h in "${harnesses[@]}"; do
+        mapfile -t files < <(find "tests/fuzz/corpus/$h" "tests/fuzz/regress/$h" -type f \
+            ! -name '*.md' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+        [ ${#files[@]} -gt 0 ] || { echo "fuzz-regress $h: no inputs"; continue; }
+        log=$(mktemp)
+        start=$(date +%s%N)
+        failed=()
+        # All inputs in one process (fast); when that fails, one process per
+        # input, so that a crash in one does not hide the others.
+        if "$FUZZ_BUILD/fuzz_$h" -timeout="${FUZZ_REGRESS_TIMEOUT:-60}" \
+            -rss_limit_mb="${FUZZ_RSS_MB:-2048}" "${files[@]}" >"$log" 2>&1; then
+            files_to_retry=()
+        else
+            files_to_retry=("${files[@]}")
+        fi
+        for f in ${files_to_retry[@]+"${files_to_retry[@]}"}; do
+            if ! "$FUZZ_BUILD/fuzz_$h" -timeout="${FUZZ_REGRESS_TIMEOUT:-60}" \
+                -rss_limit_mb="${FUZZ_RSS_MB:-2048}" "$f" >"$log" 2>&1; then
+                failed+=("$f")
+                echo "---- fuzz_$h $f" >&2
+                grep -E 'ERROR|SUMMARY|oracle|runtime error|#[0-9]+ 0x' "$log" | head -25 >&2
+            fi
+        done
+        ms=$((($(date +%s%N) - start) / 1000000))
+        rm -f "$log"
+        if [ ${#failed[@]} -gt 0 ]; then
+            status=1
+            printf 'fuzz-regress %-10s %4d inputs, %d FAILED (%d.%ds): %s\n' "$h" ${#files[@]} \
+                ${#failed[@]} $((ms / 1000)) $((ms % 1000 / 100)) "${failed[*]}"
+        else
+            printf 'fuzz-regress %-10s %4d inputs ok (%d.%ds)\n' "$h" ${#files[@]} \
+                $((ms / 1000)) $((ms % 1000 / 100))
+        fi
+    done
+    exit $status
+fi
+
+# --- fuzz -------------------------------------------------------------------------
+# Skip inputs that only re-find bugs already reported (see fuzz_skip_known()).
+export FUZZ_SKIP_KNOWN=${FUZZ_SKIP_KNOWN-all}
+mkdir -p "$FUZZ_BUILD/logs"
+fuzz_one() {
+    local h=$1 dict=() before
+    mkdir -p "$FUZZ_BUILD/corpus/$h" "$FUZZ_BUILD/crashes/$h" "tests/fuzz/regress/$h"
+    [ -f "tests/fuzz/dict/$h.dict" ] && dict=(-dict="tests/fuzz/dict/$h.dict")
+    before=$(find "$FUZZ_BUILD/crashes/$h" -type f | wc -l)
+    echo "$before" >"$FUZZ_BUILD/logs/$h.crashes-before"
+    # shellcheck disable=SC2086 # FUZZ_EXTRA is a list of flags
+    "$FUZZ_BUILD/fuzz_$h" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-30}" \
+        -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -max_len="$(max_len "$h")" "${dict[@]}" \
+        -artifact_prefix="$FUZZ_BUILD/crashes/$h/" -print_final_stats=1 -close_fd_mask=1 \
+        ${FUZZ_EXTRA:-} \
+        "$FUZZ_BUILD/corpus/$h" "tests/fuzz/corpus/$h" "tests/fuzz/regress/$h" \
+        >"$FUZZ_BUILD/logs/$h.log" 2>&1
+    echo $? >"$FUZZ_BUILD/logs/$h.status"
+}
+
+running=0
+for h in "${harnesses[@]}"; do
+    echo "fuzz: $h for ${seconds}s (log: $FUZZ_BUILD/logs/$h.log)"
+    fuzz_one "$h" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+done
+wait
+
+status=0
+echo
+printf '%-10s %12s %10s %8s %s\n' harness executions exec/s corpus result
+for h in "${harnesses[@]}"; do
+    log=$FUZZ_BUILD/logs/$h.log
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    corpus=$(find "$FUZZ_BUILD/corpus/$h" -type f | wc -l)
+    crashes=$(find "$FUZZ_BUILD/crashes/$h" -type f | wc -l)
+    new=$((crashes - $(cat "$FUZZ_BUILD/logs/$h.crashes-before")))
+    result=ok
+    if [ "$new" -gt 0 ] || [ "$(cat "$FUZZ_BUILD/logs/$h.status")" != 0 ]; then
+        result="FOUND $new (see $FUZZ_BUILD/crashes/$h/ and $log)"
+        status=1
+    fi
+    printf '%-10s %12s %10s %8s %s\n' "$h" "${execs:-?}" "${rate:-?}" "$corpus" "$result"
+done
+exit $status
