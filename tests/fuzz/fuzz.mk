@@ -4,7 +4,8 @@
 #     include tests/fuzz/fuzz.mk
 #
 # (anywhere: it keeps the Makefile's default goal, defines only FUZZ_* and
-# FAULT_* variables, and uses the Makefile's own rules for build/gen/*.h).
+# FAULT_* variables and targets, and repeats the Makefile's build/gen/*.h
+# rules unchanged so that it also works alone).
 # It also works alone, without editing anything:
 #
 #     make -f tests/fuzz/fuzz.mk fuzz-regress
@@ -12,9 +13,10 @@
 # Targets:
 #   fuzz-build     build/fuzz/fuzz_<harness> for every harness (clang,
 #                  -fsanitize=fuzzer,address,undefined)
-#   fuzz           run each harness for FUZZ_SECONDS (default 60) from the seed
-#                  corpora; new inputs go to build/fuzz/corpus/<harness>, crashes
-#                  to build/fuzz/crashes/<harness> (see tests/fuzz/run.sh)
+#   fuzz           run each harness for FUZZ_SECONDS (default 60), FUZZ_JOBS at a
+#                  time (default 1), from the seed corpora; new inputs go to
+#                  build/fuzz/corpus/<harness>, crashes to
+#                  build/fuzz/crashes/<harness> (see tests/fuzz/run.sh)
 #   fuzz-regress   run every file of tests/fuzz/corpus/<harness> and
 #                  tests/fuzz/regress/<harness> once (for make test; seconds)
 #   fault, fault-exhaustive, fault-build   (tests/fault/fault.mk, included below)
@@ -29,6 +31,7 @@ FUZZ_DIR      := tests/fuzz
 FUZZ_BUILD    ?= build/fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
+FUZZ_JOBS     ?= 1
 FUZZ_REQUIRED ?= 0
 FUZZ_HARNESSES := rules snapshot admission params scenario import
 
@@ -76,7 +79,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/harness/fuzz_%.o $(FUZZ_BUILD)/harness/fuzz_
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=lua_sethook -o $@ $^ $(FUZZ_LIBS)
 
 fuzz: fuzz-build
-	FUZZ_BUILD=$(FUZZ_BUILD) bash $(FUZZ_DIR)/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+	FUZZ_BUILD=$(FUZZ_BUILD) bash $(FUZZ_DIR)/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_HARNESSES)
 
 # The probe runs only here, not each time make reads this file.
 fuzz-regress:
@@ -84,7 +87,7 @@ fuzz-regress:
 	  echo "fuzz-regress: SKIPPED: $(FUZZ_CC) cannot build libFuzzer targets (install clang and libclang-rt-dev)"; \
 	  [ "$(FUZZ_REQUIRED)" != 1 ]; \
 	else \
-	  $(MAKE) --no-print-directory -f $(FUZZ_DIR)/fuzz.mk $(FUZZ_BINS) && \
+	  $(MAKE) --no-print-directory -s -f $(FUZZ_DIR)/fuzz.mk $(FUZZ_BINS) && \
 	  FUZZ_BUILD=$(FUZZ_BUILD) bash $(FUZZ_DIR)/run.sh --regress $(FUZZ_HARNESSES); \
 	fi
 
