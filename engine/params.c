@@ -369,7 +369,8 @@ int params_copy(params *to, const params *from, error *e)
     return ERROR_OK;
 }
 
-/* Builds the JSON value of one parameter value (new reference). */
+/* Builds the JSON value of one parameter value (new reference); NULL when
+** out of memory (never a value with parts missing). */
 static json_t *params_value_json(const param *p, const param_value *v)
 {
     json_t *object;
@@ -387,7 +388,11 @@ static json_t *params_value_json(const param *p, const param_value *v)
         for (i = 0; object != NULL && i < v->point_count; i++) {
             char year[16];
             snprintf(year, sizeof year, "%d", v->points[i].year);
-            json_object_set_new(object, year, json_real(v->points[i].value));
+            /* json_object_set_new() takes the value even when it fails. */
+            if (json_object_set_new(object, year, json_real(v->points[i].value)) != 0) {
+                json_decref(object);
+                object = NULL;
+            }
         }
         return object;
     }
@@ -401,9 +406,14 @@ char *params_to_json(const params *ps)
     size_t i;
     if (root == NULL)
         return NULL;
-    for (i = 0; i < ps->count; i++)
-        json_object_set_new(root, ps->items[i].name,
-                            params_value_json(&ps->items[i], &ps->items[i].value));
+    /* Out of memory gives NULL, never runs.params with a parameter left out. */
+    for (i = 0; i < ps->count; i++) {
+        json_t *value = params_value_json(&ps->items[i], &ps->items[i].value);
+        if (value == NULL || json_object_set_new(root, ps->items[i].name, value) != 0) {
+            json_decref(root);
+            return NULL;
+        }
+    }
     text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(root);
     return text;
