@@ -38,9 +38,10 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
     appraisal_rows_free(d);
     if (!a->present)
         return ERROR_OK;
-    if (sqlite3_prepare_v2(db, a->sql, -1, &statement, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s:%d: appraisal: SQL does not prepare: %s", a->file,
-                           a->line, sqlite3_errmsg(db));
+    if ((rc = sqlite3_prepare_v2(db, a->sql, -1, &statement, NULL)) != SQLITE_OK) {
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s:%d: appraisal: SQL does not prepare: %s", a->file, a->line,
+                           sqlite3_errmsg(db));
         goto done;
     }
     if (query_bind(statement, a->binds, a->bind_count, s, ps) != SQLITE_OK) {
@@ -103,8 +104,9 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
                                            : sqlite3_column_double(statement, 3 + (int)k);
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: appraisal (%s:%d): query failed: %s", s->path,
-                           a->file, a->line, sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: appraisal (%s:%d): query failed: %s", s->path, a->file, a->line,
+                           sqlite3_errmsg(db));
         goto done;
     }
     if (query_remember(&d->bound, a->binds, a->bind_count, ps) != 0)

@@ -3,6 +3,7 @@
 */
 #include "error.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,4 +45,17 @@ void error_prefix(error *e, const char *format, ...)
     va_end(args);
     memcpy(old, e->message, sizeof old);
     snprintf(e->message, sizeof e->message, "%s: %s", prefix, old);
+}
+
+int error_sqlite_status(int rc, int otherwise)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOLFS:
+        return ERROR_SYSTEM;
+    default:
+        return otherwise;
+    }
 }

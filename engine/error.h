@@ -33,6 +33,12 @@ void error_clear(error *e);
 int error_set(error *e, int status, const char *format, ...) __attribute__((format(printf, 3, 4)));
 int error_setv(error *e, int status, const char *format, va_list args);
 
+/* The status of a failed SQLite call: ERROR_SYSTEM when SQLite's result code
+** `rc` (primary or extended) is the machine's failure (out of memory, I/O
+** error, disk full, no lock), else `otherwise` (the input's fault: bad SQL in
+** a rule, a damaged snapshot...). */
+int error_sqlite_status(int rc, int otherwise);
+
 /* Prepends "prefix: " to the current message (e.g. a file name). */
 void error_prefix(error *e, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

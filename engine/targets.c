@@ -25,9 +25,10 @@ int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, c
             goto done;
         }
     }
-    if (sqlite3_prepare_v2(db, t->sql, -1, &statement, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s:%d: target %s: SQL does not prepare: %s", t->file,
-                           t->line, t->id, sqlite3_errmsg(db));
+    if ((rc = sqlite3_prepare_v2(db, t->sql, -1, &statement, NULL)) != SQLITE_OK) {
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s:%d: target %s: SQL does not prepare: %s", t->file, t->line, t->id,
+                           sqlite3_errmsg(db));
         goto done;
     }
     if (query_bind(statement, t->binds, t->bind_count, s, ps) != SQLITE_OK) {
@@ -44,8 +45,9 @@ int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, c
         row++;
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: target %s (%s:%d): query failed: %s", s->path,
-                           t->id, t->file, t->line, sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: target %s (%s:%d): query failed: %s", s->path, t->id, t->file,
+                           t->line, sqlite3_errmsg(db));
         goto done;
     }
     if (query_remember(&d->bound, t->binds, t->bind_count, ps) != 0)
