@@ -313,7 +313,7 @@ int cli_eval(const cli_options *o)
     if (status != ERROR_OK)
         goto done;
     clock_gettime(CLOCK_MONOTONIC, &stage);
-    status = snapshot_open(o->snapshot, &s, &e);
+    status = snapshot_open_threads(o->snapshot, o->jobs, &s, &e);
     if (status != ERROR_OK)
         goto fail;
     open_ms = elapsed_ms(&stage);

@@ -21,6 +21,7 @@
 
 #include "buffer.h"
 #include "hash.h"
+#include "idset.h"
 #include "snapshot_schema_sql.h"
 #include "text.h"
 
@@ -311,145 +312,374 @@ static void columns_free(column_info *columns, int count)
     free(columns);
 }
 
-/* Escapes a single-quoted SQL string literal into `out`. */
-static void append_literal(buffer *out, const char *text)
+/* The reference sets, built once before the tables are checked. */
+typedef struct reference_sets {
+    idset communities; /* communities.id */
+    idset workers;     /* workers.id */
+} reference_sets;
+
+/* One column of the canonical schema, as the row check sees it. */
+typedef struct column_check {
+    const char *name;
+    enum { COLUMN_INTEGER, COLUMN_REAL, COLUMN_TEXT, COLUMN_OTHER } type;
+    bool not_null;
+    const snapshot_column_rule *rules[4];
+    size_t rule_count;
+    const idset *reference; /* for a SNAPSHOT_RULE_REFERENCE rule */
+    const char *reference_table;
+} column_check;
+
+/* A table's data check: one plain scan of its columns; every value is
+** checked in C (types, UTF-8, dates, allowed values, ranges, references).
+** The first problem of a row is reported, as SQL's CASE would. */
+typedef struct row_check {
+    sqlite3_stmt *scan;
+    sqlite3_stmt *quote; /* SELECT quote(?1), typeof(?1): for messages only */
+    column_check *columns;
+    int column_count;
+    int identity[2]; /* columns making the row id; identity[1] < 0 for one */
+    buffer message;
+} row_check;
+
+/* Appends SQL's quote(value) (or typeof(value) when `type_only`). */
+static void append_quoted(row_check *c, int column, bool type_only)
 {
-    buffer_puts(out, "'");
-    for (; *text; text++) {
-        if (*text == '\'')
-            buffer_puts(out, "''");
-        else
-            buffer_append(out, text, 1);
-    }
-    buffer_puts(out, "'");
+    const char *text = NULL;
+    sqlite3_reset(c->quote);
+    if (sqlite3_bind_value(c->quote, 1, sqlite3_column_value(c->scan, column)) == SQLITE_OK &&
+        sqlite3_step(c->quote) == SQLITE_ROW)
+        text = (const char *)sqlite3_column_text(c->quote, type_only ? 1 : 0);
+    buffer_puts(&c->message, text ? text : "?");
+    sqlite3_reset(c->quote);
 }
 
-/* Adds one WHEN clause: WHEN <condition> THEN <message expression>. */
-static void add_case(buffer *sql, const char *condition, const char *message_sql)
+static bool enum_contains(const char *values, const unsigned char *text, int bytes)
 {
-    buffer_printf(sql, " WHEN %s THEN %s", condition, message_sql);
+    const char *start = values;
+    while (*start) {
+        const char *comma = strchr(start, ',');
+        size_t length = comma ? (size_t)(comma - start) : strlen(start);
+        if ((size_t)bytes == length && memcmp(start, text, length) == 0)
+            return true;
+        start += length + (comma ? 1 : 0);
+    }
+    return false;
 }
 
-/* Builds the CASE conditions for one column of the canonical schema. */
-static void column_conditions(buffer *sql, const char *table, const column_info *column)
+/* Whether a REAL holds a whole number that fits an INTEGER, as SQLite's
+** x = CAST(x AS INTEGER) says. */
+static bool real_is_whole(double x)
 {
-    buffer condition, message;
-    const char *name = column->name;
-    size_t i;
-    buffer_init(&condition);
-    buffer_init(&message);
-    if (column->not_null) {
-        buffer_printf(&condition, "\"%s\" IS NULL", name);
-        buffer_printf(&message, "'%s is NULL (the schema says NOT NULL or PRIMARY KEY)'", name);
-        add_case(sql, buffer_text(&condition), buffer_text(&message));
+    return x >= -9223372036854775808.0 && x < 9223372036854775808.0 && x == (double)(long long)x;
+}
+
+/* Checks one value of the current row; true (and c->message) on a problem. */
+static bool column_problem(row_check *c, int i)
+{
+    const column_check *column = &c->columns[i];
+    int type = sqlite3_column_type(c->scan, i);
+    const unsigned char *text = NULL;
+    int bytes = 0;
+    size_t r;
+    buffer_reset(&c->message);
+    if (type == SQLITE_NULL) {
+        if (!column->not_null)
+            return false;
+        buffer_printf(&c->message, "%s is NULL (the schema says NOT NULL or PRIMARY KEY)",
+                      column->name);
+        return true;
     }
-    buffer_reset(&condition);
-    buffer_reset(&message);
-    if (strcmp(column->type, "INTEGER") == 0) {
-        buffer_printf(&condition,
-                      "\"%s\" IS NOT NULL AND NOT (typeof(\"%s\") = 'integer' OR "
-                      "(typeof(\"%s\") = 'real' AND \"%s\" = CAST(\"%s\" AS INTEGER)))",
-                      name, name, name, name, name);
-        buffer_printf(&message,
-                      "'%s: ' || CASE WHEN typeof(\"%s\") = 'text' AND NOT utf8_bad(\"%s\") THEN "
-                      "quote(\"%s\") ELSE typeof(\"%s\") END || ' is not a whole number'",
-                      name, name, name, name, name);
-    } else if (strcmp(column->type, "REAL") == 0) {
-        buffer_printf(&condition,
-                      "\"%s\" IS NOT NULL AND typeof(\"%s\") NOT IN ('integer', 'real')", name,
-                      name);
-        buffer_printf(&message,
-                      "'%s: ' || CASE WHEN typeof(\"%s\") = 'text' AND NOT utf8_bad(\"%s\") THEN "
-                      "quote(\"%s\") ELSE typeof(\"%s\") END || ' is not a number'",
-                      name, name, name, name, name);
-    } else if (strcmp(column->type, "TEXT") == 0) {
-        buffer_printf(&condition, "typeof(\"%s\") = 'blob'", name);
-        buffer_printf(&message, "'%s is binary data, not text'", name);
-        add_case(sql, buffer_text(&condition), buffer_text(&message));
-        buffer_reset(&condition);
-        buffer_reset(&message);
-        buffer_printf(&condition, "utf8_bad(\"%s\")", name);
-        buffer_printf(&message, "'%s is not valid UTF-8 text (save the data as UTF-8)'", name);
+    if (type == SQLITE_TEXT) {
+        text = sqlite3_column_text(c->scan, i);
+        bytes = sqlite3_column_bytes(c->scan, i);
+        if (text == NULL)
+            text = (const unsigned char *)"";
     }
-    if (condition.length > 0)
-        add_case(sql, buffer_text(&condition), buffer_text(&message));
-    for (i = 0; i < snapshot_column_rule_count; i++) {
-        const snapshot_column_rule *rule = &snapshot_column_rules[i];
-        if (strcmp(rule->table, table) != 0 || strcmp(rule->column, name) != 0)
-            continue;
-        buffer_reset(&condition);
-        buffer_reset(&message);
+    switch (column->type) {
+    case COLUMN_INTEGER:
+        if (type == SQLITE_INTEGER ||
+            (type == SQLITE_FLOAT && real_is_whole(sqlite3_column_double(c->scan, i))))
+            break;
+        buffer_printf(&c->message, "%s: ", column->name);
+        append_quoted(
+            c, i,
+            !(type == SQLITE_TEXT && text_utf8_valid((const char *)text, (size_t)bytes, NULL)));
+        buffer_puts(&c->message, " is not a whole number");
+        return true;
+    case COLUMN_REAL:
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT)
+            break;
+        buffer_printf(&c->message, "%s: ", column->name);
+        append_quoted(
+            c, i,
+            !(type == SQLITE_TEXT && text_utf8_valid((const char *)text, (size_t)bytes, NULL)));
+        buffer_puts(&c->message, " is not a number");
+        return true;
+    case COLUMN_TEXT:
+        if (type == SQLITE_BLOB) {
+            buffer_printf(&c->message, "%s is binary data, not text", column->name);
+            return true;
+        }
+        if (type == SQLITE_TEXT && !text_utf8_valid((const char *)text, (size_t)bytes, NULL)) {
+            buffer_printf(&c->message, "%s is not valid UTF-8 text (save the data as UTF-8)",
+                          column->name);
+            return true;
+        }
+        break;
+    case COLUMN_OTHER:
+        break;
+    }
+    for (r = 0; r < column->rule_count; r++) {
+        const snapshot_column_rule *rule = column->rules[r];
+        const char *what = NULL;
+        char range[96];
         switch (rule->kind) {
         case SNAPSHOT_RULE_DATE:
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND NOT date_valid(\"%s\")", name, name);
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a date YYYY-MM-DD'", name,
-                          name);
+            if (!(type == SQLITE_TEXT && text_date_valid((const char *)text)))
+                what = " is not a date YYYY-MM-DD";
             break;
-        case SNAPSHOT_RULE_MONTH:
-            buffer_printf(&condition,
-                          "\"%s\" IS NOT NULL AND (\"%s\" NOT GLOB "
-                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]' OR NOT date_valid(\"%s\" || '-01'))",
-                          name, name, name);
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not a month YYYY-MM'", name,
-                          name);
-            break;
-        case SNAPSHOT_RULE_ENUM: {
-            const char *start = rule->values;
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND \"%s\" NOT IN (", name, name);
-            while (*start) {
-                const char *comma = strchr(start, ',');
-                size_t length = comma ? (size_t)(comma - start) : strlen(start);
-                char value[64];
-                snprintf(value, sizeof value, "%.*s", (int)length, start);
-                if (start != rule->values)
-                    buffer_puts(&condition, ", ");
-                append_literal(&condition, value);
-                start += length + (comma ? 1 : 0);
+        case SNAPSHOT_RULE_MONTH: {
+            char day[16];
+            bool ok = type == SQLITE_TEXT && bytes == 7;
+            int k;
+            for (k = 0; ok && k < 7; k++)
+                ok = k == 4 ? text[k] == '-' : (text[k] >= '0' && text[k] <= '9');
+            if (ok) {
+                memcpy(day, text, 7);
+                memcpy(day + 7, "-01", 4);
+                ok = text_date_valid(day);
             }
-            buffer_puts(&condition, ")");
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not one of %s (or NULL)'", name,
-                          name, rule->values);
+            if (!ok)
+                what = " is not a month YYYY-MM";
             break;
         }
+        case SNAPSHOT_RULE_ENUM:
+            if (!(type == SQLITE_TEXT && enum_contains(rule->values, text, bytes))) {
+                snprintf(range, sizeof range, " is not one of %s (or NULL)", rule->values);
+                what = range;
+            }
+            break;
         case SNAPSHOT_RULE_RANGE:
-            buffer_printf(&condition,
-                          "typeof(\"%s\") IN ('integer', 'real') AND (\"%s\" < %.17g OR \"%s\" > "
-                          "%.17g)",
-                          name, name, rule->low, name, rule->high);
-            buffer_printf(&message, "'%s ' || \"%s\" || ' is outside %g..%g'", name, name,
-                          rule->low, rule->high);
+            if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+                double x = sqlite3_column_double(c->scan, i);
+                if (x < rule->low || x > rule->high) {
+                    snprintf(range, sizeof range, " is outside %g..%g", rule->low, rule->high);
+                    what = range;
+                }
+            }
             break;
         case SNAPSHOT_RULE_BOOLEAN:
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND \"%s\" NOT IN (0, 1)", name, name);
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' is not 0 or 1'", name, name);
+            if (!((type == SQLITE_INTEGER || type == SQLITE_FLOAT) &&
+                  (sqlite3_column_double(c->scan, i) == 0 ||
+                   sqlite3_column_double(c->scan, i) == 1)))
+                what = " is not 0 or 1";
             break;
-        case SNAPSHOT_RULE_REFERENCE: {
-            char target[64];
-            const char *dot = strchr(rule->values, '.');
-            snprintf(target, sizeof target, "%.*s", (int)(dot - rule->values), rule->values);
-            buffer_printf(&condition, "\"%s\" IS NOT NULL AND \"%s\" NOT IN (SELECT %s FROM %s)",
-                          name, name, dot + 1, target);
-            buffer_printf(&message, "'%s ' || quote(\"%s\") || ' refers to no row of %s'", name,
-                          name, target);
+        case SNAPSHOT_RULE_REFERENCE:
+            if (column->reference != NULL) {
+                if (type != SQLITE_TEXT) {
+                    /* A number in a TEXT column of a foreign schema: its
+                    ** text, as the comparison with the ids would see it. */
+                    text = sqlite3_column_text(c->scan, i);
+                    bytes = sqlite3_column_bytes(c->scan, i);
+                    type = SQLITE_TEXT;
+                }
+                if (text == NULL || !idset_contains(column->reference, text, (size_t)bytes)) {
+                    snprintf(range, sizeof range, " refers to no row of %s",
+                             column->reference_table);
+                    what = range;
+                }
+            }
             break;
         }
+        if (what != NULL) {
+            buffer_printf(&c->message, "%s ", column->name);
+            append_quoted(c, i, false);
+            buffer_puts(&c->message, what);
+            return true;
         }
-        add_case(sql, buffer_text(&condition), buffer_text(&message));
     }
-    buffer_free(&condition);
-    buffer_free(&message);
+    return false;
+}
+
+/* The row id shown in messages (NULL when a part is NULL), as text owned by
+** the statement until the next step. Called only after the row's checks. */
+static void row_id(row_check *c, buffer *out)
+{
+    int k;
+    buffer_reset(out);
+    for (k = 0; k < 2 && c->identity[k] >= 0; k++) {
+        const char *part = (const char *)sqlite3_column_text(c->scan, c->identity[k]);
+        if (part == NULL) {
+            buffer_reset(out);
+            buffer_puts(out, "\x01"); /* marks NULL */
+            return;
+        }
+        if (k > 0)
+            buffer_puts(out, " ");
+        buffer_puts(out, part);
+    }
+}
+
+static const char *const identity_columns[][3] = {
+    {"visits", "worker_id", "month"},
+    {"facts", "community_id", "key"},
+};
+
+/* Checks the data of `table` (its columns already known to be present);
+** appends at most PROBLEMS_SHOWN + 1 problems. */
+static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_info *expected,
+                      int expected_count, const reference_sets *references, problem_list *problems,
+                      long long *rows, error *e)
+{
+    row_check c;
+    buffer sql, id;
+    size_t k, found = 0;
+    int i, rc;
+    int status = ERROR_OK;
+    memset(&c, 0, sizeof c);
+    buffer_init(&c.message);
+    buffer_init(&sql);
+    buffer_init(&id);
+    c.identity[0] = c.identity[1] = -1;
+    c.columns = calloc((size_t)expected_count + 1, sizeof *c.columns);
+    if (c.columns == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    c.column_count = expected_count;
+    buffer_puts(&sql, "SELECT ");
+    for (i = 0; i < expected_count; i++) {
+        column_check *column = &c.columns[i];
+        const char *type = expected[i].type;
+        column->name = expected[i].name;
+        column->not_null = expected[i].not_null != 0;
+        column->type = strcmp(type, "INTEGER") == 0 ? COLUMN_INTEGER
+                       : strcmp(type, "REAL") == 0  ? COLUMN_REAL
+                       : strcmp(type, "TEXT") == 0  ? COLUMN_TEXT
+                                                    : COLUMN_OTHER;
+        for (k = 0; k < snapshot_column_rule_count; k++) {
+            const snapshot_column_rule *rule = &snapshot_column_rules[k];
+            if (strcmp(rule->table, table) != 0 || strcmp(rule->column, column->name) != 0 ||
+                column->rule_count == sizeof column->rules / sizeof column->rules[0])
+                continue;
+            column->rules[column->rule_count++] = rule;
+            if (rule->kind == SNAPSHOT_RULE_REFERENCE) {
+                column->reference_table =
+                    strncmp(rule->values, "workers.", 8) == 0 ? "workers" : "communities";
+                column->reference = strncmp(rule->values, "workers.", 8) == 0
+                                        ? &references->workers
+                                        : &references->communities;
+            }
+        }
+        if (c.identity[0] < 0 && strcmp(column->name, "id") == 0)
+            c.identity[0] = i;
+        buffer_printf(&sql, "%s\"%s\"", i ? ", " : "", column->name);
+    }
+    for (k = 0; k < sizeof identity_columns / sizeof identity_columns[0]; k++) {
+        if (strcmp(identity_columns[k][0], table) != 0)
+            continue;
+        for (i = 0; i < expected_count; i++) {
+            if (strcmp(expected[i].name, identity_columns[k][1]) == 0)
+                c.identity[0] = i;
+            if (strcmp(expected[i].name, identity_columns[k][2]) == 0)
+                c.identity[1] = i;
+        }
+    }
+    buffer_printf(&sql, " FROM \"%s\"", table);
+    if (buffer_failed(&sql) || buffer_failed(&c.message)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &c.scan, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT quote(?1), typeof(?1)", -1, &c.quote, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_INPUT, "%s: cannot check table %s: %s", s->path, table,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    while (found <= PROBLEMS_SHOWN && (rc = sqlite3_step(c.scan)) == SQLITE_ROW) {
+        (*rows)++;
+        for (i = 0; i < c.column_count; i++) {
+            char quoted[256];
+            const char *text;
+            if (!column_problem(&c, i))
+                continue;
+            row_id(&c, &id);
+            text = buffer_text(&id);
+            if (c.identity[0] < 0 || strcmp(text, "\x01") == 0)
+                snprintf(quoted, sizeof quoted, "(NULL id)");
+            else if (text_utf8_valid(text, strlen(text), NULL))
+                snprintf(quoted, sizeof quoted, "'%s'", text);
+            else
+                snprintf(quoted, sizeof quoted, "(id not valid UTF-8)");
+            problem_add(problems, s->path, table, quoted, buffer_text(&c.message));
+            found++;
+            break;
+        }
+    }
+    if (found <= PROBLEMS_SHOWN && rc != SQLITE_DONE) {
+        status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path, table,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    if (buffer_failed(&c.message) || buffer_failed(&id))
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+done:
+    sqlite3_finalize(c.scan);
+    sqlite3_finalize(c.quote);
+    free(c.columns);
+    buffer_free(&c.message);
+    buffer_free(&sql);
+    buffer_free(&id);
+    return status;
+}
+
+/* Reads the ids that references point to, into `references`. */
+static int reference_sets_load(snapshot *s, reference_sets *references, error *e)
+{
+    static const char *const tables[] = {"communities", "workers"};
+    size_t t;
+    int status = ERROR_OK;
+    for (t = 0; t < 2 && status == ERROR_OK; t++) {
+        idset *set = t == 0 ? &references->communities : &references->workers;
+        sqlite3_stmt *statement = NULL;
+        char sql[64];
+        int rc;
+        snprintf(sql, sizeof sql, "SELECT id FROM %s", tables[t]);
+        /* A missing table or column is reported by the table checks. */
+        if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
+            sqlite3_finalize(statement);
+            continue;
+        }
+        while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+            const void *id = sqlite3_column_text(statement, 0);
+            if (id == NULL)
+                continue;
+            if (idset_add(set, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0) {
+                status =
+                    error_set(e, ERROR_SYSTEM, "out of memory reading the ids of %s", tables[t]);
+                break;
+            }
+        }
+        if (status == ERROR_OK && rc != SQLITE_DONE)
+            status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path,
+                               tables[t], sqlite3_errmsg(s->db));
+        sqlite3_finalize(statement);
+    }
+    return status;
 }
 
 /* Checks one table: presence, columns, then its data. */
 static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char *table,
-                       problem_list *problems, error *e)
+                       const reference_sets *references, problem_list *problems, long long *rows,
+                       error *e)
 {
     column_info *expected = NULL, *found = NULL;
     int expected_count = table_columns(schema_db, "main", table, &expected);
     int found_count = -1;
     int i, j, rc;
     buffer sql;
-    sqlite3_stmt *statement = NULL;
     int status = ERROR_OK;
     bool columns_ok = true;
     buffer_init(&sql);
@@ -512,36 +742,9 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
     }
     if (!columns_ok || strcmp(table, "snapshot_meta") == 0)
         goto done;
-    buffer_printf(&sql, "SELECT * FROM (SELECT %s AS row_id, CASE", row_identity(table));
-    for (i = 0; i < expected_count; i++)
-        column_conditions(&sql, table, &expected[i]);
-    buffer_printf(&sql, " END AS problem FROM \"%s\") WHERE problem IS NOT NULL LIMIT %d", table,
-                  PROBLEMS_SHOWN + 1);
-    if (buffer_failed(&sql)) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL);
-    if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot check table %s: %s", s->path, table,
-                           sqlite3_errmsg(db));
-        goto done;
-    }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        const char *row = (const char *)sqlite3_column_text(statement, 0);
-        char quoted[256];
-        if (row != NULL && text_utf8_valid(row, strlen(row), NULL))
-            snprintf(quoted, sizeof quoted, "'%s'", row);
-        else
-            snprintf(quoted, sizeof quoted, "%s", row ? "(id not valid UTF-8)" : "(NULL id)");
-        problem_add(problems, s->path, table, quoted,
-                    (const char *)sqlite3_column_text(statement, 1));
-    }
-    if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path, table,
-                           sqlite3_errmsg(db));
-        goto done;
-    }
     {
         /* Without a primary key or unique index, ids may repeat. */
         sqlite3_stmt *count = NULL;
@@ -574,7 +777,6 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
         }
     }
 done:
-    sqlite3_finalize(statement);
     buffer_free(&sql);
     columns_free(expected, expected_count);
     columns_free(found, found_count);
@@ -587,11 +789,14 @@ done:
 typedef struct check_pool {
     snapshot *s;
     const char *const *tables;
+    const size_t *order; /* biggest tables first, so the threads end together */
     size_t count;
     size_t next;
     problem_list *lists; /* one per table */
     int *statuses;
     error *errors;
+    long long *rows;
+    const reference_sets *references;
     pthread_mutex_t lock;
 } check_pool;
 
@@ -602,8 +807,8 @@ static void check_tables_on(check_pool *pool, sqlite3 *db)
     if (snapshot_open_schema(&schema_db, &e) != ERROR_OK) {
         pthread_mutex_lock(&pool->lock);
         while (pool->next < pool->count) {
-            pool->statuses[pool->next] = e.status;
-            pool->errors[pool->next++] = e;
+            pool->statuses[pool->order[pool->next]] = e.status;
+            pool->errors[pool->order[pool->next++]] = e;
         }
         pthread_mutex_unlock(&pool->lock);
         return;
@@ -611,12 +816,12 @@ static void check_tables_on(check_pool *pool, sqlite3 *db)
     for (;;) {
         size_t i;
         pthread_mutex_lock(&pool->lock);
-        i = pool->next < pool->count ? pool->next++ : pool->count;
+        i = pool->next < pool->count ? pool->order[pool->next++] : pool->count;
         pthread_mutex_unlock(&pool->lock);
         if (i == pool->count)
             break;
-        pool->statuses[i] =
-            check_table(pool->s, db, schema_db, pool->tables[i], &pool->lists[i], &pool->errors[i]);
+        pool->statuses[i] = check_table(pool->s, db, schema_db, pool->tables[i], pool->references,
+                                        &pool->lists[i], &pool->rows[i], &pool->errors[i]);
     }
     sqlite3_close(schema_db);
 }
@@ -643,38 +848,77 @@ static void *hash_worker(void *argument)
     return NULL;
 }
 
-/* Runs every table check; returns the first error status (its message in
-** `e`) or ERROR_OK, with the problems appended to `problems`. */
-static int check_all_tables(snapshot *s, const char *const *tables, size_t count,
+/* Typical share of a snapshot's rows, biggest first (a guess is enough). */
+static const char *const tables_by_size[] = {"visits",      "activities",    "survey_responses",
+                                             "postings",    "requests",      "facts",
+                                             "workers",     "organizations", "tasks",
+                                             "communities", "snapshot_meta"};
+
+/* Runs every table check on `threads` threads; returns the first error
+** status (its message in `e`) or ERROR_OK, with the problems appended to
+** `problems`. */
+static int check_all_tables(snapshot *s, const char *const *tables, size_t count, int threads,
                             problem_list *problems, error *e)
 {
     check_pool pool;
-    pthread_t helper;
-    bool helper_started;
-    size_t i, shown = 0;
+    pthread_t helpers[16];
+    size_t started = 0, i, j, k = 0, shown = 0;
+    reference_sets references;
     int status = ERROR_OK;
+    bool locked = false;
     memset(&pool, 0, sizeof pool);
+    idset_init(&references.communities);
+    idset_init(&references.workers);
     pool.s = s;
     pool.tables = tables;
     pool.count = count;
+    pool.references = &references;
     pool.lists = calloc(count, sizeof *pool.lists);
     pool.statuses = calloc(count, sizeof *pool.statuses);
     pool.errors = calloc(count, sizeof *pool.errors);
-    if (pool.lists == NULL || pool.statuses == NULL || pool.errors == NULL) {
+    pool.rows = calloc(count, sizeof *pool.rows);
+    pool.order = calloc(count, sizeof *pool.order);
+    if (pool.lists == NULL || pool.statuses == NULL || pool.errors == NULL || pool.rows == NULL ||
+        pool.order == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
+    {
+        size_t *order = (size_t *)pool.order;
+        bool *placed = calloc(count, sizeof *placed);
+        if (placed == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        for (j = 0; j < sizeof tables_by_size / sizeof tables_by_size[0]; j++)
+            for (i = 0; i < count; i++)
+                if (!placed[i] && strcmp(tables[i], tables_by_size[j]) == 0) {
+                    order[k++] = i;
+                    placed[i] = true;
+                }
+        for (i = 0; i < count; i++)
+            if (!placed[i])
+                order[k++] = i;
+        free(placed);
+    }
     for (i = 0; i < count; i++)
         buffer_init(&pool.lists[i].text);
+    status = reference_sets_load(s, &references, e);
+    if (status != ERROR_OK)
+        goto done;
     pthread_mutex_init(&pool.lock, NULL);
-    helper_started = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-                     pthread_create(&helper, NULL, check_worker, &pool) == 0;
+    locked = true;
+    for (i = 1; i < (size_t)threads && started < sizeof helpers / sizeof helpers[0]; i++) {
+        if (pthread_create(&helpers[started], NULL, check_worker, &pool) != 0)
+            break; /* fewer threads: this one does the rest */
+        started++;
+    }
     check_tables_on(&pool, s->db);
-    if (helper_started)
-        pthread_join(helper, NULL);
-    pthread_mutex_destroy(&pool.lock);
+    for (i = 0; i < started; i++)
+        pthread_join(helpers[i], NULL);
     for (i = 0; i < count; i++) {
         const char *text = buffer_text(&pool.lists[i].text);
+        s->rows_read += pool.rows[i];
         if (status == ERROR_OK && pool.statuses[i] != ERROR_OK) {
             status = pool.statuses[i];
             *e = pool.errors[i];
@@ -690,11 +934,17 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
         }
     }
 done:
+    if (locked)
+        pthread_mutex_destroy(&pool.lock);
     for (i = 0; pool.lists != NULL && i < count; i++)
         buffer_free(&pool.lists[i].text);
     free(pool.lists);
     free(pool.statuses);
     free(pool.errors);
+    free(pool.rows);
+    free((size_t *)pool.order);
+    idset_free(&references.communities);
+    idset_free(&references.workers);
     return status;
 }
 
@@ -809,6 +1059,11 @@ static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count,
 
 int snapshot_open(const char *path, snapshot **out, error *e)
 {
+    return snapshot_open_threads(path, 0, out, e);
+}
+
+int snapshot_open_threads(const char *path, int threads, snapshot **out, error *e)
+{
     static const char *const tables[] = {
         "snapshot_meta", "communities",      "workers",  "organizations", "activities", "visits",
         "postings",      "survey_responses", "requests", "tasks",         "facts",      NULL};
@@ -854,7 +1109,9 @@ int snapshot_open(const char *path, snapshot **out, error *e)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+    /* NOMUTEX: this connection is only ever used by one thread at a time
+    ** (other threads open their own), so SQLite need not lock each call. */
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_INPUT, "%s: cannot open: %s", path,
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -875,10 +1132,15 @@ int snapshot_open(const char *path, snapshot **out, error *e)
                            sqlite3_errmsg(s->db));
         goto done;
     }
-    hashing = pthread_create(&hasher, NULL, hash_worker, s) == 0;
+    if (threads <= 0)
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    /* With more than one thread, the file is hashed while it is checked. */
+    hashing = threads > 1 && pthread_create(&hasher, NULL, hash_worker, s) == 0;
     for (i = 0; tables[i] != NULL; i++)
         ;
-    status = check_all_tables(s, tables, i, &problems, e);
+    status = check_all_tables(s, tables, i, threads, &problems, e);
     if (hashing) {
         pthread_join(hasher, NULL);
         hashing = false;

@@ -68,8 +68,11 @@ typedef struct snapshot_column_rule {
 extern const snapshot_column_rule snapshot_column_rules[];
 extern const size_t snapshot_column_rule_count;
 
-/* Opens and validates `path`. On success *out owns the snapshot. */
+/* Opens and validates `path`. On success *out owns the snapshot.
+** snapshot_open_threads() checks the tables on `threads` threads (0: one per
+** core; 1: everything on the calling thread). */
 int snapshot_open(const char *path, snapshot **out, error *e);
+int snapshot_open_threads(const char *path, int threads, snapshot **out, error *e);
 void snapshot_close(snapshot *s);
 
 /* Opens a connection to an empty database holding the canonical schema

@@ -185,9 +185,10 @@ int text_date_parse(const char *text, int *year, int *month, int *day)
     for (i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
             return 0;
-    *year = atoi(text);
-    *month = atoi(text + 5);
-    *day = atoi(text + 8);
+    /* Digits checked above; atoi() would cost more than the whole check. */
+    *year = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
+    *month = (text[5] - '0') * 10 + (text[6] - '0');
+    *day = (text[8] - '0') * 10 + (text[9] - '0');
     return *month >= 1 && *month <= 12 && *day >= 1 && *day <= days_in_month(*year, *month);
 }
 

@@ -1,0 +1,126 @@
+/*
+** idset.c — a set of ids (idset.h): open addressing with linear probing over
+** 64-bit slots that hold part of the hash and the id's offset in one arena,
+** so a set of millions of ids is two allocations.
+*/
+#include "idset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define OFFSET_BITS 40
+#define OFFSET_MASK ((UINT64_C(1) << OFFSET_BITS) - 1)
+
+/* FNV-1a, 64 bits: ids are short, mostly digits. */
+static uint64_t id_hash(const unsigned char *bytes, size_t length)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    size_t i;
+    for (i = 0; i < length; i++) {
+        h ^= bytes[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+void idset_init(idset *set)
+{
+    memset(set, 0, sizeof *set);
+}
+
+void idset_free(idset *set)
+{
+    free(set->slots);
+    free(set->arena);
+    idset_init(set);
+}
+
+static bool slot_matches(const idset *set, uint64_t slot, uint64_t tag, const void *id,
+                         size_t length)
+{
+    uint32_t stored;
+    const char *entry;
+    if ((slot >> OFFSET_BITS) != tag)
+        return false;
+    entry = set->arena + (slot & OFFSET_MASK) - 1;
+    memcpy(&stored, entry, sizeof stored);
+    return stored == length && memcmp(entry + sizeof stored, id, length) == 0;
+}
+
+/* Places `slot` (an id already in the arena) in `slots`, without checks. */
+static void slot_place(uint64_t *slots, size_t capacity, uint64_t slot, uint64_t hash)
+{
+    size_t i = (size_t)hash & (capacity - 1);
+    while (slots[i] != 0)
+        i = (i + 1) & (capacity - 1);
+    slots[i] = slot;
+}
+
+static int grow(idset *set)
+{
+    size_t capacity = set->capacity ? set->capacity * 2 : 1024, i;
+    uint64_t *slots = calloc(capacity, sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    for (i = 0; i < set->capacity; i++) {
+        uint64_t slot = set->slots[i];
+        uint32_t length;
+        const char *entry;
+        if (slot == 0)
+            continue;
+        entry = set->arena + (slot & OFFSET_MASK) - 1;
+        memcpy(&length, entry, sizeof length);
+        slot_place(slots, capacity, slot,
+                   id_hash((const unsigned char *)entry + sizeof length, length));
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->capacity = capacity;
+    return 0;
+}
+
+int idset_add(idset *set, const void *id, size_t length)
+{
+    uint64_t hash = id_hash(id, length), tag = hash >> OFFSET_BITS;
+    uint32_t stored = (uint32_t)length;
+    size_t need = sizeof stored + length;
+    if (length > UINT32_MAX || idset_contains(set, id, length))
+        return length > UINT32_MAX ? -1 : 0;
+    if ((set->count + 1) * 2 > set->capacity && grow(set) != 0)
+        return -1;
+    if (set->arena_used + need > set->arena_size) {
+        size_t size = set->arena_size ? set->arena_size * 2 : 65536;
+        char *arena;
+        while (size < set->arena_used + need)
+            size *= 2;
+        if (size - 1 > OFFSET_MASK)
+            return -1;
+        arena = realloc(set->arena, size);
+        if (arena == NULL)
+            return -1;
+        set->arena = arena;
+        set->arena_size = size;
+    }
+    memcpy(set->arena + set->arena_used, &stored, sizeof stored);
+    memcpy(set->arena + set->arena_used + sizeof stored, id, length);
+    slot_place(set->slots, set->capacity, (tag << OFFSET_BITS) | (uint64_t)(set->arena_used + 1),
+               hash);
+    set->arena_used += need;
+    set->count++;
+    return 0;
+}
+
+bool idset_contains(const idset *set, const void *id, size_t length)
+{
+    uint64_t hash, tag;
+    size_t i;
+    if (set->capacity == 0)
+        return false;
+    hash = id_hash(id, length);
+    tag = hash >> OFFSET_BITS;
+    for (i = (size_t)hash & (set->capacity - 1); set->slots[i] != 0;
+         i = (i + 1) & (set->capacity - 1))
+        if (slot_matches(set, set->slots[i], tag, id, length))
+            return true;
+    return false;
+}
