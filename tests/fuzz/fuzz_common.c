@@ -242,21 +242,6 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *format,
     abort();
 }
 
-bool fuzz_skip_known(const char *tag)
-{
-    const char *list = getenv("FUZZ_SKIP_KNOWN");
-    size_t n = strlen(tag);
-    const char *p;
-    if (list == NULL)
-        return false;
-    if (strcmp(list, "all") == 0)
-        return true;
-    for (p = list; (p = strstr(p, tag)) != NULL; p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-            return true;
-    return false;
-}
-
 /* --- Lua line coverage as libFuzzer extra counters ---------------------------- */
 
 #define LUA_COUNTERS 16384

@@ -76,13 +76,6 @@ size_t fuzz_split(const uint8_t *data, size_t size, uint8_t separator, const uin
 /* A malloc'd NUL-terminated copy of `length` bytes. */
 char *fuzz_strndup(const void *data, size_t length);
 
-/* True when FUZZ_SKIP_KNOWN (set by run.sh while fuzzing, never by
-** --regress) is "all" or lists `tag` (comma-separated): the harness then
-** skips inputs that only re-find a bug already reported, so that fuzzing
-** goes on past it. The regression inputs in tests/fuzz/regress still fail
-** until the bug is fixed. */
-bool fuzz_skip_known(const char *tag);
-
 /* Oracle: aborts with "fuzz oracle: <message>" when `cond` is false. */
 #define FUZZ_CHECK(cond, ...)                                                                 \
     do {                                                                                      \
