@@ -14,9 +14,11 @@
 #   fuzz-build     build/fuzz/fuzz_<harness> for every harness (clang,
 #                  -fsanitize=fuzzer,address,undefined)
 #   fuzz           run each harness for FUZZ_SECONDS (default 60), FUZZ_JOBS at a
-#                  time (default 1), from the seed corpora; new inputs go to
-#                  build/fuzz/corpus/<harness>, crashes to
-#                  build/fuzz/crashes/<harness> (see tests/fuzz/run.sh)
+#                  time (default 1), from the seed corpora, with libFuzzer's
+#                  random seed FUZZ_SEED (default: a new one each run); new
+#                  inputs go to build/fuzz/corpus/<harness>, crashes to
+#                  build/fuzz/crashes/<harness>; fails on any crash, printing
+#                  how to reproduce it (see tests/fuzz/run.sh)
 #   fuzz-regress   run every file of tests/fuzz/corpus/<harness> and
 #                  tests/fuzz/regress/<harness> once (for make test; seconds)
 #   fault, fault-exhaustive, fault-build   (tests/fault/fault.mk, included below)
@@ -32,6 +34,7 @@ FUZZ_BUILD    ?= build/fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
 FUZZ_JOBS     ?= 1
+FUZZ_SEED     ?=
 FUZZ_REQUIRED ?= 0
 FUZZ_HARNESSES := rules snapshot admission params scenario import
 
@@ -79,7 +82,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/harness/fuzz_%.o $(FUZZ_BUILD)/harness/fuzz_
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=lua_sethook -o $@ $^ $(FUZZ_LIBS)
 
 fuzz: fuzz-build
-	FUZZ_BUILD=$(FUZZ_BUILD) bash $(FUZZ_DIR)/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_HARNESSES)
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SEED=$(FUZZ_SEED) bash $(FUZZ_DIR)/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_HARNESSES)
 
 # The probe runs only here, not each time make reads this file.
 fuzz-regress:
