@@ -9,8 +9,10 @@
 #                      then the plain build with every allocation from the
 #                      Nth on failing (--persist, 200 N) (about 3 minutes on
 #                      2 cores)
-#   fault-exhaustive   every N of a normal run (about 50,000), ASan build
-#                      (hours; for a nightly job)
+#   fault-exhaustive   every N of a normal run (about 55,000), ASan build
+#                      (about 3 hours with FAULT_JOBS=1; for a nightly job)
+#
+# FAULT_JOBS: runs at a time (default: one per core).
 #
 # Each N is one `kaohe eval fixtures/small.db --out RESULTS` whose Nth
 # allocation fails; see tests/fault/run.sh for what is checked.
@@ -18,6 +20,7 @@
 FAULT_BUILD  ?= build/fault
 FAULT_BOUND  ?= 300
 FAULT_SAMPLE ?= 300
+FAULT_JOBS   ?=
 FAULT_LIB    := $(FAULT_BUILD)/faultinject.so
 
 .PHONY: fault fault-build fault-exhaustive
@@ -42,11 +45,11 @@ fault-build: $(FAULT_LIB) fault-asan
 fault: fault-build
 	@$(MAKE) --no-print-directory -f Makefile FAULT_SUBMAKE=1 kaohe fixtures/small.db
 	@s=0; \
-	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh || s=1; \
-	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh --asan || s=1; \
-	bash tests/fault/run.sh --persist --bound 100 --sample 100 || s=1; \
+	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
+	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh --asan $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
+	bash tests/fault/run.sh --persist --bound 100 --sample 100 $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	exit $$s
 
 fault-exhaustive: fault-build
 	@$(MAKE) --no-print-directory -f Makefile FAULT_SUBMAKE=1 fixtures/small.db
-	bash tests/fault/run.sh --asan --exhaustive
+	bash tests/fault/run.sh --asan --exhaustive $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS))
