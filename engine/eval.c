@@ -309,7 +309,6 @@ commit:
         goto done;
     }
     in_transaction = false;
-    data->rows_returned += (long long)data->decision_count;
     {
         /* Remember the limits as parameter values, like a query's binds. */
         rules_bind binds[3];
@@ -353,7 +352,7 @@ static bool admission_changed(const eval_data *data, const params *ps)
 
 /* One query of the load stage. */
 typedef struct load_job {
-    enum { JOB_INDICATOR, JOB_TARGET, JOB_APPRAISAL } kind;
+    enum { JOB_DECIDE, JOB_INDICATOR, JOB_TARGET, JOB_APPRAISAL } kind;
     size_t index;
     bool main_only; /* reads the temporary task_decision table of the main connection */
 } load_job;
@@ -376,6 +375,19 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
 {
     eval_data *data = pool->data;
     switch (job->kind) {
+    case JOB_DECIDE: {
+        /* On the main connection (the decisions go to its temporary
+        ** table), while the other threads run queries that do not need them. */
+        struct timespec t0, t1;
+        int status;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        status = decide_tasks(data->rules, data->snapshot, pool->ps, data, e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        data->decide_ms =
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        *rows += (long long)data->decision_count;
+        return status;
+    }
     case JOB_INDICATOR:
         return load_indicator(db, data->rules, job->index, data->snapshot, pool->ps,
                               &data->indicators[job->index], rows, e);
@@ -492,20 +504,14 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->jobs = jobs;
     data->indicators = calloc(r->indicator_count + 1, sizeof *data->indicators);
     data->targets = calloc(r->target_count + 1, sizeof *data->targets);
-    pool.jobs = calloc(r->indicator_count + r->target_count + 2, sizeof *pool.jobs);
+    pool.jobs = calloc(r->indicator_count + r->target_count + 3, sizeof *pool.jobs);
     if (data->indicators == NULL || data->targets == NULL || pool.jobs == NULL) {
         free(pool.jobs);
         return error_set(e, ERROR_SYSTEM, "out of memory");
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    status = decide_tasks(r, s, ps, data, e);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    data->decide_ms =
-        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    if (status != ERROR_OK) {
-        free(pool.jobs);
-        return status;
-    }
+    /* The task decisions first, on the main thread: the queries that read
+    ** them (B01) come after them in the same (main-only) order. */
+    pool.jobs[n++] = (load_job){JOB_DECIDE, 0, true};
     /* The appraisal and the targets first: they scan the workers table,
     ** the longest single queries on big snapshots. */
     if (r->appraisal.present)
@@ -520,12 +526,14 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->job_ms = calloc(n + 1, sizeof *data->job_ms);
     data->job_names = calloc(n + 1, sizeof *data->job_names);
     for (i = 0; data->job_names != NULL && i < n; i++)
-        data->job_names[i] = pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
+        data->job_names[i] = pool.jobs[i].kind == JOB_DECIDE      ? "admission decisions"
+                             : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
                              : pool.jobs[i].kind == JOB_TARGET
                                  ? r->targets[pool.jobs[i].index].id
                                  : r->indicators[pool.jobs[i].index].id;
     data->job_count = n;
     pool.data = data;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     pool.ps = ps;
     pool.options = options;
     pthread_mutex_init(&pool.lock, NULL);
@@ -563,6 +571,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
         if (!decisions_retire(data))
             return error_set(e, ERROR_SYSTEM, "out of memory");
         status = decide_tasks(r, s, ps, data, e);
+        data->rows_returned += (long long)data->decision_count;
         decided = true;
         (*rerun)++;
     }

@@ -55,29 +55,33 @@ indicator "B04" {
   hint = "次议事协商",
 }
 
+-- 走访记录按工作者所在社区归集。CROSS JOIN 只是让 SQLite 先按社区顺序读工作者、
+-- 再读每人的走访（visits 的主键以 worker_id 开头），结果与普通 JOIN 相同。
+local VISITS = "workers w CROSS JOIN visits v ON v.worker_id = w.id"
+
 indicator "B05" {
   name = "入户走访覆盖率", category = "B", unit = "比例",
   max = 4,
   inputs = {
     -- 本社区全部工作者（不论是否在岗）在评估年度、月初不晚于评估日的走访记录
     visited = sum {
-      from = "visits v JOIN workers w ON w.id = v.worker_id", expr = "v.visited",
-      where = "substr(v.month, 1, 4) = CAST({year} AS TEXT) AND v.month || '-01' <= {as_of}",
+      from = VISITS, expr = "v.visited",
+      where = "{month_in_year(v.month)}",
       community = "w.community_id",
     },
     assigned = sum {
-      from = "visits v JOIN workers w ON w.id = v.worker_id", expr = "v.assigned",
-      where = "substr(v.month, 1, 4) = CAST({year} AS TEXT) AND v.month || '-01' <= {as_of}",
+      from = VISITS, expr = "v.assigned",
+      where = "{month_in_year(v.month)}",
       community = "w.community_id",
     },
     rows = count {
-      from = "visits v JOIN workers w ON w.id = v.worker_id",
-      where = "substr(v.month, 1, 4) = CAST({year} AS TEXT) AND v.month || '-01' <= {as_of}",
+      from = VISITS,
+      where = "{month_in_year(v.month)}",
       community = "w.community_id",
     },
     bad_rows = count {                                    -- 值域: 0 ≤ visited ≤ assigned
-      from = "visits v JOIN workers w ON w.id = v.worker_id",
-      where = "substr(v.month, 1, 4) = CAST({year} AS TEXT) AND v.month || '-01' <= {as_of} AND (v.visited < 0 OR v.visited > v.assigned)",
+      from = VISITS,
+      where = "{month_in_year(v.month)} AND (v.visited < 0 OR v.visited > v.assigned)",
       community = "w.community_id",
     },
   },

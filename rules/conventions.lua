@@ -13,6 +13,12 @@ define "certified" [[cert_level IS NOT NULL AND (cert_date IS NULL OR cert_date 
 -- 年度内: a date between 1 January and the assessment date, both included.
 define "in_year" [[$1 BETWEEN {year_start} AND {as_of}]]
 
+-- 评估年度内、月初不晚于评估日的月份 (YYYY-MM): the months of the year up to
+-- and including the month of as_of. Months are checked to be YYYY-MM, so
+-- comparing the text compares the months (and costs far less than building
+-- a date for every row).
+define "month_in_year" [[$1 BETWEEN substr({year_start}, 1, 7) AND substr({as_of}, 1, 7)]]
+
 -- x ≥ t with the comparison tolerance of POLICY.md §0.
 define "at_least" [[$1 > $2 - {compare.epsilon}]]
 
