@@ -475,7 +475,7 @@ static void *worker_main(void *argument)
                           s->path, db ? sqlite3_errmsg(db) : "out of memory");
         pthread_mutex_unlock(&pool->lock);
     } else {
-        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        snapshot_configure_connection(db);
         work(pool, db, false);
     }
     sqlite3_close(db);

@@ -156,6 +156,16 @@ int snapshot_register_functions(sqlite3 *db)
     return rc;
 }
 
+void snapshot_configure_connection(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    /* No memory map (PRAGMA mmap_size): scans would be faster, but the
+    ** mapped file would count as the process's memory, and a snapshot cut
+    ** short while mapped would kill the process with SIGBUS instead of
+    ** failing with a message. */
+}
+
 int snapshot_create_temp_tables(sqlite3 *db, error *e)
 {
     char *message = NULL;
@@ -833,8 +843,7 @@ static void *check_worker(void *argument)
     if (sqlite3_open_v2(pool->s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
             SQLITE_OK &&
         snapshot_register_functions(db) == SQLITE_OK) {
-        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-        sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+        snapshot_configure_connection(db);
         check_tables_on(pool, db);
     }
     sqlite3_close(db);
@@ -1117,8 +1126,7 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto done;
     }
-    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    snapshot_configure_connection(s->db);
     sqlite3_extended_result_codes(s->db, 1);
     if (snapshot_register_functions(s->db) != SQLITE_OK) {
         status = error_set(e, ERROR_SYSTEM, "cannot register SQL functions");

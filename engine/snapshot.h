@@ -80,6 +80,10 @@ void snapshot_close(snapshot *s);
 ** a snapshot (kaohe check). Caller closes it. */
 int snapshot_open_schema(sqlite3 **out, error *e);
 
+/* Settings for every read-only connection to a snapshot: defensive mode,
+** untrusted schema (no functions from views or triggers). */
+void snapshot_configure_connection(sqlite3 *db);
+
 /* Creates the canonical snapshot tables in `db` (an empty database). */
 int snapshot_create_schema(sqlite3 *db, error *e);
 
