@@ -27,6 +27,7 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 rows_table="| communities | rows | kaohe 2 threads (s) | kaohe 1 thread (s) | speed-up | plain SQL (s) | kaohe ÷ plain | communities/s | rows read/s | bare scan rows/s | peak RSS | CPU user+sys (s) | equal to plain SQL |"
 rows_sep="|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 lines=()
+points=()
 largest_results=""
 
 measure() { # measure OUTFILE CMD... -> "wall user sys rss"
@@ -46,9 +47,12 @@ for n in $sizes; do
     rows=$(sqlite3 "$snap" "SELECT (SELECT count(*) FROM communities)+(SELECT count(*) FROM workers)+(SELECT count(*) FROM organizations)+(SELECT count(*) FROM activities)+(SELECT count(*) FROM visits)+(SELECT count(*) FROM postings)+(SELECT count(*) FROM survey_responses)+(SELECT count(*) FROM requests)+(SELECT count(*) FROM tasks)+(SELECT count(*) FROM facts)")
     results=bench/data/results-$n.db
     rm -f "$results"
-    read -r w2 u2 s2 m2 < <(measure /tmp/kaohe-bench.t2 ./kaohe eval "$snap" --out "$results" --quiet --jobs 2)
-    stages=$(./kaohe eval "$snap" --quiet --jobs 2 --timings 2>&1 >/dev/null | tail -n 1)
-    read -r w1 u1 s1 m1 < <(measure /tmp/kaohe-bench.t1 ./kaohe eval "$snap" --quiet --jobs 1)
+    rm -f /tmp/kaohe-bench.t2.err /tmp/kaohe-bench.t1.err
+    read -r w2 u2 s2 m2 < <(measure /tmp/kaohe-bench.t2 ./kaohe eval "$snap" --out "$results" --quiet --jobs 2 --timings)
+    stages=$(grep '^{' /tmp/kaohe-bench.t2.err | tail -n 1)
+    rm -f "$results.1"
+    read -r w1 u1 s1 m1 < <(measure /tmp/kaohe-bench.t1 ./kaohe eval "$snap" --out "$results.1" --quiet --jobs 1)
+    rm -f "$results.1"
     check=$(bash bench/plain_check.sh "$snap" 2>&1 || true)
     plain=$(printf '%s\n' "$check" | sed -n 's/^plain SQL: *\([0-9.]*\) s wall.*/\1/p')
     mismatches=$(printf '%s\n' "$check" | sed -n 's/^mismatches: *\([0-9]*\).*/\1/p')
@@ -65,16 +69,45 @@ for n in $sizes; do
         "$(echo "$m2 / 1024" | bc -l)" "$(echo "$u2 + $s2" | bc -l)" \
         "$( [ "${mismatches:-x}" = 0 ] && echo "yes (0 mismatches)" || echo "NO (${mismatches:-?})")")
     lines+=("$line")
+    points+=("$n $w2 $rows $scan $plain")
     echo "$line"
     echo "#   stages (2 threads): $stages"
     largest_results=$results
 done
+# Linearity and the national extrapolation, from the points measured above.
+python3 - "${points[@]}" <<'SCALE'
+import sys
+pts = [tuple(float(x) if x not in ('', '?') else None for x in p.split()) for p in sys.argv[1:]]
+pts = [p for p in pts if p[1] is not None]
+if pts:
+    print('#   scaling (2 threads): ' + '; '.join('%d communities %.2f s = %.3f ms per community' % (n, w, 1000 * w / n) for n, w, *_ in pts))
+    if len(pts) >= 2:
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        icpt = my - slope * mx
+        ss_res = sum((y - (icpt + slope * x)) ** 2 for x, y in zip(xs, ys))
+        ss_tot = sum((y - my) ** 2 for y in ys) or 1
+        print('#   least-squares line: time = %.3f s + %.4f ms x communities (R^2 = %.5f)' % (icpt, slope * 1000, 1 - ss_res / ss_tot))
+        print('#   extrapolated to 610000 communities: %.0f s by the line, %.0f s from the largest size alone (goal: 120 s)' % (icpt + slope * 610000, pts[-1][1] * 610000 / pts[-1][0]))
+    n, w, rows, scan, plain = pts[-1]
+    if rows and scan:
+        print('#   what bounds it at %d: kaohe reads %.0f rows/s end to end (2 threads); a bare sqlite3 scan of the same tables reads %.0f rows/s (one core), so kaohe runs at %.0f%% of a one-core scan' % (n, rows / w, rows / scan, 100 * scan / w))
+SCALE
 if [ -n "$largest_results" ]; then
     echo "# scoring stage against rules engines (bench/peers/run.sh on $largest_results):"
     score_ms=$(printf '%s' "${stages:-}" | sed -n 's/.*"score_ms":\([0-9.]*\).*/\1/p')
     last_n=$(sqlite3 "$largest_results" "SELECT count(*) FROM community_scores")
     echo "#   kaohe scoring stage: ${score_ms:-?} ms for $last_n communities = $(echo "$last_n / (${score_ms:-1} / 1000)" | bc -l | cut -d. -f1) communities/s"
-    RECORDS=${RECORDS:-20000} bash bench/peers/run.sh "$largest_results" 2>&1 | sed 's/^/#   /' || echo "#   (peers failed; see above)"
+    peers=$(RECORDS=${RECORDS:-20000} bash bench/peers/run.sh "$largest_results" 2>&1) || peers="$peers
+(peers failed; see above)"
+    printf '%s\n' "$peers" | sed 's/^/#   /'
+    kaohe_cps=$(echo "$last_n / (${score_ms:-1} / 1000)" | bc -l)
+    printf '%s\n' "$peers" | sed -n 's/.*"engine":"\([^"]*\)".*"variant":"\([^"]*\)".*"communities_per_second":\([0-9.]*\).*/\1|\2|\3/p' |
+        while IFS='|' read -r engine variant cps; do
+            printf '#   kaohe scoring vs %s (%s): %.0f / %s communities/s = %.0f× faster\n' \
+                "$engine" "$variant" "$kaohe_cps" "$cps" "$(echo "$kaohe_cps / $cps" | bc -l)"
+        done
 fi
 } | tee "$out"
 
