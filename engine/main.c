@@ -180,6 +180,8 @@ int main(int argc, char **argv)
     o.sets = calloc((size_t)argc, sizeof *o.sets);
     o.positionals = calloc((size_t)argc, sizeof *o.positionals);
     if (o.sets == NULL || o.positionals == NULL) {
+        free(o.sets);
+        free(o.positionals);
         fprintf(stderr, "kaohe: out of memory\n");
         return ERROR_SYSTEM;
     }
