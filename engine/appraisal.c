@@ -12,17 +12,14 @@
 
 static void appraisal_rows_free(appraisal_data *d)
 {
-    size_t i;
-    for (i = 0; i < d->count; i++) {
-        free(d->worker_ids[i]);
-        free(d->community_ids[i]);
-    }
+    textarena_free(&d->ids);
     free(d->worker_ids);
     free(d->community_ids);
     free(d->community);
     free(d->score);
     free(d->components);
-    d->worker_ids = d->community_ids = NULL;
+    d->worker_ids = NULL;
+    d->community_ids = NULL;
     d->community = NULL;
     d->score = d->components = NULL;
     d->count = 0;
@@ -62,8 +59,8 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
         }
         if (d->count == capacity) {
             size_t grown = capacity ? capacity * 2 : 1024;
-            char **ids = realloc(d->worker_ids, grown * sizeof *ids);
-            char **communities;
+            const char **ids = realloc(d->worker_ids, grown * sizeof *ids);
+            const char **communities;
             size_t *index;
             double *score, *components;
             if (ids != NULL)
@@ -87,10 +84,10 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
             }
             capacity = grown;
         }
-        d->worker_ids[i] = strdup(id);
-        d->community_ids[i] = strdup(community_id);
+        d->worker_ids[i] = textarena_copy(&d->ids, id);
+        d->community_ids[i] = s->communities[community_index].id;
         d->count++;
-        if (d->worker_ids[i] == NULL || d->community_ids[i] == NULL) {
+        if (d->worker_ids[i] == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory loading appraisals");
             goto done;
         }

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "error.h"
+#include "idset.h"
 #include "outcome.h"
 #include "params.h"
 #include "rules.h"
@@ -18,11 +19,12 @@
 
 typedef struct appraisal_data {
     size_t count;
-    char **worker_ids; /* sorted */
-    char **community_ids;
-    size_t *community;  /* index into the snapshot's communities */
-    double *score;      /* NaN = NULL */
-    double *components; /* [worker * component_count + k], NaN = NULL */
+    const char **worker_ids; /* sorted; the texts are in `ids` */
+    textarena ids;
+    const char **community_ids; /* borrowed from the snapshot */
+    size_t *community;          /* index into the snapshot's communities */
+    double *score;              /* NaN = NULL */
+    double *components;         /* [worker * component_count + k], NaN = NULL */
     param_value *bound;
 } appraisal_data;
 

@@ -38,6 +38,7 @@
 #include "verify.h"
 
 static double elapsed_ms(const struct timespec *start);
+static long peak_rss_kb(void);
 
 static void print_error(const error *e)
 {
@@ -294,6 +295,7 @@ int cli_eval(const cli_options *o)
     long long run_id = 0;
     struct timespec begin, stage;
     double open_ms = 0, score_ms = 0, write_ms = 0;
+    long rss_kb[3] = {0, 0, 0}; /* peak resident memory after open, load, score */
     progress line;
     int status;
     clock_gettime(CLOCK_MONOTONIC, &begin);
@@ -317,6 +319,7 @@ int cli_eval(const cli_options *o)
     if (status != ERROR_OK)
         goto fail;
     open_ms = elapsed_ms(&stage);
+    rss_kb[0] = peak_rss_kb();
     status = rules_check_invariants(r, &ps, s->year, &e);
     if (status != ERROR_OK)
         goto fail;
@@ -329,11 +332,13 @@ int cli_eval(const cli_options *o)
     progress_end(&line);
     if (status != ERROR_OK)
         goto fail;
+    rss_kb[1] = peak_rss_kb();
     clock_gettime(CLOCK_MONOTONIC, &stage);
     status = eval_score(&data, &ps, &scores, &e);
     if (status != ERROR_OK)
         goto fail;
     score_ms = elapsed_ms(&stage);
+    rss_kb[2] = peak_rss_kb();
     clock_gettime(CLOCK_MONOTONIC, &stage);
     if (o->out != NULL) {
         results_run run;
@@ -356,10 +361,13 @@ int cli_eval(const cli_options *o)
         fprintf(stderr,
                 "{\"communities\":%zu,\"jobs\":%d,\"open_ms\":%.1f,\"decide_ms\":%.1f,"
                 "\"queries_ms\":%.1f,\"score_ms\":%.1f,\"write_ms\":%.1f,\"total_ms\":%.1f,"
-                "\"rows_returned\":%lld,\"peak_rss_kb\":%ld,\"cpu_user_s\":%.3f,"
+                "\"rows_returned\":%lld,\"rows_validated\":%lld,\"peak_rss_kb\":%ld,"
+                "\"peak_rss_kb_after_open\":%ld,\"peak_rss_kb_after_queries\":%ld,"
+                "\"peak_rss_kb_after_score\":%ld,\"cpu_user_s\":%.3f,"
                 "\"cpu_system_s\":%.3f}\n",
                 s->community_count, data.jobs, open_ms, data.decide_ms, data.query_ms, score_ms,
-                write_ms, elapsed_ms(&begin), data.rows_returned, usage.ru_maxrss,
+                write_ms, elapsed_ms(&begin), data.rows_returned, s->rows_read, usage.ru_maxrss,
+                rss_kb[0], rss_kb[1], rss_kb[2],
                 (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
         if (o->verbose) {
@@ -575,6 +583,13 @@ done:
     params_free(&ps);
     rules_free(r);
     return status;
+}
+
+/* Peak resident memory so far, in KiB. */
+static long peak_rss_kb(void)
+{
+    struct rusage usage;
+    return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : 0;
 }
 
 static double elapsed_ms(const struct timespec *start)

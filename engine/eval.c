@@ -148,16 +148,11 @@ typedef struct retired_decisions {
     struct retired_decisions *next;
 } retired_decisions;
 
+/* The decisions' texts stay in the data's pool and arena until
+** eval_data_free. */
 static void decisions_array_free(task_decision *decisions, size_t count)
 {
-    size_t i;
-    for (i = 0; i < count; i++) {
-        free(decisions[i].task_id);
-        free(decisions[i].community_id);
-        free(decisions[i].department);
-        free(decisions[i].received_on);
-        free(decisions[i].reason);
-    }
+    (void)count;
     free(decisions);
 }
 
@@ -186,10 +181,12 @@ static void decisions_free(eval_data *data)
     data->decision_count = 0;
 }
 
-static char *column_copy(sqlite3_stmt *statement, int column)
+/* The pooled copy of a text column (a million tasks share a few hundred
+** departments, dates and reasons); NULL for NULL or when out of memory. */
+static const char *pooled_column(strpool *pool, sqlite3_stmt *statement, int column)
 {
     const unsigned char *text = sqlite3_column_text(statement, column);
-    return text != NULL ? strdup((const char *)text) : NULL;
+    return text != NULL ? strpool_intern(pool, (const char *)text) : NULL;
 }
 
 /* Decides every task against the admission list and fills the temporary
@@ -269,11 +266,14 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
         }
         d = &data->decisions[data->decision_count++];
         memset(d, 0, sizeof *d);
-        d->task_id = column_copy(select, 0);
-        d->community_id = column_copy(select, 1);
-        d->department = column_copy(select, 2);
-        d->received_on = column_copy(select, 8);
-        d->reason = strdup(decision.reason);
+        d->task_id =
+            sqlite3_column_text(select, 0) != NULL
+                ? textarena_copy(&data->task_ids, (const char *)sqlite3_column_text(select, 0))
+                : NULL;
+        d->community_id = pooled_column(&data->strings, select, 1);
+        d->department = pooled_column(&data->strings, select, 2);
+        d->received_on = pooled_column(&data->strings, select, 8);
+        d->reason = strpool_intern(&data->strings, decision.reason);
         d->decision = admission_decision_name(decision.decision);
         d->entry = decision.entry_index;
         d->rule_id = decision.entry_index >= 0 ? a->entries[decision.entry_index].id : NULL;
@@ -621,6 +621,8 @@ void eval_data_free(eval_data *data)
         free(data->retired);
         data->retired = next;
     }
+    strpool_free(&data->strings);
+    textarena_free(&data->task_ids);
     query_forget(data->admission_bound, 3);
     free(data->job_ms);
     free(data->job_names);

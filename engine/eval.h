@@ -23,6 +23,7 @@
 
 #include "appraisal.h"
 #include "error.h"
+#include "idset.h"
 #include "outcome.h"
 #include "params.h"
 #include "targets.h"
@@ -43,6 +44,8 @@ typedef struct eval_data {
     target_data *targets;       /* one per rules->targets */
     appraisal_data appraisal;
     task_decision *decisions; /* every task, in id order */
+    strpool strings;          /* the decisions' repeated texts, stored once */
+    textarena task_ids;       /* the decisions' task ids */
     size_t decision_count;
     param_value *admission_bound;      /* match limits the decisions were made with */
     struct retired_decisions *retired; /* earlier decisions that results may still borrow */

@@ -124,3 +124,91 @@ bool idset_contains(const idset *set, const void *id, size_t length)
             return true;
     return false;
 }
+
+void strpool_init(strpool *pool)
+{
+    memset(pool, 0, sizeof *pool);
+}
+
+void strpool_free(strpool *pool)
+{
+    size_t i;
+    for (i = 0; i < pool->capacity; i++)
+        free(pool->slots[i]);
+    free(pool->slots);
+    strpool_init(pool);
+}
+
+const char *strpool_intern(strpool *pool, const char *text)
+{
+    size_t length = strlen(text), i;
+    uint64_t hash = id_hash((const unsigned char *)text, length);
+    char *copy;
+    if ((pool->count + 1) * 2 > pool->capacity) {
+        size_t capacity = pool->capacity ? pool->capacity * 2 : 256;
+        char **slots = calloc(capacity, sizeof *slots);
+        if (slots == NULL)
+            return NULL;
+        for (i = 0; i < pool->capacity; i++) {
+            size_t k;
+            if (pool->slots[i] == NULL)
+                continue;
+            k = (size_t)id_hash((const unsigned char *)pool->slots[i], strlen(pool->slots[i])) &
+                (capacity - 1);
+            while (slots[k] != NULL)
+                k = (k + 1) & (capacity - 1);
+            slots[k] = pool->slots[i];
+        }
+        free(pool->slots);
+        pool->slots = slots;
+        pool->capacity = capacity;
+    }
+    for (i = (size_t)hash & (pool->capacity - 1); pool->slots[i] != NULL;
+         i = (i + 1) & (pool->capacity - 1))
+        if (strcmp(pool->slots[i], text) == 0)
+            return pool->slots[i];
+    copy = strdup(text);
+    if (copy == NULL)
+        return NULL;
+    pool->slots[i] = copy;
+    pool->count++;
+    return copy;
+}
+
+void textarena_init(textarena *arena)
+{
+    memset(arena, 0, sizeof *arena);
+}
+
+void textarena_free(textarena *arena)
+{
+    size_t i;
+    for (i = 0; i < arena->block_count; i++)
+        free(arena->blocks[i]);
+    free(arena->blocks);
+    textarena_init(arena);
+}
+
+const char *textarena_copy(textarena *arena, const char *text)
+{
+    size_t length = strlen(text) + 1;
+    char *out;
+    if (arena->block_count == 0 || arena->used + length > arena->size) {
+        size_t size = length > 1048576 ? length : 1048576;
+        char **blocks = realloc(arena->blocks, (arena->block_count + 1) * sizeof *blocks);
+        char *block;
+        if (blocks == NULL)
+            return NULL;
+        arena->blocks = blocks;
+        block = malloc(size);
+        if (block == NULL)
+            return NULL;
+        arena->blocks[arena->block_count++] = block;
+        arena->used = 0;
+        arena->size = size;
+    }
+    out = arena->blocks[arena->block_count - 1] + arena->used;
+    memcpy(out, text, length);
+    arena->used += length;
+    return out;
+}

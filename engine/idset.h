@@ -31,4 +31,33 @@ int idset_add(idset *set, const void *id, size_t length);
 
 bool idset_contains(const idset *set, const void *id, size_t length);
 
+/* A pool of interned strings: each distinct text is stored once and the
+** same pointer returned for it, valid until strpool_free. For the values
+** that repeat across millions of rows (departments, dates, reasons). */
+typedef struct strpool {
+    char **slots; /* NULL = empty */
+    size_t capacity, count;
+} strpool;
+
+void strpool_init(strpool *pool);
+void strpool_free(strpool *pool);
+
+/* The pooled copy of `text`, or NULL when out of memory. */
+const char *strpool_intern(strpool *pool, const char *text);
+
+/* Many small strings (millions of worker and task ids) copied into large
+** blocks: no per-string allocation overhead, and pointers stay valid until
+** textarena_free. */
+typedef struct textarena {
+    char **blocks;
+    size_t block_count;
+    size_t used; /* bytes used in the last block */
+    size_t size; /* size of the last block */
+} textarena;
+
+void textarena_init(textarena *arena);
+void textarena_free(textarena *arena);
+
+/* A NUL-terminated copy of `text` in the arena, or NULL when out of memory. */
+const char *textarena_copy(textarena *arena, const char *text);
 #endif

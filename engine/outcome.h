@@ -29,13 +29,13 @@ typedef struct worker_appraisal {
 } worker_appraisal;
 
 typedef struct task_decision {
-    char *task_id; /* owned by the loaded data */
-    char *community_id;
-    char *department;
-    char *received_on;
+    const char *task_id;      /* in the loaded data's text arena */
+    const char *community_id; /* these four: in the loaded data's string pool */
+    const char *department;
+    const char *received_on;
     const char *decision; /* "admit" | "reject" | "review" */
     const char *rule_id;  /* entry id (from the rules) or NULL */
-    char *reason;
+    const char *reason;
     int entry;     /* index of the deciding entry, -1 none */
     int limit_hit; /* a PCRE2 limit sent it to review */
 } task_decision;
