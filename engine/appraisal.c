@@ -106,6 +106,26 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
                            sqlite3_errmsg(db));
         goto done;
     }
+    if (d->count > 0 && d->count < capacity) {
+        /* Give back what the doubling left unused: up to 40% of the
+        ** biggest arrays of a national run. A failed shrink keeps the
+        ** larger array, which is still valid. */
+        const char **ids = realloc(d->worker_ids, d->count * sizeof *ids);
+        const char **communities = realloc(d->community_ids, d->count * sizeof *communities);
+        size_t *index = realloc(d->community, d->count * sizeof *index);
+        double *score = realloc(d->score, d->count * sizeof *score);
+        double *components = realloc(d->components, (d->count * m + 1) * sizeof *components);
+        if (ids != NULL)
+            d->worker_ids = ids;
+        if (communities != NULL)
+            d->community_ids = communities;
+        if (index != NULL)
+            d->community = index;
+        if (score != NULL)
+            d->score = score;
+        if (components != NULL)
+            d->components = components;
+    }
     if (query_remember(&d->bound, a->binds, a->bind_count, ps) != 0)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* qsort_r */
 #include "eval.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <time.h>
@@ -545,6 +546,10 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     work(&pool, s->db, true);
     for (i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    /* The query threads' sorters and page caches are freed by now, but
+    ** glibc keeps the memory in their arenas; give it back before scoring
+    ** allocates the results (a national run would otherwise hold both). */
+    malloc_trim(0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     data->query_ms =
         (double)(t0.tv_sec - t1.tv_sec) * 1e3 + (double)(t0.tv_nsec - t1.tv_nsec) / 1e6;
