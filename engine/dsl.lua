@@ -726,6 +726,9 @@ local function compile_indicator(decl, params, new_params, categories, context)
   if #ind.inputs > 0 and type(b.value) == "string" then
     local groups, group_order = {}, {}
     local columns = {}
+    -- The same pieces, kept for bundling (finalize): indicators that read
+    -- one table the same way share one scan of it.
+    local plan = { groups = group_order, inputs = {}, value = b.value }
     for _, inp in ipairs(ind.inputs) do
       if inp.kind == "count" or inp.kind == "sum" then
         local key = inp.from .. "\0" .. inp.community
@@ -744,8 +747,10 @@ local function compile_indicator(decl, params, new_params, categories, context)
         end
         g.aggregates[#g.aggregates + 1] = aggregate .. " AS " .. inp.name
         columns[#columns + 1] = "CAST(COALESCE(" .. g.name .. "." .. inp.name .. ", 0) AS REAL) AS " .. inp.name
+        plan.inputs[#plan.inputs + 1] = { name = inp.name, aggregate = aggregate }
       else
         columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. inp.name
+        plan.inputs[#plan.inputs + 1] = { name = inp.name, sql = inp.sql }
       end
     end
     local ctes, joins = {}, {}
@@ -763,10 +768,78 @@ local function compile_indicator(decl, params, new_params, categories, context)
                  concat(names, ", ") .. " FROM inputs ORDER BY community_id"
     local binds, used = {}, {}
     local expanded, err = expand_sql(text, params, binds, decl, 0, used)
-    if not expanded then bad("%s", err) else ind.sql, ind.binds = expanded, binds end
+    if not expanded then bad("%s", err) else ind.sql, ind.binds, ind.plan = expanded, binds, plan end
     ind.uses = keys_of(used)
   end
   return ind
+end
+
+-- Bundles: the indicators whose count and sum inputs all come from one
+-- table read the same way (the same FROM and community column), or that have
+-- none, are computed together by one query, so the table is scanned once
+-- for all of them instead of once per indicator (activities feed six
+-- indicators). Each member keeps its own query, which explain, check and a
+-- what-if re-run still use; the bundle returns, per community, each member's
+-- value and inputs side by side, exactly as the member's own query would.
+-- Queries reading the task decisions (B01) are left alone: only the main
+-- connection has them.
+local function compile_bundles(out, params)
+  out.bundles = {}
+  local bundle_of, order = {}, {}
+  for index, ind in ipairs(out.indicators) do
+    local plan = ind.plan
+    ind.plan = nil
+    if plan and ind.sql and #plan.groups <= 1 and not find(ind.sql, "task_decision", 1, true) then
+      local g = plan.groups[1]
+      local key = g and (g.from .. "\0" .. g.community) or ""
+      local bundle = bundle_of[key]
+      if not bundle then
+        bundle = { group = g, members = {} }
+        bundle_of[key] = bundle
+        order[#order + 1] = bundle
+      end
+      insert(bundle.members, { index = index, plan = plan })
+    end
+  end
+  for _, bundle in ipairs(order) do
+    if #bundle.members >= 2 then
+      local aggregates, columns, selects, members = {}, {}, {}, {}
+      for j, m in ipairs(bundle.members) do
+        local prefix = "k" .. j .. "_"
+        local inner = { "inputs.community_id AS community_id" }
+        local outer = {}
+        for _, inp in ipairs(m.plan.inputs) do
+          local column = prefix .. inp.name
+          if inp.aggregate then
+            aggregates[#aggregates + 1] = inp.aggregate .. " AS " .. column
+            columns[#columns + 1] = "CAST(COALESCE(g." .. column .. ", 0) AS REAL) AS " .. column
+          else
+            columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. column
+          end
+          inner[#inner + 1] = "inputs." .. column .. " AS " .. inp.name
+          outer[#outer + 1] = "inputs." .. column
+        end
+        -- The member's value over its own input names, as in its query.
+        selects[#selects + 1] = "(SELECT CAST((" .. m.plan.value .. ") AS REAL) FROM (SELECT " ..
+                                concat(inner, ", ") .. "))"
+        for _, o in ipairs(outer) do selects[#selects + 1] = o end
+        members[#members + 1] = m.index
+      end
+      local text, join = "WITH ", ""
+      if bundle.group then
+        text = text .. "g AS MATERIALIZED (SELECT " .. bundle.group.community .. " AS community_id, " ..
+               concat(aggregates, ", ") .. " FROM " .. bundle.group.from .. " GROUP BY " ..
+               bundle.group.community .. "), "
+        join = " LEFT JOIN g ON g.community_id = c.id"
+      end
+      text = text .. "inputs AS MATERIALIZED (SELECT c.id AS community_id, " .. concat(columns, ", ") ..
+             " FROM communities c" .. join .. ") SELECT inputs.community_id, " .. concat(selects, ", ") ..
+             " FROM inputs ORDER BY inputs.community_id"
+      local binds = {}
+      local expanded = expand_sql(text, params, binds, nil, 0, nil)
+      if expanded then insert(out.bundles, { sql = expanded, binds = binds, members = members }) end
+    end
+  end
 end
 
 -- Star grades: ordered best first.
@@ -1018,6 +1091,7 @@ function api.finalize(context)
     ids[id] = true
   end
   compile_stars(out, params, ids)
+  compile_bundles(out, params)
 
   -- Structure of the system: counts and points.
   if out.system then

@@ -127,6 +127,87 @@ done:
     return status;
 }
 
+/* Runs one bundle's query into its members' data (rules.h). Should the
+** bundle's query not prepare, each member runs its own query instead: the
+** results are the same, only slower. */
+static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
+                       const params *ps, indicator_data *all, long long *rows, error *e)
+{
+    const indicator_bundle *b = &r->bundles[index];
+    const indicator *first = &r->indicators[b->members[0]];
+    sqlite3_stmt *statement = NULL;
+    size_t row = 0, m, k;
+    int rc;
+    int status = ERROR_OK;
+    for (m = 0; m < b->member_count; m++) {
+        const indicator *ind = &r->indicators[b->members[m]];
+        indicator_data *d = &all[b->members[m]];
+        d->stride = 1 + ind->input_count;
+        if (d->columns == NULL) {
+            d->columns = malloc((s->community_count * d->stride + 1) * sizeof *d->columns);
+            if (d->columns == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory loading indicator %s", ind->id);
+                goto done;
+            }
+        }
+    }
+    if (sqlite3_prepare_v2(db, b->sql, -1, &statement, NULL) != SQLITE_OK) {
+        for (m = 0; m < b->member_count && status == ERROR_OK; m++)
+            status = load_indicator(db, r, b->members[m], s, ps, &all[b->members[m]], rows, e);
+        goto done;
+    }
+    rc = query_bind(statement, b->binds, b->bind_count, s, ps);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "indicators %s...: cannot bind values: %s", first->id,
+                           sqlite3_errstr(rc));
+        goto done;
+    }
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(statement, 0);
+        int column = 1;
+        if (row >= s->community_count || id == NULL || strcmp(id, s->communities[row].id) != 0) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s:%d: indicators %s...: the query must return each community "
+                               "once, in id order (row %zu is '%s')",
+                               first->file, first->line, first->id, row + 1, id ? id : "NULL");
+            goto done;
+        }
+        for (m = 0; m < b->member_count; m++) {
+            indicator_data *d = &all[b->members[m]];
+            double *out = &d->columns[row * d->stride];
+            for (k = 0; k < d->stride; k++, column++)
+                out[k] = sqlite3_column_type(statement, column) == SQLITE_NULL
+                             ? NAN
+                             : sqlite3_column_double(statement, column);
+        }
+        row++;
+    }
+    if (rc != SQLITE_DONE) {
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: indicators %s... (%s:%d): query failed: %s", s->path, first->id,
+                           first->file, first->line, sqlite3_errmsg(db));
+        goto done;
+    }
+    if (row != s->community_count) {
+        status =
+            error_set(e, ERROR_INPUT,
+                      "%s:%d: indicators %s...: the query returned %zu rows for %zu communities",
+                      first->file, first->line, first->id, row, s->community_count);
+        goto done;
+    }
+    *rows += (long long)row * (long long)b->member_count;
+    for (m = 0; m < b->member_count; m++) {
+        const indicator *ind = &r->indicators[b->members[m]];
+        if (query_remember(&all[b->members[m]].bound, ind->binds, ind->bind_count, ps) != 0) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            break;
+        }
+    }
+done:
+    sqlite3_finalize(statement);
+    return status;
+}
+
 re_limits eval_admission_limits(const rules *r, const params *ps)
 {
     re_limits limits;
@@ -353,7 +434,7 @@ static bool admission_changed(const eval_data *data, const params *ps)
 
 /* One query of the load stage. */
 typedef struct load_job {
-    enum { JOB_DECIDE, JOB_INDICATOR, JOB_TARGET, JOB_APPRAISAL } kind;
+    enum { JOB_DECIDE, JOB_INDICATOR, JOB_BUNDLE, JOB_TARGET, JOB_APPRAISAL } kind;
     size_t index;
     bool main_only; /* reads the temporary task_decision table of the main connection */
 } load_job;
@@ -392,6 +473,9 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
     case JOB_INDICATOR:
         return load_indicator(db, data->rules, job->index, data->snapshot, pool->ps,
                               &data->indicators[job->index], rows, e);
+    case JOB_BUNDLE:
+        return load_bundle(db, data->rules, job->index, data->snapshot, pool->ps, data->indicators,
+                           rows, e);
     case JOB_TARGET:
         return targets_load(db, data->rules, job->index, data->snapshot, pool->ps,
                             &data->targets[job->index], e);
@@ -492,6 +576,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     size_t started = 0, i, n = 0;
     int jobs;
     int status = ERROR_OK;
+    bool *bundled = NULL; /* indicators computed by a bundle */
     memset(data, 0, sizeof *data);
     memset(&pool, 0, sizeof pool);
     data->rules = r;
@@ -505,9 +590,12 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->jobs = jobs;
     data->indicators = calloc(r->indicator_count + 1, sizeof *data->indicators);
     data->targets = calloc(r->target_count + 1, sizeof *data->targets);
-    pool.jobs = calloc(r->indicator_count + r->target_count + 3, sizeof *pool.jobs);
-    if (data->indicators == NULL || data->targets == NULL || pool.jobs == NULL) {
+    pool.jobs =
+        calloc(r->indicator_count + r->bundle_count + r->target_count + 3, sizeof *pool.jobs);
+    bundled = calloc(r->indicator_count + 1, sizeof *bundled);
+    if (data->indicators == NULL || data->targets == NULL || pool.jobs == NULL || bundled == NULL) {
         free(pool.jobs);
+        free(bundled);
         return error_set(e, ERROR_SYSTEM, "out of memory");
     }
     /* The task decisions first, on the main thread: the queries that read
@@ -519,15 +607,26 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         pool.jobs[n++] = (load_job){JOB_APPRAISAL, 0, false};
     for (i = 0; i < r->target_count; i++)
         pool.jobs[n++] = (load_job){JOB_TARGET, i, false};
+    /* Bundles (one scan for several indicators), then the indicators in
+    ** no bundle. */
+    for (i = 0; i < r->bundle_count; i++) {
+        size_t m;
+        pool.jobs[n++] = (load_job){JOB_BUNDLE, i, false};
+        for (m = 0; m < r->bundles[i].member_count; m++)
+            bundled[r->bundles[i].members[m]] = true;
+    }
     for (i = 0; i < r->indicator_count; i++)
-        pool.jobs[n++] = (load_job){JOB_INDICATOR, i,
-                                    r->indicators[i].sql != NULL &&
-                                        strstr(r->indicators[i].sql, "task_decision") != NULL};
+        if (!bundled[i])
+            pool.jobs[n++] = (load_job){JOB_INDICATOR, i,
+                                        r->indicators[i].sql != NULL &&
+                                            strstr(r->indicators[i].sql, "task_decision") != NULL};
     pool.job_count = n;
     data->job_ms = calloc(n + 1, sizeof *data->job_ms);
     data->job_names = calloc(n + 1, sizeof *data->job_names);
     for (i = 0; data->job_names != NULL && i < n; i++)
-        data->job_names[i] = pool.jobs[i].kind == JOB_DECIDE      ? "admission decisions"
+        data->job_names[i] = pool.jobs[i].kind == JOB_DECIDE ? "admission decisions"
+                             : pool.jobs[i].kind == JOB_BUNDLE
+                                 ? r->indicators[r->bundles[pool.jobs[i].index].members[0]].id
                              : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
                              : pool.jobs[i].kind == JOB_TARGET
                                  ? r->targets[pool.jobs[i].index].id
@@ -559,6 +658,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         status = pool.status;
     }
     free(pool.jobs);
+    free(bundled);
     return status;
 }
 

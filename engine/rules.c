@@ -647,6 +647,44 @@ static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t 
     return 0;
 }
 
+/* out.bundles: their SQL, binds and member indicators. */
+static int copy_bundles(lua_State *L, int out, rules *r)
+{
+    lua_Integer n = field_length(L, out, "bundles"), i, k;
+    r->bundles = calloc((size_t)n + 1, sizeof *r->bundles);
+    if (r->bundles == NULL)
+        return -1;
+    lua_getfield(L, out, "bundles");
+    for (i = 1; i <= n; i++) {
+        indicator_bundle *b = &r->bundles[i - 1];
+        int t;
+        lua_Integer members;
+        lua_rawgeti(L, -1, i);
+        t = lua_gettop(L);
+        r->bundle_count = (size_t)i;
+        b->sql = field_string(L, t, "sql");
+        if (b->sql == NULL || copy_binds(L, t, r, &b->binds, &b->bind_count, "bundle") != 0)
+            return -1;
+        members = field_length(L, t, "members");
+        b->members = calloc((size_t)members + 1, sizeof *b->members);
+        if (b->members == NULL)
+            return -1;
+        lua_getfield(L, t, "members");
+        for (k = 1; k <= members; k++) {
+            lua_Integer index;
+            lua_rawgeti(L, -1, k);
+            index = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            if (index < 1 || (size_t)index > r->indicator_count)
+                return -1;
+            b->members[b->member_count++] = (size_t)index - 1;
+        }
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
 static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
 {
     char where[512];
@@ -1075,8 +1113,9 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    if (copy_stars(L, out, r) != 0 || copy_targets(L, out, r) != 0 ||
-        copy_appraisal(L, out, r) != 0 || copy_admission(L, out, r) != 0)
+    if (copy_bundles(L, out, r) != 0 || copy_stars(L, out, r) != 0 ||
+        copy_targets(L, out, r) != 0 || copy_appraisal(L, out, r) != 0 ||
+        copy_admission(L, out, r) != 0)
         goto oom;
     n = field_length(L, out, "warnings");
     lua_getfield(L, out, "warnings");
@@ -1303,6 +1342,12 @@ void rules_free(rules *r)
     for (i = 0; i < r->indicator_count; i++)
         indicator_free(&r->indicators[i]);
     free(r->indicators);
+    for (i = 0; i < r->bundle_count; i++) {
+        free(r->bundles[i].sql);
+        free(r->bundles[i].binds);
+        free(r->bundles[i].members);
+    }
+    free(r->bundles);
     for (i = 0; i < r->star_count; i++) {
         for (j = 0; j < r->stars[i].also_count; j++)
             free(r->stars[i].also[j].text);

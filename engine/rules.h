@@ -76,6 +76,18 @@ typedef struct indicator {
     size_t check_count;
 } indicator;
 
+/* Indicators computed together by one query (dsl.lua, compile_bundles):
+** one scan of a table for all the indicators that read it the same way.
+** The query returns the community id, then for each member, in order, the
+** columns its own query returns (value, inputs...). */
+typedef struct indicator_bundle {
+    char *sql;
+    rules_bind *binds;
+    size_t bind_count;
+    size_t *members; /* indexes into rules.indicators */
+    size_t member_count;
+} indicator_bundle;
+
 typedef struct category {
     char *id, *name, *source, *file;
     int line;
@@ -163,6 +175,8 @@ typedef struct rules {
     size_t category_count;
     indicator *indicators; /* sorted by id */
     size_t indicator_count;
+    indicator_bundle *bundles; /* indicators computed by one shared query */
+    size_t bundle_count;
     star_grade *stars; /* best first */
     size_t star_count;
     target_rule *targets; /* in declaration order */
