@@ -778,8 +778,9 @@ end
 -- table read the same way (the same FROM and community column), or that have
 -- none, are computed together by one query, so the table is scanned once
 -- for all of them instead of once per indicator (activities feed six
--- indicators). Each member keeps its own query, which explain, check and a
--- what-if re-run still use; the bundle returns, per community, each member's
+-- indicators). Each member keeps its own query, which check and a what-if
+-- re-run still use (and eval, should the bundle's query not prepare); the
+-- bundle returns, per community, each member's
 -- value and inputs side by side, exactly as the member's own query would.
 -- Queries reading the task decisions (B01) are left alone: only the main
 -- connection has them.

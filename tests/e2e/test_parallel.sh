@@ -18,3 +18,19 @@ test_jobs_out_of_range_is_a_usage_error() {
     run_kaohe eval "$SAMPLE_DB" --jobs many
     expect_exit 2
 }
+
+test_bundled_queries_give_the_same_scores_as_each_indicators_own_query() {
+    # eval computes A01-A05 and F02 (the workers bundle), B04, C04 and
+    # E01-E04 (activities), the fact indicators... in shared bundle queries; a
+    # what-if re-runs only an indicator whose SQL parameter changed, with its
+    # own query. A05.hours and F02.floor are the SQL parameters of two members
+    # of the workers bundle: the scenario run (own queries for A05 and F02,
+    # bundle values for the rest) must equal a fresh eval (bundles only).
+    local sets=(--set A05.hours=30 --set F02.floor=75)
+    run_kaohe eval "$SAMPLE_DB" --out eval.db -q "${sets[@]}"
+    expect_exit 0
+    run_kaohe whatif "$SAMPLE_DB" --out whatif.db "${sets[@]}"
+    expect_exit 0
+    expect_sql whatif.db "SELECT count(*) FROM runs WHERE kind = 'whatif-scenario'" "1"
+    expect_sql whatif.db "ATTACH 'eval.db' AS e; SELECT (SELECT count(*) FROM (SELECT community_id, indicator_id, value, points, status FROM indicator_scores WHERE run_id = 2 EXCEPT SELECT community_id, indicator_id, value, points, status FROM e.indicator_scores)) + (SELECT count(*) FROM (SELECT community_id, indicator_id, value, points, status FROM e.indicator_scores EXCEPT SELECT community_id, indicator_id, value, points, status FROM indicator_scores WHERE run_id = 2)), (SELECT count(*) FROM indicator_scores WHERE run_id = 2)" "0|1650"
+}
