@@ -373,7 +373,7 @@ int cli_eval(const cli_options *o)
         if (o->verbose) {
             size_t j;
             for (j = 0; j < data.job_count; j++)
-                fprintf(stderr, "  query %-20s %9.1f ms\n", data.job_names[j], data.job_ms[j]);
+                fprintf(stderr, "  query %-24s %9.1f ms\n", data.job_names[j], data.job_ms[j]);
         }
     }
     if (!o->quiet) {

@@ -127,6 +127,17 @@ done:
     return status;
 }
 
+/* The name of bundle `index` in data->bundle_names ("?" when out of memory). */
+static const char *bundle_name(const eval_data *data, size_t index)
+{
+    const char *name = buffer_text(&data->bundle_names);
+    if (buffer_failed(&data->bundle_names))
+        return "?";
+    while (index-- > 0)
+        name += strlen(name) + 1;
+    return name;
+}
+
 /* Runs one bundle's query into its members' data (rules.h). Should the
 ** bundle's query not prepare, each member runs its own query instead: the
 ** results are the same, only slower. */
@@ -623,14 +634,22 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     pool.job_count = n;
     data->job_ms = calloc(n + 1, sizeof *data->job_ms);
     data->job_names = calloc(n + 1, sizeof *data->job_names);
+    buffer_init(&data->bundle_names);
+    for (i = 0; i < r->bundle_count; i++) {
+        /* "A01+A02+A03": for --timings -v, NUL-separated in one buffer. */
+        size_t m;
+        for (m = 0; m < r->bundles[i].member_count; m++)
+            buffer_printf(&data->bundle_names, "%s%s", m ? "+" : "",
+                          r->indicators[r->bundles[i].members[m]].id);
+        buffer_append(&data->bundle_names, "", 1);
+    }
     for (i = 0; data->job_names != NULL && i < n; i++)
-        data->job_names[i] = pool.jobs[i].kind == JOB_DECIDE ? "admission decisions"
-                             : pool.jobs[i].kind == JOB_BUNDLE
-                                 ? r->indicators[r->bundles[pool.jobs[i].index].members[0]].id
-                             : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
-                             : pool.jobs[i].kind == JOB_TARGET
-                                 ? r->targets[pool.jobs[i].index].id
-                                 : r->indicators[pool.jobs[i].index].id;
+        data->job_names[i] =
+            pool.jobs[i].kind == JOB_DECIDE      ? "admission decisions"
+            : pool.jobs[i].kind == JOB_BUNDLE    ? bundle_name(data, pool.jobs[i].index)
+            : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
+            : pool.jobs[i].kind == JOB_TARGET    ? r->targets[pool.jobs[i].index].id
+                                                 : r->indicators[pool.jobs[i].index].id;
     data->job_count = n;
     pool.data = data;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -731,6 +750,7 @@ void eval_data_free(eval_data *data)
     query_forget(data->admission_bound, 3);
     free(data->job_ms);
     free(data->job_names);
+    buffer_free(&data->bundle_names);
     memset(data, 0, sizeof *data);
 }
 

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "appraisal.h"
+#include "buffer.h"
 #include "error.h"
 #include "idset.h"
 #include "outcome.h"
@@ -55,6 +56,7 @@ typedef struct eval_data {
     double query_ms;                   /* time of the rule queries */
     double *job_ms;                    /* [job] time of each query, for --timings -v */
     const char **job_names;            /* [job] its indicator or target id */
+    buffer bundle_names;               /* names of the bundle jobs */
     size_t job_count;
 } eval_data;
 
