@@ -5,6 +5,7 @@
 #include "appraisal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,7 +143,7 @@ void appraisal_data_free(const rules *r, appraisal_data *d)
 
 typedef struct order_context {
     const appraisal_data *data;
-    const size_t *group;
+    const uint32_t *group;
     double epsilon;
 } order_context;
 
@@ -152,8 +153,8 @@ typedef struct order_context {
 static int order_compare(const void *a, const void *b, void *user)
 {
     const order_context *context = user;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    size_t gx = context->group[x], gy = context->group[y];
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t gx = context->group[x], gy = context->group[y];
     double sx = context->data->score[x], sy = context->data->score[y];
     if (gx != gy)
         return gx < gy ? -1 : 1;
@@ -167,7 +168,9 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
 {
     const appraisal_rule *a = &r->appraisal;
     size_t n = d->count, m = a->component_count, i, k, start;
-    size_t *group = NULL, *order = NULL;
+    /* 32-bit indexes: four million workers' temporaries take half the
+    ** memory, at the peak of a national run. */
+    uint32_t *group = NULL, *order = NULL;
     bool *below = NULL;
     size_t scored = 0;
     double ratio;
@@ -176,6 +179,9 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
     o->appraisal_count = 0;
     if (!a->present)
         return ERROR_OK;
+    if (n >= UINT32_MAX)
+        return error_set(e, ERROR_INPUT, "%s: more than %u workers to appraise", s->path,
+                         (unsigned)UINT32_MAX - 1);
     o->appraisals = calloc(n + 1, sizeof *o->appraisals);
     group = malloc((n + 1) * sizeof *group);
     order = malloc((n + 1) * sizeof *order);
@@ -198,13 +204,13 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
             group[i] = 0;
             break;
         case SCOPE_DISTRICT:
-            group[i] = s->community_district[c];
+            group[i] = (uint32_t)s->community_district[c];
             break;
         case SCOPE_STREET:
-            group[i] = s->community_street[c];
+            group[i] = (uint32_t)s->community_street[c];
             break;
         default:
-            group[i] = c;
+            group[i] = (uint32_t)c;
             break;
         }
         if (!complete) {
@@ -221,7 +227,7 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
                 below[i] = true;
         }
         w->flag = below[i] ? "below_floor" : NULL;
-        order[scored++] = i;
+        order[scored++] = (uint32_t)i;
     }
     o->appraisal_count = n;
     {
