@@ -4,7 +4,9 @@
 #include "hash.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,13 +15,34 @@ struct hash_sha256 {
     int failed;
 };
 
+/* SHA-256 is fetched once, from a library context of our own. OpenSSL 3's
+** global default context cannot survive running out of memory while it
+** sets itself up (lazily, inside the first EVP call): it keeps going with a
+** lock it failed to create and crashes on it (found by fault injection). A
+** context made by OSSL_LIB_CTX_new() is either whole or NULL; when it or
+** the fetch fails, every digest fails as out of memory instead. Both live
+** as long as the process. */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static OSSL_LIB_CTX *sha256_library;
+static EVP_MD *sha256;
+
+static void sha256_init(void)
+{
+    sha256_library = OSSL_LIB_CTX_new();
+    if (sha256_library != NULL)
+        sha256 = EVP_MD_fetch(sha256_library, "SHA2-256", NULL);
+}
+
 hash_sha256 *hash_begin(void)
 {
-    hash_sha256 *h = calloc(1, sizeof *h);
+    hash_sha256 *h;
+    if (pthread_once(&sha256_once, sha256_init) != 0 || sha256 == NULL)
+        return NULL;
+    h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
     h->context = EVP_MD_CTX_new();
-    if (h->context == NULL || EVP_DigestInit_ex(h->context, EVP_sha256(), NULL) != 1) {
+    if (h->context == NULL || EVP_DigestInit_ex(h->context, sha256, NULL) != 1) {
         EVP_MD_CTX_free(h->context);
         free(h);
         return NULL;
