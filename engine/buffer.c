@@ -119,6 +119,12 @@ const char *buffer_text(const buffer *b)
 char *buffer_take(buffer *b)
 {
     char *data = b->data;
+    if (b->failed) {
+        /* Incomplete contents are never handed on as if whole. */
+        free(data);
+        buffer_init(b);
+        return NULL;
+    }
     if (data == NULL) {
         data = malloc(1);
         if (data != NULL)

@@ -28,7 +28,8 @@ void buffer_repeat(buffer *b, char c, size_t count);
 bool buffer_failed(const buffer *b);
 /* Returns the contents ("" when empty); owned by the buffer. */
 const char *buffer_text(const buffer *b);
-/* Hands the contents to the caller (free() it) and re-initialises `b`. */
+/* Hands the contents to the caller (free() it) and re-initialises `b`; NULL
+** when an allocation failed (the contents would be incomplete). */
 char *buffer_take(buffer *b);
 
 #endif
