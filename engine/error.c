@@ -3,6 +3,7 @@
 */
 #include "error.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,20 @@ int error_sqlite_status(int rc, int otherwise)
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_NOLFS:
+        return ERROR_SYSTEM;
+    default:
+        return otherwise;
+    }
+}
+
+int error_errno_status(int err, int otherwise)
+{
+    switch (err) {
+    case ENOMEM:
+    case EIO:
+    case ENOSPC:
+    case EMFILE:
+    case ENFILE:
         return ERROR_SYSTEM;
     default:
         return otherwise;

@@ -39,6 +39,10 @@ int error_setv(error *e, int status, const char *format, va_list args);
 ** a rule, a damaged snapshot...). */
 int error_sqlite_status(int rc, int otherwise);
 
+/* The status of a failed system call from its errno: ERROR_SYSTEM for out of
+** memory, I/O errors, a full disk and too many open files, else `otherwise`. */
+int error_errno_status(int err, int otherwise);
+
 /* Prepends "prefix: " to the current message (e.g. a file name). */
 void error_prefix(error *e, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

@@ -86,8 +86,8 @@ static int read_rule_file(rule_file *f, error *e)
     int status = ERROR_OK;
     buffer_init(&b);
     if (stream == NULL) {
-        status =
-            error_set(e, ERROR_INPUT, "%s: cannot read rule file: %s", f->display, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT),
+                           "%s: cannot read rule file: %s", f->display, strerror(errno));
         goto done;
     }
     while ((n = fread(chunk, 1, sizeof chunk, stream)) > 0) {
@@ -99,7 +99,8 @@ static int read_rule_file(rule_file *f, error *e)
         }
     }
     if (ferror(stream)) {
-        status = error_set(e, ERROR_INPUT, "%s: read error: %s", f->display, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: read error: %s",
+                           f->display, strerror(errno));
         goto done;
     }
     if (buffer_failed(&b)) {
@@ -134,8 +135,8 @@ static int list_lua_files(const char *directory, file_list *list, error *e)
     size_t count = 0, capacity = 0, i;
     int status = ERROR_OK;
     if (dir == NULL)
-        return error_set(e, ERROR_INPUT, "%s: cannot open rule directory: %s", directory,
-                         strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT),
+                         "%s: cannot open rule directory: %s", directory, strerror(errno));
     while ((entry = readdir(dir)) != NULL) {
         size_t length = strlen(entry->d_name);
         if (length < 5 || strcmp(entry->d_name + length - 4, ".lua") != 0 ||
@@ -203,6 +204,8 @@ static int list_tree(const char *directory, file_list *list, error *e)
         goto done;
     }
     buffer_printf(&path, "%s/indicators", directory);
+    if (buffer_failed(&path))
+        goto out_of_memory;
     if (is_directory(buffer_text(&path))) {
         tree = true;
         status = list_lua_files(buffer_text(&path), list, e);
@@ -211,6 +214,8 @@ static int list_tree(const char *directory, file_list *list, error *e)
     }
     buffer_reset(&path);
     buffer_printf(&path, "%s/rules", directory);
+    if (buffer_failed(&path))
+        goto out_of_memory;
     if (is_directory(buffer_text(&path))) {
         tree = true;
         status = list_lua_files(buffer_text(&path), list, e);
@@ -221,6 +226,10 @@ static int list_tree(const char *directory, file_list *list, error *e)
         status = list_lua_files(directory, list, e);
     if (status == ERROR_OK && list->count == 0)
         status = error_set(e, ERROR_INPUT, "%s: no rule files (*.lua) found", directory);
+    goto done;
+out_of_memory:
+    /* Never a rule tree with a directory silently left out. */
+    status = error_set(e, ERROR_SYSTEM, "out of memory listing %s", directory);
 done:
     buffer_free(&path);
     return status;
