@@ -62,71 +62,6 @@ bool eval_compare(double x, rules_op op, double y, double epsilon)
     return false;
 }
 
-/* Runs one indicator's query into `d`. */
-static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
-                          const params *ps, indicator_data *d, long long *rows, error *e)
-{
-    const indicator *ind = &r->indicators[index];
-    sqlite3_stmt *statement = NULL;
-    size_t row = 0, k;
-    int rc;
-    int status = ERROR_OK;
-    d->stride = 1 + ind->input_count;
-    if (d->columns == NULL) {
-        d->columns = malloc((s->community_count * d->stride + 1) * sizeof *d->columns);
-        if (d->columns == NULL) {
-            status = error_set(e, ERROR_SYSTEM, "out of memory loading indicator %s", ind->id);
-            goto done;
-        }
-    }
-    rc = sqlite3_prepare_v2(db, ind->sql, -1, &statement, NULL);
-    if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s:%d: indicator %s: SQL does not prepare: %s",
-                           ind->file, ind->line, ind->id, sqlite3_errmsg(db));
-        goto done;
-    }
-    rc = query_bind(statement, ind->binds, ind->bind_count, s, ps);
-    if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "indicator %s: cannot bind values: %s", ind->id,
-                           sqlite3_errstr(rc));
-        goto done;
-    }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(statement, 0);
-        double *out;
-        if (row >= s->community_count || id == NULL || strcmp(id, s->communities[row].id) != 0) {
-            status = error_set(e, ERROR_INPUT,
-                               "%s:%d: indicator %s: the query must return each community once, "
-                               "in id order (row %zu is '%s')",
-                               ind->file, ind->line, ind->id, row + 1, id ? id : "NULL");
-            goto done;
-        }
-        out = &d->columns[row * d->stride];
-        for (k = 0; k < d->stride; k++) {
-            int type = sqlite3_column_type(statement, (int)k + 1);
-            out[k] = type == SQLITE_NULL ? NAN : sqlite3_column_double(statement, (int)k + 1);
-        }
-        row++;
-    }
-    if (rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: indicator %s (%s:%d): query failed: %s", s->path,
-                           ind->id, ind->file, ind->line, sqlite3_errmsg(db));
-        goto done;
-    }
-    if (row != s->community_count) {
-        status = error_set(e, ERROR_INPUT,
-                           "%s:%d: indicator %s: the query returned %zu rows for %zu communities",
-                           ind->file, ind->line, ind->id, row, s->community_count);
-        goto done;
-    }
-    *rows += (long long)row;
-    if (query_remember(&d->bound, ind->binds, ind->bind_count, ps) != 0)
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-done:
-    sqlite3_finalize(statement);
-    return status;
-}
-
 /* The name of bundle `index` in data->bundle_names ("?" when out of memory). */
 static const char *bundle_name(const eval_data *data, size_t index)
 {
@@ -138,21 +73,26 @@ static const char *bundle_name(const eval_data *data, size_t index)
     return name;
 }
 
-/* Runs one bundle's query into its members' data (rules.h). Should the
-** bundle's query not prepare, each member runs its own query instead: the
-** results are the same, only slower. */
-static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
-                       const params *ps, indicator_data *all, long long *rows, error *e)
+/* Runs one query that returns, per community in id order, the columns of
+** each of `members` (indicator indexes) in turn: its value, then its inputs.
+** An indicator's own query has one member, a bundle's several. Sets
+** *unprepared when the SQL does not prepare (a bundle then falls back to its
+** members' own queries). */
+static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_bind *binds,
+                      size_t bind_count, const size_t *members, size_t member_count,
+                      const snapshot *s, const params *ps, indicator_data *all, long long *rows,
+                      bool *unprepared, error *e)
 {
-    const indicator_bundle *b = &r->bundles[index];
-    const indicator *first = &r->indicators[b->members[0]];
+    const indicator *first = &r->indicators[members[0]];
+    const char *what = member_count == 1 ? "indicator" : "bundle of indicator";
     sqlite3_stmt *statement = NULL;
     size_t row = 0, m, k;
     int rc;
     int status = ERROR_OK;
-    for (m = 0; m < b->member_count; m++) {
-        const indicator *ind = &r->indicators[b->members[m]];
-        indicator_data *d = &all[b->members[m]];
+    *unprepared = false;
+    for (m = 0; m < member_count; m++) {
+        const indicator *ind = &r->indicators[members[m]];
+        indicator_data *d = &all[members[m]];
         d->stride = 1 + ind->input_count;
         if (d->columns == NULL) {
             d->columns = malloc((s->community_count * d->stride + 1) * sizeof *d->columns);
@@ -162,14 +102,16 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
             }
         }
     }
-    if (sqlite3_prepare_v2(db, b->sql, -1, &statement, NULL) != SQLITE_OK) {
-        for (m = 0; m < b->member_count && status == ERROR_OK; m++)
-            status = load_indicator(db, r, b->members[m], s, ps, &all[b->members[m]], rows, e);
+    rc = sqlite3_prepare_v2(db, sql, -1, &statement, NULL);
+    if (rc != SQLITE_OK) {
+        *unprepared = true;
+        status = error_set(e, ERROR_INPUT, "%s:%d: %s %s: SQL does not prepare: %s", first->file,
+                           first->line, what, first->id, sqlite3_errmsg(db));
         goto done;
     }
-    rc = query_bind(statement, b->binds, b->bind_count, s, ps);
+    rc = query_bind(statement, binds, bind_count, s, ps);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "indicators %s...: cannot bind values: %s", first->id,
+        status = error_set(e, ERROR_SYSTEM, "%s %s: cannot bind values: %s", what, first->id,
                            sqlite3_errstr(rc));
         goto done;
     }
@@ -177,14 +119,15 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
         const char *id = (const char *)sqlite3_column_text(statement, 0);
         int column = 1;
         if (row >= s->community_count || id == NULL || strcmp(id, s->communities[row].id) != 0) {
-            status = error_set(e, ERROR_INPUT,
-                               "%s:%d: indicators %s...: the query must return each community "
-                               "once, in id order (row %zu is '%s')",
-                               first->file, first->line, first->id, row + 1, id ? id : "NULL");
+            status =
+                error_set(e, ERROR_INPUT,
+                          "%s:%d: %s %s: the query must return each community once, "
+                          "in id order (row %zu is '%s')",
+                          first->file, first->line, what, first->id, row + 1, id ? id : "NULL");
             goto done;
         }
-        for (m = 0; m < b->member_count; m++) {
-            indicator_data *d = &all[b->members[m]];
+        for (m = 0; m < member_count; m++) {
+            indicator_data *d = &all[members[m]];
             double *out = &d->columns[row * d->stride];
             for (k = 0; k < d->stride; k++, column++)
                 out[k] = sqlite3_column_type(statement, column) == SQLITE_NULL
@@ -195,27 +138,55 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
     }
     if (rc != SQLITE_DONE) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s: indicators %s... (%s:%d): query failed: %s", s->path, first->id,
+                           "%s: %s %s (%s:%d): query failed: %s", s->path, what, first->id,
                            first->file, first->line, sqlite3_errmsg(db));
         goto done;
     }
     if (row != s->community_count) {
-        status =
-            error_set(e, ERROR_INPUT,
-                      "%s:%d: indicators %s...: the query returned %zu rows for %zu communities",
-                      first->file, first->line, first->id, row, s->community_count);
+        status = error_set(e, ERROR_INPUT,
+                           "%s:%d: %s %s: the query returned %zu rows for %zu communities",
+                           first->file, first->line, what, first->id, row, s->community_count);
         goto done;
     }
-    *rows += (long long)row * (long long)b->member_count;
-    for (m = 0; m < b->member_count; m++) {
-        const indicator *ind = &r->indicators[b->members[m]];
-        if (query_remember(&all[b->members[m]].bound, ind->binds, ind->bind_count, ps) != 0) {
+    *rows += (long long)row * (long long)member_count;
+    for (m = 0; m < member_count; m++) {
+        const indicator *ind = &r->indicators[members[m]];
+        if (query_remember(&all[members[m]].bound, ind->binds, ind->bind_count, ps) != 0) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
             break;
         }
     }
 done:
     sqlite3_finalize(statement);
+    return status;
+}
+
+/* Runs indicator `index`'s own query into all[index]. */
+static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
+                          const params *ps, indicator_data *all, long long *rows, error *e)
+{
+    const indicator *ind = &r->indicators[index];
+    bool unprepared;
+    return load_query(db, r, ind->sql, ind->binds, ind->bind_count, &index, 1, s, ps, all, rows,
+                      &unprepared, e);
+}
+
+/* Runs bundle `index`'s query into its members' data (rules.h). Should it
+** not prepare, each member runs its own query instead: the results are the
+** same, only slower. */
+static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
+                       const params *ps, indicator_data *all, long long *rows, error *e)
+{
+    const indicator_bundle *b = &r->bundles[index];
+    bool unprepared;
+    size_t m;
+    int status = load_query(db, r, b->sql, b->binds, b->bind_count, b->members, b->member_count, s,
+                            ps, all, rows, &unprepared, e);
+    for (m = 0; unprepared && m < b->member_count; m++) {
+        status = load_indicator(db, r, b->members[m], s, ps, all, rows, e);
+        if (status != ERROR_OK)
+            break;
+    }
     return status;
 }
 
@@ -483,7 +454,7 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
     }
     case JOB_INDICATOR:
         return load_indicator(db, data->rules, job->index, data->snapshot, pool->ps,
-                              &data->indicators[job->index], rows, e);
+                              data->indicators, rows, e);
     case JOB_BUNDLE:
         return load_bundle(db, data->rules, job->index, data->snapshot, pool->ps, data->indicators,
                            rows, e);
@@ -718,7 +689,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
         if (!query_changed(d->bound, ind->binds, ind->bind_count, ps) &&
             !(decided && uses_decisions))
             continue;
-        status = load_indicator(s->db, r, i, s, ps, d, &data->rows_returned, e);
+        status = load_indicator(s->db, r, i, s, ps, data->indicators, &data->rows_returned, e);
         (*rerun)++;
     }
     for (i = 0; i < r->target_count && status == ERROR_OK; i++) {
