@@ -383,6 +383,18 @@ static bool real_is_whole(double x)
     return x >= -9223372036854775808.0 && x < 9223372036854775808.0 && x == (double)(long long)x;
 }
 
+/* "column: 'value' is not ...": the value quoted when it is readable text,
+** else its type. Always true (a problem). */
+static bool wrong_type(row_check *c, int i, int type, const unsigned char *text, int bytes,
+                       const char *what)
+{
+    bool readable = type == SQLITE_TEXT && text_utf8_valid((const char *)text, (size_t)bytes, NULL);
+    buffer_printf(&c->message, "%s: ", c->columns[i].name);
+    append_quoted(c, i, !readable);
+    buffer_puts(&c->message, what);
+    return true;
+}
+
 /* Checks one value of the current row; true (and c->message) on a problem. */
 static bool column_problem(row_check *c, int i)
 {
@@ -410,21 +422,11 @@ static bool column_problem(row_check *c, int i)
         if (type == SQLITE_INTEGER ||
             (type == SQLITE_FLOAT && real_is_whole(sqlite3_column_double(c->scan, i))))
             break;
-        buffer_printf(&c->message, "%s: ", column->name);
-        append_quoted(
-            c, i,
-            !(type == SQLITE_TEXT && text_utf8_valid((const char *)text, (size_t)bytes, NULL)));
-        buffer_puts(&c->message, " is not a whole number");
-        return true;
+        return wrong_type(c, i, type, text, bytes, " is not a whole number");
     case COLUMN_REAL:
         if (type == SQLITE_INTEGER || type == SQLITE_FLOAT)
             break;
-        buffer_printf(&c->message, "%s: ", column->name);
-        append_quoted(
-            c, i,
-            !(type == SQLITE_TEXT && text_utf8_valid((const char *)text, (size_t)bytes, NULL)));
-        buffer_puts(&c->message, " is not a number");
-        return true;
+        return wrong_type(c, i, type, text, bytes, " is not a number");
     case COLUMN_TEXT:
         if (type == SQLITE_BLOB) {
             buffer_printf(&c->message, "%s is binary data, not text", column->name);
