@@ -255,6 +255,13 @@ int cli_check(const cli_options *o)
             for (i = 0; i < r->indicator_count; i++)
                 printf("\n-- indicator %s (%s:%d)\n%s;\n", r->indicators[i].id,
                        r->indicators[i].file, r->indicators[i].line, r->indicators[i].sql);
+            for (i = 0; i < r->bundle_count; i++) {
+                size_t m;
+                printf("\n-- bundle (what eval runs instead of these indicators' own queries):");
+                for (m = 0; m < r->bundles[i].member_count; m++)
+                    printf(" %s", r->indicators[r->bundles[i].members[m]].id);
+                printf("\n%s;\n", r->bundles[i].sql);
+            }
             for (i = 0; i < r->target_count; i++)
                 printf("\n-- target %s (%s:%d)\n%s;\n", r->targets[i].id, r->targets[i].file,
                        r->targets[i].line, r->targets[i].sql);

@@ -34,3 +34,10 @@ test_bundled_queries_give_the_same_scores_as_each_indicators_own_query() {
     expect_sql whatif.db "SELECT count(*) FROM runs WHERE kind = 'whatif-scenario'" "1"
     expect_sql whatif.db "ATTACH 'eval.db' AS e; SELECT (SELECT count(*) FROM (SELECT community_id, indicator_id, value, points, status FROM indicator_scores WHERE run_id = 2 EXCEPT SELECT community_id, indicator_id, value, points, status FROM e.indicator_scores)) + (SELECT count(*) FROM (SELECT community_id, indicator_id, value, points, status FROM e.indicator_scores EXCEPT SELECT community_id, indicator_id, value, points, status FROM indicator_scores WHERE run_id = 2)), (SELECT count(*) FROM indicator_scores WHERE run_id = 2)" "0|1650"
 }
+
+test_check_verbose_lists_each_bundle_and_its_members() {
+    run_kaohe check -v
+    expect_exit 0
+    expect_stdout_contains "-- bundle (what eval runs instead of these indicators' own queries): B04 C04 E01 E02 E03 E04"
+    expect_stdout_contains "-- bundle (what eval runs instead of these indicators' own queries): A01 A02 A03 A04 A05 F02"
+}
