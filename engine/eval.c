@@ -105,8 +105,9 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
     rc = sqlite3_prepare_v2(db, sql, -1, &statement, NULL);
     if (rc != SQLITE_OK) {
         *unprepared = true;
-        status = error_set(e, ERROR_INPUT, "%s:%d: %s %s: SQL does not prepare: %s", first->file,
-                           first->line, what, first->id, sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s:%d: %s %s: SQL does not prepare: %s", first->file, first->line, what,
+                           first->id, sqlite3_errmsg(db));
         goto done;
     }
     rc = query_bind(statement, binds, bind_count, s, ps);
@@ -288,8 +289,8 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
                            "INSERT INTO temp.task_decision (task_id, decision, rule_id) VALUES "
                            "(?1, ?2, ?3)",
                            -1, &insert, NULL) != SQLITE_OK) {
-        status =
-            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(sqlite3_errcode(db), ERROR_INPUT),
+                           "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(db));
         goto done;
     }
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
@@ -363,8 +364,8 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
         }
     }
     if (rc != SQLITE_DONE) {
-        status =
-            error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot read tasks: %s",
+                           s->path, sqlite3_errmsg(db));
         goto done;
     }
 commit:

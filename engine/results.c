@@ -113,32 +113,38 @@ static int write_failure(sqlite3 *db, const char *path, const char *what, error 
                      sqlite3_errmsg(db));
 }
 
-/* True when `table` exists in `db`. */
-static int table_exists(sqlite3 *db, const char *table)
+/* 1 when `sql` (with ?1 = a, ?2 = b) returns a row, 0 when it returns none,
+** -1 when it cannot run (out of memory, I/O): the caller must not guess. */
+static int schema_has(sqlite3 *db, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *statement = NULL;
-    int exists = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", -1,
-                           &statement, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
-        exists = sqlite3_step(statement) == SQLITE_ROW;
+    int rc, found = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(statement, 1, a, -1, SQLITE_STATIC);
+        if (b != NULL)
+            sqlite3_bind_text(statement, 2, b, -1, SQLITE_STATIC);
+        rc = sqlite3_step(statement);
+        found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
     }
     sqlite3_finalize(statement);
-    return exists;
+    return found;
+}
+
+static int table_exists(sqlite3 *db, const char *table)
+{
+    return schema_has(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", table,
+                      NULL);
 }
 
 static int column_exists(sqlite3 *db, const char *table, const char *column)
 {
-    sqlite3_stmt *statement = NULL;
-    int exists = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                           &statement, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 2, column, -1, SQLITE_STATIC);
-        exists = sqlite3_step(statement) == SQLITE_ROW;
-    }
-    sqlite3_finalize(statement);
-    return exists;
+    return schema_has(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", table, column);
+}
+
+static int schema_unreadable(sqlite3 *db, const char *path, error *e)
+{
+    return error_set(e, error_sqlite_status(sqlite3_errcode(db), ERROR_SYSTEM),
+                     "%s: cannot read its schema: %s", path, sqlite3_errmsg(db));
 }
 
 /* Creates the contract tables in a new database, or checks an existing one
@@ -157,12 +163,19 @@ static int ensure_schema(sqlite3 *db, const char *path, error *e)
     size_t i;
     int status;
     sqlite3_stmt *statement = NULL;
-    for (i = 0; contract[i] != NULL; i++)
-        present += table_exists(db, contract[i]);
+    for (i = 0; contract[i] != NULL; i++) {
+        int exists = table_exists(db, contract[i]);
+        if (exists < 0)
+            return schema_unreadable(db, path, e);
+        present += exists;
+    }
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", -1,
-                           &statement, NULL) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_ROW)
-        other = sqlite3_column_int(statement, 0) - present;
+                           &statement, NULL) != SQLITE_OK ||
+        sqlite3_step(statement) != SQLITE_ROW) {
+        sqlite3_finalize(statement);
+        return schema_unreadable(db, path, e);
+    }
+    other = sqlite3_column_int(statement, 0) - present;
     sqlite3_finalize(statement);
     if (present == 0 && other > 0)
         return error_set(e, ERROR_INPUT,
@@ -181,14 +194,17 @@ static int ensure_schema(sqlite3 *db, const char *path, error *e)
             return status;
     } else if (present < 6) {
         for (i = 0; contract[i] != NULL; i++)
-            if (!table_exists(db, contract[i]))
+            if (table_exists(db, contract[i]) == 0)
                 return error_set(e, ERROR_INPUT,
                                  "%s: a results database without table %s (damaged or from "
                                  "another tool); refusing to write into it",
                                  path, contract[i]);
     }
     for (i = 0; i < sizeof extra_run_columns / sizeof extra_run_columns[0]; i++) {
-        if (!column_exists(db, "runs", extra_run_columns[i][0])) {
+        int exists = column_exists(db, "runs", extra_run_columns[i][0]);
+        if (exists < 0)
+            return schema_unreadable(db, path, e);
+        if (!exists) {
             char sql[256];
             snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s", extra_run_columns[i][0],
                      extra_run_columns[i][1]);
@@ -527,8 +543,9 @@ static int results_append_once(const char *path, const results_run *runs, size_t
     }
     rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot open for writing: %s", path,
-                           db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        status =
+            error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open for writing: %s",
+                      path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto done;
     }
     sqlite3_extended_result_codes(db, 1);

@@ -357,13 +357,16 @@ static int run_files(sandbox *sb, const file_list *files, error *e)
 
 /* --- copying the compiled tables --------------------------------------- */
 
-/* Copy of string field `key` of the table at `t`, or NULL (no field or OOM:
-** callers check required fields). */
-static char *field_string(lua_State *L, int t, const char *key)
+/* Copy of string field `key` of the table at `t`, or NULL when there is no
+** such field. A copy that fails for lack of memory also gives NULL and sets
+** r->copy_failed, which copy_compiled() turns into an out-of-memory error:
+** an optional field must never be silently dropped (a missing "kind" would
+** score a ratio indicator as lin). */
+static char *field_string(rules *r, lua_State *L, int t, const char *key)
 {
     char *copy = NULL;
-    if (lua_getfield(L, t, key) == LUA_TSTRING)
-        copy = strdup(lua_tostring(L, -1));
+    if (lua_getfield(L, t, key) == LUA_TSTRING && (copy = strdup(lua_tostring(L, -1))) == NULL)
+        r->copy_failed = true;
     lua_pop(L, 1);
     return copy;
 }
@@ -553,18 +556,18 @@ static int copy_params(lua_State *L, int out, rules *r, error *e)
         lua_rawgeti(L, -1, i);
         t = lua_gettop(L);
         r->params.count = (size_t)i;
-        p->name = field_string(L, t, "name");
-        type_name = field_string(L, t, "type");
+        p->name = field_string(r, L, t, "name");
+        type_name = field_string(r, L, t, "type");
         p->type = param_type_of(type_name);
         free(type_name);
         p->min = field_number(L, t, "min", 0, &p->has_min);
         p->max = field_number(L, t, "max", 0, &p->has_max);
-        p->source = field_string(L, t, "source");
-        p->description = field_string(L, t, "description");
-        p->unit = field_string(L, t, "unit");
-        p->file = field_string(L, t, "file");
+        p->source = field_string(r, L, t, "source");
+        p->description = field_string(r, L, t, "description");
+        p->unit = field_string(r, L, t, "unit");
+        p->file = field_string(r, L, t, "file");
         p->line = (int)field_number(L, t, "line", 0, NULL);
-        p->origin = field_string(L, t, "origin");
+        p->origin = field_string(r, L, t, "origin");
         if (p->name == NULL || copy_param_value(L, t, p, &p->default_value) != 0 ||
             copy_param_value(L, t, p, &p->value) != 0)
             goto oom;
@@ -580,8 +583,8 @@ oom:
 static void copy_ref(lua_State *L, rules *r, rules_ref *ref, const char *where)
 {
     int t = lua_gettop(L);
-    char *kind = field_string(L, t, "kind");
-    char *name = field_string(L, t, "name");
+    char *kind = field_string(r, L, t, "kind");
+    char *name = field_string(r, L, t, "name");
     ref->kind = REF_NUMBER;
     ref->number = 0;
     ref->param = -1;
@@ -671,7 +674,7 @@ static int copy_bundles(lua_State *L, int out, rules *r)
         lua_rawgeti(L, -1, i);
         t = lua_gettop(L);
         r->bundle_count = (size_t)i;
-        b->sql = field_string(L, t, "sql");
+        b->sql = field_string(r, L, t, "sql");
         if (b->sql == NULL || copy_binds(L, t, r, &b->binds, &b->bind_count, "bundle") != 0)
             return -1;
         members = field_length(L, t, "members");
@@ -698,16 +701,16 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
 {
     char where[512];
     lua_Integer n, i;
-    ind->id = field_string(L, t, "id");
-    ind->name = field_string(L, t, "name");
-    ind->category = field_string(L, t, "category");
-    ind->unit = field_string(L, t, "unit");
-    ind->source = field_string(L, t, "source");
-    ind->description = field_string(L, t, "description");
-    ind->hint = field_string(L, t, "hint");
-    ind->file = field_string(L, t, "file");
+    ind->id = field_string(r, L, t, "id");
+    ind->name = field_string(r, L, t, "name");
+    ind->category = field_string(r, L, t, "category");
+    ind->unit = field_string(r, L, t, "unit");
+    ind->source = field_string(r, L, t, "source");
+    ind->description = field_string(r, L, t, "description");
+    ind->hint = field_string(r, L, t, "hint");
+    ind->file = field_string(r, L, t, "file");
     ind->line = (int)field_number(L, t, "line", 0, NULL);
-    ind->sql = field_string(L, t, "sql");
+    ind->sql = field_string(r, L, t, "sql");
     ind->category_index = -1;
     if (ind->id == NULL)
         return -1;
@@ -721,7 +724,7 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     ind->score = SCORE_LIN;
     if (lua_getfield(L, t, "score") == LUA_TTABLE) {
         int s = lua_gettop(L);
-        char *kind = field_string(L, s, "kind");
+        char *kind = field_string(r, L, s, "kind");
         ind->score = kind != NULL && strcmp(kind, "ratio") == 0 ? SCORE_RATIO : SCORE_LIN;
         free(kind);
         lua_getfield(L, s, "args");
@@ -743,8 +746,8 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     lua_getfield(L, t, "inputs");
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
-        ind->input_names[i - 1] = field_string(L, lua_gettop(L), "name");
-        ind->input_describe[i - 1] = field_string(L, lua_gettop(L), "describe");
+        ind->input_names[i - 1] = field_string(r, L, lua_gettop(L), "name");
+        ind->input_describe[i - 1] = field_string(r, L, lua_gettop(L), "describe");
         ind->input_count = (size_t)i;
         lua_pop(L, 1);
         if (ind->input_names[i - 1] == NULL)
@@ -762,19 +765,19 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
         char *status, *op, *rhs_kind, *rhs_name;
         lua_rawgeti(L, -1, i);
         ct = lua_gettop(L);
-        status = field_string(L, ct, "status");
-        op = field_string(L, ct, "op");
-        rhs_kind = field_string(L, ct, "rhs_kind");
+        status = field_string(r, L, ct, "status");
+        op = field_string(r, L, ct, "op");
+        rhs_kind = field_string(r, L, ct, "rhs_kind");
         c->status =
             status != NULL && strcmp(status, "invalid") == 0 ? STATUS_INVALID : STATUS_MISSING;
         c->op = op_of(op);
         c->lhs = (int)field_number(L, ct, "lhs", 1, NULL) - 1;
-        c->text = field_string(L, ct, "text");
+        c->text = field_string(r, L, ct, "text");
         c->param = -1;
         c->input = -1;
         c->rhs_kind = RHS_NUMBER;
         if (rhs_kind != NULL && strcmp(rhs_kind, "param") == 0) {
-            rhs_name = field_string(L, ct, "rhs");
+            rhs_name = field_string(r, L, ct, "rhs");
             c->rhs_kind = RHS_PARAM;
             c->param = rhs_name != NULL ? params_find(&r->params, rhs_name) : -1;
             if (c->param < 0)
@@ -813,7 +816,7 @@ static int copy_stars(lua_State *L, int out, rules *r)
         g->stars = (int)field_number(L, t, "stars", 0, NULL);
         g->total_param = -1;
         if (lua_getfield(L, t, "total") == LUA_TTABLE) {
-            char *name = field_string(L, lua_gettop(L), "name");
+            char *name = field_string(r, L, lua_gettop(L), "name");
             g->total_param = name != NULL ? params_find(&r->params, name) : -1;
             free(name);
         }
@@ -829,10 +832,10 @@ static int copy_stars(lua_State *L, int out, rules *r)
             int ct;
             lua_rawgeti(L, -1, j);
             ct = lua_gettop(L);
-            ind = field_string(L, ct, "indicator");
-            op = field_string(L, ct, "op");
-            pname = field_string(L, ct, "param");
-            c->text = field_string(L, ct, "text");
+            ind = field_string(r, L, ct, "indicator");
+            op = field_string(r, L, ct, "op");
+            pname = field_string(r, L, ct, "param");
+            c->text = field_string(r, L, ct, "text");
             c->indicator = ind != NULL ? rules_find_indicator(r, ind) : -1;
             c->op = op_of(op);
             c->param = pname != NULL ? params_find(&r->params, pname) : -1;
@@ -872,15 +875,15 @@ static int copy_targets(lua_State *L, int out, rules *r)
         lua_rawgeti(L, -1, i);
         tt = lua_gettop(L);
         r->target_count = (size_t)i;
-        t->id = field_string(L, tt, "id");
-        t->name = field_string(L, tt, "name");
-        t->source = field_string(L, tt, "source");
-        t->unit = field_string(L, tt, "unit");
-        t->file = field_string(L, tt, "file");
+        t->id = field_string(r, L, tt, "id");
+        t->name = field_string(r, L, tt, "name");
+        t->source = field_string(r, L, tt, "source");
+        t->unit = field_string(r, L, tt, "unit");
+        t->file = field_string(r, L, tt, "file");
         t->line = (int)field_number(L, tt, "line", 0, NULL);
-        t->sql = field_string(L, tt, "sql");
-        measure = field_string(L, tt, "measure");
-        empty = field_string(L, tt, "empty");
+        t->sql = field_string(r, L, tt, "sql");
+        measure = field_string(r, L, tt, "measure");
+        empty = field_string(r, L, tt, "empty");
         t->count = measure != NULL && strcmp(measure, "count") == 0;
         t->skip_empty = empty != NULL && strcmp(empty, "skip") == 0;
         free(measure);
@@ -922,17 +925,17 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
     }
     t = lua_gettop(L);
     a->present = true;
-    a->name = field_string(L, t, "name");
-    a->source = field_string(L, t, "source");
-    a->file = field_string(L, t, "file");
+    a->name = field_string(r, L, t, "name");
+    a->source = field_string(r, L, t, "source");
+    a->file = field_string(r, L, t, "file");
     a->line = (int)field_number(L, t, "line", 0, NULL);
-    a->sql = field_string(L, t, "sql");
-    group = field_string(L, t, "group");
+    a->sql = field_string(r, L, t, "sql");
+    group = field_string(r, L, t, "group");
     a->group = scope_of(group);
     free(group);
     snprintf(where, sizeof where, "%s:%d: appraisal", a->file ? a->file : "?", a->line);
     {
-        char *ratio = field_string(L, t, "bottom_ratio");
+        char *ratio = field_string(r, L, t, "bottom_ratio");
         a->bottom_ratio_param = ratio != NULL ? params_find(&r->params, ratio) : -1;
         free(ratio);
     }
@@ -957,8 +960,8 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
         char *pname;
         lua_rawgeti(L, -1, i);
         a->floors[i - 1].column = (int)field_number(L, lua_gettop(L), "column", 0, NULL);
-        a->floors[i - 1].name = field_string(L, lua_gettop(L), "name");
-        pname = field_string(L, lua_gettop(L), "param");
+        a->floors[i - 1].name = field_string(r, L, lua_gettop(L), "name");
+        pname = field_string(r, L, lua_gettop(L), "param");
         a->floors[i - 1].param = pname != NULL ? params_find(&r->params, pname) : -1;
         free(pname);
         a->floor_count = (size_t)i;
@@ -1006,20 +1009,20 @@ static int copy_admission(lua_State *L, int out, rules *r)
     }
     t = lua_gettop(L);
     a->present = true;
-    a->file = field_string(L, t, "file");
+    a->file = field_string(r, L, t, "file");
     a->line = (int)field_number(L, t, "line", 0, NULL);
-    text = field_string(L, t, "match_limit");
+    text = field_string(r, L, t, "match_limit");
     a->match_limit_param = text ? params_find(&r->params, text) : -1;
     free(text);
-    text = field_string(L, t, "depth_limit");
+    text = field_string(r, L, t, "depth_limit");
     a->depth_limit_param = text ? params_find(&r->params, text) : -1;
     free(text);
-    text = field_string(L, t, "heap_limit");
+    text = field_string(r, L, t, "heap_limit");
     a->heap_limit_param = text ? params_find(&r->params, text) : -1;
     free(text);
     lua_getfield(L, t, "messages");
     for (i = 0; i < 6; i++) {
-        char *m = lua_istable(L, -1) ? field_string(L, lua_gettop(L), message_names[i]) : NULL;
+        char *m = lua_istable(L, -1) ? field_string(r, L, lua_gettop(L), message_names[i]) : NULL;
         *messages[i] = m != NULL ? m : strdup("");
     }
     lua_pop(L, 1);
@@ -1040,17 +1043,17 @@ static int copy_admission(lua_State *L, int out, rules *r)
         lua_rawgeti(L, -1, i);
         et = lua_gettop(L);
         a->entry_count = (size_t)i;
-        entry->id = field_string(L, et, "id");
-        entry->reason = field_string(L, et, "reason");
-        list = field_string(L, et, "list");
-        kind = field_string(L, et, "kind");
-        file = field_string(L, et, "file");
+        entry->id = field_string(r, L, et, "id");
+        entry->reason = field_string(r, L, et, "reason");
+        list = field_string(r, L, et, "list");
+        kind = field_string(r, L, et, "kind");
+        file = field_string(r, L, et, "file");
         snprintf(where, sizeof where, "%s:%d", file ? file : "?",
                  (int)field_number(L, et, "line", 0, NULL));
         free(file);
         a->entry_files[i - 1] = strdup(where);
-        a->entry_patterns[i - 1] = field_string(L, et, "pattern");
-        a->entry_departments[i - 1] = field_string(L, et, "department");
+        a->entry_patterns[i - 1] = field_string(r, L, et, "pattern");
+        a->entry_departments[i - 1] = field_string(r, L, et, "department");
         entry->list = list != NULL && strcmp(list, "allow") == 0 ? ADMISSION_ALLOW : ADMISSION_DENY;
         entry->kind = kind != NULL && strcmp(kind, "duty") == 0     ? ADMISSION_DUTY
                       : kind != NULL && strcmp(kind, "assist") == 0 ? ADMISSION_ASSIST
@@ -1080,7 +1083,7 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         return status;
     if (lua_getfield(L, out, "system") == LUA_TTABLE) {
         int t = lua_gettop(L);
-        r->system_name = field_string(L, t, "name");
+        r->system_name = field_string(r, L, t, "name");
         r->total = field_number(L, t, "total", 100, NULL);
         r->expected_categories = (int)field_number(L, t, "categories", 0, NULL);
         r->expected_indicators = (int)field_number(L, t, "indicators", 0, NULL);
@@ -1094,10 +1097,10 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
     for (i = 1; i <= n; i++) {
         category *c = &r->categories[i - 1];
         lua_rawgeti(L, -1, i);
-        c->id = field_string(L, lua_gettop(L), "id");
-        c->name = field_string(L, lua_gettop(L), "name");
-        c->source = field_string(L, lua_gettop(L), "source");
-        c->file = field_string(L, lua_gettop(L), "file");
+        c->id = field_string(r, L, lua_gettop(L), "id");
+        c->name = field_string(r, L, lua_gettop(L), "name");
+        c->source = field_string(r, L, lua_gettop(L), "source");
+        c->file = field_string(r, L, lua_gettop(L), "file");
         c->line = (int)field_number(L, lua_gettop(L), "line", 0, NULL);
         r->category_count = (size_t)i;
         lua_pop(L, 1);
@@ -1144,6 +1147,8 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    if (r->copy_failed)
+        goto oom;
     return ERROR_OK;
 oom:
     return error_set(e, ERROR_SYSTEM, "out of memory copying the rules");
@@ -1183,13 +1188,13 @@ static char *extends_directory(const char *name, const char *profile, const char
 
 /* Reads the extends declaration left by the files just run; returns a copy
 ** of its name or NULL. */
-static char *pending_extends(lua_State *L, int api)
+static char *pending_extends(rules *r, lua_State *L, int api)
 {
     char *name = NULL;
     lua_getfield(L, api, "extends");
     lua_call(L, 0, 1);
     if (lua_type(L, -1) == LUA_TTABLE)
-        name = field_string(L, lua_gettop(L), "name");
+        name = field_string(r, L, lua_gettop(L), "name");
     lua_pop(L, 1);
     return name;
 }
@@ -1230,7 +1235,12 @@ int rules_load(const rules_options *options, rules **out, error *e)
         status = run_files(sb, &chain[depth], e);
         if (status != ERROR_OK)
             goto done;
-        base = pending_extends(L, api);
+        base = pending_extends(r, L, api);
+        if (r->copy_failed) {
+            status =
+                error_set(e, ERROR_SYSTEM, "out of memory reading the extends of %s", directory);
+            goto done;
+        }
         if (base == NULL)
             break;
         if (depth == EXTENDS_MAX_DEPTH) {

@@ -177,6 +177,7 @@ typedef struct rules {
     size_t indicator_count;
     indicator_bundle *bundles; /* indicators computed by one shared query */
     size_t bundle_count;
+    bool copy_failed;  /* a text could not be copied (out of memory): see rules.c */
     star_grade *stars; /* best first */
     size_t star_count;
     target_rule *targets; /* in declaration order */

@@ -262,8 +262,9 @@ static void problem_add(problem_list *p, const char *path, const char *table, co
     append_escaped(&p->text, message);
 }
 
-/* Columns of `table` in `db`: fills names[] (owned) and flags; returns count
-** or -1 when the table does not exist. */
+/* Columns of `table` in `db`: fills *out (owned) with their names, types and
+** flags; returns the count (0 when there is no such table), -1 when out of
+** memory, -2 when SQLite cannot read the schema. */
 typedef struct column_info {
     char *name;
     char *type;
@@ -275,27 +276,40 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
     sqlite3_stmt *statement = NULL;
     buffer sql;
     column_info *columns = NULL;
-    int count = 0;
+    int count = 0, rc;
+    int result = -1;
     buffer_init(&sql);
     buffer_printf(&sql,
                   "SELECT name, type, \"notnull\" OR pk > 0 FROM pragma_table_info(?1, ?2) ORDER "
                   "BY cid");
     *out = NULL;
-    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL) != SQLITE_OK)
+    if (buffer_failed(&sql))
         goto fail;
+    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &statement, NULL) != SQLITE_OK) {
+        result = sqlite3_errcode(db) == SQLITE_NOMEM ? -1 : -2;
+        goto fail;
+    }
     sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, schema, -1, SQLITE_STATIC);
-    while (sqlite3_step(statement) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(statement, 0);
+        const char *type = (const char *)sqlite3_column_text(statement, 1);
         column_info *grown = realloc(columns, (size_t)(count + 1) * sizeof *columns);
         if (grown == NULL)
             goto fail;
         columns = grown;
-        columns[count].name = strdup((const char *)sqlite3_column_text(statement, 0));
-        columns[count].type = strdup(sqlite3_column_text(statement, 1)
-                                         ? (const char *)sqlite3_column_text(statement, 1)
-                                         : "");
+        columns[count].name = name ? strdup(name) : NULL;
+        columns[count].type = strdup(type ? type : "");
         columns[count].not_null = sqlite3_column_int(statement, 2);
         count++;
+        /* A failed copy (or a name SQLite could not convert) is out of
+        ** memory, never a missing column. */
+        if (columns[count - 1].name == NULL || columns[count - 1].type == NULL)
+            goto fail;
+    }
+    if (rc != SQLITE_DONE) {
+        result = rc == SQLITE_NOMEM ? -1 : -2;
+        goto fail;
     }
     sqlite3_finalize(statement);
     buffer_free(&sql);
@@ -309,7 +323,7 @@ fail:
         free(columns[count].type);
     }
     free(columns);
-    return -1;
+    return result;
 }
 
 static void columns_free(column_info *columns, int count)
@@ -349,6 +363,7 @@ typedef struct row_check {
     int column_count;
     int identity[2]; /* columns making the row id; identity[1] < 0 for one */
     buffer message;
+    bool out_of_memory; /* a value could not be read */
 } row_check;
 
 /* Appends SQL's quote(value) (or typeof(value) when `type_only`). */
@@ -414,8 +429,10 @@ static bool column_problem(row_check *c, int i)
     if (type == SQLITE_TEXT) {
         text = sqlite3_column_text(c->scan, i);
         bytes = sqlite3_column_bytes(c->scan, i);
-        if (text == NULL)
-            text = (const unsigned char *)"";
+        if (text == NULL) { /* SQLite could not make the text: out of memory */
+            c->out_of_memory = true;
+            return false;
+        }
     }
     switch (column->type) {
     case COLUMN_INTEGER:
@@ -494,8 +511,12 @@ static bool column_problem(row_check *c, int i)
                     text = sqlite3_column_text(c->scan, i);
                     bytes = sqlite3_column_bytes(c->scan, i);
                     type = SQLITE_TEXT;
+                    if (text == NULL) {
+                        c->out_of_memory = true;
+                        return false;
+                    }
                 }
-                if (text == NULL || !idset_contains(column->reference, text, (size_t)bytes)) {
+                if (!idset_contains(column->reference, text, (size_t)bytes)) {
                     snprintf(range, sizeof range, " refers to no row of %s",
                              column->reference_table);
                     what = range;
@@ -606,11 +627,12 @@ static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, "SELECT quote(?1), typeof(?1)", -1, &c.quote, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot check table %s: %s", s->path, table,
-                           sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot check table %s: %s",
+                           s->path, table, sqlite3_errmsg(db));
         goto done;
     }
-    while (found <= PROBLEMS_SHOWN && (rc = sqlite3_step(c.scan)) == SQLITE_ROW) {
+    while (found <= PROBLEMS_SHOWN && !c.out_of_memory &&
+           (rc = sqlite3_step(c.scan)) == SQLITE_ROW) {
         (*rows)++;
         for (i = 0; i < c.column_count; i++) {
             char quoted[256];
@@ -630,9 +652,13 @@ static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_
             break;
         }
     }
+    if (c.out_of_memory) {
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading table %s", s->path, table);
+        goto done;
+    }
     if (found <= PROBLEMS_SHOWN && rc != SQLITE_DONE) {
-        status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path, table,
-                           sqlite3_errmsg(db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: table %s cannot be read: %s", s->path, table, sqlite3_errmsg(db));
         goto done;
     }
     if (buffer_failed(&c.message) || buffer_failed(&id))
@@ -659,13 +685,25 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
         char sql[64];
         int rc;
         snprintf(sql, sizeof sql, "SELECT id FROM %s", tables[t]);
-        /* A missing table or column is reported by the table checks. */
+        /* A missing table or column is reported by the table checks; being
+        ** out of memory is not a missing table. */
         if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
+            rc = sqlite3_errcode(s->db);
             sqlite3_finalize(statement);
+            if (error_sqlite_status(rc, ERROR_INPUT) == ERROR_SYSTEM) {
+                status = error_set(e, ERROR_SYSTEM, "%s: cannot read the ids of %s: %s", s->path,
+                                   tables[t], sqlite3_errstr(rc));
+                break;
+            }
             continue;
         }
         while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
             const void *id = sqlite3_column_text(statement, 0);
+            if (id == NULL && sqlite3_column_type(statement, 0) != SQLITE_NULL) {
+                status =
+                    error_set(e, ERROR_SYSTEM, "out of memory reading the ids of %s", tables[t]);
+                break;
+            }
             if (id == NULL)
                 continue;
             if (idset_add(set, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0) {
@@ -675,8 +713,9 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
             }
         }
         if (status == ERROR_OK && rc != SQLITE_DONE)
-            status = error_set(e, ERROR_INPUT, "%s: table %s cannot be read: %s", s->path,
-                               tables[t], sqlite3_errmsg(s->db));
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: table %s cannot be read: %s", s->path, tables[t],
+                               sqlite3_errmsg(s->db));
         sqlite3_finalize(statement);
     }
     return status;
@@ -713,8 +752,9 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
                 type = (const char *)sqlite3_column_text(kind, 0);
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            status = error_set(e, ERROR_INPUT, "%s: cannot read the database schema: %s", s->path,
-                               sqlite3_errmsg(db));
+            status =
+                error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                          "%s: cannot read the database schema: %s", s->path, sqlite3_errmsg(db));
             sqlite3_finalize(kind);
             goto done;
         }
@@ -734,6 +774,10 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
         sqlite3_finalize(kind);
     }
     found_count = table_columns(db, "main", table, &found);
+    if (found_count == -1) {
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading table %s", s->path, table);
+        goto done;
+    }
     if (found_count < 0) {
         status = error_set(e, ERROR_INPUT, "%s: cannot read table %s: %s", s->path, table,
                            sqlite3_errmsg(db));
@@ -983,8 +1027,8 @@ static int load_communities(snapshot *s, error *e)
     rc = sqlite3_prepare_v2(s->db, "SELECT id, name, district, street FROM communities ORDER BY id",
                             -1, &statement, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot read communities: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: cannot read communities: %s", s->path, sqlite3_errmsg(s->db));
         goto done;
     }
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -1017,8 +1061,8 @@ static int load_communities(snapshot *s, error *e)
         }
     }
     if (rc != SQLITE_DONE)
-        status = error_set(e, ERROR_INPUT, "%s: cannot read communities: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: cannot read communities: %s", s->path, sqlite3_errmsg(s->db));
 done:
     sqlite3_finalize(statement);
     return status;
@@ -1124,7 +1168,7 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     ** (other threads open their own), so SQLite need not lock each call. */
     rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot open: %s", path,
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open: %s", path,
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto done;
     }
@@ -1138,8 +1182,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     ** or SQLITE_NOTADB; the message names the file. */
     rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: not a readable SQLite database: %s", path,
-                           sqlite3_errmsg(s->db));
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: not a readable SQLite database: %s", path, sqlite3_errmsg(s->db));
         goto done;
     }
     if (threads <= 0)
