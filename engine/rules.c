@@ -1192,7 +1192,11 @@ static char *pending_extends(rules *r, lua_State *L, int api)
 {
     char *name = NULL;
     lua_getfield(L, api, "extends");
-    lua_call(L, 0, 1);
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) { /* only out of memory can fail here */
+        r->copy_failed = true;
+        lua_pop(L, 1);
+        return NULL;
+    }
     if (lua_type(L, -1) == LUA_TTABLE)
         name = field_string(r, L, lua_gettop(L), "name");
     lua_pop(L, 1);

@@ -531,14 +531,26 @@ static void sandbox_build_globals(sandbox *sb)
     }
 }
 
-int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e)
+/* Opens the allowed libraries and builds the sandbox's globals (run with
+** lua_pcall by sandbox_open). */
+static int open_libraries(lua_State *L)
 {
     static const luaL_Reg libraries[] = {
         {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
         {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}};
-    sandbox *sb = NULL;
     const luaL_Reg *library;
+    for (library = libraries; library->func != NULL; library++) {
+        luaL_requiref(L, library->name, library->func, 1);
+        lua_pop(L, 1);
+    }
+    sandbox_build_globals(*(sandbox **)lua_getextraspace(L));
+    return 0;
+}
+
+int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e)
+{
+    sandbox *sb = NULL;
     int status = ERROR_OK;
     *out = NULL;
     sb = calloc(1, sizeof *sb);
@@ -557,11 +569,14 @@ int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e)
         goto done;
     }
     *(sandbox **)lua_getextraspace(sb->L) = sb;
-    for (library = libraries; library->func != NULL; library++) {
-        luaL_requiref(sb->L, library->name, library->func, 1);
-        lua_pop(sb->L, 1);
+    /* Protected: opening the libraries allocates, and a failure outside a
+    ** protected call would abort the process from Lua's panic handler. */
+    lua_pushcfunction(sb->L, open_libraries);
+    if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot create the rule sandbox: %s",
+                           lua_tostring(sb->L, -1) ? lua_tostring(sb->L, -1) : "out of memory");
+        goto done;
     }
-    sandbox_build_globals(sb);
     *out = sb;
     sb = NULL;
 done:
