@@ -144,6 +144,11 @@ done:
     return rc;
 }
 
+bool re_out_of_memory(int code)
+{
+    return code == PCRE2_ERROR_NOMEMORY || code == PCRE2_ERROR_HEAP_FAILED;
+}
+
 /*
  * Compile with a one-line message; see re.h. Returns 0 or nonzero; *out owned
  * by the caller on success.

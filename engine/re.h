@@ -106,6 +106,11 @@ int re_compile(const char *pattern, size_t length, re_pattern **out, char *error
  */
 int re_compile_ex(const char *pattern, size_t length, re_pattern **out, re_compile_error *err);
 
+/* True when a PCRE2 error code (re_compile_error.code or
+** re_matcher_error_code()) says PCRE2 ran out of memory: the machine's
+** failure, not the pattern's or the subject's. */
+bool re_out_of_memory(int code);
+
 /* Free a compiled pattern. NULL-safe. */
 void re_free(re_pattern *pattern);
 

@@ -975,7 +975,8 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
 }
 
 /* Compiles one pattern; a failure becomes a problem naming the entry, the
-** file:line and the character offset. */
+** file:line and the character offset. PCRE2 running out of memory is not
+** the pattern's fault: it sets r->copy_failed (an out-of-memory error). */
 static re_pattern *compile_entry_pattern(rules *r, const char *where, const char *id,
                                          const char *what, const char *pattern)
 {
@@ -984,8 +985,11 @@ static re_pattern *compile_entry_pattern(rules *r, const char *where, const char
     if (pattern == NULL)
         return NULL;
     if (re_compile_ex(pattern, strlen(pattern), &compiled, &failure) != 0) {
-        rules_add_problem(r, "%s: entry %s: %s pattern error at character %zu: %s", where, id, what,
-                          failure.offset_chars, failure.message);
+        if (re_out_of_memory(failure.code))
+            r->copy_failed = true;
+        else
+            rules_add_problem(r, "%s: entry %s: %s pattern error at character %zu: %s", where, id,
+                              what, failure.offset_chars, failure.message);
         return NULL;
     }
     return compiled;
