@@ -131,6 +131,23 @@ static void set_indeterminate(admission_decision *out, const admission_entry *en
 }
 
 /*
+ * PCRE2 stopped on entry i: a limit or bad subject makes the task a review
+ * (returns 0); running out of memory decides nothing (returns
+ * ADMISSION_OUT_OF_MEMORY, *out saying so).
+ */
+static int undecided(admission_decision *out, const admission_entry *entries, size_t i,
+                     const admission_messages *msg, const re_matcher *m, subject_kind subject)
+{
+    if (re_out_of_memory(re_matcher_error_code(m))) {
+        set_decision(out, ADMISSION_REVIEW, (int)i);
+        snprintf(out->reason, sizeof out->reason, "out of memory matching entry %s", entries[i].id);
+        return ADMISSION_OUT_OF_MEMORY;
+    }
+    set_indeterminate(out, entries, i, msg, m, subject);
+    return 0;
+}
+
+/*
  * Does entry e apply to the task? For deny entries the pattern is tried on
  * the title, then on the detail; allow entries only look at the title. Then
  * the department pattern, if any, must match the department.
@@ -259,7 +276,7 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
             goto done;
         }
         if (r != RE_NO_MATCH) {
-            set_indeterminate(out, entries, i, messages, matcher, subject);
+            rc = undecided(out, entries, i, messages, matcher, subject);
             goto done;
         }
     }
@@ -274,7 +291,7 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
             break;
         }
         if (r != RE_NO_MATCH) {
-            set_indeterminate(out, entries, i, messages, matcher, subject);
+            rc = undecided(out, entries, i, messages, matcher, subject);
             goto done;
         }
     }

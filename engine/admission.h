@@ -122,8 +122,11 @@ typedef struct admission_decision {
  * an entry without id or pattern; an allow entry whose kind is not duty or
  * assist; more than INT_MAX entries); then *out, when out is not NULL, is a
  * review with entry_index -1 (or the bad entry) and reason holding the error
- * message. Nothing is allocated; nothing needs freeing.
+ * message. Returns ADMISSION_OUT_OF_MEMORY when PCRE2 ran out of memory
+ * while matching: the task cannot be decided (a review would be a decision
+ * the data did not ask for). Nothing is allocated; nothing needs freeing.
  */
+#define ADMISSION_OUT_OF_MEMORY 2
 int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t count,
                      const admission_messages *messages, const admission_task *task,
                      admission_decision *out);
