@@ -170,7 +170,7 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
 {
     lua_State *L = sb->L;
     int base = lua_gettop(L) - nargs; /* function index */
-    int status;
+    int status, result;
     lua_pushcfunction(L, sandbox_message_handler);
     lua_insert(L, base); /* put the handler under function and args */
     sandbox_arm(sb);
@@ -186,17 +186,23 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
         lua_pushstring(L, sb->stop == STOP_MEMORY ? "memory limit exceeded"
                                                   : "instruction limit exceeded");
     }
-    if (status == LUA_ERRMEM || (sb->stop == STOP_MEMORY && status != LUA_OK)) {
-        error_set(e, ERROR_INPUT,
-                  "%s%smemory limit of %zu MB exceeded (a rule builds too much data)", sb->where,
-                  sb->where[0] ? ": " : "", sb->limit >> 20);
+    if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) {
+        /* Not the cap (sandbox_alloc sets STOP_MEMORY when it refuses): the
+        ** machine's allocator failed, even after Lua's emergency collection. */
+        result =
+            error_set(e, ERROR_SYSTEM, "%s%sout of memory", sb->where, sb->where[0] ? ": " : "");
+    } else if (status == LUA_ERRMEM || (sb->stop == STOP_MEMORY && status != LUA_OK)) {
+        result = error_set(e, ERROR_INPUT,
+                           "%s%smemory limit of %zu MB exceeded (a rule builds too much data)",
+                           sb->where, sb->where[0] ? ": " : "", sb->limit >> 20);
     } else {
         const char *message = lua_tostring(L, -1);
-        error_set(e, ERROR_INPUT, "%s", message != NULL ? message : "error without a message");
+        result =
+            error_set(e, ERROR_INPUT, "%s", message != NULL ? message : "error without a message");
     }
     lua_pop(L, 1);
     sb->stop = STOP_NONE;
-    return ERROR_INPUT;
+    return result;
 }
 
 /* string.rep with a size cap checked before anything is allocated. */
@@ -628,13 +634,17 @@ static int sandbox_load(sandbox *sb, const char *text, size_t length, const char
     status = luaL_loadbufferx(sb->L, text, length, chunkname, "t");
     if (status == LUA_OK)
         return ERROR_OK;
-    if (status == LUA_ERRMEM)
-        error_set(e, ERROR_INPUT, "%s: memory limit exceeded while loading",
-                  chunkname[0] == '@' ? chunkname + 1 : chunkname);
+    if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) /* the machine, not the cap */
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory while loading",
+                           chunkname[0] == '@' ? chunkname + 1 : chunkname);
+    else if (status == LUA_ERRMEM)
+        status = error_set(e, ERROR_INPUT, "%s: memory limit exceeded while loading",
+                           chunkname[0] == '@' ? chunkname + 1 : chunkname);
     else
-        error_set(e, ERROR_INPUT, "%s", lua_tostring(sb->L, -1));
+        status = error_set(e, ERROR_INPUT, "%s", lua_tostring(sb->L, -1));
     lua_pop(sb->L, 1);
-    return ERROR_INPUT;
+    sb->stop = STOP_NONE;
+    return status;
 }
 
 int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname, error *e)
