@@ -279,13 +279,14 @@ static int host_suggest(lua_State *L)
 
 static int run_files(sandbox *sb, const file_list *files, error *e);
 
-void rules_push_host(lua_State *L)
+int rules_host_open(lua_State *L)
 {
     lua_newtable(L);
     lua_pushcfunction(L, host_caller);
     lua_setfield(L, -2, "caller");
     lua_pushcfunction(L, host_suggest);
     lua_setfield(L, -2, "suggest");
+    return 1;
 }
 
 int rules_read_source(const char *path, rules_source *out, error *e)
@@ -327,15 +328,8 @@ int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e)
 /* Runs the prelude; leaves its API table at the top of the stack. */
 static int run_prelude(sandbox *sb, error *e)
 {
-    lua_State *L = sandbox_state(sb);
-    int status;
-    sandbox_push_globals(sb);
-    rules_push_host(L); /* host */
-    status = sandbox_run_host(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/dsl.lua", 2, 1, e);
-    if (status != ERROR_OK)
-        return status;
-    sandbox_freeze(sb);
-    return ERROR_OK;
+    return sandbox_run_prelude(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/dsl.lua",
+                               rules_host_open, e);
 }
 
 static int run_files(sandbox *sb, const file_list *files, error *e)
@@ -1266,12 +1260,16 @@ int rules_load(const rules_options *options, rules **out, error *e)
             goto done;
         }
         lua_getfield(L, api, "reset");
-        lua_call(L, 0, 0);
+        status = sandbox_call(sb, 0, 0, e);
+        if (status != ERROR_OK)
+            goto done;
     }
     /* Run again from the deepest base up, so profiles override their base. */
     if (depth > 0) {
         lua_getfield(L, api, "reset");
-        lua_call(L, 0, 0);
+        status = sandbox_call(sb, 0, 0, e);
+        if (status != ERROR_OK)
+            goto done;
         for (i = depth + 1; i-- > 0;) {
             status = run_files(sb, &chain[i], e);
             if (status != ERROR_OK)

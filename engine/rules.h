@@ -220,10 +220,10 @@ void rules_sources_free(rules_sources *sources);
 /* Runs each source as a sandboxed chunk named "@display". */
 int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e);
 
-/* Pushes the `host` table preludes receive: caller() gives the rule file
-** and line of the current DSL call, suggest(word, list) a "did you mean".
-** Stack: [-0, +1]. */
-void rules_push_host(lua_State *L);
+/* lua_CFunction returning the `host` table preludes receive (pass it to
+** sandbox_run_prelude): caller() gives the rule file and line of the
+** current DSL call, suggest(word, list) a "did you mean". */
+int rules_host_open(lua_State *L);
 
 /* Loads and compiles a rule tree. Returns ERROR_OK with *out set even when
 ** the rules have problems (see rules->problems); an error status only when

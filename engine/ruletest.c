@@ -561,13 +561,10 @@ int ruletest_run(const rules *r, const ruletest_options *options, FILE *out)
     if (status != ERROR_OK)
         goto fail;
     L = sandbox_state(sb);
-    sandbox_push_globals(sb);
-    rules_push_host(L);
-    status = sandbox_run_host(sb, (const char *)test_dsl_lua, test_dsl_lua_len,
-                              "@engine/test_dsl.lua", 2, 1, &e);
+    status = sandbox_run_prelude(sb, (const char *)test_dsl_lua, test_dsl_lua_len,
+                                 "@engine/test_dsl.lua", rules_host_open, &e);
     if (status != ERROR_OK)
         goto fail;
-    sandbox_freeze(sb);
     api = lua_gettop(L);
     lua_getfield(L, api, "NULL");
     null_ref = luaL_ref(L, LUA_REGISTRYINDEX);

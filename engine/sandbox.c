@@ -604,17 +604,14 @@ lua_State *sandbox_state(sandbox *sb)
     return sb->L;
 }
 
-void sandbox_push_globals(sandbox *sb)
+/* Makes the globals table read-only (run with lua_pcall by
+** sandbox_run_prelude: it allocates). The globals table is reached only
+** through sandbox_env_index (rawget) and is never handed to rule code, so
+** freezing it means protecting its metatable against the prelude's later
+** mistakes as well. */
+static int freeze_globals(lua_State *L)
 {
-    lua_rawgeti(sb->L, LUA_REGISTRYINDEX, sb->globals_ref);
-}
-
-void sandbox_freeze(sandbox *sb)
-{
-    /* The globals table is reached only through sandbox_env_index (rawget)
-    ** and is never handed to rule code, so freezing it means protecting its
-    ** metatable against the prelude's later mistakes as well. */
-    lua_State *L = sb->L;
+    sandbox *sb = sandbox_from_state(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->globals_ref);
     lua_newtable(L);
     lua_pushcfunction(L, sandbox_readonly_newindex);
@@ -622,7 +619,7 @@ void sandbox_freeze(sandbox *sb)
     lua_pushliteral(L, "locked");
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    lua_pop(L, 1);
+    return 0;
 }
 
 /* Loads a text chunk; on success the function is on the stack. */
@@ -667,18 +664,31 @@ done:
     return status;
 }
 
-int sandbox_run_host(sandbox *sb, const char *text, size_t length, const char *chunkname, int nargs,
-                     int nresults, error *e)
+int sandbox_run_prelude(sandbox *sb, const char *text, size_t length, const char *chunkname,
+                        lua_CFunction host, error *e)
 {
     lua_State *L = sb->L;
+    int top = lua_gettop(L);
     int status = sandbox_load(sb, text, length, chunkname, e);
-    if (status != ERROR_OK) {
-        lua_pop(L, nargs);
-        return status;
-    }
-    lua_insert(L, -(nargs + 1)); /* put the chunk under its arguments */
+    if (status != ERROR_OK)
+        goto done;
     snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
-    return sandbox_protected_call(sb, nargs, nresults, e);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->globals_ref); /* argument 1 */
+    /* Every step that allocates runs protected: out of memory here is an
+    ** error to report, never Lua's panic (which aborts the process). */
+    lua_pushcfunction(L, host);
+    status = sandbox_protected_call(sb, 0, 1, e); /* argument 2 */
+    if (status != ERROR_OK)
+        goto done;
+    status = sandbox_protected_call(sb, 2, 1, e);
+    if (status != ERROR_OK)
+        goto done;
+    lua_pushcfunction(L, freeze_globals);
+    status = sandbox_protected_call(sb, 0, 0, e);
+done:
+    if (status != ERROR_OK)
+        lua_settop(L, top);
+    return status;
 }
 
 int sandbox_call(sandbox *sb, int nargs, int nresults, error *e)

@@ -39,22 +39,18 @@ int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e);
 void sandbox_close(sandbox *sb);
 lua_State *sandbox_state(sandbox *sb);
 
-/* Pushes the table of allowed globals so the host (the DSL prelude) can add
-** names to it before sandbox_freeze(). Stack: [-0, +1]. */
-void sandbox_push_globals(sandbox *sb);
-
-/* Makes the globals table read-only. Call once, after the prelude. */
-void sandbox_freeze(sandbox *sb);
-
 /* Loads `text` as chunk `chunkname` ("@file" form) in a fresh environment
 ** and runs it under the limits. On success leaves nothing on the stack. */
 int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname, error *e);
 
-/* Loads and runs trusted host code (the prelude) with full access to the
-** allowed globals plus `nargs` arguments already pushed; leaves `nresults`.
-** Still under the limits. */
-int sandbox_run_host(sandbox *sb, const char *text, size_t length, const char *chunkname, int nargs,
-                     int nresults, error *e);
+/* Loads and runs trusted host code (a DSL prelude) with two arguments: the
+** table of allowed globals, to which it may add names, and the table that
+** `host` (a C function returning one table) builds; then makes the globals
+** read-only. Leaves the prelude's one result (its API table) on the stack.
+** Still under the limits, and protected throughout: running out of memory
+** is an error in `e`, never an abort. Call once per sandbox. */
+int sandbox_run_prelude(sandbox *sb, const char *text, size_t length, const char *chunkname,
+                        lua_CFunction host, error *e);
 
 /* Calls the function below `nargs` arguments under the limits, like
 ** lua_pcall, turning any failure into `e` with file:line. */

@@ -40,13 +40,10 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
     if (status != ERROR_OK)
         goto done;
     L = sandbox_state(sb);
-    sandbox_push_globals(sb);
-    rules_push_host(L);
-    status = sandbox_run_host(sb, (const char *)scenario_dsl_lua, scenario_dsl_lua_len,
-                              "@engine/scenario_dsl.lua", 2, 1, e);
+    status = sandbox_run_prelude(sb, (const char *)scenario_dsl_lua, scenario_dsl_lua_len,
+                                 "@engine/scenario_dsl.lua", rules_host_open, e);
     if (status != ERROR_OK)
         goto done;
-    sandbox_freeze(sb);
     api = lua_gettop(L);
     status = rules_read_source(path, &one, e);
     if (status != ERROR_OK)
