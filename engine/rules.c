@@ -1152,6 +1152,23 @@ oom:
     return error_set(e, ERROR_SYSTEM, "out of memory copying the rules");
 }
 
+/* copy_compiled run as a lua_CFunction, so that a Lua API call that
+** allocates (interning a key, converting a value) and runs out of memory
+** raises an error into sandbox_call instead of Lua's panic abort.
+** Arguments: the copy_job (light userdata), finalize()'s result. */
+typedef struct {
+    rules *r;
+    error *e;
+    int status;
+} copy_job;
+
+static int copy_compiled_protected(lua_State *L)
+{
+    copy_job *job = lua_touserdata(L, 1);
+    job->status = copy_compiled(L, 2, job->r, job->e);
+    return 0;
+}
+
 /* SHA-256 over each file's name and bytes, in load order. */
 static char *hash_files(const file_list *files)
 {
@@ -1302,8 +1319,16 @@ int rules_load(const rules_options *options, rules **out, error *e)
     status = sandbox_call(sb, 0, 1, e);
     if (status != ERROR_OK)
         goto done;
-    status = copy_compiled(L, lua_gettop(L), r, e);
-    lua_pop(L, 1);
+    {
+        copy_job job = {r, e, ERROR_OK};
+        lua_pushcfunction(L, copy_compiled_protected);
+        lua_pushlightuserdata(L, &job);
+        lua_pushvalue(L, -3); /* finalize()'s result */
+        status = sandbox_call(sb, 2, 0, e);
+        lua_pop(L, 1);
+        if (status == ERROR_OK)
+            status = job.status;
+    }
     if (status != ERROR_OK)
         goto done;
     if (r->sha256 == NULL) {
