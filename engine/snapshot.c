@@ -1004,18 +1004,36 @@ done:
 }
 
 /* Reads one snapshot_meta value (copy) or NULL. */
-static char *meta_value(snapshot *s, const char *key)
+/* Reads snapshot_meta's value for `key` into *out (a copy the caller frees),
+** or NULL when there is no such key or its value is NULL. A failure to read
+** (out of memory, a damaged file) is an error, never "no such key": it must
+** not be reported as a problem of the snapshot. */
+static int meta_value(snapshot *s, const char *key, char **out, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    char *value = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM snapshot_meta WHERE key = ?1", -1, &statement,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(statement, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != NULL)
-            value = strdup((const char *)sqlite3_column_text(statement, 0));
+    int rc, status = ERROR_OK;
+    *out = NULL;
+    rc = sqlite3_prepare_v2(s->db, "SELECT value FROM snapshot_meta WHERE key = ?1", -1, &statement,
+                            NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(statement, 1, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *value = sqlite3_column_text(statement, 0);
+        if (value == NULL && sqlite3_errcode(s->db) == SQLITE_NOMEM)
+            rc = SQLITE_NOMEM;
+        else if (value != NULL && (*out = strdup((const char *)value)) == NULL)
+            status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading snapshot_meta", s->path);
+        else
+            rc = SQLITE_DONE;
     }
+    if (rc != SQLITE_DONE && status == ERROR_OK)
+        status =
+            error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                      "%s: cannot read snapshot_meta '%s': %s", s->path, key, sqlite3_errstr(rc));
     sqlite3_finalize(statement);
-    return value;
+    return status;
 }
 
 static int load_communities(snapshot *s, error *e)
@@ -1204,8 +1222,11 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     if (status != ERROR_OK)
         goto done;
     if (problems.count == 0) {
-        s->as_of = meta_value(s, "as_of");
-        s->region = meta_value(s, "region");
+        status = meta_value(s, "as_of", &s->as_of, e);
+        if (status == ERROR_OK)
+            status = meta_value(s, "region", &s->region, e);
+        if (status != ERROR_OK)
+            goto done;
         if (s->as_of == NULL)
             problem_add(&problems, path, "snapshot_meta", NULL,
                         "no 'as_of' (the assessment date, YYYY-MM-DD)");
@@ -1216,6 +1237,11 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         }
         if (s->region == NULL)
             problem_add(&problems, path, "snapshot_meta", NULL, "no 'region' (the region's name)");
+    }
+    if (problems.count > 0 && buffer_failed(&problems.text)) {
+        status =
+            error_set(e, ERROR_SYSTEM, "%s: out of memory listing the snapshot's problems", path);
+        goto done;
     }
     if (problems.count > 0) {
         if (problems.count > PROBLEMS_SHOWN)
