@@ -351,7 +351,9 @@ int params_copy(params *to, const params *from, error *e)
     for (i = 0; i < from->count; i++) {
         const param *f = &from->items[i];
         param *t = &to->items[i];
-        *t = *f;
+        *t = *f; /* the scalars; every pointer is replaced by a copy below */
+        memset(&t->default_value, 0, sizeof t->default_value);
+        memset(&t->value, 0, sizeof t->value);
         t->name = params_strdup(f->name);
         t->source = params_strdup(f->source);
         t->description = params_strdup(f->description);
@@ -359,8 +361,14 @@ int params_copy(params *to, const params *from, error *e)
         t->file = params_strdup(f->file);
         t->origin = params_strdup(f->origin);
         to->count = i + 1;
+        /* An optional text that fails to copy is out of memory too: a
+        ** parameter must never silently lose its source or origin. */
         if (params_value_copy(&t->default_value, &f->default_value) != 0 ||
-            params_value_copy(&t->value, &f->value) != 0 || t->name == NULL) {
+            params_value_copy(&t->value, &f->value) != 0 || t->name == NULL ||
+            (f->source != NULL && t->source == NULL) ||
+            (f->description != NULL && t->description == NULL) ||
+            (f->unit != NULL && t->unit == NULL) || (f->file != NULL && t->file == NULL) ||
+            (f->origin != NULL && t->origin == NULL)) {
             params_free(to);
             return error_set(e, ERROR_SYSTEM, "out of memory");
         }
