@@ -288,6 +288,18 @@ static void eval_progress(void *user, long done, long total)
     progress_update(line, done);
 }
 
+/* The report failed after the run was committed (run_id > 0): the message
+** says the results are in RESULTS, or a rerun would append them twice. */
+static int report_failed(error *e, const char *what, const char *results_path, long long run_id)
+{
+    if (run_id <= 0 || results_path == NULL)
+        return error_set(e, ERROR_SYSTEM, "%s", what);
+    return error_set(e, ERROR_SYSTEM,
+                     "%s; the results were written as run %lld in %s (kaohe report %s --run %lld "
+                     "--out FILE.html shows them)",
+                     what, run_id, results_path, results_path, run_id);
+}
+
 int cli_eval(const cli_options *o)
 {
     rules *r = NULL;
@@ -395,14 +407,16 @@ int cli_eval(const cli_options *o)
         in.results_path = o->out;
         in.near = o->near;
         if (!report_write(&in, o->format, &out)) {
-            status = error_set(&e, ERROR_SYSTEM, "out of memory writing the report");
+            status = report_failed(&e, "out of memory writing the report", o->out, run_id);
             goto fail;
         }
         if (o->format == REPORT_TABLE && o->out != NULL)
             buffer_printf(&out, "结果已写入 %s（run %lld）\n", o->out, run_id);
-        fwrite(buffer_text(&out), 1, out.length, stdout);
-        if (fflush(stdout) != 0) {
-            status = error_set(&e, ERROR_SYSTEM, "cannot write to standard output");
+        /* ferror too: a write that failed inside fwrite leaves nothing for
+        ** fflush to fail on. */
+        if (fwrite(buffer_text(&out), 1, out.length, stdout) != out.length || fflush(stdout) != 0 ||
+            ferror(stdout)) {
+            status = report_failed(&e, "cannot write to standard output", o->out, run_id);
             goto fail;
         }
     }
@@ -631,7 +645,8 @@ static int write_file(const char *path, const buffer *out, error *e)
 {
     FILE *stream = fopen(path, "wb");
     if (stream == NULL)
-        return error_set(e, ERROR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
+                         strerror(errno));
     fwrite(buffer_text(out), 1, out->length, stream);
     if (fclose(stream) != 0)
         return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
@@ -999,7 +1014,8 @@ static int write_file_atomically(const char *path, const buffer *out, error *e)
     snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
     stream = fopen(temporary, "wb");
     if (stream == NULL)
-        return error_set(e, ERROR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
+                         strerror(errno));
     if (fwrite(buffer_text(out), 1, out->length, stream) != out->length || fclose(stream) != 0) {
         unlink(temporary);
         return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));

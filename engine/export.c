@@ -713,7 +713,8 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     int rc;
     *out = NULL;
     if (stat(path, &st) != 0) {
-        status = error_set(e, ERROR_INPUT, "%s: %s", path, strerror(errno));
+        status =
+            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -722,7 +723,8 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     }
     stream = fopen(path, "rb");
     if (stream == NULL) {
-        status = error_set(e, ERROR_INPUT, "%s: %s", path, strerror(errno));
+        status =
+            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
         goto done;
     }
     if (fread(header, 1, sizeof header, stream) != sizeof header ||
@@ -788,7 +790,8 @@ static int check_target(const char *results_path, const char *xlsx_path, error *
     FILE *stream;
     if (stat(xlsx_path, &target) != 0)
         return errno == ENOENT ? ERROR_OK
-                               : error_set(e, ERROR_INPUT, "%s: %s", xlsx_path, strerror(errno));
+                               : error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s",
+                                           xlsx_path, strerror(errno));
     if (stat(results_path, &results) == 0 && results.st_dev == target.st_dev &&
         results.st_ino == target.st_ino)
         return error_set(e, ERROR_INPUT,
@@ -799,7 +802,8 @@ static int check_target(const char *results_path, const char *xlsx_path, error *
         return error_set(e, ERROR_INPUT, "%s: exists and is not a regular file", xlsx_path);
     stream = fopen(xlsx_path, "rb");
     if (stream == NULL)
-        return error_set(e, ERROR_INPUT, "%s: %s", xlsx_path, strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", xlsx_path,
+                         strerror(errno));
     if (target.st_size > 0 &&
         (fread(magic, 1, sizeof magic, stream) != sizeof magic || memcmp(magic, "PK\x03\x04", 4))) {
         fclose(stream);
@@ -849,7 +853,8 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
     unlink(buffer_text(&temporary));
     fd = open(buffer_text(&temporary), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot create: %s", xlsx_path, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot create: %s",
+                           xlsx_path, strerror(errno));
         goto done;
     }
     close(fd);

@@ -550,8 +550,8 @@ static int open_results(document *d, error *e)
     if (stat(d->path, &st) != 0 && errno == ENOENT)
         return error_set(e, ERROR_INPUT, "%s: no such results database", d->path);
     if (stat(d->path, &st) != 0)
-        return error_set(e, errno == EIO || errno == ENOMEM ? ERROR_SYSTEM : ERROR_INPUT, "%s: %s",
-                         d->path, strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", d->path,
+                         strerror(errno));
     if (!S_ISREG(st.st_mode))
         return error_set(e, ERROR_INPUT, "%s: not a regular file, so not a results database",
                          d->path);

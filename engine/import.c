@@ -1537,7 +1537,8 @@ static int scan_directory(importer *imp, error *e)
     const char *table_names[32];
     size_t table_name_count = 0;
     if (dir == NULL)
-        return error_set(e, ERROR_INPUT, "%s: %s", imp->o->directory, strerror(errno));
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", imp->o->directory,
+                         strerror(errno));
     while ((entry = readdir(dir)) != NULL) {
         char **grown;
         if (entry->d_name[0] == '.')
@@ -1723,7 +1724,8 @@ int import_csv_directory(const import_options *o, import_report *report, error *
         goto done;
     }
     if (stat(o->directory, &st) != 0) {
-        status = error_set(e, ERROR_INPUT, "%s: %s", o->directory, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", o->directory,
+                           strerror(errno));
         goto done;
     }
     if (!S_ISDIR(st.st_mode)) {

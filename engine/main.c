@@ -364,6 +364,12 @@ int main(int argc, char **argv)
         status = cli_export(&o);
     else
         status = usage_error("unknown command '%s'", command);
+    /* Output that never reached its reader (a full disk, a closed pipe) is
+    ** a failure, not a silent success; eval says more itself (its run). */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == ERROR_OK) {
+        fprintf(stderr, "kaohe: cannot write to standard output\n");
+        status = ERROR_SYSTEM;
+    }
 done:
     free(o.sets);
     free(o.positionals);

@@ -527,7 +527,8 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         FILE *stream = fopen(path, "rb");
         char header[16] = {0};
         if (stream == NULL) {
-            status = error_set(e, ERROR_INPUT, "%s: %s", path, strerror(errno));
+            status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
+                               strerror(errno));
             goto done;
         }
         if (fread(header, 1, sizeof header, stream) != sizeof header ||

@@ -1154,7 +1154,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     buffer_init(&problems.text);
     problems.count = 0;
     if (stat(path, &st) != 0) {
-        status = error_set(e, ERROR_INPUT, "%s: %s", path, strerror(errno));
+        status =
+            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -1163,7 +1164,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     }
     stream = fopen(path, "rb");
     if (stream == NULL) {
-        status = error_set(e, ERROR_INPUT, "%s: %s", path, strerror(errno));
+        status =
+            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
         goto done;
     }
     memset(header, 0, sizeof header);

@@ -131,6 +131,24 @@ test_file_size_limit_leaves_results_intact() {
     expect_results_intact results.db "$digest" 2
 }
 
+# --- the report cannot be printed after the commit ----------------------------
+
+test_report_that_cannot_be_printed_says_the_run_was_written() {
+    local digest
+    make_results results.db
+    digest=$(earlier_rows results.db)
+    # Standard output is a full device: the report fails after the commit.
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    KAOHE_PREFIX=(bash -c 'exec "$@" >/dev/full' kaohe-stdout-full)
+    run_kaohe eval "$SAMPLE_DB" --out results.db
+    KAOHE_PREFIX=()
+    expect_exit 3
+    expect_stderr_contains "cannot write to standard output" \
+        "the results were written as run 2 in results.db" "kaohe report results.db --run 2"
+    # The run it names is there, whole: a rerun is not needed.
+    expect_results_intact results.db "$digest" 2
+}
+
 # --- read-only results file ----------------------------------------------------
 
 test_read_only_results_file_is_refused_and_left_untouched() {

@@ -18,7 +18,9 @@
 # Every run must:
 #   - end with exit 0 (the failure was tolerated: RESULTS then holds the earlier
 #     run and one complete new run), or with a non-zero exit below 128 and a
-#     "kaohe..." message on stderr (RESULTS then holds only the earlier run);
+#     "kaohe..." message on stderr (RESULTS then holds only the earlier run,
+#     unless the failure came after the commit and the message says "the
+#     results were written as run 2": then the new run must be whole and right);
 #   - never die of a signal or hang (60 s), never print a sanitizer report, a
 #     leak or a Lua panic;
 #   - leave RESULTS with PRAGMA integrity_check = ok, the earlier run's rows
@@ -105,6 +107,12 @@ if [ "${1:-}" = --one ]; then
         # A tolerated failure must not change a single result.
         same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
         [ "$same" = "$FAULT_NEW_SUM" ] || problems+=("exit 0 but the new run's results differ from a normal run's")
+    elif [ "$code" -lt 124 ] && grep -q 'the results were written as run 2' "$work/stderr"; then
+        # Failed after the commit (printing the report): the run must be whole
+        # and right, and the message says it was written.
+        same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
+        [ "$runs" = 2 ] && [ "$same" = "$FAULT_NEW_SUM" ] ||
+            problems+=("says run 2 was written but runs=$runs, same as a normal run: $([ "$same" = "$FAULT_NEW_SUM" ] && echo yes || echo no)")
     elif [ "$code" -lt 124 ]; then
         [ "$runs" = 1 ] || problems+=("failed (exit $code) but runs=$runs")
     fi
