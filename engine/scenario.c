@@ -12,17 +12,25 @@
 
 /* Copy of a text field; NULL when absent or when it holds a NUL byte (C
 ** strings would cut it short, so such text is refused, not truncated). */
-static char *field_copy(lua_State *L, int t, const char *key)
+/* Copies string field `key` of the table at `t` into *out (NULL when the
+** field is absent or not text). Returns FIELD_OK, FIELD_NUL when the text
+** holds a NUL byte (it would be cut short), FIELD_NO_MEMORY. */
+enum { FIELD_OK, FIELD_NUL, FIELD_NO_MEMORY };
+
+static int field_copy(lua_State *L, int t, const char *key, char **out)
 {
-    char *copy = NULL;
+    int result = FIELD_OK;
     size_t length;
+    *out = NULL;
     if (lua_getfield(L, t, key) == LUA_TSTRING) {
         const char *text = lua_tolstring(L, -1, &length);
-        if (strlen(text) == length)
-            copy = strdup(text);
+        if (strlen(text) != length)
+            result = FIELD_NUL;
+        else if ((*out = strdup(text)) == NULL)
+            result = FIELD_NO_MEMORY;
     }
     lua_pop(L, 1);
-    return copy;
+    return result;
 }
 
 int scenario_load(const char *path, const sandbox_limits *limits, scenario *out, error *e)
@@ -31,7 +39,7 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
     rules_sources sources = {0};
     rules_source one;
     lua_State *L;
-    int api, t, status;
+    int api, t, status, copied;
     lua_Integer n, i;
     memset(out, 0, sizeof *out);
     memset(&one, 0, sizeof one);
@@ -58,32 +66,45 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
         goto done;
     }
     t = lua_gettop(L);
-    out->name = field_copy(L, t, "name");
-    out->description = field_copy(L, t, "description");
-    out->file = field_copy(L, t, "file");
+    copied = field_copy(L, t, "name", &out->name);
+    if (copied == FIELD_OK)
+        copied = field_copy(L, t, "description", &out->description);
+    if (copied == FIELD_OK)
+        copied = field_copy(L, t, "file", &out->file);
     lua_getfield(L, t, "line");
     out->line = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (copied == FIELD_NO_MEMORY) {
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the scenario", path);
+        goto done;
+    }
+    if (copied == FIELD_NUL || out->name == NULL || out->name[0] == '\0') {
+        status = error_set(e, ERROR_INPUT,
+                           "%s:%d: the scenario's name and description must be text without NUL "
+                           "bytes",
+                           out->file ? out->file : path, out->line);
+        goto done;
+    }
     lua_getfield(L, t, "sets");
     n = (lua_Integer)lua_rawlen(L, -1);
     out->sets = calloc((size_t)n + 1, sizeof *out->sets);
-    if (out->name == NULL || out->name[0] == '\0') {
-        status =
-            error_set(e, ERROR_INPUT, "%s:%d: the scenario's name must be text without NUL bytes",
-                      out->file ? out->file : path, out->line);
-        goto done;
-    }
     if (out->sets == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the scenario", path);
         goto done;
     }
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
-        out->sets[i - 1].name = field_copy(L, lua_gettop(L), "name");
-        out->sets[i - 1].value = field_copy(L, lua_gettop(L), "value");
+        copied = field_copy(L, lua_gettop(L), "name", &out->sets[i - 1].name);
+        if (copied == FIELD_OK)
+            copied = field_copy(L, lua_gettop(L), "value", &out->sets[i - 1].value);
         out->set_count = (size_t)i;
         lua_pop(L, 1);
-        if (out->sets[i - 1].name == NULL || out->sets[i - 1].value == NULL) {
+        if (copied == FIELD_NO_MEMORY) {
+            status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the scenario", path);
+            goto done;
+        }
+        if (copied == FIELD_NUL || out->sets[i - 1].name == NULL ||
+            out->sets[i - 1].value == NULL) {
             status = error_set(e, ERROR_INPUT,
                                "%s:%d: scenario \"%s\": override %lld has a name or value with a "
                                "NUL byte",
