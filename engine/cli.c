@@ -25,6 +25,7 @@
 #include "export.h"
 #include "html.h"
 #include "import.h"
+#include "jsontext.h"
 #include "progress.h"
 #include "outcome.h"
 #include "params.h"
@@ -489,7 +490,7 @@ int cli_params(const cli_options *o)
             json_array_append_new(list, item);
             free(value);
         }
-        text = json_dumps(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        text = jsontext_dump(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(list);
         if (text == NULL) {
             status = ERROR_SYSTEM;

@@ -10,6 +10,7 @@
 
 #include "admission.h"
 #include "eval.h"
+#include "jsontext.h"
 #include "re.h"
 #include "text.h"
 
@@ -87,7 +88,7 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
             if (entry_matches(m, &a->entries[k], &task) == RE_MATCH)
                 json_array_append_new(also, json_string(a->entries[k].id));
         json_object_set_new(root, "matching_entries", also);
-        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
         if (text != NULL) {
             buffer_printf(out, "%s\n", text);
@@ -248,7 +249,7 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         json_object_set_new(root, "not_listed", fell_list);
         json_object_set_new(root, "deny_and_allow", both_list);
         fell_list = both_list = NULL;
-        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         if (text != NULL) {
             buffer_printf(out, "%s\n", text);
             free(text);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include "jsontext.h"
 #include "report.h"
 #include "text.h"
 
@@ -252,7 +253,7 @@ int explain_community(const explain_input *in, const char *community_id, const c
     if (json) {
         char *text;
         json_object_set_new(root, "indicators", list);
-        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(root);
         if (text == NULL)
             return error_set(e, ERROR_SYSTEM, "out of memory");
@@ -353,7 +354,7 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
         json_object_set_new(root, "bottom_count", json_integer(cut));
         json_object_set_new(root, "flag", w->flag ? json_string(w->flag) : json_null());
         json_object_set_new(root, "why", json_string(buffer_text(&why)));
-        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(root);
         if (text != NULL) {
             buffer_printf(out, "%s\n", text);

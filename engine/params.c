@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "text.h"
 
 static void params_value_free(param_value *v)
@@ -422,7 +423,7 @@ char *params_to_json(const params *ps)
             return NULL;
         }
     }
-    text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+    text = jsontext_dump(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(root);
     return text;
 }
@@ -440,7 +441,7 @@ char *params_value_text(const param *p, const param_value *v)
         snprintf(number, sizeof number, "%.15g", v->number);
         text = strdup(number);
     } else {
-        text = json_dumps(value, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(15));
+        text = jsontext_dump(value, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(15));
     }
     json_decref(value);
     return text;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "text.h"
 
 const char *report_stars_name(int stars)
@@ -458,7 +459,7 @@ static int write_json(const report_input *in, buffer *out)
         free(near_list);
         json_object_set_new(root, "near_threshold", near);
     }
-    text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
+    text = jsontext_dump(root, JSON_INDENT(1) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (text == NULL)
         return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "eval.h"
+#include "jsontext.h"
 #include "results.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -111,7 +112,7 @@ static int apply_recorded_params(params *ps, const char *json_text, buffer *out,
         if (json_is_string(value))
             text = strdup(json_string_value(value));
         else
-            text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+            text = jsontext_dump(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
         if (text == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
             break;

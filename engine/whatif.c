@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "report.h"
 #include "text.h"
 
@@ -393,7 +394,7 @@ int whatif_write_json(const whatif_report *w, buffer *out)
         json_object_set_new(root, "baseline_run", json_integer(w->baseline_run));
         json_object_set_new(root, "scenario_run", json_integer(w->scenario_run));
     }
-    text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (text == NULL)
         return 0;
@@ -518,7 +519,7 @@ int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
     json_object_set_new(root, "parameter", json_string(sweep->parameter));
     json_object_set_new(root, "rescore_ms_per_value", json_real(sweep->rescore_ms));
     json_object_set_new(root, "rows", rows);
-    text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (text == NULL)
         return 0;
