@@ -9,8 +9,8 @@
 #                      then the plain build with every allocation from the
 #                      Nth on failing (--persist, 200 N) (about 3 minutes on
 #                      2 cores)
-#   fault-exhaustive   every N of a normal run (about 55,000), ASan build
-#                      (about 3 hours with FAULT_JOBS=1; for a nightly job)
+#   fault-exhaustive   every N of a normal run (about 37,000), ASan build
+#                      (53 minutes with 2 jobs on 2 cores; for a nightly job)
 #
 # FAULT_JOBS: runs at a time (default: one per core).
 #
