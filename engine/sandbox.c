@@ -644,6 +644,20 @@ static int sandbox_load(sandbox *sb, const char *text, size_t length, const char
     return status;
 }
 
+/* Gives the chunk (argument 1) its own environment table, whose lookups go
+** to the sandbox's globals. Run protected: it allocates, and out of memory
+** outside a protected call would be Lua's panic abort. */
+static int set_file_environment(lua_State *L)
+{
+    sandbox *sb = sandbox_from_state(L);
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_meta_ref);
+    lua_setmetatable(L, -2);
+    if (lua_setupvalue(L, 1, 1) == NULL) /* _ENV of the main chunk */
+        lua_pop(L, 1);
+    return 0;
+}
+
 int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *chunkname, error *e)
 {
     lua_State *L = sb->L;
@@ -652,13 +666,11 @@ int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *c
     if (status != ERROR_OK)
         goto done;
     snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
-    lua_newtable(L); /* the file's own environment */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_meta_ref);
-    lua_setmetatable(L, -2);
-    if (lua_setupvalue(L, -2, 1) == NULL) { /* _ENV of the main chunk */
-        lua_pop(L, 1);
-    }
-    status = sandbox_protected_call(sb, 0, 0, e);
+    lua_pushcfunction(L, set_file_environment);
+    lua_pushvalue(L, -2); /* the chunk */
+    status = sandbox_protected_call(sb, 1, 0, e);
+    if (status == ERROR_OK)
+        status = sandbox_protected_call(sb, 0, 0, e);
 done:
     lua_settop(L, top);
     return status;
