@@ -193,12 +193,16 @@ static int ensure_schema(sqlite3 *db, const char *path, error *e)
         if (status != ERROR_OK)
             return status;
     } else if (present < 6) {
-        for (i = 0; contract[i] != NULL; i++)
-            if (table_exists(db, contract[i]) == 0)
+        for (i = 0; contract[i] != NULL; i++) {
+            int exists = table_exists(db, contract[i]);
+            if (exists < 0)
+                return schema_unreadable(db, path, e);
+            if (exists == 0)
                 return error_set(e, ERROR_INPUT,
                                  "%s: a results database without table %s (damaged or from "
                                  "another tool); refusing to write into it",
                                  path, contract[i]);
+        }
     }
     for (i = 0; i < sizeof extra_run_columns / sizeof extra_run_columns[0]; i++) {
         int exists = column_exists(db, "runs", extra_run_columns[i][0]);

@@ -622,6 +622,12 @@ static int freeze_globals(lua_State *L)
     return 0;
 }
 
+/* The file name in a chunk name ("@file" form) for messages. */
+static const char *chunk_file(const char *chunkname)
+{
+    return chunkname[0] == '@' ? chunkname + 1 : chunkname;
+}
+
 /* Loads a text chunk; on success the function is on the stack. */
 static int sandbox_load(sandbox *sb, const char *text, size_t length, const char *chunkname,
                         error *e)
@@ -632,11 +638,11 @@ static int sandbox_load(sandbox *sb, const char *text, size_t length, const char
     if (status == LUA_OK)
         return ERROR_OK;
     if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) /* the machine, not the cap */
-        status = error_set(e, ERROR_SYSTEM, "%s: out of memory while loading",
-                           chunkname[0] == '@' ? chunkname + 1 : chunkname);
+        status =
+            error_set(e, ERROR_SYSTEM, "%s: out of memory while loading", chunk_file(chunkname));
     else if (status == LUA_ERRMEM)
         status = error_set(e, ERROR_INPUT, "%s: memory limit exceeded while loading",
-                           chunkname[0] == '@' ? chunkname + 1 : chunkname);
+                           chunk_file(chunkname));
     else
         status = error_set(e, ERROR_INPUT, "%s", lua_tostring(sb->L, -1));
     lua_pop(sb->L, 1);
@@ -665,7 +671,7 @@ int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *c
     int status = sandbox_load(sb, text, length, chunkname, e);
     if (status != ERROR_OK)
         goto done;
-    snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
+    snprintf(sb->where, sizeof sb->where, "%s", chunk_file(chunkname));
     lua_pushcfunction(L, set_file_environment);
     lua_pushvalue(L, -2); /* the chunk */
     status = sandbox_protected_call(sb, 1, 0, e);
@@ -684,7 +690,7 @@ int sandbox_run_prelude(sandbox *sb, const char *text, size_t length, const char
     int status = sandbox_load(sb, text, length, chunkname, e);
     if (status != ERROR_OK)
         goto done;
-    snprintf(sb->where, sizeof sb->where, "%s", chunkname[0] == '@' ? chunkname + 1 : chunkname);
+    snprintf(sb->where, sizeof sb->where, "%s", chunk_file(chunkname));
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->globals_ref); /* argument 1 */
     /* Every step that allocates runs protected: out of memory here is an
     ** error to report, never Lua's panic (which aborts the process). */

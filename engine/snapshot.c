@@ -700,15 +700,15 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
         while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
             const void *id = sqlite3_column_text(statement, 0);
             if (id == NULL && sqlite3_column_type(statement, 0) != SQLITE_NULL) {
-                status =
-                    error_set(e, ERROR_SYSTEM, "out of memory reading the ids of %s", tables[t]);
+                status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the ids of %s",
+                                   s->path, tables[t]);
                 break;
             }
             if (id == NULL)
                 continue;
             if (idset_add(set, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0) {
-                status =
-                    error_set(e, ERROR_SYSTEM, "out of memory reading the ids of %s", tables[t]);
+                status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the ids of %s",
+                                   s->path, tables[t]);
                 break;
             }
         }
