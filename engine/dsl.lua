@@ -23,6 +23,7 @@ local globals, host = ...
 
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
 local error, select, setmetatable, getmetatable, next = error, select, setmetatable, getmetatable, next
+local rawget = rawget
 local sort, concat, insert = table.sort, table.concat, table.insert
 local format, gsub, match, find, sub, rep = string.format, string.gsub, string.match,
                                              string.find, string.sub, string.rep
@@ -105,6 +106,64 @@ local function check_fields(decl, allowed, what)
   end
 end
 
+-- Rule files are untrusted and may share nothing ---------------------------
+--
+-- What a rule file hands the DSL is copied at once with raw reads (next,
+-- never pairs or an __index), so no metatable can fake a field, answer
+-- differently later, or run code while the compiler reads it; the rule keeps
+-- its own table and changing it afterwards changes nothing. What the DSL
+-- hands back (inputs, scores, references) is a handle: an empty table with a
+-- locked metatable, the real value kept here, out of the rules' reach.
+
+local PLAIN_MAX_DEPTH = 32        -- nesting of a declaration's tables
+local PLAIN_MAX_ENTRIES = 100000  -- entries in one declaration, all tables
+
+local made = setmetatable({}, { __mode = "k" }) -- handle -> the DSL's value
+
+local HANDLE = {
+  __index = function(h, k)
+    local v = rawget(made[h], k)
+    if type(v) == "table" then return nil end -- nothing inside can be reached
+    return v
+  end,
+  __newindex = function() error("values made by the rule DSL cannot be changed", 2) end,
+  __metatable = "locked",
+}
+
+-- Wraps a value the DSL made (marked with its private metatable) for rules.
+local function handle(value, mark)
+  local h = {}
+  made[h] = setmetatable(value, mark)
+  return setmetatable(h, HANDLE)
+end
+
+-- A raw, metatable-free copy of a rule's value; handles become the DSL's
+-- own values. Raises at the rule's line when it is too deep or too large.
+local function plain(value, file, line)
+  local entries = 0
+  local function copy(v, depth)
+    if type(v) ~= "table" then return v end
+    local own = made[v]
+    if own ~= nil then return own end
+    if depth > PLAIN_MAX_DEPTH then
+      error(format("%s:%d: tables nest more than %d levels (a table that contains itself?)",
+                   file, line, PLAIN_MAX_DEPTH), 0)
+    end
+    local out = {}
+    local k, x = next(v)
+    while k ~= nil do
+      entries = entries + 1
+      if entries > PLAIN_MAX_ENTRIES then
+        error(format("%s:%d: a declaration of more than %d values", file, line, PLAIN_MAX_ENTRIES), 0)
+      end
+      out[copy(k, depth + 1)] = copy(x, depth + 1)
+      k, x = next(v, k)
+    end
+    return out
+  end
+  return copy(value, 0)
+end
+
 -- Declaration functions take a name, then a table: kind "X" { ... }.
 local function declaration(kind, handler)
   return function(name)
@@ -116,7 +175,7 @@ local function declaration(kind, handler)
       if type(body) ~= "table" then
         error(format("%s:%d: %s \"%s\" needs a table of fields { ... }", file, line, kind, name), 0)
       end
-      handler({ name = name, body = body, file = file, line = line })
+      handler({ name = name, body = plain(body, file, line), file = file, line = line })
     end
   end
 end
@@ -129,14 +188,15 @@ local INPUT = {}        -- metatable marking input declarations
 
 -- param "name" used as a value: a reference to a parameter.
 local function param_ref(name)
-  return setmetatable({ kind = "param", name = name }, REF)
+  if type(name) ~= "string" then fail("ref needs a parameter name in quotes") end
+  return handle({ kind = "param", name = name }, REF)
 end
 
 -- schedule "cert.milestones": a year → value table, interpolated at the
 -- assessment year.
 local function schedule(name)
   if type(name) ~= "string" then fail("schedule needs a parameter name in quotes") end
-  return setmetatable({ kind = "schedule", name = name }, REF)
+  return handle({ kind = "schedule", name = name }, REF)
 end
 
 local function score_function(kind, arg_names)
@@ -147,15 +207,15 @@ local function score_function(kind, arg_names)
       error(format("%s:%d: %s takes %d argument(s) (%s), got %d", file, line, kind,
                    #arg_names, concat(arg_names, ", "), n), 0)
     end
-    local args = { ... }
+    local args = plain({ ... }, file, line)
     for i, a in ipairs(args) do
       if type(a) ~= "number" and getmetatable(a) ~= REF then
         error(format("%s:%d: %s: argument %d (%s) must be a number, param \"...\" or schedule \"...\"",
                      file, line, kind, i, arg_names[i]), 0)
       end
     end
-    return setmetatable({ kind = kind, args = args, arg_names = arg_names,
-                          file = file, line = line }, SCORE)
+    return handle({ kind = kind, args = args, arg_names = arg_names,
+                    file = file, line = line }, SCORE)
   end
 end
 
@@ -169,7 +229,7 @@ local ratio = score_function("ratio", { "target" })
 local function input(kind, fields)
   fields.kind = kind
   fields.file, fields.line = here()
-  return setmetatable(fields, INPUT)
+  return handle(fields, INPUT)
 end
 
 -- Parses a value domain: "> 0", ">= 0", "0..1", "0..8".
@@ -211,6 +271,8 @@ end
 local function row_set(kind, a, b, c)
   local spec
   if type(a) == "table" then
+    local file, line = here()
+    a = plain(a, file, line)
     spec = { from = a.from or a[1], where = a.where, community = a.community, expr = a.expr }
   elseif kind == "sum" then
     spec = { from = a, expr = b, where = c }
@@ -295,7 +357,10 @@ local function define(name)
   end
   return function(body)
     local text, description = body, nil
-    if type(body) == "table" then text, description = body.sql or body[1], body.description end
+    if type(body) == "table" then
+      body = plain(body, file, line)
+      text, description = body.sql or body[1], body.description
+    end
     if type(text) ~= "string" then
       error(format("%s:%d: define \"%s\" needs SQL text", file, line, name), 0)
     end
@@ -315,6 +380,7 @@ end)
 local function stars(body)
   local file, line = here()
   if type(body) ~= "table" then fail("stars needs a list of grades") end
+  body = plain(body, file, line)
   if state.stars then
     insert(state.duplicates, format("%s:%d: stars is declared twice (first at %s:%d)", file, line,
                                     state.stars.file, state.stars.line))
@@ -335,7 +401,8 @@ local function set(name)
   local file, line = here()
   if type(name) ~= "string" then fail("set needs a parameter name in quotes") end
   return function(value, source)
-    insert(state.sets, { name = name, value = value, source = source, file = file, line = line })
+    insert(state.sets, { name = name, value = plain(value, file, line), source = plain(source, file, line),
+                         file = file, line = line })
   end
 end
 
@@ -355,6 +422,7 @@ end)
 local function appraisal(body)
   local file, line = here()
   if type(body) ~= "table" then fail("appraisal needs a table of fields") end
+  body = plain(body, file, line)
   if state.appraisal then
     insert(state.duplicates, format("%s:%d: appraisal is declared twice (first at %s:%d)", file, line,
                                     state.appraisal.file, state.appraisal.line))
@@ -366,6 +434,7 @@ end
 local function admission(body)
   local file, line = here()
   if type(body) ~= "table" then fail("admission needs a table of fields") end
+  body = plain(body, file, line)
   if state.admission then
     insert(state.duplicates, format("%s:%d: admission is declared twice (first at %s:%d)", file, line,
                                     state.admission.file, state.admission.line))

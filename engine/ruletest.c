@@ -571,6 +571,9 @@ int ruletest_run(const rules *r, const ruletest_options *options, FILE *out)
     status = rules_run_sources(sb, &sources, &e);
     if (status != ERROR_OK)
         goto fail;
+    /* From here on only plain data the prelude copied and checked is read
+    ** (test_dsl.lua): no metamethod can run, and no read can hit the cap. */
+    sandbox_rules_done(sb);
     lua_getfield(L, api, "cases");
     n = (lua_Integer)lua_rawlen(L, -1);
     for (i = 1; i <= n; i++) {

@@ -709,6 +709,11 @@ done:
     return status;
 }
 
+void sandbox_rules_done(sandbox *sb)
+{
+    sb->limit += (size_t)SANDBOX_HOST_RESERVE_MB << 20;
+}
+
 int sandbox_call(sandbox *sb, int nargs, int nresults, error *e)
 {
     return sandbox_protected_call(sb, nargs, nresults, e);

@@ -52,6 +52,13 @@ int sandbox_run_file(sandbox *sb, const char *text, size_t length, const char *c
 int sandbox_run_prelude(sandbox *sb, const char *text, size_t length, const char *chunkname,
                         lua_CFunction host, error *e);
 
+/* The rule code has finished and the host now only reads the plain data it
+** left. Reading can still allocate (a number shown as text), and a memory
+** cap that the rules filled must not turn that into Lua's panic abort, so
+** the cap is raised by SANDBOX_HOST_RESERVE_MB. */
+#define SANDBOX_HOST_RESERVE_MB 16
+void sandbox_rules_done(sandbox *sb);
+
 /* Calls the function below `nargs` arguments under the limits, like
 ** lua_pcall, turning any failure into `e` with file:line. */
 int sandbox_call(sandbox *sb, int nargs, int nresults, error *e);

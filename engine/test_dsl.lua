@@ -16,8 +16,8 @@ file, evaluates it with the real engine and compares.
 ]]
 
 local globals, host = ...
-local type, pairs, ipairs, tostring, tonumber, error, setmetatable, getmetatable =
-      type, pairs, ipairs, tostring, tonumber, error, setmetatable, getmetatable
+local type, pairs, ipairs, tostring, tonumber, error, setmetatable, next, rawequal =
+      type, pairs, ipairs, tostring, tonumber, error, setmetatable, next, rawequal
 local format, match, insert, sort = string.format, string.match, table.insert, table.sort
 
 local api = { cases = {} }
@@ -32,8 +32,68 @@ local function fail(message, ...)
   error(format("%s:%d: ", file, line) .. format(message, ...), 0)
 end
 
--- null: the expected value of something that must be NULL / absent.
-local NULL = setmetatable({}, { __tostring = function() return "null" end, __name = "null" })
+-- null: the expected value of something that must be NULL / absent. Its
+-- metatable is locked: it is shared by every test file.
+local NULL = setmetatable({}, { __tostring = function() return "null" end, __name = "null",
+                                __newindex = function() error("null cannot be changed", 2) end,
+                                __metatable = "locked" })
+
+-- Test files are untrusted like rule files: what they hand over is copied
+-- at once with raw reads (next, never pairs or __index), so a metatable can
+-- neither fake a field nor run code while the host reads the case, and
+-- every value is checked to be text, a number, a boolean or null; the C
+-- host then reads only plain data. Expectations are handles (locked
+-- metatables) whose contents stay here.
+local PLAIN_MAX_DEPTH = 16
+local PLAIN_MAX_ENTRIES = 1000000
+
+local made = setmetatable({}, { __mode = "k" }) -- expect handle -> expectation
+local HANDLE = { __newindex = function() error("an expectation cannot be changed", 2) end,
+                 __metatable = "locked" }
+
+local function plain(value, file, line)
+  local entries = 0
+  local function copy(v, depth)
+    local t = type(v)
+    if t == "string" or t == "number" or t == "boolean" then return v end
+    if rawequal(v, NULL) or made[v] ~= nil then return v end
+    if t ~= "table" then
+      error(format("%s:%d: a %s value cannot be test data (use text, numbers, true/false or null)",
+                   file, line, t), 0)
+    end
+    if depth > PLAIN_MAX_DEPTH then
+      error(format("%s:%d: tables nest more than %d levels (a table that contains itself?)",
+                   file, line, PLAIN_MAX_DEPTH), 0)
+    end
+    local out = {}
+    local k, x = next(v)
+    while k ~= nil do
+      entries = entries + 1
+      if entries > PLAIN_MAX_ENTRIES then
+        error(format("%s:%d: more than %d values in one declaration", file, line, PLAIN_MAX_ENTRIES), 0)
+      end
+      if type(k) ~= "string" and math.type(k) ~= "integer" then
+        error(format("%s:%d: keys are names or list positions, not %s values", file, line, type(k)), 0)
+      end
+      out[k] = copy(x, depth + 1)
+      k, x = next(v, k)
+    end
+    return out
+  end
+  return copy(value, 0)
+end
+
+-- Fields of an expectation or a row: name = text, number, boolean or null.
+local function check_scalars(t, what, file, line)
+  for k, v in pairs(t) do
+    if type(k) ~= "string" then
+      error(format("%s:%d: %s: fields are written name = value", file, line, what), 0)
+    end
+    if type(v) == "table" and not rawequal(v, NULL) then
+      error(format("%s:%d: %s: '%s' must be text, a number, true/false or null", file, line, what, k), 0)
+    end
+  end
+end
 
 -- Default column values per table; ids are made up when not given.
 local DEFAULTS = {
@@ -60,7 +120,6 @@ local CASE_FIELDS = { as_of = true, region = true, params = true, community = tr
                       communities = true, facts = true, meta = true, subject = true }
 for _, t in ipairs(TABLES) do CASE_FIELDS[t] = true end
 
-local EXPECT = {}
 
 -- expect "A01" { value = 17, points = 3 } ; expect "community" { stars = 5 } ;
 -- expect "worker W001" { flag = "bottom_ratio" } ; expect "task T1" { decision = "reject" } ;
@@ -72,7 +131,14 @@ local function expect(subject)
     if type(fields) ~= "table" then
       error(format("%s:%d: expect \"%s\" needs a table of expected fields", file, line, subject), 0)
     end
-    return setmetatable({ subject = subject, fields = fields, file = file, line = line }, EXPECT)
+    fields = plain(fields, file, line)
+    if next(fields) == nil then
+      error(format("%s:%d: expect \"%s\" lists no expected fields", file, line, subject), 0)
+    end
+    check_scalars(fields, "expect \"" .. subject .. "\"", file, line)
+    local h = setmetatable({}, HANDLE)
+    made[h] = { subject = subject, fields = fields, file = file, line = line }
+    return h
   end
 end
 
@@ -101,8 +167,9 @@ local function expand_rows(table_name, list, as_of, file, line)
         if k ~= "count" then row[k] = v end
       end
       for k, v in pairs(row) do
-        if v == NULL then row[k] = nil end
+        if rawequal(v, NULL) then row[k] = nil end
       end
+      check_scalars(row, table_name, file, line)
       if ID_PREFIX[table_name] and row.id == nil then
         row.id = format("%s%03d", ID_PREFIX[table_name], serial)
       elseif ID_PREFIX[table_name] and n > 1 then
@@ -121,15 +188,41 @@ local function case(name)
     if type(body) ~= "table" then
       error(format("%s:%d: case \"%s\" needs a table", file, line, name), 0)
     end
+    body = plain(body, file, line)
     local c = { name = name, file = file, line = line, tables = {}, expects = {},
                 as_of = body.as_of or "2025-12-31", region = body.region or "测试市",
                 params = body.params or {}, subject = body.subject or "C1", meta = body.meta }
+    for _, k in ipairs({ "as_of", "region", "subject" }) do
+      if type(c[k]) ~= "string" then
+        error(format("%s:%d: case \"%s\": %s must be text", file, line, name, k), 0)
+      end
+    end
+    if type(c.params) ~= "table" then
+      error(format("%s:%d: case \"%s\": params = { name = value, ... }", file, line, name), 0)
+    end
+    for k, v in pairs(c.params) do
+      local ok = type(k) == "string" and (type(v) == "number" or type(v) == "string")
+      if type(k) == "string" and type(v) == "table" then
+        ok = true
+        for year, x in pairs(v) do
+          if math.type(year) ~= "integer" or type(x) ~= "number" then ok = false end
+        end
+      end
+      if not ok then
+        error(format("%s:%d: case \"%s\": params entries are name = number, text or { [year] = number }",
+                     file, line, name), 0)
+      end
+    end
+    if c.meta ~= nil then
+      if type(c.meta) ~= "table" then error(format("%s:%d: case \"%s\": meta = { key = value }", file, line, name), 0) end
+      check_scalars(c.meta, "meta", file, line)
+    end
     for k, v in pairs(body) do
       if type(k) == "number" then
-        if getmetatable(v) ~= EXPECT then
+        if made[v] == nil then
           error(format("%s:%d: case \"%s\": a list entry must be expect \"...\" { ... }", file, line, name), 0)
         end
-        insert(c.expects, v)
+        insert(c.expects, made[v])
       elseif not CASE_FIELDS[k] then
         error(format("%s:%d: case \"%s\": unknown field '%s'", file, line, name, tostring(k)), 0)
       end
@@ -151,12 +244,13 @@ local function case(name)
     -- facts = { plates = 2 } for C1, or { C2 = { plates = 3 } } per community
     local facts = {}
     for k, v in pairs(body.facts or {}) do
-      if type(v) == "table" and v ~= NULL then
+      if type(v) == "table" and not rawequal(v, NULL) then
+        check_scalars(v, "facts." .. k, file, line)
         for key, value in pairs(v) do
-          insert(facts, { community_id = k, key = key, value = value ~= NULL and value or nil })
+          insert(facts, { community_id = k, key = key, value = not rawequal(value, NULL) and value or nil })
         end
       else
-        insert(facts, { community_id = "C1", key = k, value = v ~= NULL and v or nil })
+        insert(facts, { community_id = "C1", key = k, value = not rawequal(v, NULL) and v or nil })
       end
     end
     sort(facts, function(a, b)
