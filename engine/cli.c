@@ -85,6 +85,19 @@ const char *cli_default_root(const char *program)
 }
 
 /* Loads the rule tree chosen by --rules / --profile. */
+/* The rule sandbox's limits from --rule-*: one home for every command. */
+static sandbox_limits rule_limits(const cli_options *o)
+{
+    sandbox_limits limits;
+    memset(&limits, 0, sizeof limits);
+    limits.memory_bytes = o->memory_mb << 20;
+    limits.instructions = o->instructions;
+    limits.seconds = o->rule_seconds;
+    limits.print_bytes = o->rule_print_kb << 10;
+    limits.text_bytes = o->rule_text_kb << 10;
+    return limits;
+}
+
 static int load_rules(const cli_options *o, rules **out)
 {
     rules_options options;
@@ -110,8 +123,7 @@ static int load_rules(const cli_options *o, rules **out)
         }
         options.directory = profile_dir;
     }
-    options.limits.memory_bytes = o->memory_mb > 0 ? o->memory_mb << 20 : 0;
-    options.limits.instructions = o->instructions;
+    options.limits = rule_limits(o);
     status = rules_load(&options, out, &e);
     if (status != ERROR_OK)
         print_error(&e);
@@ -158,9 +170,7 @@ static int effective_params_scenario(const cli_options *o, const rules *r, param
     memset(sc, 0, sizeof *sc);
     status = params_copy(ps, &r->params, &e);
     if (status == ERROR_OK && o->scenario != NULL) {
-        sandbox_limits limits;
-        limits.memory_bytes = o->memory_mb << 20;
-        limits.instructions = o->instructions;
+        sandbox_limits limits = rule_limits(o);
         status = scenario_load(o->scenario, &limits, sc, &e);
         if (status == ERROR_OK)
             status = scenario_apply(sc, ps, &e);
@@ -549,8 +559,7 @@ int cli_test(const cli_options *o)
         snprintf(directory, sizeof directory, "%s/rules/tests", r->root);
     options.directory = directory;
     options.verbose = o->verbose;
-    options.limits.memory_bytes = o->memory_mb << 20;
-    options.limits.instructions = o->instructions;
+    options.limits = rule_limits(o);
     options.only = o->positional_count > 1 ? o->positionals[1] : NULL;
     status = ruletest_run(r, &options, stdout);
 done:
@@ -953,8 +962,7 @@ int cli_verify(const cli_options *o)
     options.snapshot_path = o->positional_count > 1 ? o->positionals[1] : NULL;
     options.rules_directory = o->rules_dir;
     options.default_root = cli_default_root(o->program);
-    options.limits.memory_bytes = o->memory_mb << 20;
-    options.limits.instructions = o->instructions;
+    options.limits = rule_limits(o);
     buffer_init(&out);
     error_clear(&e);
     status = verify_run(&options, &out, &e);

@@ -31,6 +31,9 @@ typedef struct cli_options {
     int jobs;                 /* --jobs */
     size_t memory_mb;         /* --rule-memory-mb */
     long long instructions;   /* --rule-instructions */
+    double rule_seconds;      /* --rule-seconds */
+    size_t rule_print_kb;     /* --rule-print-kb */
+    size_t rule_text_kb;      /* --rule-text-kb */
     const char *community;    /* explain --community */
     const char *indicator;    /* explain --indicator */
     const char *worker;       /* explain --worker */

@@ -117,6 +117,10 @@ end
 
 local PLAIN_MAX_DEPTH = 32        -- nesting of a declaration's tables
 local PLAIN_MAX_ENTRIES = 100000  -- entries in one declaration, all tables
+-- Texts (SQL, conditions, names) are bounded so the work done on them here
+-- is bounded too: every pattern below is linear or works on short texts.
+local TEXT_LIMIT = host.text_limit
+local SHORT_TEXT = 1000           -- a condition or a domain: "workers = 0"
 
 local made = setmetatable({}, { __mode = "k" }) -- handle -> the DSL's value
 
@@ -142,6 +146,10 @@ end
 local function plain(value, file, line)
   local entries = 0
   local function copy(v, depth)
+    if type(v) == "string" and #v > TEXT_LIMIT then
+      error(format("%s:%d: a text of %d bytes: a rule's text may be at most %d KB (--rule-text-kb)",
+                   file, line, #v, TEXT_LIMIT // 1024), 0)
+    end
     if type(v) ~= "table" then return v end
     local own = made[v]
     if own ~= nil then return own end
@@ -171,6 +179,7 @@ local function declaration(kind, handler)
     if type(name) ~= "string" or name == "" then
       fail("%s needs a name in quotes, e.g. %s \"...\" { ... }", kind, kind)
     end
+    plain(name, file, line)
     return function(body)
       if type(body) ~= "table" then
         error(format("%s:%d: %s \"%s\" needs a table of fields { ... }", file, line, kind, name), 0)
@@ -229,6 +238,7 @@ local ratio = score_function("ratio", { "target" })
 local function input(kind, fields)
   fields.kind = kind
   fields.file, fields.line = here()
+  for _, k in ipairs({ "domain", "from", "where", "expr" }) do plain(fields[k], fields.file, fields.line) end
   return handle(fields, INPUT)
 end
 
@@ -236,6 +246,7 @@ end
 local function parse_domain(text)
   if text == nil then return nil end
   if type(text) ~= "string" then return nil, "a domain is a string such as \">= 0\" or \"0..1\"" end
+  if #text > SHORT_TEXT then return nil, format("a domain of %d bytes (write \">= 0\" or \"0..1\")", #text) end
   local lo, hi = match(text, "^%s*(-?[%d%.]+)%s*%.%.%s*(-?[%d%.]+)%s*$")
   if lo then
     lo, hi = tonumber(lo), tonumber(hi)
@@ -309,6 +320,8 @@ end
 -- sql [[ scalar subquery using c.id ]]: anything else.
 local function sql_input(text)
   if type(text) ~= "string" then fail("sql needs SQL text in [[ ]]") end
+  local file, line = here()
+  plain(text, file, line)
   return input("sql", { sql = "(" .. text .. ")", describe = gsub(gsub(text, "%s+", " "), "^ ", "") })
 end
 
@@ -364,6 +377,7 @@ local function define(name)
     if type(text) ~= "string" then
       error(format("%s:%d: define \"%s\" needs SQL text", file, line, name), 0)
     end
+    plain(text, file, line)
     local decl = { name = name, sql = text, description = description, file = file, line = line }
     if state.defines[name] then return duplicate("define", state.defines[name], decl) end
     state.defines[name] = decl
@@ -393,6 +407,7 @@ end
 local function extends(name)
   local file, line = here()
   if type(name) ~= "string" then fail("extends needs the name of a rule set, e.g. extends \"default\"") end
+  plain(name, file, line)
   state.extends = { name = name, file = file, line = line }
 end
 
@@ -400,6 +415,7 @@ end
 local function set(name)
   local file, line = here()
   if type(name) ~= "string" then fail("set needs a parameter name in quotes") end
+  plain(name, file, line)
   return function(value, source)
     insert(state.sets, { name = name, value = plain(value, file, line), source = plain(source, file, line),
                          file = file, line = line })
@@ -557,6 +573,46 @@ end
 -- placeholders, defines are substituted (with $1.. arguments).
 local BUILTINS = { as_of = "text", year_start = "text", year = "integer", region = "text" }
 
+-- Text without leading and trailing white space, in linear time (a
+-- pattern such as "%s+$" is quadratic on a long run of spaces).
+local function trim(text)
+  local first, last = 1, #text
+  while first <= last and find(" \t\r\n\f\v", sub(text, first, first), 1, true) do first = first + 1 end
+  while last >= first and find(" \t\r\n\f\v", sub(text, last, last), 1, true) do last = last - 1 end
+  return sub(text, first, last)
+end
+
+local MAX_BRACE_NESTING = 64
+
+-- One pass of {name} / {name(args)} replacement over the innermost braces:
+-- what gsub(text, "{([%w_%.]+)%(?([^{}]-)%)?}", replace) does, written as a
+-- scan because that pattern backtracks quadratically on a long name with no
+-- closing brace. Returns the new text and the number of replacements.
+local function expand_innermost(text, replace)
+  local parts, pos, count = {}, 1, 0
+  while true do
+    local open = find(text, "{", pos, true)
+    if not open then break end
+    local _, name_end = find(text, "^[%w_%.]+", open + 1)
+    local close = name_end and find(text, "[{}]", name_end + 1)
+    if close and sub(text, close, close) == "}" then
+      local name = sub(text, open + 1, name_end)
+      local args = sub(text, name_end + 1, close - 1)
+      if sub(args, 1, 1) == "(" then args = sub(args, 2) end
+      if sub(args, -1) == ")" then args = sub(args, 1, -2) end
+      parts[#parts + 1] = sub(text, pos, open - 1)
+      parts[#parts + 1] = replace(name, args)
+      count = count + 1
+      pos = close + 1
+    else
+      parts[#parts + 1] = sub(text, pos, open)
+      pos = open + 1
+    end
+  end
+  parts[#parts + 1] = sub(text, pos)
+  return concat(parts), count
+end
+
 local function expand_sql(text, params, binds, where, depth, used)
   depth = depth or 0
   if depth > 20 then return nil, "defines nest too deeply (a define refers to itself?)" end
@@ -570,7 +626,7 @@ local function expand_sql(text, params, binds, where, depth, used)
         local i = 0
         for arg in string.gmatch(args, "[^,]+") do
           i = i + 1
-          local a = gsub(gsub(arg, "^%s+", ""), "%s+$", "")
+          local a = trim(arg)
           body = gsub(body, "%$" .. i, function() return a end)
         end
       end
@@ -600,9 +656,13 @@ local function expand_sql(text, params, binds, where, depth, used)
     return ""
   end
   -- Innermost {...} first, so {at_least(x, {A05.hours})} works.
-  local out, n = text, 1
+  local out, n, passes = text, 1, 0
   while n > 0 and not err do
-    out, n = gsub(out, "{([%w_%.]+)%(?([^{}]-)%)?}", replace)
+    passes = passes + 1
+    if passes > MAX_BRACE_NESTING then
+      return nil, format("{ } nest more than %d deep in SQL", MAX_BRACE_NESTING)
+    end
+    out, n = expand_innermost(out, replace)
   end
   if err then return nil, err end
   if find(out, "[{}]") then return nil, "unbalanced { } in SQL" end
@@ -631,6 +691,9 @@ local NEGATE = { ["<"] = ">=", ["<="] = ">", [">"] = "<=", [">="] = "<", ["="] =
 -- "managed > compounds" into a check against the input columns.
 local function parse_condition(text, inputs_index, params)
   if type(text) ~= "string" then return nil, "a condition is text such as \"workers = 0\"" end
+  if #text > SHORT_TEXT then
+    return nil, format("a condition of %d bytes (conditions are short: \"workers = 0\")", #text)
+  end
   local lhs, op, rhs = match(text, "^%s*([%a_][%w_]*)%s*([<>=~!]+)%s*(.-)%s*$")
   if not lhs or not COMPARE[op] then
     return nil, format("cannot read condition '%s' (write: input op value, e.g. \"workers = 0\")", text)
@@ -932,7 +995,10 @@ local function compile_stars(out, params, indicator_ids)
         problem(decl.file, decl.line, "stars: grade %d: total must name a parameter (e.g. total = \"stars.five\")", i)
       end
       for _, text in ipairs(g.also or {}) do
-        local ind, op, pname = match(text, "^%s*([%w_]+)%s*([<>=]+)%s*{([%w_%.]+)}%s*$")
+        local ind, op, pname
+        if type(text) == "string" and #text <= SHORT_TEXT then
+          ind, op, pname = match(text, "^%s*([%w_]+)%s*([<>=]+)%s*{([%w_%.]+)}%s*$")
+        end
         if not ind or not COMPARE[op] then
           problem(decl.file, decl.line, "stars: cannot read '%s' (write \"F01 >= {stars.five_f01}\")", tostring(text))
         elseif not indicator_ids[ind] then

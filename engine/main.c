@@ -59,7 +59,11 @@ static const char usage_text[] =
     "      --timings             eval: time of each stage, as one JSON line on stderr\n"
     "  -v, --verbose             say more\n"
     "      --rule-memory-mb N    memory cap for the rule sandbox (default 256)\n"
-    "      --rule-instructions N instruction budget per rule file or call (default 200000000)\n"
+    "      --rule-instructions N instruction budget per rule file or call (default 200000000;\n"
+    "                            work in string and table functions counts too)\n"
+    "      --rule-seconds N      CPU seconds for all rule code of a run (default 3)\n"
+    "      --rule-print-kb N     output print() in rule files may write (default 64)\n"
+    "      --rule-text-kb N      longest text (SQL, condition) in a rule file (default 64)\n"
     "  -h, --help                this help\n"
     "      --version             engine version\n"
     "\n"
@@ -70,6 +74,9 @@ enum {
     OPTION_JSON = 256,
     OPTION_MEMORY,
     OPTION_INSTRUCTIONS,
+    OPTION_RULE_SECONDS,
+    OPTION_RULE_PRINT,
+    OPTION_RULE_TEXT,
     OPTION_VERSION,
     OPTION_SCENARIO,
     OPTION_TITLE,
@@ -128,6 +135,9 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
         {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
+        {"rule-seconds", required_argument, NULL, OPTION_RULE_SECONDS},
+        {"rule-print-kb", required_argument, NULL, OPTION_RULE_PRINT},
+        {"rule-text-kb", required_argument, NULL, OPTION_RULE_TEXT},
         {"sweep", required_argument, NULL, OPTION_SWEEP},
         {"community", required_argument, NULL, OPTION_COMMUNITY},
         {"indicator", required_argument, NULL, OPTION_INDICATOR},
@@ -242,6 +252,23 @@ int main(int argc, char **argv)
                 status =
                     usage_error("--rule-instructions %s: a whole number (at least 1000)", optarg);
             o.instructions = number;
+            break;
+        case OPTION_RULE_SECONDS:
+            if (!parse_number(optarg, 1, 3600, &number))
+                status =
+                    usage_error("--rule-seconds %s: a whole number of seconds (1..3600)", optarg);
+            o.rule_seconds = (double)number;
+            break;
+        case OPTION_RULE_PRINT:
+            if (!parse_number(optarg, 1, 1048576, &number))
+                status =
+                    usage_error("--rule-print-kb %s: a whole number of KB (1..1048576)", optarg);
+            o.rule_print_kb = (size_t)number;
+            break;
+        case OPTION_RULE_TEXT:
+            if (!parse_number(optarg, 1, 65536, &number))
+                status = usage_error("--rule-text-kb %s: a whole number of KB (1..65536)", optarg);
+            o.rule_text_kb = (size_t)number;
             break;
         case OPTION_COMMUNITY:
             o.community = optarg;

@@ -286,6 +286,8 @@ int rules_host_open(lua_State *L)
     lua_setfield(L, -2, "caller");
     lua_pushcfunction(L, host_suggest);
     lua_setfield(L, -2, "suggest");
+    lua_pushinteger(L, (lua_Integer)sandbox_text_limit(L));
+    lua_setfield(L, -2, "text_limit");
     return 1;
 }
 

@@ -8,6 +8,10 @@
 ** Library tables reach rule code only as read-only proxies, and the string
 ** metatable's __index is that proxy, so ("x"):rep still works while
 ** string.rep = nil fails.
+**
+** Rule code reaches exactly the functions of ALLOWED below, each wrapped to
+** charge the instruction budget for the work it does in C, where the count
+** hook never runs. The prelude (trusted host code) keeps the real ones.
 */
 #include "sandbox.h"
 
@@ -17,27 +21,143 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "buffer.h"
 #include "text.h"
 
-enum { STOP_NONE = 0, STOP_INSTRUCTIONS, STOP_MEMORY };
+/* How a library function's work in C is charged (one instruction for about
+** four bytes of text, one element moved, or one pattern step). */
+typedef enum {
+    COST_CONSTANT, /* fixed work: math, type, next... */
+    COST_TEXT,     /* bytes of text arguments before, of text results after */
+    COST_LENGTH,   /* the table's length (insert, remove shift elements) */
+    COST_SORT,     /* n log n of the table's length */
+    COST_SPAN_2_3, /* arguments 2..3 are a range of positions (move, unpack) */
+    COST_SPAN_3_4, /* arguments 3..4 are a range of positions (concat) */
+    COST_PATTERN,  /* Lua patterns backtrack in C: estimated up front */
+    COST_REP,      /* string.rep: the size it would build, checked first */
+    COST_OWN       /* replaced by a function of this file */
+} cost_kind;
+
+typedef struct allowed_function {
+    const char *library; /* NULL for the base library */
+    const char *name;
+    cost_kind cost;
+} allowed_function;
+
+/* Everything rule code may call; anything not listed does not exist for it
+** (io, os, debug, require, load, dofile, collectgarbage, rawset,
+** string.dump, math.random: no file, clock or random source). */
+static const allowed_function ALLOWED[] = {{NULL, "assert", COST_TEXT},
+                                           {NULL, "error", COST_CONSTANT},
+                                           {NULL, "getmetatable", COST_CONSTANT},
+                                           {NULL, "ipairs", COST_CONSTANT},
+                                           {NULL, "next", COST_CONSTANT},
+                                           {NULL, "pairs", COST_CONSTANT},
+                                           {NULL, "pcall", COST_CONSTANT},
+                                           {NULL, "print", COST_OWN},
+                                           {NULL, "rawequal", COST_TEXT},
+                                           {NULL, "rawget", COST_CONSTANT},
+                                           {NULL, "rawlen", COST_CONSTANT},
+                                           {NULL, "select", COST_CONSTANT},
+                                           {NULL, "setmetatable", COST_OWN},
+                                           {NULL, "tonumber", COST_TEXT},
+                                           {NULL, "tostring", COST_TEXT},
+                                           {NULL, "type", COST_CONSTANT},
+                                           {NULL, "xpcall", COST_OWN},
+                                           {"string", "byte", COST_TEXT},
+                                           {"string", "char", COST_TEXT},
+                                           {"string", "find", COST_PATTERN},
+                                           {"string", "format", COST_TEXT},
+                                           {"string", "gmatch", COST_PATTERN},
+                                           {"string", "gsub", COST_PATTERN},
+                                           {"string", "len", COST_CONSTANT},
+                                           {"string", "lower", COST_TEXT},
+                                           {"string", "match", COST_PATTERN},
+                                           {"string", "pack", COST_TEXT},
+                                           {"string", "packsize", COST_TEXT},
+                                           {"string", "rep", COST_REP},
+                                           {"string", "reverse", COST_TEXT},
+                                           {"string", "sub", COST_TEXT},
+                                           {"string", "unpack", COST_TEXT},
+                                           {"string", "upper", COST_TEXT},
+                                           {"table", "concat", COST_SPAN_3_4},
+                                           {"table", "insert", COST_LENGTH},
+                                           {"table", "move", COST_SPAN_2_3},
+                                           {"table", "pack", COST_CONSTANT},
+                                           {"table", "remove", COST_LENGTH},
+                                           {"table", "sort", COST_SORT},
+                                           {"table", "unpack", COST_SPAN_2_3},
+                                           {"math", "abs", COST_CONSTANT},
+                                           {"math", "acos", COST_CONSTANT},
+                                           {"math", "asin", COST_CONSTANT},
+                                           {"math", "atan", COST_CONSTANT},
+                                           {"math", "ceil", COST_CONSTANT},
+                                           {"math", "cos", COST_CONSTANT},
+                                           {"math", "deg", COST_CONSTANT},
+                                           {"math", "exp", COST_CONSTANT},
+                                           {"math", "floor", COST_CONSTANT},
+                                           {"math", "fmod", COST_CONSTANT},
+                                           {"math", "log", COST_CONSTANT},
+                                           {"math", "max", COST_CONSTANT},
+                                           {"math", "min", COST_CONSTANT},
+                                           {"math", "modf", COST_CONSTANT},
+                                           {"math", "rad", COST_CONSTANT},
+                                           {"math", "sin", COST_CONSTANT},
+                                           {"math", "sqrt", COST_CONSTANT},
+                                           {"math", "tan", COST_CONSTANT},
+                                           {"math", "tointeger", COST_CONSTANT},
+                                           {"math", "type", COST_CONSTANT},
+                                           {"math", "ult", COST_CONSTANT},
+                                           {"utf8", "char", COST_TEXT},
+                                           {"utf8", "codepoint", COST_TEXT},
+                                           {"utf8", "codes", COST_TEXT},
+                                           {"utf8", "len", COST_TEXT},
+                                           {"utf8", "offset", COST_TEXT},
+                                           {NULL, NULL, COST_CONSTANT}};
+
+/* Values (not functions) rule code may read. */
+static const char *const ALLOWED_VALUES[][2] = {{NULL, "_VERSION"},
+                                                {"math", "huge"},
+                                                {"math", "maxinteger"},
+                                                {"math", "mininteger"},
+                                                {"math", "pi"},
+                                                {"utf8", "charpattern"},
+                                                {NULL, NULL}};
+
+/* What the prelude itself must never reach either. */
+static const char *const REMOVED_GLOBALS[] = {"dofile", "loadfile", "collectgarbage",
+                                              "rawset", "require",  NULL};
+
+enum { STOP_NONE = 0, STOP_INSTRUCTIONS, STOP_MEMORY, STOP_TIME };
 
 /* The count hook runs every HOOK_STEP instructions until a limit is hit,
 ** then every instruction. */
 #define HOOK_STEP 1000
 /* Largest string string.rep may build, independently of the memory cap. */
 #define REP_MAX_BYTES ((size_t)64 << 20)
+/* A constant-cost call is charged this many instructions. */
+#define CALL_COST 10
 
 struct sandbox {
-    lua_State *L;     /* the state; owned */
-    size_t used;      /* bytes currently allocated by the state */
-    size_t limit;     /* cap on `used` */
-    long long budget; /* instructions allowed per run */
-    long long spent;  /* instructions used by the current run */
-    int stop;         /* STOP_*: why the current run must end */
-    int globals_ref;  /* registry reference to the allowed globals */
-    int env_meta_ref; /* registry reference to the environment metatable */
-    char where[256];  /* "file:line" last seen by the hook, for memory stops */
+    lua_State *L;          /* the state; owned */
+    size_t used;           /* bytes currently allocated by the state */
+    size_t limit;          /* cap on `used` */
+    size_t refused;        /* size of the last refused growth, while Lua's
+                           ** emergency collection may still make room */
+    long long budget;      /* instructions allowed per run */
+    long long spent;       /* instructions used by the current run */
+    double seconds;        /* CPU seconds allowed for all runs */
+    double seconds_spent;  /* CPU seconds used by earlier runs */
+    struct timespec armed; /* thread CPU clock when the current run began */
+    size_t print_limit;    /* bytes print may still write... in all */
+    size_t printed;        /* bytes print has written */
+    size_t text_limit;     /* longest text the DSL takes from a rule */
+    int stop;              /* STOP_*: why the current run must end */
+    int globals_ref;       /* registry reference to the allowed globals */
+    int env_meta_ref;      /* registry reference to the environment metatable */
+    char where[256];       /* "file:line" of the rule last seen by the hook */
 };
 
 static sandbox *sandbox_from_state(lua_State *L)
@@ -45,9 +165,18 @@ static sandbox *sandbox_from_state(lua_State *L)
     return *(sandbox **)lua_getextraspace(L);
 }
 
+static double cpu_seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 /*
-** lua_Alloc with a cap: growth past `limit` is refused (Lua then raises a
-** memory error) and remembered so the hook keeps stopping the rule.
+** lua_Alloc with a cap. Growth past `limit` is refused; Lua then collects
+** garbage in an emergency and asks again for the same size. Only when that
+** second request fails too is the rule stopped (stickily, so its own pcall
+** cannot swallow the stop): a rule is not blamed for garbage.
 */
 static void *sandbox_alloc(void *user, void *pointer, size_t old_size, size_t new_size)
 {
@@ -61,49 +190,90 @@ static void *sandbox_alloc(void *user, void *pointer, size_t old_size, size_t ne
         return NULL;
     }
     if (new_size > old_size && sb->used - old_size + new_size > sb->limit) {
-        sb->stop = STOP_MEMORY;
+        if (sb->refused == new_size)
+            sb->stop = STOP_MEMORY; /* refused again after the emergency collection */
+        sb->refused = new_size;
         return NULL;
     }
     grown = realloc(pointer, new_size);
     if (grown == NULL)
         return NULL;
+    sb->refused = 0;
     sb->used = sb->used - old_size + new_size;
     return grown;
 }
 
-/* Count hook: charges instructions; raises (stickily) once a limit is hit. */
+void sandbox_rule_where(lua_State *L, char *out, size_t size)
+{
+    lua_Debug ar;
+    int level;
+    out[0] = '\0';
+    for (level = 0; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && ar.source[0] == '@' &&
+            strncmp(ar.source, "@engine/", 8) != 0) {
+            snprintf(out, size, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+static void sandbox_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the current stop at the rule's line, and makes it sticky: the
+** hook raises again on every instruction until the run ends, so a rule's
+** own pcall cannot swallow it. */
+static int sandbox_raise_stop(lua_State *L, sandbox *sb)
+{
+    char where[256];
+    sandbox_rule_where(L, where, sizeof where);
+    if (where[0] != '\0')
+        memcpy(sb->where, where, sizeof where);
+    switch (sb->stop) {
+    case STOP_INSTRUCTIONS:
+        lua_pushfstring(L,
+                        "%s: instruction limit of %I exceeded (an endless loop, or too much "
+                        "text or table work; --rule-instructions raises it)",
+                        sb->where, (lua_Integer)sb->budget);
+        break;
+    case STOP_TIME:
+        lua_pushfstring(L,
+                        "%s: rule code ran for more than %f CPU seconds (rule files need "
+                        "milliseconds; --rule-seconds raises it)",
+                        sb->where, sb->seconds);
+        break;
+    default:
+        lua_pushfstring(L,
+                        "%s: memory limit of %I MB exceeded (a rule builds too much data; "
+                        "--rule-memory-mb raises it)",
+                        sb->where, (lua_Integer)(sb->limit >> 20));
+        break;
+    }
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+    return lua_error(L);
+}
+
+/* Count hook: charges instructions and CPU time; raises once a limit is
+** hit. Remembers the rule's line for memory stops, which Lua raises
+** without calling any handler. */
 static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     sandbox *sb = sandbox_from_state(L);
-    int line = -1;
-    const char *source = "?";
-    if (lua_getinfo(L, "Sl", ar)) {
-        line = ar->currentline;
-        source = ar->short_src;
-        if (line > 0)
-            snprintf(sb->where, sizeof sb->where, "%s:%d", source, line);
-    }
+    (void)ar;
     if (sb->stop == STOP_NONE) {
+        sandbox_rule_where(L, sb->where, sizeof sb->where);
         sb->spent += HOOK_STEP;
-        if (sb->spent <= sb->budget)
+        if (sb->spent > sb->budget)
+            sb->stop = STOP_INSTRUCTIONS;
+        else if (sb->seconds_spent + cpu_seconds_since(&sb->armed) > sb->seconds)
+            sb->stop = STOP_TIME;
+        else
             return;
-        sb->stop = STOP_INSTRUCTIONS;
     }
-    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1); /* sticky: raise on every instruction */
-    if (sb->stop == STOP_INSTRUCTIONS)
-        lua_pushfstring(L, "%s:%d: instruction limit of %I exceeded (an endless loop?)", source,
-                        line, (lua_Integer)sb->budget);
-    else
-        lua_pushfstring(L, "%s:%d: memory limit of %I MB exceeded", source, line,
-                        (lua_Integer)(sb->limit >> 20));
-    lua_error(L);
+    sandbox_raise_stop(L, sb);
 }
 
-/*
-** Charges `cost` instructions for work done in C (string functions), which
-** the count hook never sees; raises (stickily) when the budget is spent.
-** About 4 bytes of text handled cost one instruction, a pattern step one.
-*/
+/* Charges `cost` instructions for work done in C; raises when the budget
+** is spent (before the work, when charged up front). */
 static void sandbox_charge(lua_State *L, double cost)
 {
     sandbox *sb = sandbox_from_state(L);
@@ -113,14 +283,7 @@ static void sandbox_charge(lua_State *L, double cost)
     if (sb->spent <= sb->budget)
         return;
     sb->stop = STOP_INSTRUCTIONS;
-    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1); /* sticky */
-    luaL_where(L, 1);
-    lua_pushfstring(L,
-                    "instruction limit of %I exceeded (text work in string functions counts "
-                    "too)",
-                    (lua_Integer)sb->budget);
-    lua_concat(L, 2);
-    lua_error(L);
+    sandbox_raise_stop(L, sb);
 }
 
 /* Resets the per-run budget before a chunk or call. */
@@ -128,39 +291,43 @@ static void sandbox_arm(sandbox *sb)
 {
     sb->spent = 0;
     sb->stop = STOP_NONE;
+    sb->refused = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->armed);
     lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, HOOK_STEP);
 }
 
 static void sandbox_disarm(sandbox *sb)
 {
     lua_sethook(sb->L, NULL, 0, 0);
+    sb->seconds_spent += cpu_seconds_since(&sb->armed);
 }
 
 /*
-** Message handler: makes sure the message is a string that starts with the
-** rule file and line. Errors raised inside the prelude on behalf of a rule
-** already carry the rule's position (error(msg, level)).
+** Message handler: makes sure the message is a short string that starts
+** with the rule file and line. An error object's __tostring is not called
+** (it is rule code, and handlers run without the instruction hook).
 */
 static int sandbox_message_handler(lua_State *L)
 {
-    const char *message = lua_tostring(L, 1);
-    lua_Debug ar;
-    int level;
+    size_t length;
+    const char *message = lua_tolstring(L, 1, &length);
+    char where[256];
     if (message == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            return 1;
-        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        lua_pushfstring(L, "error with a %s value instead of a message", luaL_typename(L, 1));
+        message = lua_tolstring(L, -1, &length);
+    }
+    if (length > SANDBOX_MESSAGE_MAX) {
+        lua_pushlstring(L, message, text_utf8_prefix(message, SANDBOX_MESSAGE_MAX));
+        lua_pushfstring(L, "... (%I more bytes not shown)",
+                        (lua_Integer)(length - text_utf8_prefix(message, SANDBOX_MESSAGE_MAX)));
+        lua_concat(L, 2);
         message = lua_tostring(L, -1);
     }
     if (strstr(message, ".lua:") != NULL)
         return 1;
-    for (level = 1; lua_getstack(L, level, &ar); level++) {
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && ar.source[0] == '@' &&
-            strncmp(ar.source, "@engine/", 8) != 0) {
-            lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, message);
-            return 1;
-        }
-    }
+    sandbox_rule_where(L, where, sizeof where);
+    if (where[0] != '\0')
+        lua_pushfstring(L, "%s: %s", where, message);
     return 1;
 }
 
@@ -184,7 +351,7 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
         lua_pop(L, nresults == LUA_MULTRET ? 0 : nresults);
         status = LUA_ERRRUN;
         lua_pushstring(L, sb->stop == STOP_MEMORY ? "memory limit exceeded"
-                                                  : "instruction limit exceeded");
+                                                  : "instruction or time limit exceeded");
     }
     if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) {
         /* Not the cap (sandbox_alloc sets STOP_MEMORY when it refuses): the
@@ -193,7 +360,8 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
             error_set(e, ERROR_SYSTEM, "%s%sout of memory", sb->where, sb->where[0] ? ": " : "");
     } else if (status == LUA_ERRMEM || (sb->stop == STOP_MEMORY && status != LUA_OK)) {
         result = error_set(e, ERROR_INPUT,
-                           "%s%smemory limit of %zu MB exceeded (a rule builds too much data)",
+                           "%s%smemory limit of %zu MB exceeded (a rule builds too much data; "
+                           "--rule-memory-mb raises it)",
                            sb->where, sb->where[0] ? ": " : "", sb->limit >> 20);
     } else {
         const char *message = lua_tostring(L, -1);
@@ -209,11 +377,10 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
 static int sandbox_string_rep(lua_State *L)
 {
     size_t length, separator_length = 0;
-    const char *text = luaL_checklstring(L, 1, &length);
-    lua_Integer count = luaL_checkinteger(L, 2);
-    const char *separator = luaL_optlstring(L, 3, "", &separator_length);
-    (void)text;
-    (void)separator;
+    lua_Integer count;
+    luaL_checklstring(L, 1, &length);
+    count = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator_length);
     if (count > 0) {
         sandbox *sb = sandbox_from_state(L);
         double total = (double)count * (double)(length + separator_length);
@@ -223,35 +390,79 @@ static int sandbox_string_rep(lua_State *L)
         if (total > (double)(sb->limit - sb->used))
             return luaL_error(L, "string.rep would build %f bytes: memory limit of %d MB exceeded",
                               total, (int)(sb->limit >> 20));
+        sandbox_charge(L, total / 4);
     }
-    if (count > 0)
-        sandbox_charge(L, (double)count * (double)(length + separator_length) / 4);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original string.rep */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
 }
 
-/* A string or table function whose work grows with its text: the bytes of
-** its arguments and results are charged to the budget. Upvalue 1: the
-** original function. */
-static int sandbox_metered(lua_State *L)
+/* Bytes of the text values among the stack's values. */
+static double text_bytes(lua_State *L)
 {
-    int n = lua_gettop(L), i, results;
+    int n = lua_gettop(L), i;
     double bytes = 0;
     for (i = 1; i <= n; i++)
         if (lua_type(L, i) == LUA_TSTRING)
             bytes += (double)lua_rawlen(L, i);
-    sandbox_charge(L, bytes / 4);
+    return bytes;
+}
+
+/* An integer argument, or `otherwise` when absent or not a number (the
+** function itself then raises its own error). */
+static double number_argument(lua_State *L, int index, double otherwise)
+{
+    return lua_type(L, index) == LUA_TNUMBER ? (double)lua_tonumber(L, index) : otherwise;
+}
+
+/* The length of the table argument 1 (its __len runs under the hook). */
+static double table_length(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return 0;
+    return (double)luaL_len(L, 1);
+}
+
+/*
+** A library function for rules. Upvalue 1: the original function; upvalue
+** 2: its cost_kind. Charges the work up front where it can be known from
+** the arguments, and the text it made afterwards.
+*/
+static int sandbox_metered(lua_State *L)
+{
+    cost_kind kind = (cost_kind)lua_tointeger(L, lua_upvalueindex(2));
+    double cost = CALL_COST, first, last, n;
+    int results;
+    switch (kind) {
+    case COST_TEXT:
+        cost += text_bytes(L) / 4;
+        break;
+    case COST_LENGTH:
+        cost += table_length(L);
+        break;
+    case COST_SORT:
+        n = table_length(L);
+        cost += n > 1 ? n * log2(n) : 0;
+        break;
+    case COST_SPAN_2_3:
+    case COST_SPAN_3_4: {
+        int at = kind == COST_SPAN_2_3 ? 2 : 3;
+        first = number_argument(L, at, 1);
+        last = lua_isnoneornil(L, at + 1) ? table_length(L) : number_argument(L, at + 1, 0);
+        cost += text_bytes(L) / 4 + (last >= first ? last - first + 1 : 0);
+        break;
+    }
+    default:
+        break;
+    }
+    sandbox_charge(L, cost);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     results = lua_gettop(L);
-    bytes = 0;
-    for (i = 1; i <= results; i++)
-        if (lua_type(L, i) == LUA_TSTRING)
-            bytes += (double)lua_rawlen(L, i);
-    sandbox_charge(L, bytes / 4);
+    if (kind != COST_CONSTANT)
+        sandbox_charge(L, text_bytes(L) / 4);
     return results;
 }
 
@@ -303,8 +514,9 @@ static int sandbox_setmetatable(lua_State *L)
 ** string.find/match/gmatch/gsub for rules. Lua patterns backtrack in C,
 ** where the instruction hook never runs, so the work is estimated up front:
 ** about n^(q+1) steps for a text of n bytes and a pattern with q
-** repetitions (*, +, -, ?), n^q when anchored with ^. Work beyond
-** PATTERN_MAX_STEPS is refused.
+** repetitions (*, +, -, ?, and %b, %f and back-references %1-%9, which
+** scan the text too), n^q when anchored with ^. Work beyond
+** PATTERN_MAX_STEPS is refused; the rest is charged.
 */
 #define PATTERN_MAX_STEPS 1e9
 
@@ -316,12 +528,15 @@ static int sandbox_pattern(lua_State *L)
     int repetitions = 0;
     luaL_checklstring(L, 1, &n);
     pattern = luaL_checklstring(L, 2, &length);
-    if (lua_type(L, lua_upvalueindex(2)) == LUA_TBOOLEAN && lua_toboolean(L, 4)) {
+    if (lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4)) {
         /* find(s, p, init, true): a plain search, no pattern. */
     } else {
         for (i = 0; i < length; i++) {
             if (pattern[i] == '%') {
                 i++;
+                if (i < length && (pattern[i] == 'b' || pattern[i] == 'f' ||
+                                   (pattern[i] >= '1' && pattern[i] <= '9')))
+                    repetitions++;
                 continue;
             }
             if (pattern[i] == '*' || pattern[i] == '+' || pattern[i] == '-' || pattern[i] == '?')
@@ -334,27 +549,55 @@ static int sandbox_pattern(lua_State *L)
                           "%s: the pattern has %d repetitions and the text %d bytes: too much "
                           "work for a rule (simplify the pattern or shorten the text)",
                           lua_tostring(L, lua_upvalueindex(3)), repetitions, (int)n);
-    sandbox_charge(L, repetitions > 0 ? steps : (double)n / 4);
+    sandbox_charge(L, CALL_COST + (repetitions > 0 ? steps : (double)(n + length)));
     lua_pushvalue(L, lua_upvalueindex(1)); /* the original function */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    sandbox_charge(L, text_bytes(L) / 4);
     return lua_gettop(L);
 }
 
-/* print() in a rule writes to stderr, prefixed, never to the report. */
+/* print() in a rule writes to stderr, prefixed with the rule's line, never
+** to the report; past the print limit the rest is dropped, said once. */
 static int sandbox_print(lua_State *L)
 {
+    sandbox *sb = sandbox_from_state(L);
     int n = lua_gettop(L);
     int i;
-    luaL_where(L, 1);
-    fprintf(stderr, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
+    char where[256];
+    buffer line;
+    sandbox_charge(L, CALL_COST + text_bytes(L) / 4);
+    if (sb->printed > sb->print_limit)
+        return 0;
+    buffer_init(&line);
+    sandbox_rule_where(L, where, sizeof where);
+    buffer_printf(&line, "%s: ", where[0] ? where : "rule");
     for (i = 1; i <= n; i++) {
-        const char *text = luaL_tolstring(L, i, NULL);
-        fprintf(stderr, "%s%s", i > 1 ? "\t" : "", text);
+        size_t length;
+        const char *text = luaL_tolstring(L, i, &length);
+        if (i > 1)
+            buffer_append(&line, "\t", 1);
+        buffer_append(&line, text, length);
         lua_pop(L, 1);
     }
-    fputc('\n', stderr);
+    buffer_append(&line, "\n", 1);
+    if (buffer_failed(&line)) {
+        buffer_free(&line);
+        return luaL_error(L, "out of memory in print");
+    }
+    if (sb->printed + line.length > sb->print_limit) {
+        size_t room = sb->print_limit - sb->printed;
+        fwrite(line.data, 1, text_utf8_prefix(line.data, room), stderr);
+        fprintf(stderr,
+                "\n(rule files printed more than %zu KB: the rest is not shown; "
+                "--rule-print-kb raises it)\n",
+                sb->print_limit >> 10);
+        sb->printed = sb->print_limit + 1;
+    } else {
+        fwrite(line.data, 1, line.length, stderr);
+        sb->printed += line.length;
+    }
+    buffer_free(&line);
     return 0;
 }
 
@@ -397,6 +640,8 @@ static int sandbox_env_index(lua_State *L)
     }
     if (name == NULL)
         return luaL_error(L, "unknown global (a %s key)", luaL_typename(L, 2));
+    if (lua_rawlen(L, 2) > 64)
+        return luaL_error(L, "unknown name of %d bytes", (int)lua_rawlen(L, 2));
     {
         /* Collect the allowed names for "did you mean". */
         const char *names[256];
@@ -424,98 +669,106 @@ static int sandbox_env_newindex(lua_State *L)
                       luaL_tolstring(L, 2, NULL));
 }
 
-/* Builds the allowed globals from the opened libraries. */
+/* Pushes the rules' version of `f` (at the top of the stack, replaced):
+** the function of ALLOWED wrapped for its cost. */
+static void wrap_allowed(lua_State *L, const allowed_function *f)
+{
+    switch (f->cost) {
+    case COST_OWN:
+        if (strcmp(f->name, "print") == 0) {
+            lua_pop(L, 1);
+            lua_pushcfunction(L, sandbox_print);
+        } else if (strcmp(f->name, "xpcall") == 0) {
+            lua_pop(L, 1);
+            lua_pushcfunction(L, sandbox_xpcall);
+        } else {
+            lua_pushcclosure(L, sandbox_setmetatable, 1);
+        }
+        break;
+    case COST_REP:
+        lua_pushcclosure(L, sandbox_string_rep, 1);
+        break;
+    case COST_PATTERN:
+        lua_pushboolean(L, strcmp(f->name, "find") == 0); /* has a plain flag */
+        lua_pushfstring(L, "string.%s", f->name);
+        lua_pushcclosure(L, sandbox_pattern, 3);
+        break;
+    default:
+        lua_pushinteger(L, f->cost);
+        lua_pushcclosure(L, sandbox_metered, 2);
+        break;
+    }
+}
+
+/* Pushes the table of library `name` for rules (created on first use in
+** `globals`, at index `globals`). */
+static void rules_library(lua_State *L, int globals, const char *name)
+{
+    if (lua_getfield(L, globals, name) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, globals, name);
+}
+
+/* Builds the allowed globals from ALLOWED and ALLOWED_VALUES. Library tables
+** are then replaced by read-only proxies, and the string metatable's __index
+** by the proxy of the rules' string table. */
 static void sandbox_build_globals(sandbox *sb)
 {
-    static const char *const base_names[] = {
-        "assert", "error",    "ipairs",       "next",         "pairs",    "pcall",
-        "select", "tonumber", "tostring",     "type",         "xpcall",   "rawequal",
-        "rawlen", "rawget",   "setmetatable", "getmetatable", "_VERSION", NULL};
-    static const char *const libraries[] = {"table", "math", "utf8", NULL};
+    static const char *const libraries[] = {"string", "table", "math", "utf8", NULL};
     lua_State *L = sb->L;
-    int i;
+    int globals, i;
     lua_newtable(L); /* allowed globals */
-    for (i = 0; base_names[i] != NULL; i++) {
-        lua_getglobal(L, base_names[i]);
-        lua_setfield(L, -2, base_names[i]);
-    }
-    lua_pushcfunction(L, sandbox_print);
-    lua_setfield(L, -2, "print");
-    lua_pushcfunction(L, sandbox_xpcall);
-    lua_setfield(L, -2, "xpcall");
-    lua_getglobal(L, "setmetatable");
-    lua_pushcclosure(L, sandbox_setmetatable, 1);
-    lua_setfield(L, -2, "setmetatable");
-    /* The real string table loses dump (nobody needs it). Rule code sees a
-    ** copy whose rep and pattern functions are guarded; the prelude keeps
-    ** the real ones. */
-    lua_getglobal(L, "string");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "dump");
-    lua_newtable(L); /* the rules' string table */
-    lua_pushnil(L);
-    while (lua_next(L, -3) != 0) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, -4);
-    }
-    lua_getfield(L, -1, "rep");
-    lua_pushcclosure(L, sandbox_string_rep, 1);
-    lua_setfield(L, -2, "rep");
-    {
-        static const char *const pattern_functions[] = {"find", "match", "gmatch", "gsub", NULL};
-        for (i = 0; pattern_functions[i] != NULL; i++) {
-            lua_getfield(L, -1, pattern_functions[i]);
-            lua_pushboolean(L, strcmp(pattern_functions[i], "find") == 0); /* has a plain flag */
-            lua_pushfstring(L, "string.%s", pattern_functions[i]);
-            lua_pushcclosure(L, sandbox_pattern, 3);
-            lua_setfield(L, -2, pattern_functions[i]);
+    globals = lua_gettop(L);
+    for (i = 0; ALLOWED[i].name != NULL; i++) {
+        const allowed_function *f = &ALLOWED[i];
+        if (f->library == NULL) {
+            lua_getglobal(L, f->name);
+            wrap_allowed(L, f);
+            lua_setfield(L, globals, f->name);
+        } else {
+            rules_library(L, globals, f->library);
+            lua_getglobal(L, f->library);
+            lua_getfield(L, -1, f->name);
+            lua_remove(L, -2);
+            wrap_allowed(L, f);
+            lua_setfield(L, -2, f->name);
+            lua_pop(L, 1);
         }
     }
-    {
-        static const char *const metered[] = {"upper",  "lower", "reverse", "sub",
-                                              "format", "byte",  "char",    NULL};
-        for (i = 0; metered[i] != NULL; i++) {
-            lua_getfield(L, -1, metered[i]);
-            lua_pushcclosure(L, sandbox_metered, 1);
-            lua_setfield(L, -2, metered[i]);
+    for (i = 0; ALLOWED_VALUES[i][1] != NULL; i++) {
+        const char *library = ALLOWED_VALUES[i][0], *name = ALLOWED_VALUES[i][1];
+        if (library == NULL) {
+            lua_getglobal(L, name);
+            lua_setfield(L, globals, name);
+        } else {
+            rules_library(L, globals, library);
+            lua_getglobal(L, library);
+            lua_getfield(L, -1, name);
+            lua_setfield(L, -3, name);
+            lua_pop(L, 2);
         }
     }
-    sandbox_push_proxy(L, -1);
-    lua_setfield(L, -4, "string"); /* globals.string = proxy of the rules' table */
-    /* ("x"):upper() goes through the same proxy; getmetatable("") is locked. */
-    lua_pushliteral(L, "");
-    if (lua_getmetatable(L, -1)) {
-        sandbox_push_proxy(L, -3);
-        lua_setfield(L, -2, "__index");
-        lua_pushliteral(L, "locked");
-        lua_setfield(L, -2, "__metatable");
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 3); /* "", rules' string table, real string table */
-    lua_getglobal(L, "math");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "random");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "randomseed");
-    lua_pop(L, 1);
     for (i = 0; libraries[i] != NULL; i++) {
-        lua_getglobal(L, libraries[i]);
-        lua_newtable(L); /* the rules' copy */
-        lua_pushnil(L);
-        while (lua_next(L, -3) != 0) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_settable(L, -4);
-        }
-        if (strcmp(libraries[i], "table") == 0) {
-            lua_getfield(L, -1, "concat");
-            lua_pushcclosure(L, sandbox_metered, 1);
-            lua_setfield(L, -2, "concat");
-        }
+        lua_getfield(L, globals, libraries[i]);
         sandbox_push_proxy(L, -1);
-        lua_setfield(L, -4, libraries[i]);
-        lua_pop(L, 2);
+        lua_setfield(L, globals, libraries[i]);
+        if (strcmp(libraries[i], "string") == 0) {
+            /* ("x"):upper() goes through the same proxy; getmetatable("") is
+            ** locked. */
+            lua_pushliteral(L, "");
+            if (lua_getmetatable(L, -1)) {
+                sandbox_push_proxy(L, -3);
+                lua_setfield(L, -2, "__index");
+                lua_pushliteral(L, "locked");
+                lua_setfield(L, -2, "__metatable");
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
     }
     sb->globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
@@ -528,12 +781,20 @@ static void sandbox_build_globals(sandbox *sb)
     lua_setfield(L, -2, "__metatable");
     sb->env_meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    /* Remove what must never be reachable, even by the prelude. */
-    static const char *const removed[] = {"dofile", "loadfile", "collectgarbage",
-                                          "rawset", "require",  NULL};
-    for (i = 0; removed[i] != NULL; i++) {
+    /* The prelude keeps the real libraries, less what nobody may reach. */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "math");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "random");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+    for (i = 0; REMOVED_GLOBALS[i] != NULL; i++) {
         lua_pushnil(L);
-        lua_setglobal(L, removed[i]);
+        lua_setglobal(L, REMOVED_GLOBALS[i]);
     }
 }
 
@@ -569,6 +830,13 @@ int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e)
                     : (size_t)SANDBOX_DEFAULT_MEMORY_MB << 20;
     sb->budget = limits != NULL && limits->instructions > 0 ? limits->instructions
                                                             : SANDBOX_DEFAULT_INSTRUCTIONS;
+    sb->seconds = limits != NULL && limits->seconds > 0 ? limits->seconds : SANDBOX_DEFAULT_SECONDS;
+    sb->print_limit = limits != NULL && limits->print_bytes > 0
+                          ? limits->print_bytes
+                          : (size_t)SANDBOX_DEFAULT_PRINT_KB << 10;
+    sb->text_limit = limits != NULL && limits->text_bytes > 0
+                         ? limits->text_bytes
+                         : (size_t)SANDBOX_DEFAULT_TEXT_KB << 10;
     sb->L = lua_newstate(sandbox_alloc, sb);
     if (sb->L == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory creating the Lua state");
@@ -602,6 +870,11 @@ void sandbox_close(sandbox *sb)
 lua_State *sandbox_state(sandbox *sb)
 {
     return sb->L;
+}
+
+size_t sandbox_text_limit(lua_State *L)
+{
+    return sandbox_from_state(L)->text_limit;
 }
 
 /* Makes the globals table read-only (run with lua_pcall by

@@ -25,19 +25,40 @@
 
 typedef struct sandbox sandbox;
 
+/* Zero fields take the defaults below. */
 typedef struct sandbox_limits {
     size_t memory_bytes;    /* total bytes the state may hold */
-    long long instructions; /* VM instructions per chunk load or call */
+    long long instructions; /* VM instructions per chunk load or call; work done
+                            ** in C (text handled, elements moved or sorted,
+                            ** pattern steps) is charged in instructions too */
+    double seconds;         /* CPU seconds of all rule code in the sandbox: the
+                            ** backstop for work no count can see (== on long
+                            ** strings); rule code needs milliseconds */
+    size_t print_bytes;     /* bytes print() may write in all; the rest is cut */
+    size_t text_bytes;      /* longest text the DSL takes from a rule file */
 } sandbox_limits;
 
 /* Defaults used when the command line does not say otherwise. */
 #define SANDBOX_DEFAULT_MEMORY_MB    256
 #define SANDBOX_DEFAULT_INSTRUCTIONS 200000000LL
+#define SANDBOX_DEFAULT_SECONDS      3.0
+#define SANDBOX_DEFAULT_PRINT_KB     64
+#define SANDBOX_DEFAULT_TEXT_KB      64
+/* The longest message a rule's error may put in front of a user. */
+#define SANDBOX_MESSAGE_MAX 1000
 
 /* Creates a sandbox; on success *out owns it (free with sandbox_close). */
 int sandbox_open(const sandbox_limits *limits, sandbox **out, error *e);
 void sandbox_close(sandbox *sb);
 lua_State *sandbox_state(sandbox *sb);
+
+/* The longest text the DSL takes from a rule file (limits.text_bytes), for
+** preludes: they enforce it on what rules hand them. */
+size_t sandbox_text_limit(lua_State *L);
+
+/* "file:line" of the innermost rule-file frame on L's stack (not a prelude
+** under engine/), or "" when there is none. */
+void sandbox_rule_where(lua_State *L, char *out, size_t size);
 
 /* Loads `text` as chunk `chunkname` ("@file" form) in a fresh environment
 ** and runs it under the limits. On success leaves nothing on the stack. */

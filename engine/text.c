@@ -197,3 +197,14 @@ bool text_date_valid(const char *text)
     int y, m, d;
     return text_date_parse(text, &y, &m, &d) != 0;
 }
+
+size_t text_utf8_prefix(const char *text, size_t max)
+{
+    size_t length = strnlen(text, max + 1);
+    if (length <= max)
+        return length;
+    length = max;
+    while (length > 0 && ((unsigned char)text[length] & 0xC0) == 0x80)
+        length--; /* text[length] continues a sequence: cut before it starts */
+    return length;
+}

@@ -29,6 +29,10 @@ bool text_date_valid(const char *text);
 /* Number of UTF-8 characters in the first `byte_offset` bytes. */
 size_t text_utf8_chars(const char *text, size_t byte_offset);
 
+/* Bytes of the longest prefix of `text` (NUL-terminated) of at most `max`
+** bytes that does not cut a UTF-8 sequence in two. */
+size_t text_utf8_prefix(const char *text, size_t max);
+
 /* Selects a UTF-8 LC_CTYPE (C.UTF-8 if the environment's is not UTF-8) so
 ** that wcwidth() knows CJK widths. Call once from main. */
 void text_locale_init(void);
