@@ -135,10 +135,18 @@ enum { STOP_NONE = 0, STOP_INSTRUCTIONS, STOP_MEMORY, STOP_TIME };
 /* The count hook runs every HOOK_STEP instructions until a limit is hit,
 ** then every instruction. */
 #define HOOK_STEP 1000
-/* Largest string string.rep may build, independently of the memory cap. */
-#define REP_MAX_BYTES ((size_t)64 << 20)
+/* No single value (a string, a table's array) may take more than this
+** share of the memory cap: work on one long string (==, .., tonumber) is a
+** single instruction for the count hook, so its size bounds the time one
+** instruction can take. */
+#define VALUE_SHARE 16
+/* When the instructions between two hook calls took longer than this (long
+** strings compared), the hook runs more often. */
+#define SLOW_HOOK_SECONDS 0.005
 /* A constant-cost call is charged this many instructions. */
 #define CALL_COST 10
+/* What one comparison of table.sort is charged, in instructions. */
+#define SORT_COMPARE_COST 8
 
 struct sandbox {
     lua_State *L;          /* the state; owned */
@@ -151,6 +159,7 @@ struct sandbox {
     double seconds;        /* CPU seconds allowed for all runs */
     double seconds_spent;  /* CPU seconds used by earlier runs */
     struct timespec armed; /* thread CPU clock when the current run began */
+    double last_hook;      /* CPU seconds into the run at the last hook call */
     size_t print_limit;    /* bytes print may still write... in all */
     size_t printed;        /* bytes print has written */
     size_t text_limit;     /* longest text the DSL takes from a rule */
@@ -172,6 +181,8 @@ static double cpu_seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+void sandbox_rule_where(lua_State *L, char *out, size_t size);
+
 /*
 ** lua_Alloc with a cap. Growth past `limit` is refused; Lua then collects
 ** garbage in an emergency and asks again for the same size. Only when that
@@ -189,16 +200,22 @@ static void *sandbox_alloc(void *user, void *pointer, size_t old_size, size_t ne
         sb->used -= old_size;
         return NULL;
     }
-    if (new_size > old_size && sb->used - old_size + new_size > sb->limit) {
+    if (new_size > old_size &&
+        (sb->used - old_size + new_size > sb->limit || new_size > sb->limit / VALUE_SHARE)) {
         if (sb->refused == new_size)
             sb->stop = STOP_MEMORY; /* refused again after the emergency collection */
         sb->refused = new_size;
+        /* Lua raises a memory error without calling any handler: remember
+        ** the rule's line now (reading the stack allocates nothing). */
+        if (sb->L != NULL)
+            sandbox_rule_where(sb->L, sb->where, sizeof sb->where);
         return NULL;
     }
     grown = realloc(pointer, new_size);
     if (grown == NULL)
         return NULL;
-    sb->refused = 0;
+    if (new_size == sb->refused)
+        sb->refused = 0; /* the emergency collection made room */
     sb->used = sb->used - old_size + new_size;
     return grown;
 }
@@ -243,9 +260,10 @@ static int sandbox_raise_stop(lua_State *L, sandbox *sb)
         break;
     default:
         lua_pushfstring(L,
-                        "%s: memory limit of %I MB exceeded (a rule builds too much data; "
-                        "--rule-memory-mb raises it)",
-                        sb->where, (lua_Integer)(sb->limit >> 20));
+                        "%s: memory limit of %I MB exceeded, or one value larger than %I MB (a "
+                        "rule builds too much data; --rule-memory-mb raises both)",
+                        sb->where, (lua_Integer)(sb->limit >> 20),
+                        (lua_Integer)((sb->limit / VALUE_SHARE) >> 20));
         break;
     }
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
@@ -261,10 +279,14 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     if (sb->stop == STOP_NONE) {
         sandbox_rule_where(L, sb->where, sizeof sb->where);
+        double run_seconds = cpu_seconds_since(&sb->armed);
         sb->spent += HOOK_STEP;
+        if (run_seconds - sb->last_hook > SLOW_HOOK_SECONDS)
+            lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 10); /* slow instructions */
+        sb->last_hook = run_seconds;
         if (sb->spent > sb->budget)
             sb->stop = STOP_INSTRUCTIONS;
-        else if (sb->seconds_spent + cpu_seconds_since(&sb->armed) > sb->seconds)
+        else if (sb->seconds_spent + run_seconds > sb->seconds)
             sb->stop = STOP_TIME;
         else
             return;
@@ -292,6 +314,7 @@ static void sandbox_arm(sandbox *sb)
     sb->spent = 0;
     sb->stop = STOP_NONE;
     sb->refused = 0;
+    sb->last_hook = 0;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->armed);
     lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, HOOK_STEP);
 }
@@ -353,6 +376,11 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
         lua_pushstring(L, sb->stop == STOP_MEMORY ? "memory limit exceeded"
                                                   : "instruction or time limit exceeded");
     }
+    /* A refusal not followed by a granted allocation means the cap ended the
+    ** run, whether Lua raised it as a memory error or (lauxlib's buffers) as
+    ** "not enough memory". */
+    if (sb->refused != 0 && status != LUA_OK)
+        sb->stop = STOP_MEMORY;
     if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) {
         /* Not the cap (sandbox_alloc sets STOP_MEMORY when it refuses): the
         ** machine's allocator failed, even after Lua's emergency collection. */
@@ -360,9 +388,10 @@ static int sandbox_protected_call(sandbox *sb, int nargs, int nresults, error *e
             error_set(e, ERROR_SYSTEM, "%s%sout of memory", sb->where, sb->where[0] ? ": " : "");
     } else if (status == LUA_ERRMEM || (sb->stop == STOP_MEMORY && status != LUA_OK)) {
         result = error_set(e, ERROR_INPUT,
-                           "%s%smemory limit of %zu MB exceeded (a rule builds too much data; "
-                           "--rule-memory-mb raises it)",
-                           sb->where, sb->where[0] ? ": " : "", sb->limit >> 20);
+                           "%s%smemory limit of %zu MB exceeded, or one value larger than %zu MB "
+                           "(a rule builds too much data; --rule-memory-mb raises both)",
+                           sb->where, sb->where[0] ? ": " : "", sb->limit >> 20,
+                           (sb->limit / VALUE_SHARE) >> 20);
     } else {
         const char *message = lua_tostring(L, -1);
         result =
@@ -384,9 +413,11 @@ static int sandbox_string_rep(lua_State *L)
     if (count > 0) {
         sandbox *sb = sandbox_from_state(L);
         double total = (double)count * (double)(length + separator_length);
-        if (total > (double)REP_MAX_BYTES)
-            return luaL_error(L, "string.rep would build %f bytes (more than %d MB)", total,
-                              (int)(REP_MAX_BYTES >> 20));
+        if (total > (double)(sb->limit / VALUE_SHARE))
+            return luaL_error(L,
+                              "string.rep would build %f bytes: one value may take at most %d MB "
+                              "(1/%d of --rule-memory-mb)",
+                              total, (int)((sb->limit / VALUE_SHARE) >> 20), VALUE_SHARE);
         if (total > (double)(sb->limit - sb->used))
             return luaL_error(L, "string.rep would build %f bytes: memory limit of %d MB exceeded",
                               total, (int)(sb->limit >> 20));
@@ -443,7 +474,9 @@ static int sandbox_metered(lua_State *L)
         break;
     case COST_SORT:
         n = table_length(L);
-        cost += n > 1 ? n * log2(n) : 0;
+        /* A comparison costs several instructions' time (a call into
+        ** lua_lessthan each). */
+        cost += n > 1 ? SORT_COMPARE_COST * n * log2(n) : 0;
         break;
     case COST_SPAN_2_3:
     case COST_SPAN_3_4: {

@@ -126,3 +126,91 @@ test_rule_test_null_cannot_be_changed() {
     expect_exit 1
     expect_stdout_contains "zz_test.lua:3:"
 }
+
+# --- 4. work done in C inside Lua is charged ---------------------------------
+# Each attack runs with the default limits and must stop, naming the rule's
+# line, within the call's time limit; none may be killed by the time limit.
+
+work_attack() {
+    attack_file "$@"
+    run_kaohe check --rules tree
+    [ "$LAST_TIMED_OUT" = 0 ] || fail "not stopped within ${E2E_CALL_TIMEOUT}s"
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3:"
+}
+
+test_table_move_over_a_huge_range_is_refused_before_it_starts() {
+    work_attack 'table.move({}, 1, 1e15, 1, {})'
+    expect_stderr_contains "instruction limit"
+}
+
+test_loop_over_utf8_len_of_a_long_text_is_stopped() {
+    work_attack 'local s = ("x"):rep(10 * 1024 * 1024) for i = 1, 1e9 do utf8.len(s) end'
+}
+
+test_loop_over_a_huge_string_pack_is_stopped() {
+    work_attack 'for i = 1, 1e9 do local x = string.pack("c60000000", "") end'
+}
+
+test_sorting_millions_is_refused() {
+    work_attack 'local t = {} for i = 1, 3e6 do t[i] = 3e6 - i end for i = 1, 1e9 do table.sort(t) end'
+}
+
+test_loop_of_tonumber_on_a_long_text_is_stopped() {
+    work_attack 'local s = ("1"):rep(15 * 1000 * 1000) for i = 1, 1e9 do tonumber(s) end'
+}
+
+test_one_value_may_not_take_most_of_the_memory_cap() {
+    work_attack 'local s = ("x"):rep(60 * 1000 * 1000)'
+    expect_stderr_contains "one value may take at most"
+}
+
+# == on long strings is one VM instruction: the CPU-time backstop stops it.
+test_loop_comparing_long_strings_is_stopped_by_the_time_limit() {
+    work_attack 'local a = ("x"):rep(15000000) local b = ("x"):rep(14999999) .. "x" for i = 1, 1e12 do if a == b then end end'
+    expect_stderr_contains "CPU seconds"
+}
+
+test_balanced_match_pattern_counts_as_repetition() {
+    work_attack 'string.find(("("):rep(200000), "%b()")'
+    expect_stderr_contains "too much work"
+}
+
+test_print_output_is_capped() {
+    attack_file 'for i = 1, 1e5 do print(("x"):rep(300)) end'
+    run_kaohe check --rules tree
+    expect_stderr_contains "zz.lua:3: xxx" "the rest is not shown"
+    local size
+    size=$(stat -c %s "$LAST_STDERR")
+    [ "$size" -lt 100000 ] || fail "print wrote $size bytes (more than the 64 KB limit)"
+}
+
+test_long_rule_text_is_refused_before_the_dsl_reads_it() {
+    work_attack 'indicator "Z01" { name = "z", category = "A", max = 1, inputs = { n = count("workers", "1") }, value = "n", score = lin(0, 1), missing_if = "n" .. (" "):rep(100000) .. "=" }'
+    expect_stderr_contains "at most 64 KB"
+}
+
+test_unclosed_brace_in_long_sql_is_read_in_linear_time() {
+    work_attack 'indicator "Z02" { name = "z", category = "A", max = 1, inputs = { n = sql("SELECT {" .. ("a"):rep(60000) .. " FROM workers") }, value = "n", score = lin(0, 1) }'
+    expect_stderr_contains "unbalanced { }"
+}
+
+test_long_condition_with_spaces_is_read_in_linear_time() {
+    work_attack 'indicator "Z03" { name = "z", category = "A", max = 1, inputs = { n = count("workers", "1") }, value = "n", score = lin(0, 1), missing_if = "n" .. (" "):rep(60000) .. "= 0x" }'
+}
+
+# --- 11. stops name the rule's line, even inside the DSL ---------------------
+
+test_instruction_stop_inside_the_dsl_names_the_rule_line() {
+    work_attack 'for i = 1, 1e9 do category("Z" .. i) { name = "x" } end'
+    expect_stderr_contains "instruction limit"
+    expect_stderr_not_contains "engine/dsl.lua"
+}
+
+test_memory_stop_inside_the_dsl_names_the_rule_line() {
+    attack_file 'local t = {} for i = 1, 1e9 do t[i] = count("workers", "1") end'
+    run_kaohe check --rules tree --rule-memory-mb 16 --rule-instructions 10000000000
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3:" "memory limit"
+    expect_stderr_not_contains "engine/dsl.lua"
+}
