@@ -66,13 +66,23 @@ local function location(decl)
   return format("%s:%d", decl.file, decl.line)
 end
 
+-- A message cut to MESSAGE_MAX bytes (at a character boundary): messages
+-- quote rule text, which may be long.
+local MESSAGE_MAX = 1000
+local function shorten(text)
+  if #text <= MESSAGE_MAX then return text end
+  local cut = MESSAGE_MAX
+  while cut > 0 and (string.byte(text, cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+  return sub(text, 1, cut) .. format("... (%d more bytes not shown)", #text - cut)
+end
+
 local function problem(file, line, message, ...)
-  insert(state.problems, format("%s:%d: ", file, line) .. format(message, ...))
+  insert(state.problems, shorten(format("%s:%d: ", file, line) .. format(message, ...)))
 end
 
 -- Something valid but worth a look (kaohe check prints it, eval ignores it).
 local function warn(file, line, message, ...)
-  insert(state.warnings, format("%s:%d: ", file, line) .. format(message, ...))
+  insert(state.warnings, shorten(format("%s:%d: ", file, line) .. format(message, ...)))
 end
 
 -- Raises an error that points at the rule file line (not at this prelude).

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <limits.h>
 #include <math.h>
@@ -78,16 +79,44 @@ static char *display_name(const char *path)
 /* Reads a whole file; checks size and UTF-8. */
 static int read_rule_file(rule_file *f, error *e)
 {
-    FILE *stream = fopen(f->path, "rb");
+    FILE *stream = NULL;
     buffer b;
     char chunk[65536];
     size_t n;
     size_t bad;
+    struct stat info;
     int status = ERROR_OK;
+    /* Non-blocking, then checked: a FIFO or a device named *.lua must be
+    ** refused, never read (a FIFO would wait for a writer forever). */
+    int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     buffer_init(&b);
-    if (stream == NULL) {
+    if (fd < 0) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT),
                            "%s: cannot read rule file: %s", f->display, strerror(errno));
+        goto done;
+    }
+    if (fstat(fd, &info) != 0) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT),
+                           "%s: cannot read rule file: %s", f->display, strerror(errno));
+        close(fd);
+        goto done;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        status = error_set(e, ERROR_INPUT,
+                           "%s: not an ordinary file (a %s): rule files must be ordinary text "
+                           "files; remove it or rename it so it does not end in .lua",
+                           f->display,
+                           S_ISFIFO(info.st_mode)   ? "named pipe"
+                           : S_ISDIR(info.st_mode)  ? "directory"
+                           : S_ISSOCK(info.st_mode) ? "socket"
+                                                    : "device");
+        close(fd);
+        goto done;
+    }
+    if ((stream = fdopen(fd, "rb")) == NULL) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT),
+                           "%s: cannot read rule file: %s", f->display, strerror(errno));
+        close(fd);
         goto done;
     }
     while ((n = fread(chunk, 1, sizeof chunk, stream)) > 0) {

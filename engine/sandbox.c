@@ -18,6 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -934,23 +935,171 @@ static const char *chunk_file(const char *chunkname)
     return chunkname[0] == '@' ? chunkname + 1 : chunkname;
 }
 
-/* Loads a text chunk; on success the function is on the stack. */
+/* Characters an input method in Chinese mode types in place of Lua's
+** punctuation, and what Lua expects instead. U+FF01..U+FF5E map to ASCII
+** by subtracting 0xFEE0. */
+static const struct {
+    unsigned long code;
+    const char *ascii;
+} LOOKALIKES[] = {{0x3000, " "},  {0x3001, ","},  {0x3002, "."},   {0x2018, "'"}, {0x2019, "'"},
+                  {0x201C, "\""}, {0x201D, "\""}, {0x3010, "["},   {0x3011, "]"}, {0x300A, "<"},
+                  {0x300B, ">"},  {0x2014, "-"},  {0x2026, "..."}, {0x00A0, " "}, {0, NULL}};
+
+/* Decodes the UTF-8 sequence at `s` (valid: rule files are checked). */
+static unsigned long utf8_decode(const unsigned char *s, size_t *length)
+{
+    if (s[0] < 0x80) {
+        *length = 1;
+        return s[0];
+    }
+    if (s[0] < 0xE0) {
+        *length = 2;
+        return ((unsigned long)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+    }
+    if (s[0] < 0xF0) {
+        *length = 3;
+        return ((unsigned long)(s[0] & 0x0F) << 12) | ((unsigned long)(s[1] & 0x3F) << 6) |
+               (s[2] & 0x3F);
+    }
+    *length = 4;
+    return ((unsigned long)(s[0] & 0x07) << 18) | ((unsigned long)(s[1] & 0x3F) << 12) |
+           ((unsigned long)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+
+/* Where line `line` (1-based) of `text` starts, or NULL. */
+static const char *line_start(const char *text, size_t length, long line)
+{
+    const char *p = text, *end = text + length;
+    while (line > 1 && p < end) {
+        const char *next = memchr(p, '\n', (size_t)(end - p));
+        if (next == NULL)
+            return NULL;
+        p = next + 1;
+        line--;
+    }
+    return p < end ? p : NULL;
+}
+
+/*
+** A syntax error "near '<\239>'" means a byte that is not Lua outside any
+** quotes: almost always full-width punctuation typed in Chinese input mode.
+** Says which character it is and what to type instead.
+*/
+static bool explain_stray_character(const char *text, size_t length, const char *file, long line,
+                                    error *e)
+{
+    const char *p = line_start(text, length, line), *end;
+    char quote = 0;
+    if (p == NULL)
+        return false;
+    end = memchr(p, '\n', (size_t)(text + length - p));
+    if (end == NULL)
+        end = text + length;
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (quote != 0) {
+            if (c == '\\' && p + 1 < end)
+                p++;
+            else if (c == (unsigned char)quote)
+                quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = (char)c;
+        } else if (c == '-' && p + 1 < end && p[1] == '-') {
+            return false; /* a comment: the character is elsewhere */
+        } else if (c >= 0x80) {
+            size_t n, i;
+            unsigned long code = utf8_decode((const unsigned char *)p, &n);
+            char ascii[4] = {0};
+            if (code >= 0xFF01 && code <= 0xFF5E)
+                ascii[0] = (char)(code - 0xFEE0);
+            for (i = 0; ascii[0] == 0 && LOOKALIKES[i].ascii != NULL; i++)
+                if (LOOKALIKES[i].code == code)
+                    snprintf(ascii, sizeof ascii, "%s", LOOKALIKES[i].ascii);
+            if (ascii[0] != 0)
+                error_set(e, ERROR_INPUT,
+                          "%s:%ld: full-width '%.*s' (U+%04lX) where Lua expects '%s': switch the "
+                          "input method to English (half-width) punctuation and type it again",
+                          file, line, (int)n, p, code, ascii);
+            else
+                error_set(e, ERROR_INPUT,
+                          "%s:%ld: '%.*s' (U+%04lX) outside quotes: Chinese text goes inside "
+                          "\"...\", and names of ids are written in English letters",
+                          file, line, (int)n, p, code);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Line of the first place where (, { and [ nest deeper than `depth`
+** (strings and comments are not skipped: a guess for the message). */
+static long deep_nesting_line(const char *text, size_t length, int depth)
+{
+    long line = 1;
+    int open = 0;
+    size_t i;
+    for (i = 0; i < length; i++) {
+        if (text[i] == '\n')
+            line++;
+        else if (text[i] == '(' || text[i] == '{' || text[i] == '[')
+            open++;
+        else if ((text[i] == ')' || text[i] == '}' || text[i] == ']') && open > 0)
+            open--;
+        if (open > depth)
+            return line;
+    }
+    return 0;
+}
+
+/* Turns Lua's load error into a message for the person who wrote the file. */
+static int load_error(const char *text, size_t length, const char *file, const char *message,
+                      error *e)
+{
+    size_t file_length = strlen(file);
+    const char *near = strstr(message, "near '<\\");
+    if (strncmp(message, file, file_length) == 0 && message[file_length] == ':') {
+        long line = strtol(message + file_length + 1, NULL, 10);
+        if (near != NULL && explain_stray_character(text, length, file, line, e))
+            return ERROR_INPUT;
+        return error_set(e, ERROR_INPUT, "%.*s", SANDBOX_MESSAGE_MAX, message);
+    }
+    /* Messages without a position: the parser ran out of C stack. */
+    {
+        long line = deep_nesting_line(text, length, 150);
+        if (line > 0)
+            return error_set(e, ERROR_INPUT,
+                             "%s:%ld: brackets nest too deeply (%.200s): split the table or "
+                             "expression",
+                             file, line, message);
+        return error_set(e, ERROR_INPUT, "%s: %.*s", file, SANDBOX_MESSAGE_MAX, message);
+    }
+}
+
+/* Loads a text chunk; on success the function is on the stack. A UTF-8
+** byte-order mark (Windows Notepad writes one) is skipped. */
 static int sandbox_load(sandbox *sb, const char *text, size_t length, const char *chunkname,
                         error *e)
 {
     int status;
     sb->stop = STOP_NONE;
+    sb->refused = 0;
+    if (length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        length -= 3;
+    }
     status = luaL_loadbufferx(sb->L, text, length, chunkname, "t");
     if (status == LUA_OK)
         return ERROR_OK;
-    if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY) /* the machine, not the cap */
-        status =
+    if (status == LUA_ERRMEM && sb->stop != STOP_MEMORY && sb->refused == 0)
+        status = /* the machine, not the cap */
             error_set(e, ERROR_SYSTEM, "%s: out of memory while loading", chunk_file(chunkname));
     else if (status == LUA_ERRMEM)
-        status = error_set(e, ERROR_INPUT, "%s: memory limit exceeded while loading",
+        status = error_set(e, ERROR_INPUT,
+                           "%s: memory limit exceeded while loading (--rule-memory-mb raises it)",
                            chunk_file(chunkname));
     else
-        status = error_set(e, ERROR_INPUT, "%s", lua_tostring(sb->L, -1));
+        status = load_error(text, length, chunk_file(chunkname),
+                            lua_tostring(sb->L, -1) ? lua_tostring(sb->L, -1) : "cannot load", e);
     lua_pop(sb->L, 1);
     sb->stop = STOP_NONE;
     return status;

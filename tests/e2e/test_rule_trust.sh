@@ -71,9 +71,9 @@ test_self_referencing_declaration_is_refused_with_its_line() {
 
 # --- 9. kaohe test reads test files under the same protection --------------
 
-# test_file LUA-LINE...: the only test file of tree/tests (the directory
+# write_test_file LUA-LINE...: the only test file of tree/tests (the directory
 # `kaohe test --rules tree` reads).
-test_file() {
+write_test_file() {
     copy_rules tree
     rm -rf tree/tests
     write_rule tree/tests/zz_test.lua "-- rule test attack ($TEST_NAME)" "" "$@"
@@ -91,7 +91,7 @@ run_rule_tests() {
 }
 
 test_rule_test_expect_with_looping_index_does_not_hang() {
-    test_file 'case "loop" { expect "A01" (setmetatable({ value = 1 }, { __index = function() while true do end end })) }'
+    write_test_file 'case "loop" { expect "A01" (setmetatable({ value = 1 }, { __index = function() while true do end end })) }'
     run_rule_tests
     [ "$LAST_TIMED_OUT" = 0 ] || fail "kaohe test hung"
     expect_exit 1
@@ -100,7 +100,7 @@ test_rule_test_expect_with_looping_index_does_not_hang() {
 }
 
 test_rule_test_expect_with_raising_index_is_a_failure_not_an_abort() {
-    test_file 'case "raise" { expect "A01" (setmetatable({}, { __index = function() error("boom") end })) }'
+    write_test_file 'case "raise" { expect "A01" (setmetatable({}, { __index = function() error("boom") end })) }'
     run_rule_tests
     expect_exit 1
     expect_stderr_not_contains "PANIC"
@@ -109,11 +109,11 @@ test_rule_test_expect_with_raising_index_is_a_failure_not_an_abort() {
 }
 
 test_rule_test_values_must_be_plain() {
-    test_file 'case "odd value" { params = { [1] = 5 }, expect "A01" { value = 1 } }'
+    write_test_file 'case "odd value" { params = { [1] = 5 }, expect "A01" { value = 1 } }'
     run_rule_tests
     expect_exit 1
     expect_stdout_contains "zz_test.lua:3:"
-    test_file 'case "function value" { expect "A01" { value = print } }'
+    write_test_file 'case "function value" { expect "A01" { value = print } }'
     run_rule_tests
     expect_exit 1
     expect_stdout_contains "zz_test.lua:3:"
@@ -121,7 +121,7 @@ test_rule_test_values_must_be_plain() {
 }
 
 test_rule_test_null_cannot_be_changed() {
-    test_file 'getmetatable(null).__tostring = function() while true do end end'
+    write_test_file 'getmetatable(null).__tostring = function() while true do end end'
     run_rule_tests
     expect_exit 1
     expect_stdout_contains "zz_test.lua:3:"
@@ -196,7 +196,7 @@ test_unclosed_brace_in_long_sql_is_read_in_linear_time() {
 }
 
 test_long_condition_with_spaces_is_read_in_linear_time() {
-    work_attack 'indicator "Z03" { name = "z", category = "A", max = 1, inputs = { n = count("workers", "1") }, value = "n", score = lin(0, 1), missing_if = "n" .. (" "):rep(60000) .. "= 0x" }'
+    work_attack 'indicator "Z03" { name = "z", category = "A", max = 1, inputs = { n = count("workers", "1") }, value = "n", score = lin(0, 1), missing_if = "n = 0" .. (" "):rep(60000) .. "x" }'
 }
 
 # --- 11. stops name the rule's line, even inside the DSL ---------------------
@@ -213,4 +213,94 @@ test_memory_stop_inside_the_dsl_names_the_rule_line() {
     expect_exit 1
     expect_stderr_contains "zz.lua:3:" "memory limit"
     expect_stderr_not_contains "engine/dsl.lua"
+}
+
+# --- 10. rule files that are not files ----------------------------------------
+
+test_named_pipe_as_rule_file_is_refused_without_waiting() {
+    copy_rules tree
+    mkfifo tree/indicators/zz.lua || die "mkfifo"
+    run_kaohe check --rules tree
+    [ "$LAST_TIMED_OUT" = 0 ] || fail "check waited on a named pipe"
+    expect_exit 1
+    expect_stderr_contains "zz.lua: not an ordinary file (a named pipe)"
+}
+
+test_directory_named_like_a_rule_file_is_refused() {
+    copy_rules tree
+    mkdir tree/indicators/zz.lua || die "mkdir"
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua: not an ordinary file (a directory)"
+}
+
+test_named_pipe_as_rule_test_file_is_refused() {
+    copy_rules tree
+    mkdir -p tree/tests && mkfifo tree/tests/zz_test.lua || die "mkfifo"
+    run_rule_tests
+    [ "$LAST_TIMED_OUT" = 0 ] || fail "kaohe test waited on a named pipe"
+    expect_exit 1
+    expect_stdout_contains "not an ordinary file"
+}
+
+# --- 11. messages a person can act on ------------------------------------------
+
+test_byte_order_mark_is_accepted() {
+    copy_rules tree
+    printf '\xEF\xBB\xBF' | cat - tree/indicators/a_team.lua >"$TEST_TMP/bom.lua" || die "bom"
+    mv "$TEST_TMP/bom.lua" tree/indicators/a_team.lua
+    run_kaohe check --rules tree
+    expect_exit 0
+}
+
+test_full_width_comma_is_named_with_what_to_type() {
+    attack_file 'category "Z" { name = "测试"， source = "x" }'
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3: full-width '，' (U+FF0C) where Lua expects ','"
+    expect_stderr_not_contains '<\239>'
+}
+
+test_full_width_parenthesis_is_named_with_what_to_type() {
+    attack_file 'local x = count（"workers", "1")'
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3: full-width '（' (U+FF08) where Lua expects '('"
+}
+
+test_deep_nesting_names_the_file_and_line() {
+    attack_file "local t = $(printf '{%.0s' $(seq 1 100000))"
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3: brackets nest too deeply"
+}
+
+test_error_object_with_huge_tostring_is_not_printed() {
+    attack_file 'error(setmetatable({}, { __tostring = function() return ("x"):rep(15000000) end }))'
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3: error with a table value"
+    local size
+    size=$(stat -c %s "$LAST_STDERR")
+    [ "$size" -lt 2000 ] || fail "the message took $size bytes"
+}
+
+test_long_error_message_is_cut() {
+    attack_file 'error(("x"):rep(10000000))'
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3:" "more bytes not shown"
+    local size
+    size=$(stat -c %s "$LAST_STDERR")
+    [ "$size" -lt 2000 ] || fail "the message took $size bytes"
+}
+
+test_long_unknown_field_is_cut_in_the_problem_list() {
+    attack_file 'category "Z" { name = "z", [("k"):rep(60000)] = 1 }'
+    run_kaohe check --rules tree
+    expect_exit 1
+    expect_stderr_contains "zz.lua:3:" "more bytes not shown"
+    local size
+    size=$(stat -c %s "$LAST_STDERR")
+    [ "$size" -lt 10000 ] || fail "the problem list took $size bytes"
 }
