@@ -99,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.default_root = fuzz_root();
     options.limits.memory_bytes = (size_t)16 << 20;
     options.limits.instructions = 3000000;
+    options.limits.seconds = 1;
     if (mode == 0) {
         snprintf(path, sizeof path, "%s/fuzz.lua", solo_dir);
         fuzz_write_file(path, data + 1, size - 1);
@@ -129,6 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (i = 0; i < r->problem_count; i++)
             FUZZ_CHECK(r->problems[i] != NULL && r->problems[i][0] != '\0', "empty problem %zu",
                        i);
+        for (i = 0; i < r->problem_count; i++) /* messages quote rule text: cut */
+            FUZZ_CHECK(strlen(r->problems[i]) < 1200, "problem %zu of %zu bytes", i,
+                       strlen(r->problems[i]));
         if (r->problem_count == 0) {
             eval_check_sql(r, schema_db);
             rules_warn_unused_params(r);
