@@ -166,6 +166,45 @@ void snapshot_configure_connection(sqlite3 *db)
     ** failing with a message. */
 }
 
+/* Appends `path` to a URI, every byte but [A-Za-z0-9/._~-] escaped as %HH
+** (SQLite decodes them), so that '?', '#', '%' or a leading "file:" in a
+** file's name stay part of the name and are never read as URI syntax. */
+static void append_uri_path(buffer *uri, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *path; path++) {
+        unsigned char c = (unsigned char)*path;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("/._~-", c) != NULL) {
+            buffer_append(uri, path, 1);
+        } else {
+            char escaped[3] = {'%', hex[c >> 4], hex[c & 15]};
+            buffer_append(uri, escaped, 3);
+        }
+    }
+}
+
+int snapshot_connect(const char *path, sqlite3 **out)
+{
+    buffer uri;
+    int rc;
+    *out = NULL;
+    buffer_init(&uri);
+    /* "file:///abs/x.db" or "file:rel/x.db": "file://" + a relative name
+    ** would read its first part as a host. */
+    buffer_puts(&uri, path[0] == '/' ? "file://" : "file:");
+    append_uri_path(&uri, path);
+    buffer_puts(&uri, "?immutable=1");
+    if (buffer_failed(&uri)) {
+        buffer_free(&uri);
+        return SQLITE_NOMEM;
+    }
+    rc = sqlite3_open_v2(buffer_text(&uri), out,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    buffer_free(&uri);
+    return rc;
+}
+
 int snapshot_create_temp_tables(sqlite3 *db, error *e)
 {
     char *message = NULL;
@@ -886,8 +925,7 @@ static void *check_worker(void *argument)
 {
     check_pool *pool = argument;
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(pool->s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
-            SQLITE_OK &&
+    if (snapshot_connect(pool->s->path, &db) == SQLITE_OK &&
         snapshot_register_functions(db) == SQLITE_OK) {
         snapshot_configure_connection(db);
         check_tables_on(pool, db);
@@ -1130,6 +1168,71 @@ static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count,
     return 0;
 }
 
+/* Refuses a snapshot that other programs would read differently from
+** kaohe: a -wal file beside it holding changes not yet copied into the file
+** (SQLite's other readers apply them; kaohe's immutable connection reads the
+** file alone, which is what the hash covers), or a hot -journal (a write cut
+** short: the file may hold half of it, and other readers roll it back
+** first). An empty -wal, a -shm, or a journal whose header was zeroed at
+** commit hold nothing. Returns ERROR_OK or the error. */
+static int check_beside(const char *path, error *e)
+{
+    static const unsigned char journal_magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+    size_t length = strlen(path) + sizeof "-journal";
+    char *name = malloc(length);
+    struct stat st;
+    int status = ERROR_OK;
+    if (name == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    snprintf(name, length, "%s-wal", path);
+    if (stat(name, &st) == 0) {
+        if (st.st_size > 0) {
+            status = error_set(
+                e, ERROR_INPUT,
+                "%s: %s holds %lld bytes of changes not yet written into the snapshot (SQLite's "
+                "write-ahead log): other programs would read them and kaohe would not. Write them "
+                "into the file and leave WAL mode first: sqlite3 %s 'PRAGMA "
+                "wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE'",
+                path, name, (long long)st.st_size, path);
+            goto done;
+        }
+    } else if (errno != ENOENT) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot look for %s: %s",
+                           path, name, strerror(errno));
+        goto done;
+    }
+    snprintf(name, length, "%s-journal", path);
+    if (stat(name, &st) == 0) {
+        unsigned char header[sizeof journal_magic];
+        FILE *stream = st.st_size > 0 ? fopen(name, "rb") : NULL;
+        bool hot = stream != NULL && fread(header, 1, sizeof header, stream) == sizeof header &&
+                   memcmp(header, journal_magic, sizeof header) == 0;
+        if (stream != NULL)
+            fclose(stream);
+        if (hot || (st.st_size > 0 && stream == NULL)) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: %s is a hot journal: a write to the snapshot was cut short and "
+                               "the file may hold half of it. Let SQLite roll the write back "
+                               "(sqlite3 %s 'PRAGMA integrity_check') or make the snapshot again",
+                               path, name, path);
+            goto done;
+        }
+    } else if (errno != ENOENT) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot look for %s: %s",
+                           path, name, strerror(errno));
+    }
+done:
+    free(name);
+    return status;
+}
+
+/* Whether two stat results describe the same unchanged file. */
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 int snapshot_open(const char *path, snapshot **out, error *e)
 {
     return snapshot_open_threads(path, 0, out, e);
@@ -1179,14 +1282,17 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         goto done;
     }
     fclose(stream);
+    status = check_beside(path, e);
+    if (status != ERROR_OK)
+        goto done;
     s = calloc(1, sizeof *s);
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    /* NOMUTEX: this connection is only ever used by one thread at a time
-    ** (other threads open their own), so SQLite need not lock each call. */
-    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Only ever used by one thread at a time (other threads open their
+    ** own), so snapshot_connect's NOMUTEX is right. */
+    rc = snapshot_connect(path, &s->db);
     if (rc != SQLITE_OK) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open: %s", path,
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -1223,6 +1329,18 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     }
     if (status != ERROR_OK)
         goto done;
+    {
+        /* The file was read and hashed as it was when it was opened; a
+        ** writer meanwhile would make the two disagree. */
+        struct stat after;
+        if (stat(path, &after) != 0 || !same_file_state(&st, &after)) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: the file changed while kaohe read it (a program is writing "
+                               "to it): assess a copy that nothing writes to",
+                               path);
+            goto done;
+        }
+    }
     if (problems.count == 0) {
         status = meta_value(s, "as_of", &s->as_of, e);
         if (status == ERROR_OK)

@@ -1,7 +1,9 @@
 /*
 ** snapshot.h — opening and checking a snapshot (../shared/spec/snapshot.sql).
 **
-** snapshot_open() opens the file read-only, checks that it is SQLite, that
+** snapshot_open() opens the file read-only (snapshot_connect), checks that it
+** is SQLite, that nothing beside it holds changes that other programs would
+** read and kaohe would not (a -wal or hot -journal), that
 ** every table and column of the canonical schema (compiled into the binary)
 ** is there, reads as_of and region from snapshot_meta, and validates the data
 ** the engine relies on: types, dates, allowed values, score ranges, NOT NULL
@@ -79,6 +81,15 @@ void snapshot_close(snapshot *s);
 ** (plus the engine's temporary tables), so rule SQL can be prepared without
 ** a snapshot (kaohe check). Caller closes it. */
 int snapshot_open_schema(sqlite3 **out, error *e);
+
+/* Opens a connection to the snapshot file `path`, read-only and immutable
+** (a URI with immutable=1): SQLite reads the file's own bytes, the bytes
+** snapshot_open() hashes, and never reads, creates or locks a -wal, -shm or
+** -journal file beside it, so a read-only folder is fine and nothing is left
+** behind. snapshot_open() refuses a snapshot whose -wal or -journal holds
+** content other programs would read. Returns SQLite's result code; *out is
+** set even on failure (as sqlite3_open_v2 does) and the caller closes it. */
+int snapshot_connect(const char *path, sqlite3 **out);
 
 /* Settings for every read-only connection to a snapshot: defensive mode,
 ** untrusted schema (no functions from views or triggers). */

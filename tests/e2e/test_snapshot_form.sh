@@ -1,0 +1,187 @@
+# The snapshot's physical form must not change what is read. The same rows
+# can be stored many ways: columns declared with a collation or another type,
+# tables without their primary key, extra or partial indexes, a write-ahead
+# log beside the file, UTF-16 text, infinities, NUL characters, generated or
+# virtual columns, another page size. Each form is either read exactly as
+# snapshot.sql defines the data (the scores are those of the plain sample) or
+# refused with exit 1 and a message that names the table and column (and row)
+# and says how to fix it; and nothing is ever created beside the snapshot.
+# (tests/fuzz/fuzz_schema.c tries arbitrary schemas the same way.)
+
+# Rows of the sample used below (ids are stable: fixtures/gen_sample.py).
+FORM_COMMUNITY=3710010101
+FORM_COMMUNITY_2=3710010102
+FORM_WORKER=3710010101-W02
+
+# redeclare_table DB TABLE SED [SQL]: rebuilds TABLE with its CREATE TABLE
+# statement edited by the sed script SED (dies when SED changes nothing),
+# keeping its rows and indexes; SQL runs first in the same session (e.g.
+# PRAGMA ignore_check_constraints = ON).
+redeclare_table() {
+    local db=$1 table=$2 edit=$3 before=${4:-} ddl rename new plain indexes columns
+    ddl=$(sql "$db" "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '$table'")
+    [ -n "$ddl" ] || die "no table $table in $db"
+    rename="1s/^CREATE TABLE \"\{0,1\}$table\"\{0,1\} /CREATE TABLE ${table}_new /"
+    new=$(printf '%s\n' "$ddl" | sed -e "$edit" -e "$rename")
+    plain=$(printf '%s\n' "$ddl" | sed -e "$rename")
+    [ "$new" != "$plain" ] || die "sed '$edit' changed nothing in the CREATE TABLE of $table"
+    indexes=$(sql "$db" "SELECT group_concat(sql, '; ') FROM sqlite_schema
+                         WHERE type = 'index' AND tbl_name = '$table' AND sql IS NOT NULL")
+    sql "$db" "$new" >/dev/null
+    columns=$(sql "$db" "SELECT group_concat('\"' || name || '\"', ', ')
+                         FROM pragma_table_xinfo('${table}_new') WHERE hidden = 0
+                             AND name IN (SELECT name FROM pragma_table_info('$table'))")
+    sql "$db" "$before PRAGMA foreign_keys = OFF; BEGIN;
+        INSERT INTO ${table}_new ($columns) SELECT $columns FROM \"$table\";
+        DROP TABLE \"$table\"; ALTER TABLE ${table}_new RENAME TO \"$table\";
+        ${indexes:+$indexes;} COMMIT;" >/dev/null
+}
+
+# add_community DB ID: a copy of community $FORM_COMMUNITY under another id.
+add_community() {
+    sql "$1" "INSERT INTO communities SELECT '$2', name || '$2', district, street, area_km2,
+                  population, households, floating_population, minority_population
+              FROM communities WHERE id = '$FORM_COMMUNITY'" >/dev/null
+}
+
+# Every result row of a results file (one run), sorted, for comparing runs.
+scores_of() {
+    local table
+    for table in indicator_scores community_scores category_scores target_checks \
+        worker_appraisals task_decisions department_stats; do
+        echo "== $table"
+        sql "$1" "SELECT * FROM $table" | LC_ALL=C sort
+    done
+}
+
+# expect_scores_of_sample RESULTS: RESULTS holds exactly the scores of the
+# plain sample (evaluated once per test into sample-results.db).
+expect_scores_of_sample() {
+    if [ ! -f sample-results.db ]; then
+        run_kaohe eval "$SAMPLE_DB" --out sample-results.db -q
+        expect_exit 0 || return 1
+    fi
+    if [ "$(scores_of "$1")" != "$(scores_of sample-results.db)" ]; then
+        fail "$1: the scores differ from the plain sample's"
+        diff <(scores_of sample-results.db) <(scores_of "$1") | head -n 10 | sed 's/^/    /' >&2
+        return 1
+    fi
+}
+
+# Makes $TEST_TMP reachable for the unprivileged user of run_kaohe_as_nobody.
+open_to_nobody() {
+    if [ "$(id -u)" = 0 ] && ! command -v setpriv >/dev/null; then
+        skip "running as root without setpriv: cannot make a directory read-only"
+    fi
+    chmod 755 "$TEST_TMP/.." "$TEST_TMP" || die "chmod"
+}
+
+# --- files beside the snapshot ---------------------------------------------------
+
+# A snapshot whose last changes are still in its -wal (a copy taken while a
+# program had it open): other programs read them, and kaohe used to score
+# them too while hashing the main file alone, so a run could not be
+# verified once the -wal was gone.
+test_wal_with_changes_beside_the_snapshot_is_refused() {
+    cp "$SAMPLE_DB" source.db
+    sqlite3 -batch source.db >/dev/null <<'SQL' || die "cannot build the WAL"
+PRAGMA journal_mode = WAL;
+PRAGMA wal_autocheckpoint = 0;
+UPDATE organizations SET registered = 1;
+.shell cp source.db wal.db && cp source.db-wal wal.db-wal
+SQL
+    rm -f source.db source.db-wal source.db-shm
+    [ -s wal.db-wal ] || die "no -wal beside wal.db"
+    expect_eval_refused 1 "wal.db-wal" "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE" \
+        -- eval wal.db
+    expect_file_absent wal.db-shm
+    # The command the message gives makes a snapshot kaohe reads, with the
+    # changes that were in the -wal.
+    sqlite3 -batch wal.db 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE' >/dev/null ||
+        die "checkpoint failed"
+    run_kaohe eval wal.db --out results.db -q
+    expect_exit 0
+    snapshot_variant expected.db "UPDATE organizations SET registered = 1"
+    run_kaohe eval expected.db --out expected.results.db -q
+    expect_exit 0
+    expect_eq "$(scores_of results.db)" "$(scores_of expected.results.db)" \
+        "scores after the checkpoint"
+}
+
+# A write cut short leaves a hot journal: the file may hold half of the
+# write, which other programs roll back before reading.
+test_hot_journal_beside_the_snapshot_is_refused() {
+    cp "$SAMPLE_DB" source.db
+    sqlite3 -batch source.db >/dev/null <<'SQL' || die "cannot build the journal"
+PRAGMA cache_size = 2;
+BEGIN;
+UPDATE organizations SET registered = 1, name = name || printf('%.500c', 'x');
+UPDATE facts SET value = 0;
+.shell cp source.db hot.db && cp source.db-journal hot.db-journal
+ROLLBACK;
+SQL
+    rm -f source.db source.db-journal
+    [ -s hot.db-journal ] || die "no -journal beside hot.db"
+    expect_eval_refused 1 "hot.db-journal" "hot journal" "PRAGMA integrity_check" -- eval hot.db
+    # The command the message gives rolls the write back: the sample again.
+    sqlite3 -batch hot.db 'PRAGMA integrity_check' >/dev/null || die "rollback failed"
+    run_kaohe eval hot.db --out results.db -q
+    expect_exit 0
+    expect_scores_of_sample results.db
+}
+
+# Every command that reads a snapshot, in rollback and in WAL mode (the mode
+# sqlite3 opens a -wal and -shm for, even to read): the folder holds the
+# same files afterwards, and `kaohe test` leaves nothing in TMPDIR.
+test_nothing_is_created_beside_the_snapshot() {
+    local mode
+    for mode in delete wal; do
+        mkdir "$mode" "$mode-tmp"
+        cp "$SAMPLE_DB" "$mode/snapshot.db"
+        sql "$mode/snapshot.db" "PRAGMA journal_mode = $mode" >/dev/null
+        expect_dir_holds "$mode" snapshot.db
+        run_kaohe eval "$mode/snapshot.db" --out "$mode-results.db" -q
+        expect_exit 0
+        run_kaohe check "$mode/snapshot.db"
+        expect_exit 0
+        run_kaohe whatif "$mode/snapshot.db" --set elimination.bottom_ratio=0.05
+        expect_exit 0
+        run_kaohe explain "$mode/snapshot.db" --community "$FORM_COMMUNITY" --indicator A06
+        expect_exit 0
+        run_kaohe verify "$mode-results.db"
+        expect_exit 0
+        run_kaohe admit "$mode/snapshot.db"
+        expect_exit 0
+        TMPDIR=$TEST_TMP/$mode-tmp run_kaohe test "$REPO_ROOT/rules/tests" A06
+        expect_exit 0
+        expect_dir_holds "$mode" snapshot.db
+        expect_dir_holds "$mode-tmp"
+    done
+}
+
+test_snapshot_in_wal_mode_in_a_read_only_folder_is_evaluated() {
+    open_to_nobody
+    mkdir locked
+    cp "$SAMPLE_DB" locked/snapshot.db
+    sql locked/snapshot.db "PRAGMA journal_mode = WAL" >/dev/null
+    chmod 644 locked/snapshot.db
+    chmod 555 locked
+    mkdir out && chmod 777 out
+    run_kaohe_as_nobody eval locked/snapshot.db --out out/results.db -q
+    expect_exit 0
+    chmod 755 locked
+    expect_dir_holds locked snapshot.db
+    expect_scores_of_sample out/results.db
+}
+
+# SQLite reads a name starting with "file:" as a URI: kaohe hashed the file
+# "file:x.db" but scored x.db.
+test_snapshot_named_like_a_uri_is_read_from_that_very_file() {
+    snapshot_variant x.db "UPDATE organizations SET registered = 1"
+    cp "$SAMPLE_DB" "file:x.db"
+    run_kaohe eval "file:x.db" --out results.db -q
+    expect_exit 0
+    expect_scores_of_sample results.db
+    expect_sql results.db "SELECT snapshot_sha256 FROM runs" "$(file_sha "$SAMPLE_DB")"
+}
+
