@@ -301,13 +301,16 @@ static void problem_add(problem_list *p, const char *path, const char *table, co
     append_escaped(&p->text, message);
 }
 
-/* Columns of `table` in `db`: fills *out (owned) with their names, types and
-** flags; returns the count (0 when there is no such table), -1 when out of
-** memory, -2 when SQLite cannot read the schema. */
+/* Columns of `table` in `db`, generated columns included: fills *out
+** (owned) with their names, types and flags; returns the count (0 when there
+** is no such table), -1 when out of memory, -2 when SQLite cannot read the
+** schema. */
 typedef struct column_info {
     char *name;
     char *type;
-    int not_null;
+    int not_null; /* NOT NULL or part of the PRIMARY KEY */
+    int pk;       /* position in the PRIMARY KEY (1, 2...), 0 when not in it */
+    int hidden;   /* pragma table_xinfo's: 2 or 3 for a generated column */
 } column_info;
 
 static int table_columns(sqlite3 *db, const char *schema, const char *table, column_info **out)
@@ -318,9 +321,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
     int count = 0, rc;
     int result = -1;
     buffer_init(&sql);
-    buffer_printf(&sql,
-                  "SELECT name, type, \"notnull\" OR pk > 0 FROM pragma_table_info(?1, ?2) ORDER "
-                  "BY cid");
+    buffer_printf(&sql, "SELECT name, type, \"notnull\" OR pk > 0, pk, hidden FROM "
+                        "pragma_table_xinfo(?1, ?2) ORDER BY cid");
     *out = NULL;
     if (buffer_failed(&sql))
         goto fail;
@@ -340,6 +342,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
         columns[count].name = name ? strdup(name) : NULL;
         columns[count].type = strdup(type ? type : "");
         columns[count].not_null = sqlite3_column_int(statement, 2);
+        columns[count].pk = sqlite3_column_int(statement, 3);
+        columns[count].hidden = sqlite3_column_int(statement, 4);
         count++;
         /* A failed copy (or a name SQLite could not convert) is out of
         ** memory, never a missing column. */
@@ -1311,6 +1315,29 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
                            "%s: not a readable SQLite database: %s", path, sqlite3_errmsg(s->db));
         goto done;
+    }
+    {
+        /* Text is compared byte by byte (BINARY): in a UTF-16 file that is
+        ** UTF-16 order, not the byte order of the UTF-8 ids the engine sorts
+        ** and looks up, so '甲' and '乙' would swap places. */
+        sqlite3_stmt *statement = NULL;
+        const char *encoding = NULL;
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA encoding", -1, &statement, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW &&
+            (encoding = (const char *)sqlite3_column_text(statement, 0)) == NULL)
+            rc = SQLITE_NOMEM;
+        if (encoding == NULL)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: cannot read the text encoding: %s", path, sqlite3_errstr(rc));
+        else if (strcmp(encoding, "UTF-8") != 0)
+            status = error_set(e, ERROR_INPUT,
+                               "%s: the file's text is %s, a snapshot's is UTF-8 (SQLite compares "
+                               "text byte by byte, and %s puts ids in another order). Convert "
+                               "it: sqlite3 %s .dump | sqlite3 NEW.db",
+                               path, encoding, encoding, path);
+        sqlite3_finalize(statement);
+        if (status != ERROR_OK)
+            goto done;
     }
     if (threads <= 0)
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -185,3 +185,68 @@ test_snapshot_named_like_a_uri_is_read_from_that_very_file() {
     expect_sql results.db "SELECT snapshot_sha256 FROM runs" "$(file_sha "$SAMPLE_DB")"
 }
 
+# --- how values are stored -------------------------------------------------------
+
+# A snapshot written as UTF-16 compares text in UTF-16 order, not byte order:
+# '甲' sorts before '乙' there and after it in UTF-8, and the lookup of the
+# worker's community failed.
+test_utf16_snapshot_is_refused_with_how_to_convert_it() {
+    (echo "PRAGMA encoding = 'UTF-16le';" && sqlite3 -batch "$SAMPLE_DB" .dump) |
+        sqlite3 -batch utf16.db || die "cannot build utf16.db"
+    add_community utf16.db 甲
+    add_community utf16.db 乙
+    sql utf16.db "INSERT INTO workers SELECT id || '-j', '甲', name, birth_date, hire_date, role,
+            education, cert_level, cert_date, training_hours, score_civil, score_community,
+            score_residents, status, left_date, left_reason
+        FROM workers WHERE community_id = '$FORM_COMMUNITY'" >/dev/null
+    expect_eval_refused 1 "utf16.db" "UTF-16le" ".dump" -- eval utf16.db
+    expect_stderr_not_contains "refers to no"
+}
+
+# --- forms that change nothing ---------------------------------------------------
+
+# Rows stored in reverse order, communities and workers WITHOUT ROWID, and
+# descending indexes the planner may prefer: ties and scan order must not
+# show in any result.
+test_row_order_without_rowid_and_extra_indexes_change_nothing() {
+    local table
+    snapshot_variant order.db ""
+    redeclare_table order.db communities '$s/^)$/) WITHOUT ROWID/'
+    redeclare_table order.db workers '$s/^)$/) WITHOUT ROWID/'
+    for table in organizations activities postings survey_responses requests tasks snapshot_meta; do
+        sql order.db "PRAGMA foreign_keys = OFF; BEGIN;
+            CREATE TABLE reversed AS SELECT * FROM $table ORDER BY rowid DESC;
+            DELETE FROM $table; INSERT INTO $table SELECT * FROM reversed; DROP TABLE reversed;
+            COMMIT;" >/dev/null
+    done
+    sql order.db "CREATE INDEX w_scores ON workers(score_civil DESC, community_id DESC);
+        CREATE INDEX c_places ON communities(district DESC, street DESC, population);
+        CREATE INDEX t_titles ON tasks(title DESC, id DESC);
+        CREATE UNIQUE INDEX o_ids ON organizations(id DESC);" >/dev/null
+    run_kaohe eval order.db --out results.db -q
+    expect_exit 0
+    expect_scores_of_sample results.db
+}
+
+test_page_size_reserved_bytes_and_header_fields_change_nothing() {
+    cp "$SAMPLE_DB" pages.db
+    printf '%s\n' 'PRAGMA page_size = 512;' 'PRAGMA auto_vacuum = FULL;' \
+        '.filectrl reserve_bytes 32' 'VACUUM;' 'PRAGMA application_id = 1234;' \
+        'PRAGMA user_version = 99;' | sqlite3 -batch pages.db >/dev/null || die "cannot rewrite pages.db"
+    [ "$(od -An -tu1 -j20 -N1 pages.db | tr -d ' ')" = 32 ] || die "no reserved bytes in pages.db"
+    run_kaohe eval pages.db --out results.db -q
+    expect_exit 0
+    expect_scores_of_sample results.db
+}
+
+test_check_constraints_autoincrement_and_statistics_change_nothing() {
+    snapshot_variant extras.db ""
+    redeclare_table extras.db organizations \
+        's/^  rating       TEXT /  rating       TEXT CHECK (registered = 2) /' \
+        "PRAGMA ignore_check_constraints = ON;"
+    redeclare_table extras.db tasks 's/^  id           TEXT PRIMARY KEY,/  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,/'
+    sql extras.db "ANALYZE; INSERT OR REPLACE INTO sqlite_stat1 VALUES ('workers', 'workers_community', '1000000 1');" >/dev/null
+    run_kaohe eval extras.db --out results.db -q
+    expect_exit 0
+    expect_scores_of_sample results.db
+}
