@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,18 +74,6 @@ const snapshot_column_rule snapshot_column_rules[] = {
 };
 const size_t snapshot_column_rule_count =
     sizeof snapshot_column_rules / sizeof snapshot_column_rules[0];
-
-/* Row identity shown in messages, per table. */
-static const char *row_identity(const char *table)
-{
-    if (strcmp(table, "visits") == 0)
-        return "worker_id || ' ' || month";
-    if (strcmp(table, "facts") == 0)
-        return "community_id || ' ' || key";
-    if (strcmp(table, "snapshot_meta") == 0)
-        return "key";
-    return "id";
-}
 
 int snapshot_date_valid(const char *text)
 {
@@ -764,7 +753,279 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
     return status;
 }
 
-/* Checks one table: presence, columns, then its data. */
+/* How SQLite stores and compares a column's values, from its declared type
+** (https://sqlite.org/datatype3.html, "Determination Of Column Affinity",
+** whose rules are applied in this order). */
+typedef enum {
+    AFFINITY_BLOB, /* no type: values kept as written, 7 and '7' apart */
+    AFFINITY_TEXT,
+    AFFINITY_NUMERIC,
+    AFFINITY_INTEGER,
+    AFFINITY_REAL
+} affinity;
+
+static bool contains_nocase(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *text; text++)
+        if (strncasecmp(text, word, n) == 0)
+            return true;
+    return false;
+}
+
+static affinity type_affinity(const char *type)
+{
+    if (contains_nocase(type, "INT"))
+        return AFFINITY_INTEGER;
+    if (contains_nocase(type, "CHAR") || contains_nocase(type, "CLOB") ||
+        contains_nocase(type, "TEXT"))
+        return AFFINITY_TEXT;
+    if (*type == '\0' || contains_nocase(type, "BLOB"))
+        return AFFINITY_BLOB;
+    if (contains_nocase(type, "REAL") || contains_nocase(type, "FLOA") ||
+        contains_nocase(type, "DOUB"))
+        return AFFINITY_REAL;
+    return AFFINITY_NUMERIC;
+}
+
+/* What a column declared with affinity `found` instead of `expected` would
+** change, or NULL when nothing does (INTEGER and NUMERIC store values the
+** same way; they differ only in CAST). */
+static const char *affinity_change(affinity expected, affinity found)
+{
+    if (found == expected || (expected == AFFINITY_INTEGER && found == AFFINITY_NUMERIC))
+        return NULL;
+    if (found == AFFINITY_BLOB)
+        return "values stay as they were written, so 7 and '7' are different values";
+    switch (expected) {
+    case AFFINITY_TEXT:
+        return "text that looks like a number is stored as a number ('007' as 7)";
+    case AFFINITY_REAL:
+        return found == AFFINITY_TEXT ? "numbers are stored as text"
+                                      : "whole numbers are read as integers (7 / 2 = 3 in SQL)";
+    default:
+        return found == AFFINITY_TEXT ? "numbers are stored as text"
+                                      : "whole numbers are read as real numbers (7 / 2 = 3.5)";
+    }
+}
+
+/* Checks that each column of snapshot.sql is present, stored (not
+** generated), declared with the contract's type affinity and compared byte
+** by byte (no COLLATE other than BINARY: with NOCASE, 'ZZ1' and 'zz1' join
+** and group together, and ids sort in an order the engine's lookups do not
+** expect). Appends problems; *ok becomes false when a column is unusable. */
+static int check_columns(snapshot *s, sqlite3 *db, const char *table, const column_info *expected,
+                         int expected_count, const column_info *found, int found_count,
+                         problem_list *problems, bool *ok, error *e)
+{
+    int i, j;
+    for (i = 0; i < expected_count; i++) {
+        const column_info *column = NULL;
+        const char *type = NULL, *collation = NULL, *change;
+        char message[512], declared[72];
+        int rc;
+        for (j = 0; j < found_count && column == NULL; j++)
+            if (strcmp(expected[i].name, found[j].name) == 0)
+                column = &found[j];
+        if (column == NULL) {
+            snprintf(message, sizeof message, "has no column %s (%s in snapshot.sql)",
+                     expected[i].name, expected[i].type);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+            continue;
+        }
+        if (column->hidden >= 2) {
+            snprintf(message, sizeof message,
+                     "column %s is a generated column (GENERATED ALWAYS AS ...): snapshot.sql "
+                     "stores its values; store them in an ordinary column",
+                     column->name);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+            continue;
+        }
+        rc = sqlite3_table_column_metadata(db, "main", table, column->name, &type, &collation, NULL,
+                                           NULL, NULL);
+        if (rc != SQLITE_OK)
+            return error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                             "%s: cannot read column %s of table %s: %s", s->path, column->name,
+                             table, sqlite3_errmsg(db));
+        if (type == NULL)
+            type = "";
+        change = affinity_change(type_affinity(expected[i].type), type_affinity(type));
+        if (change != NULL) {
+            if (*type)
+                snprintf(declared, sizeof declared, "declared %.60s", type);
+            else
+                snprintf(declared, sizeof declared, "declared without a type");
+            snprintf(message, sizeof message,
+                     "column %s is %s, snapshot.sql declares it %s: %s; declare it %s",
+                     column->name, declared, expected[i].type, change, expected[i].type);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+        }
+        if (collation != NULL && strcasecmp(collation, "BINARY") != 0) {
+            snprintf(message, sizeof message,
+                     "column %s is declared COLLATE %.60s: snapshot.sql compares text byte by "
+                     "byte (BINARY), so 'ZZ1' and 'zz1' are two ids; remove the COLLATE clause",
+                     column->name, collation);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+        }
+    }
+    return ERROR_OK;
+}
+
+/* Refuses an index of the table that compares text other than byte by byte
+** (COLLATE NOCASE, RTRIM or an unknown name): snapshot.sql has none, and
+** the engine's queries must see text as the contract does. */
+static int check_index_collations(snapshot *s, sqlite3 *db, const char *table,
+                                  problem_list *problems, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT l.name, x.name, x.coll FROM pragma_index_list(?1) l, pragma_index_xinfo(l.name) x "
+        "WHERE x.key AND x.coll IS NOT NULL AND x.coll <> 'BINARY' COLLATE NOCASE ORDER BY 1, "
+        "x.seqno",
+        -1, &statement, NULL);
+    int status = ERROR_OK;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *index = (const char *)sqlite3_column_text(statement, 0);
+        const char *column = (const char *)sqlite3_column_text(statement, 1);
+        const char *collation = (const char *)sqlite3_column_text(statement, 2);
+        const char *own = NULL;
+        char message[512];
+        if (index == NULL || collation == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        /* A column's own COLLATE, which its indexes inherit, is reported
+        ** with the column. */
+        if (column != NULL &&
+            sqlite3_table_column_metadata(db, "main", table, column, NULL, &own, NULL, NULL,
+                                          NULL) == SQLITE_OK &&
+            own != NULL && strcasecmp(own, collation) == 0) {
+            rc = SQLITE_OK;
+            continue;
+        }
+        snprintf(message, sizeof message,
+                 "index %.100s compares %s%.100s with COLLATE %.60s: snapshot.sql compares text "
+                 "byte by byte (BINARY); drop the index (DROP INDEX \"%.100s\")",
+                 index, column ? "column " : "an expression", column ? column : "", collation,
+                 index);
+        problem_add(problems, s->path, table, NULL, message);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: cannot read the indexes of table %s: %s", s->path, table,
+                           sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Refuses rows sharing a PRIMARY KEY of snapshot.sql: an id, (worker_id,
+** month), (community_id, key) or snapshot_meta's key. The file's own index
+** settles it only when it says exactly that: UNIQUE, not partial (WHERE id =
+** 'never' says nothing of the other rows), on exactly the key's columns (no
+** expression), compared byte by byte. Otherwise the rows are grouped. */
+static int check_unique_keys(snapshot *s, sqlite3 *db, const char *table,
+                             const column_info *expected, int expected_count,
+                             problem_list *problems, error *e)
+{
+    const char *keys[2] = {NULL, NULL};
+    sqlite3_stmt *trusted = NULL, *repeated = NULL;
+    buffer sql, label, row;
+    int i, k, key_count = 0, rc, status = ERROR_OK;
+    for (i = 0; i < expected_count; i++)
+        if (expected[i].pk >= 1 && expected[i].pk <= 2) {
+            keys[expected[i].pk - 1] = expected[i].name;
+            key_count++;
+        }
+    if (key_count == 0 || keys[key_count - 1] == NULL)
+        return ERROR_OK;
+    buffer_init(&sql);
+    buffer_init(&label);
+    buffer_init(&row);
+    rc = sqlite3_prepare_v2(
+        db,
+        "SELECT 1 FROM pragma_index_list(?1) l WHERE l.\"unique\" AND NOT l.partial"
+        " AND (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key) = ?2"
+        " AND (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key AND x.cid >= 0"
+        "      AND x.coll = 'BINARY' COLLATE NOCASE AND x.name IN (?3, ?4)) = ?2",
+        -1, &trusted, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(trusted, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_int(trusted, 2, key_count);
+        sqlite3_bind_text(trusted, 3, keys[0], -1, SQLITE_STATIC);
+        if (keys[1] != NULL)
+            sqlite3_bind_text(trusted, 4, keys[1], -1, SQLITE_STATIC);
+        rc = sqlite3_step(trusted);
+    }
+    if (rc == SQLITE_ROW)
+        goto done; /* SQLite kept the key unique as the rows were written */
+    if (rc != SQLITE_DONE)
+        goto failed;
+    buffer_puts(&sql, "SELECT ");
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\"", k ? ", " : "", keys[k]);
+    buffer_printf(&sql, " FROM \"%s\" WHERE ", table);
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\" IS NOT NULL", k ? " AND " : "", keys[k]);
+    buffer_puts(&sql, " GROUP BY ");
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\"", k ? ", " : "", keys[k]);
+    buffer_printf(&sql, " HAVING count(*) > 1 LIMIT %d", PROBLEMS_SHOWN + 1);
+    if (key_count == 1)
+        buffer_printf(&label, "%s appears more than once", keys[0]);
+    else
+        buffer_printf(&label, "(%s, %s) appears more than once", keys[0], keys[1]);
+    if (buffer_failed(&sql) || buffer_failed(&label)) {
+        rc = SQLITE_NOMEM;
+        goto failed;
+    }
+    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &repeated, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(repeated)) == SQLITE_ROW) {
+        buffer_reset(&row);
+        buffer_puts(&row, "'");
+        for (k = 0; k < key_count; k++) {
+            const char *part = (const char *)sqlite3_column_text(repeated, k);
+            if (part == NULL) {
+                rc = SQLITE_NOMEM;
+                goto failed;
+            }
+            buffer_printf(&row, "%s%s", k ? " " : "", part);
+        }
+        buffer_puts(&row, "'");
+        if (buffer_failed(&row)) {
+            rc = SQLITE_NOMEM;
+            goto failed;
+        }
+        problem_add(problems, s->path, table,
+                    text_utf8_valid(buffer_text(&row), row.length, NULL) ? buffer_text(&row)
+                                                                         : "(id not valid UTF-8)",
+                    buffer_text(&label));
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        goto done;
+failed:
+    status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                       "%s: cannot look for repeated keys in table %s: %s", s->path, table,
+                       rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(trusted);
+    sqlite3_finalize(repeated);
+    buffer_free(&sql);
+    buffer_free(&label);
+    buffer_free(&row);
+    return status;
+}
+
+/* Checks one table: that it is an ordinary table, its columns and indexes,
+** then its data and keys. */
 static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char *table,
                        const reference_sets *references, problem_list *problems, long long *rows,
                        error *e)
@@ -772,27 +1033,31 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
     column_info *expected = NULL, *found = NULL;
     int expected_count = table_columns(schema_db, "main", table, &expected);
     int found_count = -1;
-    int i, j, rc;
-    buffer sql;
+    int rc;
     int status = ERROR_OK;
     bool columns_ok = true;
-    buffer_init(&sql);
     if (expected_count < 0) {
         status = error_set(e, ERROR_SYSTEM, "out of memory reading the schema");
         goto done;
     }
     {
-        /* Is it a table? A view would be evaluated but cannot be trusted
-        ** to be a snapshot; refuse it clearly. */
+        /* Is it a table? A view, or a virtual table (its rows come from a
+        ** module's code, not from the file), would be evaluated but cannot
+        ** be trusted to be a snapshot; refuse it clearly. */
         sqlite3_stmt *kind = NULL;
         const char *type = NULL;
-        rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = ?1", -1, &kind,
-                                NULL);
+        bool is_virtual = false;
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT type, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_schema "
+                                "WHERE name = ?1",
+                                -1, &kind, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_text(kind, 1, table, -1, SQLITE_STATIC);
             rc = sqlite3_step(kind);
-            if (rc == SQLITE_ROW)
+            if (rc == SQLITE_ROW) {
                 type = (const char *)sqlite3_column_text(kind, 0);
+                is_virtual = sqlite3_column_int(kind, 1) != 0;
+            }
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             status =
@@ -807,9 +1072,10 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
             sqlite3_finalize(kind);
             goto done;
         }
-        if (strcmp(type, "table") != 0) {
+        if (strcmp(type, "table") != 0 || is_virtual) {
             char message[128];
-            snprintf(message, sizeof message, "is a %s, not a table", type);
+            snprintf(message, sizeof message, "is a %s, not a table",
+                     is_virtual ? "virtual table" : type);
             problem_add(problems, s->path, table, NULL, message);
             sqlite3_finalize(kind);
             goto done;
@@ -826,57 +1092,19 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
                            sqlite3_errmsg(db));
         goto done;
     }
-    for (i = 0; i < expected_count; i++) {
-        bool present = false;
-        for (j = 0; j < found_count; j++)
-            if (strcmp(expected[i].name, found[j].name) == 0)
-                present = true;
-        if (!present) {
-            char message[256];
-            snprintf(message, sizeof message, "has no column %s (%s in snapshot.sql)",
-                     expected[i].name, expected[i].type);
-            problem_add(problems, s->path, table, NULL, message);
-            columns_ok = false;
-        }
-    }
-    if (!columns_ok || strcmp(table, "snapshot_meta") == 0)
+    status = check_columns(s, db, table, expected, expected_count, found, found_count, problems,
+                           &columns_ok, e);
+    if (status == ERROR_OK)
+        status = check_index_collations(s, db, table, problems, e);
+    if (status != ERROR_OK || !columns_ok)
         goto done;
-    status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
-    if (status != ERROR_OK)
-        goto done;
-    {
-        /* Without a primary key or unique index, ids may repeat. */
-        sqlite3_stmt *count = NULL;
-        if (strcmp(row_identity(table), "id") == 0) {
-            buffer_reset(&sql);
-            buffer_printf(&sql,
-                          "SELECT COUNT(*) = 0 FROM pragma_index_list(?1) l WHERE l.\"unique\" AND "
-                          "(SELECT group_concat(name) FROM pragma_index_info(l.name)) = 'id'");
-            if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &count, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(count, 1, table, -1, SQLITE_STATIC);
-                if (sqlite3_step(count) == SQLITE_ROW && sqlite3_column_int(count, 0)) {
-                    sqlite3_stmt *dups = NULL;
-                    buffer_reset(&sql);
-                    buffer_printf(&sql,
-                                  "SELECT id FROM \"%s\" GROUP BY id HAVING COUNT(*) > 1 LIMIT %d",
-                                  table, PROBLEMS_SHOWN);
-                    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &dups, NULL) == SQLITE_OK) {
-                        while (sqlite3_step(dups) == SQLITE_ROW) {
-                            char quoted[256];
-                            snprintf(quoted, sizeof quoted, "'%s'",
-                                     (const char *)sqlite3_column_text(dups, 0));
-                            problem_add(problems, s->path, table, quoted,
-                                        "id appears more than once");
-                        }
-                    }
-                    sqlite3_finalize(dups);
-                }
-            }
-            sqlite3_finalize(count);
-        }
-    }
+    /* snapshot_meta's values are read by key (as_of, region), not row by
+    ** row; its keys must still be unique. */
+    if (strcmp(table, "snapshot_meta") != 0)
+        status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
+    if (status == ERROR_OK)
+        status = check_unique_keys(s, db, table, expected, expected_count, problems, e);
 done:
-    buffer_free(&sql);
     columns_free(expected, expected_count);
     columns_free(found, found_count);
     return status;

@@ -76,6 +76,48 @@ open_to_nobody() {
     chmod 755 "$TEST_TMP/.." "$TEST_TMP" || die "chmod"
 }
 
+# --- collations ------------------------------------------------------------------
+
+# organizations.community_id COLLATE NOCASE: the join to communities and the
+# GROUP BY ignore case, so ZZ1 would get zz1's ten organizations (A06 3
+# points it never earned).
+test_nocase_reference_column_is_refused_not_joined_case_blind() {
+    snapshot_variant nocase.db ""
+    add_community nocase.db ZZ1
+    add_community nocase.db zz1
+    sql nocase.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+        INSERT INTO organizations (id, community_id, name, kind, registered, evaluated, rating)
+        SELECT 'zz-org-' || i, 'zz1', '组织' || i, 'culture', 1, 1, 'AAA' FROM n" >/dev/null
+    redeclare_table nocase.db organizations \
+        's/^  community_id TEXT NOT NULL/  community_id TEXT NOT NULL COLLATE NOCASE/'
+    expect_eval_refused 1 "nocase.db" "table organizations" "community_id" "COLLATE NOCASE" \
+        -- eval nocase.db
+}
+
+# communities.id COLLATE NOCASE orders a1 before B1, which byte order does
+# not: the lookup of a worker's community then failed ("refers to no
+# community") although the community is there.
+test_nocase_id_column_is_refused_naming_the_collation() {
+    snapshot_variant nocase-id.db "INSERT INTO workers SELECT id || '-a', 'a1', name, birth_date,
+            hire_date, role, education, cert_level, cert_date, training_hours, score_civil,
+            score_community, score_residents, status, left_date, left_reason
+        FROM workers WHERE community_id = '$FORM_COMMUNITY'"
+    add_community nocase-id.db a1
+    add_community nocase-id.db B1
+    redeclare_table nocase-id.db communities \
+        's/^  id                  TEXT PRIMARY KEY/  id TEXT PRIMARY KEY COLLATE NOCASE/'
+    expect_eval_refused 1 "nocase-id.db" "table communities" "id" "COLLATE NOCASE" \
+        -- eval nocase-id.db
+    expect_stderr_not_contains "refers to no"
+}
+
+test_collation_in_an_index_is_refused() {
+    snapshot_variant index-nocase.db "CREATE INDEX workers_by_community_nocase
+        ON workers(community_id COLLATE NOCASE, status COLLATE RTRIM)"
+    expect_eval_refused 1 "index-nocase.db" "table workers" "workers_by_community_nocase" \
+        "COLLATE NOCASE" -- eval index-nocase.db
+}
+
 # --- files beside the snapshot ---------------------------------------------------
 
 # A snapshot whose last changes are still in its -wal (a copy taken while a
@@ -185,6 +227,45 @@ test_snapshot_named_like_a_uri_is_read_from_that_very_file() {
     expect_sql results.db "SELECT snapshot_sha256 FROM runs" "$(file_sha "$SAMPLE_DB")"
 }
 
+# --- keys and indexes ------------------------------------------------------------
+
+# A UNIQUE index that covers no row (WHERE id = 'never') made the duplicate
+# check believe ids were unique; the run then failed writing the results.
+test_partial_unique_index_does_not_switch_off_the_duplicate_id_check() {
+    snapshot_variant partial.db ""
+    redeclare_table partial.db communities \
+        's/^  id                  TEXT PRIMARY KEY/  id TEXT NOT NULL/'
+    sql partial.db "CREATE UNIQUE INDEX communities_never ON communities(id) WHERE id = 'never';
+        INSERT INTO communities SELECT * FROM communities WHERE id = '$FORM_COMMUNITY'" >/dev/null
+    expect_eval_refused 1 "partial.db" "table communities" "'$FORM_COMMUNITY'" "more than once" \
+        -- eval partial.db
+    expect_stderr_not_contains "UNIQUE constraint failed"
+}
+
+# facts and visits without their PRIMARY KEY: a second row for the same
+# (community, key) was read or not depending on the order rows were stored
+# in, and visits were counted twice.
+test_duplicate_composite_keys_without_their_primary_key_are_refused() {
+    snapshot_variant facts.db "CREATE TABLE f2 AS SELECT * FROM facts WHERE 0;
+        INSERT INTO f2 SELECT community_id, key, 0 FROM facts WHERE community_id = '$FORM_COMMUNITY';
+        INSERT INTO f2 SELECT * FROM facts; DROP TABLE facts; ALTER TABLE f2 RENAME TO facts;"
+    expect_eval_refused 1 "facts.db" "table facts" "'$FORM_COMMUNITY amenity_types'" \
+        "(community_id, key) appears more than once" -- eval facts.db
+    snapshot_variant visits.db "CREATE TABLE v2 AS SELECT * FROM visits;
+        INSERT INTO v2 SELECT * FROM visits WHERE worker_id = '$FORM_WORKER';
+        DROP TABLE visits; ALTER TABLE v2 RENAME TO visits;"
+    expect_eval_refused 1 "visits.db" "table visits" "'$FORM_WORKER " \
+        "(worker_id, month) appears more than once" -- eval visits.db
+}
+
+test_duplicate_snapshot_meta_keys_are_refused() {
+    snapshot_variant meta.db "CREATE TABLE m2 AS SELECT * FROM snapshot_meta WHERE 0;
+        INSERT INTO m2 VALUES ('as_of', '2024-12-31');
+        INSERT INTO m2 SELECT * FROM snapshot_meta; DROP TABLE snapshot_meta;
+        ALTER TABLE m2 RENAME TO snapshot_meta;"
+    expect_eval_refused 1 "meta.db" "table snapshot_meta" "'as_of'" "more than once" -- eval meta.db
+}
+
 # --- how values are stored -------------------------------------------------------
 
 # A snapshot written as UTF-16 compares text in UTF-16 order, not byte order:
@@ -201,6 +282,36 @@ test_utf16_snapshot_is_refused_with_how_to_convert_it() {
         FROM workers WHERE community_id = '$FORM_COMMUNITY'" >/dev/null
     expect_eval_refused 1 "utf16.db" "UTF-16le" ".dump" -- eval utf16.db
     expect_stderr_not_contains "refers to no"
+}
+
+# facts.value declared INTEGER stores 2.0 as the integer 2 (7 / 2 is then 3
+# in rule SQL); a column without a type keeps 7 and '7' apart.
+test_column_declared_with_another_type_is_refused() {
+    snapshot_variant integer-value.db ""
+    redeclare_table integer-value.db facts 's/^  value        REAL,/  value        INTEGER,/'
+    expect_eval_refused 1 "integer-value.db" "table facts" "value" "INTEGER" "REAL" \
+        -- eval integer-value.db
+    snapshot_variant untyped.db ""
+    redeclare_table untyped.db workers 's/^  community_id    TEXT NOT NULL/  community_id NOT NULL/'
+    expect_eval_refused 1 "untyped.db" "table workers" "community_id" "TEXT" -- eval untyped.db
+}
+
+test_generated_column_in_place_of_a_column_is_refused_as_generated() {
+    snapshot_variant computed.db ""
+    redeclare_table computed.db communities \
+        's/^  population          INTEGER,/  population INTEGER GENERATED ALWAYS AS (households * 3) VIRTUAL,/'
+    expect_eval_refused 1 "computed.db" "table communities" "population" "generated column" \
+        -- eval computed.db
+}
+
+test_virtual_table_in_place_of_a_table_is_refused() {
+    sql "$SAMPLE_DB" "SELECT 1 FROM pragma_module_list WHERE name = 'fts5'" | grep -q 1 ||
+        skip "this SQLite has no fts5"
+    snapshot_variant virtual.db "ALTER TABLE tasks RENAME TO tasks_real;
+        CREATE VIRTUAL TABLE tasks USING fts5(id, community_id, department, title, detail,
+            received_on, approval_ref, funded, staffed);
+        INSERT INTO tasks SELECT * FROM tasks_real; DROP TABLE tasks_real;"
+    expect_eval_refused 1 "virtual.db" "table tasks" "virtual table" -- eval virtual.db
 }
 
 # --- forms that change nothing ---------------------------------------------------
