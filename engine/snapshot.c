@@ -10,6 +10,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -466,6 +467,16 @@ static bool column_problem(row_check *c, int i)
             return false;
         }
     }
+    if (type == SQLITE_FLOAT && !isfinite(sqlite3_column_double(c->scan, i))) {
+        /* 1e309 is stored as Inf: it passed the range checks and was
+        ** scored as missing. (NaN cannot be stored: SQLite reads it as
+        ** NULL, everywhere alike.) */
+        buffer_printf(&c->message,
+                      "%s is %cInf (a number beyond the largest double, such as 1e309): a "
+                      "finite number is needed",
+                      column->name, sqlite3_column_double(c->scan, i) > 0 ? '+' : '-');
+        return true;
+    }
     switch (column->type) {
     case COLUMN_INTEGER:
         if (type == SQLITE_INTEGER ||
@@ -479,6 +490,24 @@ static bool column_problem(row_check *c, int i)
     case COLUMN_TEXT:
         if (type == SQLITE_BLOB) {
             buffer_printf(&c->message, "%s is binary data, not text", column->name);
+            return true;
+        }
+        /* A TEXT column turns numbers into text as they are written; a
+        ** number here comes from a schema edited afterwards, and SQL finds
+        ** 3710010101 equal to no text '3710010101' (the C checks would). */
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+            buffer_printf(&c->message, "%s ", column->name);
+            append_quoted(c, i, false);
+            buffer_puts(&c->message, " is stored as a number, not text (snapshot.sql declares "
+                                     "TEXT, and SQL finds no text equal to a number)");
+            return true;
+        }
+        /* C reads text up to its first NUL: 'N1' || char(0) || 'x' would
+        ** be the id 'N1' to the engine and another id to SQL. */
+        if (type == SQLITE_TEXT && memchr(text, '\0', (size_t)bytes) != NULL) {
+            buffer_printf(&c->message,
+                          "%s contains a NUL character (byte 0), which would cut the text short",
+                          column->name);
             return true;
         }
         if (type == SQLITE_TEXT && !text_utf8_valid((const char *)text, (size_t)bytes, NULL)) {
@@ -536,18 +565,9 @@ static bool column_problem(row_check *c, int i)
                 what = " is not 0 or 1";
             break;
         case SNAPSHOT_RULE_REFERENCE:
-            if (column->reference != NULL) {
-                if (type != SQLITE_TEXT) {
-                    /* A number in a TEXT column of a foreign schema: its
-                    ** text, as the comparison with the ids would see it. */
-                    text = sqlite3_column_text(c->scan, i);
-                    bytes = sqlite3_column_bytes(c->scan, i);
-                    type = SQLITE_TEXT;
-                    if (text == NULL) {
-                        c->out_of_memory = true;
-                        return false;
-                    }
-                }
+            /* References are TEXT columns: a number there was refused
+            ** above, so `text` holds the value. */
+            if (column->reference != NULL && type == SQLITE_TEXT) {
                 if (!idset_contains(column->reference, text, (size_t)bytes)) {
                     snprintf(range, sizeof range, " refers to no row of %s",
                              column->reference_table);
@@ -1309,7 +1329,7 @@ static int meta_value(snapshot *s, const char *key, char **out, error *e)
 static int load_communities(snapshot *s, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    size_t capacity = 0;
+    size_t capacity = 0, k;
     int rc;
     int status = ERROR_OK;
     rc = sqlite3_prepare_v2(s->db, "SELECT id, name, district, street FROM communities ORDER BY id",
@@ -1348,9 +1368,22 @@ static int load_communities(snapshot *s, error *e)
             goto done;
         }
     }
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
                            "%s: cannot read communities: %s", s->path, sqlite3_errmsg(s->db));
+        goto done;
+    }
+    /* snapshot_find_community searches in strcmp order and every query
+    ** returns communities ORDER BY id: with the checks above the two agree;
+    ** this says so if some form of the file ever made them differ. */
+    for (k = 1; k < s->community_count; k++)
+        if (strcmp(s->communities[k - 1].id, s->communities[k].id) >= 0) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: table communities: ids '%s' and '%s' come out of byte order: "
+                               "the file does not compare text as snapshot.sql does",
+                               s->path, s->communities[k - 1].id, s->communities[k].id);
+            break;
+        }
 done:
     sqlite3_finalize(statement);
     return status;

@@ -242,6 +242,23 @@ test_partial_unique_index_does_not_switch_off_the_duplicate_id_check() {
     expect_stderr_not_contains "UNIQUE constraint failed"
 }
 
+# The primary key's index built in NOCASE order, then the schema edited to
+# drop the COLLATE (PRAGMA quick_check still says ok): SQL returns the ids in
+# the index's order, which byte order is not.
+test_index_in_another_order_than_its_column_is_refused() {
+    snapshot_variant lying.db ""
+    add_community lying.db a1
+    add_community lying.db B1
+    redeclare_table lying.db communities \
+        's/^  id                  TEXT PRIMARY KEY/  id TEXT PRIMARY KEY COLLATE NOCASE/'
+    sql lying.db "PRAGMA writable_schema = ON;
+        UPDATE sqlite_schema SET sql = replace(sql, ' COLLATE NOCASE', '')
+            WHERE name = 'communities';" >/dev/null
+    expect_sql lying.db "PRAGMA quick_check" "ok"
+    expect_eval_refused 1 "lying.db" "table communities" "'a1' and 'B1'" "byte order" \
+        -- eval lying.db
+}
+
 # facts and visits without their PRIMARY KEY: a second row for the same
 # (community, key) was read or not depending on the order rows were stored
 # in, and visits were counted twice.
@@ -267,6 +284,24 @@ test_duplicate_snapshot_meta_keys_are_refused() {
 }
 
 # --- how values are stored -------------------------------------------------------
+
+# 1e309 is stored as +Inf: it passed the checks and was scored as missing.
+test_infinite_numbers_are_refused_in_every_real_column() {
+    local table column row key sign
+    while IFS='|' read -r table column; do
+        for sign in "" "-"; do
+            case $table in
+            facts) key="community_id = '$FORM_COMMUNITY' AND key = 'plates'" row="$FORM_COMMUNITY plates" ;;
+            *) row=$(sql "$SAMPLE_DB" "SELECT id FROM $table ORDER BY id LIMIT 1") key="id = '$row'" ;;
+            esac
+            snapshot_variant inf.db "UPDATE $table SET $column = ${sign}1e309 WHERE $key"
+            run_kaohe eval inf.db -q
+            expect_exit 1
+            expect_stderr_contains "table $table" "'$row'" "$column" "${sign:-+}Inf"
+        done
+    done < <(sql "$SAMPLE_DB" "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+                              WHERE m.type = 'table' AND p.type = 'REAL' ORDER BY 1, 2")
+}
 
 # A snapshot written as UTF-16 compares text in UTF-16 order, not byte order:
 # '甲' sorts before '乙' there and after it in UTF-8, and the lookup of the
@@ -294,6 +329,35 @@ test_column_declared_with_another_type_is_refused() {
     snapshot_variant untyped.db ""
     redeclare_table untyped.db workers 's/^  community_id    TEXT NOT NULL/  community_id NOT NULL/'
     expect_eval_refused 1 "untyped.db" "table workers" "community_id" "TEXT" -- eval untyped.db
+}
+
+# A TEXT column holding numbers (a schema edited after the rows were
+# written): community_id = 3710010101 is not '3710010101' to SQL, so the
+# community's postings vanished from C06 while the reference check passed.
+test_number_stored_in_a_text_column_is_refused() {
+    snapshot_variant number.db ""
+    redeclare_table number.db postings 's/^  community_id TEXT NOT NULL/  community_id BLOB NOT NULL/'
+    sql number.db "UPDATE postings SET community_id = CAST(community_id AS INTEGER)
+            WHERE community_id = '$FORM_COMMUNITY';
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_schema SET sql = replace(sql, 'community_id BLOB', 'community_id TEXT')
+            WHERE name = 'postings';" >/dev/null
+    expect_sql number.db "SELECT DISTINCT typeof(community_id) FROM postings
+                          WHERE CAST(community_id AS TEXT) = '$FORM_COMMUNITY'" "integer"
+    expect_eval_refused 1 "number.db" "table postings" "community_id" "$FORM_COMMUNITY" "not text" \
+        -- eval number.db
+}
+
+# 'N1' || char(0) || 'evil' is another id to SQL but 'N1' to C: two
+# communities 'N1', and the run failed writing the results.
+test_nul_character_in_text_is_refused() {
+    snapshot_variant nul.db ""
+    add_community nul.db N1
+    sql nul.db "INSERT INTO communities SELECT 'N1' || char(0) || 'evil', name || '乙', district,
+            street, area_km2, population, households, floating_population, minority_population
+        FROM communities WHERE id = '$FORM_COMMUNITY'" >/dev/null
+    expect_eval_refused 1 "nul.db" "table communities" "id" "NUL" -- eval nul.db
+    expect_stderr_not_contains "UNIQUE constraint failed"
 }
 
 test_generated_column_in_place_of_a_column_is_refused_as_generated() {
