@@ -1313,6 +1313,12 @@ static int meta_value(snapshot *s, const char *key, char **out, error *e)
         const unsigned char *value = sqlite3_column_text(statement, 0);
         if (value == NULL && sqlite3_errcode(s->db) == SQLITE_NOMEM)
             rc = SQLITE_NOMEM;
+        else if (value != NULL &&
+                 strlen((const char *)value) != (size_t)sqlite3_column_bytes(statement, 0))
+            status = error_set(e, ERROR_INPUT,
+                               "%s: table snapshot_meta, row '%s': value contains a NUL character "
+                               "(byte 0), which would cut the text short",
+                               s->path, key);
         else if (value != NULL && (*out = strdup((const char *)value)) == NULL)
             status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading snapshot_meta", s->path);
         else
@@ -1443,13 +1449,18 @@ static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count,
 static int check_beside(const char *path, error *e)
 {
     static const unsigned char journal_magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
-    size_t length = strlen(path) + sizeof "-journal";
+    /* SQLite names them after the file a symbolic link points to. */
+    char *real = realpath(path, NULL);
+    const char *base = real != NULL ? real : path;
+    size_t length = strlen(base) + sizeof "-journal";
     char *name = malloc(length);
     struct stat st;
     int status = ERROR_OK;
-    if (name == NULL)
+    if (name == NULL) {
+        free(real);
         return error_set(e, ERROR_SYSTEM, "out of memory");
-    snprintf(name, length, "%s-wal", path);
+    }
+    snprintf(name, length, "%s-wal", base);
     if (stat(name, &st) == 0) {
         if (st.st_size > 0) {
             status = error_set(
@@ -1466,7 +1477,7 @@ static int check_beside(const char *path, error *e)
                            path, name, strerror(errno));
         goto done;
     }
-    snprintf(name, length, "%s-journal", path);
+    snprintf(name, length, "%s-journal", base);
     if (stat(name, &st) == 0) {
         unsigned char header[sizeof journal_magic];
         FILE *stream = st.st_size > 0 ? fopen(name, "rb") : NULL;
@@ -1488,6 +1499,7 @@ static int check_beside(const char *path, error *e)
     }
 done:
     free(name);
+    free(real);
     return status;
 }
 

@@ -137,6 +137,9 @@ SQL
     expect_eval_refused 1 "wal.db-wal" "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE" \
         -- eval wal.db
     expect_file_absent wal.db-shm
+    # SQLite looks for the -wal beside the file a link points to.
+    mkdir links && ln -s ../wal.db links/snapshot.db
+    expect_eval_refused 1 "wal.db-wal" "PRAGMA wal_checkpoint(TRUNCATE)" -- eval links/snapshot.db
     # The command the message gives makes a snapshot kaohe reads, with the
     # changes that were in the -wal.
     sqlite3 -batch wal.db 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE' >/dev/null ||
@@ -358,6 +361,9 @@ test_nul_character_in_text_is_refused() {
         FROM communities WHERE id = '$FORM_COMMUNITY'" >/dev/null
     expect_eval_refused 1 "nul.db" "table communities" "id" "NUL" -- eval nul.db
     expect_stderr_not_contains "UNIQUE constraint failed"
+    snapshot_variant nul-meta.db "UPDATE snapshot_meta SET value = value || char(0) || 'x'
+        WHERE key = 'as_of'"
+    expect_eval_refused 1 "nul-meta.db" "table snapshot_meta" "'as_of'" "NUL" -- eval nul-meta.db
 }
 
 test_generated_column_in_place_of_a_column_is_refused_as_generated() {
