@@ -923,12 +923,13 @@ static int check_index_collations(snapshot *s, sqlite3 *db, const char *table,
         }
         /* A column's own COLLATE, which its indexes inherit, is reported
         ** with the column. */
-        if (column != NULL &&
-            sqlite3_table_column_metadata(db, "main", table, column, NULL, &own, NULL, NULL,
-                                          NULL) == SQLITE_OK &&
-            own != NULL && strcasecmp(own, collation) == 0) {
-            rc = SQLITE_OK;
-            continue;
+        if (column != NULL) {
+            rc = sqlite3_table_column_metadata(db, "main", table, column, NULL, &own, NULL, NULL,
+                                               NULL);
+            if (rc != SQLITE_OK)
+                break;
+            if (own != NULL && strcasecmp(own, collation) == 0)
+                continue;
         }
         snprintf(message, sizeof message,
                  "index %.100s compares %s%.100s with COLLATE %.60s: snapshot.sql compares text "
