@@ -2,10 +2,13 @@
 ** snapshot.c — opening and validating snapshots (snapshot.h).
 **
 ** The canonical schema is engine/snapshot_schema.sql, a copy of
-** ../shared/spec/snapshot.sql compiled into the binary. Column types and NOT
-** NULL come from it; the allowed values, dates and ranges below come from its
-** comments. Each table is checked by one generated query that returns, for
-** the first rows with a problem, the row id and a message.
+** ../shared/spec/snapshot.sql compiled into the binary. Column types, NOT
+** NULL and primary keys come from it; the allowed values, dates and ranges
+** below come from its comments. Each table's form is compared with it first
+** (a table, not a view; each column stored, with the same type affinity,
+** compared BINARY; no index comparing text otherwise), then its rows are
+** read by one plain scan and every value checked in C, then its key is
+** checked for repeats.
 */
 #include "snapshot.h"
 
