@@ -533,8 +533,7 @@ static void *worker_main(void *argument)
     load_pool *pool = argument;
     sqlite3 *db = NULL;
     const snapshot *s = pool->data->snapshot;
-    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
+    if (snapshot_connect(s->path, &db) != SQLITE_OK ||
         snapshot_register_functions(db) != SQLITE_OK) {
         pthread_mutex_lock(&pool->lock);
         if (pool->status == ERROR_OK)

@@ -2,20 +2,25 @@
 ** snapshot.c — opening and validating snapshots (snapshot.h).
 **
 ** The canonical schema is engine/snapshot_schema.sql, a copy of
-** ../shared/spec/snapshot.sql compiled into the binary. Column types and NOT
-** NULL come from it; the allowed values, dates and ranges below come from its
-** comments. Each table is checked by one generated query that returns, for
-** the first rows with a problem, the row id and a message.
+** ../shared/spec/snapshot.sql compiled into the binary. Column types, NOT
+** NULL and primary keys come from it; the allowed values, dates and ranges
+** below come from its comments. Each table's form is compared with it first
+** (a table, not a view; each column stored, with the same type affinity,
+** compared BINARY; no index comparing text otherwise), then its rows are
+** read by one plain scan and every value checked in C, then its key is
+** checked for repeats.
 */
 #include "snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,18 +78,6 @@ const snapshot_column_rule snapshot_column_rules[] = {
 };
 const size_t snapshot_column_rule_count =
     sizeof snapshot_column_rules / sizeof snapshot_column_rules[0];
-
-/* Row identity shown in messages, per table. */
-static const char *row_identity(const char *table)
-{
-    if (strcmp(table, "visits") == 0)
-        return "worker_id || ' ' || month";
-    if (strcmp(table, "facts") == 0)
-        return "community_id || ' ' || key";
-    if (strcmp(table, "snapshot_meta") == 0)
-        return "key";
-    return "id";
-}
 
 int snapshot_date_valid(const char *text)
 {
@@ -164,6 +157,45 @@ void snapshot_configure_connection(sqlite3 *db)
     ** mapped file would count as the process's memory, and a snapshot cut
     ** short while mapped would kill the process with SIGBUS instead of
     ** failing with a message. */
+}
+
+/* Appends `path` to a URI, every byte but [A-Za-z0-9/._~-] escaped as %HH
+** (SQLite decodes them), so that '?', '#', '%' or a leading "file:" in a
+** file's name stay part of the name and are never read as URI syntax. */
+static void append_uri_path(buffer *uri, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *path; path++) {
+        unsigned char c = (unsigned char)*path;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("/._~-", c) != NULL) {
+            buffer_append(uri, path, 1);
+        } else {
+            char escaped[3] = {'%', hex[c >> 4], hex[c & 15]};
+            buffer_append(uri, escaped, 3);
+        }
+    }
+}
+
+int snapshot_connect(const char *path, sqlite3 **out)
+{
+    buffer uri;
+    int rc;
+    *out = NULL;
+    buffer_init(&uri);
+    /* "file:///abs/x.db" or "file:rel/x.db": "file://" + a relative name
+    ** would read its first part as a host. */
+    buffer_puts(&uri, path[0] == '/' ? "file://" : "file:");
+    append_uri_path(&uri, path);
+    buffer_puts(&uri, "?immutable=1");
+    if (buffer_failed(&uri)) {
+        buffer_free(&uri);
+        return SQLITE_NOMEM;
+    }
+    rc = sqlite3_open_v2(buffer_text(&uri), out,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    buffer_free(&uri);
+    return rc;
 }
 
 int snapshot_create_temp_tables(sqlite3 *db, error *e)
@@ -262,13 +294,16 @@ static void problem_add(problem_list *p, const char *path, const char *table, co
     append_escaped(&p->text, message);
 }
 
-/* Columns of `table` in `db`: fills *out (owned) with their names, types and
-** flags; returns the count (0 when there is no such table), -1 when out of
-** memory, -2 when SQLite cannot read the schema. */
+/* Columns of `table` in `db`, generated columns included: fills *out
+** (owned) with their names, types and flags; returns the count (0 when there
+** is no such table), -1 when out of memory, -2 when SQLite cannot read the
+** schema. */
 typedef struct column_info {
     char *name;
     char *type;
-    int not_null;
+    int not_null; /* NOT NULL or part of the PRIMARY KEY */
+    int pk;       /* position in the PRIMARY KEY (1, 2...), 0 when not in it */
+    int hidden;   /* pragma table_xinfo's: 2 or 3 for a generated column */
 } column_info;
 
 static int table_columns(sqlite3 *db, const char *schema, const char *table, column_info **out)
@@ -279,9 +314,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
     int count = 0, rc;
     int result = -1;
     buffer_init(&sql);
-    buffer_printf(&sql,
-                  "SELECT name, type, \"notnull\" OR pk > 0 FROM pragma_table_info(?1, ?2) ORDER "
-                  "BY cid");
+    buffer_printf(&sql, "SELECT name, type, \"notnull\" OR pk > 0, pk, hidden FROM "
+                        "pragma_table_xinfo(?1, ?2) ORDER BY cid");
     *out = NULL;
     if (buffer_failed(&sql))
         goto fail;
@@ -301,6 +335,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table, col
         columns[count].name = name ? strdup(name) : NULL;
         columns[count].type = strdup(type ? type : "");
         columns[count].not_null = sqlite3_column_int(statement, 2);
+        columns[count].pk = sqlite3_column_int(statement, 3);
+        columns[count].hidden = sqlite3_column_int(statement, 4);
         count++;
         /* A failed copy (or a name SQLite could not convert) is out of
         ** memory, never a missing column. */
@@ -434,6 +470,16 @@ static bool column_problem(row_check *c, int i)
             return false;
         }
     }
+    if (type == SQLITE_FLOAT && !isfinite(sqlite3_column_double(c->scan, i))) {
+        /* 1e309 is stored as Inf: it passed the range checks and was
+        ** scored as missing. (NaN cannot be stored: SQLite reads it as
+        ** NULL, everywhere alike.) */
+        buffer_printf(&c->message,
+                      "%s is %cInf (a number beyond the largest double, such as 1e309): a "
+                      "finite number is needed",
+                      column->name, sqlite3_column_double(c->scan, i) > 0 ? '+' : '-');
+        return true;
+    }
     switch (column->type) {
     case COLUMN_INTEGER:
         if (type == SQLITE_INTEGER ||
@@ -447,6 +493,24 @@ static bool column_problem(row_check *c, int i)
     case COLUMN_TEXT:
         if (type == SQLITE_BLOB) {
             buffer_printf(&c->message, "%s is binary data, not text", column->name);
+            return true;
+        }
+        /* A TEXT column turns numbers into text as they are written; a
+        ** number here comes from a schema edited afterwards, and SQL finds
+        ** 3710010101 equal to no text '3710010101' (the C checks would). */
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+            buffer_printf(&c->message, "%s ", column->name);
+            append_quoted(c, i, false);
+            buffer_puts(&c->message, " is stored as a number, not text (snapshot.sql declares "
+                                     "TEXT, and SQL finds no text equal to a number)");
+            return true;
+        }
+        /* C reads text up to its first NUL: 'N1' || char(0) || 'x' would
+        ** be the id 'N1' to the engine and another id to SQL. */
+        if (type == SQLITE_TEXT && memchr(text, '\0', (size_t)bytes) != NULL) {
+            buffer_printf(&c->message,
+                          "%s contains a NUL character (byte 0), which would cut the text short",
+                          column->name);
             return true;
         }
         if (type == SQLITE_TEXT && !text_utf8_valid((const char *)text, (size_t)bytes, NULL)) {
@@ -504,18 +568,9 @@ static bool column_problem(row_check *c, int i)
                 what = " is not 0 or 1";
             break;
         case SNAPSHOT_RULE_REFERENCE:
-            if (column->reference != NULL) {
-                if (type != SQLITE_TEXT) {
-                    /* A number in a TEXT column of a foreign schema: its
-                    ** text, as the comparison with the ids would see it. */
-                    text = sqlite3_column_text(c->scan, i);
-                    bytes = sqlite3_column_bytes(c->scan, i);
-                    type = SQLITE_TEXT;
-                    if (text == NULL) {
-                        c->out_of_memory = true;
-                        return false;
-                    }
-                }
+            /* References are TEXT columns: a number there was refused
+            ** above, so `text` holds the value. */
+            if (column->reference != NULL && type == SQLITE_TEXT) {
                 if (!idset_contains(column->reference, text, (size_t)bytes)) {
                     snprintf(range, sizeof range, " refers to no row of %s",
                              column->reference_table);
@@ -721,7 +776,280 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
     return status;
 }
 
-/* Checks one table: presence, columns, then its data. */
+/* How SQLite stores and compares a column's values, from its declared type
+** (https://sqlite.org/datatype3.html, "Determination Of Column Affinity",
+** whose rules are applied in this order). */
+typedef enum {
+    AFFINITY_BLOB, /* no type: values kept as written, 7 and '7' apart */
+    AFFINITY_TEXT,
+    AFFINITY_NUMERIC,
+    AFFINITY_INTEGER,
+    AFFINITY_REAL
+} affinity;
+
+static bool contains_nocase(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *text; text++)
+        if (strncasecmp(text, word, n) == 0)
+            return true;
+    return false;
+}
+
+static affinity type_affinity(const char *type)
+{
+    if (contains_nocase(type, "INT"))
+        return AFFINITY_INTEGER;
+    if (contains_nocase(type, "CHAR") || contains_nocase(type, "CLOB") ||
+        contains_nocase(type, "TEXT"))
+        return AFFINITY_TEXT;
+    if (*type == '\0' || contains_nocase(type, "BLOB"))
+        return AFFINITY_BLOB;
+    if (contains_nocase(type, "REAL") || contains_nocase(type, "FLOA") ||
+        contains_nocase(type, "DOUB"))
+        return AFFINITY_REAL;
+    return AFFINITY_NUMERIC;
+}
+
+/* What a column declared with affinity `found` instead of `expected` would
+** change, or NULL when nothing does (INTEGER and NUMERIC store values the
+** same way; they differ only in CAST). */
+static const char *affinity_change(affinity expected, affinity found)
+{
+    if (found == expected || (expected == AFFINITY_INTEGER && found == AFFINITY_NUMERIC))
+        return NULL;
+    if (found == AFFINITY_BLOB)
+        return "values stay as they were written, so 7 and '7' are different values";
+    switch (expected) {
+    case AFFINITY_TEXT:
+        return "text that looks like a number is stored as a number ('007' as 7)";
+    case AFFINITY_REAL:
+        return found == AFFINITY_TEXT ? "numbers are stored as text"
+                                      : "whole numbers are read as integers (7 / 2 = 3 in SQL)";
+    default:
+        return found == AFFINITY_TEXT ? "numbers are stored as text"
+                                      : "whole numbers are read as real numbers (7 / 2 = 3.5)";
+    }
+}
+
+/* Checks that each column of snapshot.sql is present, stored (not
+** generated), declared with the contract's type affinity and compared byte
+** by byte (no COLLATE other than BINARY: with NOCASE, 'ZZ1' and 'zz1' join
+** and group together, and ids sort in an order the engine's lookups do not
+** expect). Appends problems; *ok becomes false when a column is unusable. */
+static int check_columns(snapshot *s, sqlite3 *db, const char *table, const column_info *expected,
+                         int expected_count, const column_info *found, int found_count,
+                         problem_list *problems, bool *ok, error *e)
+{
+    int i, j;
+    for (i = 0; i < expected_count; i++) {
+        const column_info *column = NULL;
+        const char *type = NULL, *collation = NULL, *change;
+        char message[512], declared[72];
+        int rc;
+        for (j = 0; j < found_count && column == NULL; j++)
+            if (strcmp(expected[i].name, found[j].name) == 0)
+                column = &found[j];
+        if (column == NULL) {
+            snprintf(message, sizeof message, "has no column %s (%s in snapshot.sql)",
+                     expected[i].name, expected[i].type);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+            continue;
+        }
+        if (column->hidden >= 2) {
+            snprintf(message, sizeof message,
+                     "column %s is a generated column (GENERATED ALWAYS AS ...): snapshot.sql "
+                     "stores its values; store them in an ordinary column",
+                     column->name);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+            continue;
+        }
+        rc = sqlite3_table_column_metadata(db, "main", table, column->name, &type, &collation, NULL,
+                                           NULL, NULL);
+        if (rc != SQLITE_OK)
+            return error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                             "%s: cannot read column %s of table %s: %s", s->path, column->name,
+                             table, sqlite3_errmsg(db));
+        if (type == NULL)
+            type = "";
+        change = affinity_change(type_affinity(expected[i].type), type_affinity(type));
+        if (change != NULL) {
+            if (*type)
+                snprintf(declared, sizeof declared, "declared %.60s", type);
+            else
+                snprintf(declared, sizeof declared, "declared without a type");
+            snprintf(message, sizeof message,
+                     "column %s is %s, snapshot.sql declares it %s: %s; declare it %s",
+                     column->name, declared, expected[i].type, change, expected[i].type);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+        }
+        if (collation != NULL && strcasecmp(collation, "BINARY") != 0) {
+            snprintf(message, sizeof message,
+                     "column %s is declared COLLATE %.60s: snapshot.sql compares text byte by "
+                     "byte (BINARY), so 'ZZ1' and 'zz1' are two ids; remove the COLLATE clause",
+                     column->name, collation);
+            problem_add(problems, s->path, table, NULL, message);
+            *ok = false;
+        }
+    }
+    return ERROR_OK;
+}
+
+/* Refuses an index of the table that compares text other than byte by byte
+** (COLLATE NOCASE, RTRIM or an unknown name): snapshot.sql has none, and
+** the engine's queries must see text as the contract does. */
+static int check_index_collations(snapshot *s, sqlite3 *db, const char *table,
+                                  problem_list *problems, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT l.name, x.name, x.coll FROM pragma_index_list(?1) l, pragma_index_xinfo(l.name) x "
+        "WHERE x.key AND x.coll IS NOT NULL AND x.coll <> 'BINARY' COLLATE NOCASE ORDER BY 1, "
+        "x.seqno",
+        -1, &statement, NULL);
+    int status = ERROR_OK;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(statement, 1, table, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *index = (const char *)sqlite3_column_text(statement, 0);
+        const char *column = (const char *)sqlite3_column_text(statement, 1);
+        const char *collation = (const char *)sqlite3_column_text(statement, 2);
+        const char *own = NULL;
+        char message[512];
+        if (index == NULL || collation == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        /* A column's own COLLATE, which its indexes inherit, is reported
+        ** with the column. */
+        if (column != NULL) {
+            rc = sqlite3_table_column_metadata(db, "main", table, column, NULL, &own, NULL, NULL,
+                                               NULL);
+            if (rc != SQLITE_OK)
+                break;
+            if (own != NULL && strcasecmp(own, collation) == 0)
+                continue;
+        }
+        snprintf(message, sizeof message,
+                 "index %.100s compares %s%.100s with COLLATE %.60s: snapshot.sql compares text "
+                 "byte by byte (BINARY); drop the index (DROP INDEX \"%.100s\")",
+                 index, column ? "column " : "an expression", column ? column : "", collation,
+                 index);
+        problem_add(problems, s->path, table, NULL, message);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                           "%s: cannot read the indexes of table %s: %s", s->path, table,
+                           sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Refuses rows sharing a PRIMARY KEY of snapshot.sql: an id, (worker_id,
+** month), (community_id, key) or snapshot_meta's key. The file's own index
+** settles it only when it says exactly that: UNIQUE, not partial (WHERE id =
+** 'never' says nothing of the other rows), on exactly the key's columns (no
+** expression), compared byte by byte. Otherwise the rows are grouped. */
+static int check_unique_keys(snapshot *s, sqlite3 *db, const char *table,
+                             const column_info *expected, int expected_count,
+                             problem_list *problems, error *e)
+{
+    const char *keys[2] = {NULL, NULL};
+    sqlite3_stmt *trusted = NULL, *repeated = NULL;
+    buffer sql, label, row;
+    int i, k, key_count = 0, rc, status = ERROR_OK;
+    for (i = 0; i < expected_count; i++)
+        if (expected[i].pk >= 1 && expected[i].pk <= 2) {
+            keys[expected[i].pk - 1] = expected[i].name;
+            key_count++;
+        }
+    if (key_count == 0 || keys[key_count - 1] == NULL)
+        return ERROR_OK;
+    buffer_init(&sql);
+    buffer_init(&label);
+    buffer_init(&row);
+    rc = sqlite3_prepare_v2(
+        db,
+        "SELECT 1 FROM pragma_index_list(?1) l WHERE l.\"unique\" AND NOT l.partial"
+        " AND (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key) = ?2"
+        " AND (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key AND x.cid >= 0"
+        "      AND x.coll = 'BINARY' COLLATE NOCASE AND x.name IN (?3, ?4)) = ?2",
+        -1, &trusted, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(trusted, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_int(trusted, 2, key_count);
+        sqlite3_bind_text(trusted, 3, keys[0], -1, SQLITE_STATIC);
+        if (keys[1] != NULL)
+            sqlite3_bind_text(trusted, 4, keys[1], -1, SQLITE_STATIC);
+        rc = sqlite3_step(trusted);
+    }
+    if (rc == SQLITE_ROW)
+        goto done; /* SQLite kept the key unique as the rows were written */
+    if (rc != SQLITE_DONE)
+        goto failed;
+    buffer_puts(&sql, "SELECT ");
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\"", k ? ", " : "", keys[k]);
+    buffer_printf(&sql, " FROM \"%s\" WHERE ", table);
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\" IS NOT NULL", k ? " AND " : "", keys[k]);
+    buffer_puts(&sql, " GROUP BY ");
+    for (k = 0; k < key_count; k++)
+        buffer_printf(&sql, "%s\"%s\"", k ? ", " : "", keys[k]);
+    buffer_printf(&sql, " HAVING count(*) > 1 LIMIT %d", PROBLEMS_SHOWN + 1);
+    if (key_count == 1)
+        buffer_printf(&label, "%s appears more than once", keys[0]);
+    else
+        buffer_printf(&label, "(%s, %s) appears more than once", keys[0], keys[1]);
+    if (buffer_failed(&sql) || buffer_failed(&label)) {
+        rc = SQLITE_NOMEM;
+        goto failed;
+    }
+    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &repeated, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(repeated)) == SQLITE_ROW) {
+        buffer_reset(&row);
+        buffer_puts(&row, "'");
+        for (k = 0; k < key_count; k++) {
+            const char *part = (const char *)sqlite3_column_text(repeated, k);
+            if (part == NULL) {
+                rc = SQLITE_NOMEM;
+                goto failed;
+            }
+            buffer_printf(&row, "%s%s", k ? " " : "", part);
+        }
+        buffer_puts(&row, "'");
+        if (buffer_failed(&row)) {
+            rc = SQLITE_NOMEM;
+            goto failed;
+        }
+        problem_add(problems, s->path, table,
+                    text_utf8_valid(buffer_text(&row), row.length, NULL) ? buffer_text(&row)
+                                                                         : "(id not valid UTF-8)",
+                    buffer_text(&label));
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        goto done;
+failed:
+    status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                       "%s: cannot look for repeated keys in table %s: %s", s->path, table,
+                       rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(trusted);
+    sqlite3_finalize(repeated);
+    buffer_free(&sql);
+    buffer_free(&label);
+    buffer_free(&row);
+    return status;
+}
+
+/* Checks one table: that it is an ordinary table, its columns and indexes,
+** then its data and keys. */
 static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char *table,
                        const reference_sets *references, problem_list *problems, long long *rows,
                        error *e)
@@ -729,27 +1057,31 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
     column_info *expected = NULL, *found = NULL;
     int expected_count = table_columns(schema_db, "main", table, &expected);
     int found_count = -1;
-    int i, j, rc;
-    buffer sql;
+    int rc;
     int status = ERROR_OK;
     bool columns_ok = true;
-    buffer_init(&sql);
     if (expected_count < 0) {
         status = error_set(e, ERROR_SYSTEM, "out of memory reading the schema");
         goto done;
     }
     {
-        /* Is it a table? A view would be evaluated but cannot be trusted
-        ** to be a snapshot; refuse it clearly. */
+        /* Is it a table? A view, or a virtual table (its rows come from a
+        ** module's code, not from the file), would be evaluated but cannot
+        ** be trusted to be a snapshot; refuse it clearly. */
         sqlite3_stmt *kind = NULL;
         const char *type = NULL;
-        rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = ?1", -1, &kind,
-                                NULL);
+        bool is_virtual = false;
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT type, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_schema "
+                                "WHERE name = ?1",
+                                -1, &kind, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_text(kind, 1, table, -1, SQLITE_STATIC);
             rc = sqlite3_step(kind);
-            if (rc == SQLITE_ROW)
+            if (rc == SQLITE_ROW) {
                 type = (const char *)sqlite3_column_text(kind, 0);
+                is_virtual = sqlite3_column_int(kind, 1) != 0;
+            }
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             status =
@@ -764,9 +1096,10 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
             sqlite3_finalize(kind);
             goto done;
         }
-        if (strcmp(type, "table") != 0) {
+        if (strcmp(type, "table") != 0 || is_virtual) {
             char message[128];
-            snprintf(message, sizeof message, "is a %s, not a table", type);
+            snprintf(message, sizeof message, "is a %s, not a table",
+                     is_virtual ? "virtual table" : type);
             problem_add(problems, s->path, table, NULL, message);
             sqlite3_finalize(kind);
             goto done;
@@ -783,57 +1116,19 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
                            sqlite3_errmsg(db));
         goto done;
     }
-    for (i = 0; i < expected_count; i++) {
-        bool present = false;
-        for (j = 0; j < found_count; j++)
-            if (strcmp(expected[i].name, found[j].name) == 0)
-                present = true;
-        if (!present) {
-            char message[256];
-            snprintf(message, sizeof message, "has no column %s (%s in snapshot.sql)",
-                     expected[i].name, expected[i].type);
-            problem_add(problems, s->path, table, NULL, message);
-            columns_ok = false;
-        }
-    }
-    if (!columns_ok || strcmp(table, "snapshot_meta") == 0)
+    status = check_columns(s, db, table, expected, expected_count, found, found_count, problems,
+                           &columns_ok, e);
+    if (status == ERROR_OK)
+        status = check_index_collations(s, db, table, problems, e);
+    if (status != ERROR_OK || !columns_ok)
         goto done;
-    status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
-    if (status != ERROR_OK)
-        goto done;
-    {
-        /* Without a primary key or unique index, ids may repeat. */
-        sqlite3_stmt *count = NULL;
-        if (strcmp(row_identity(table), "id") == 0) {
-            buffer_reset(&sql);
-            buffer_printf(&sql,
-                          "SELECT COUNT(*) = 0 FROM pragma_index_list(?1) l WHERE l.\"unique\" AND "
-                          "(SELECT group_concat(name) FROM pragma_index_info(l.name)) = 'id'");
-            if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &count, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(count, 1, table, -1, SQLITE_STATIC);
-                if (sqlite3_step(count) == SQLITE_ROW && sqlite3_column_int(count, 0)) {
-                    sqlite3_stmt *dups = NULL;
-                    buffer_reset(&sql);
-                    buffer_printf(&sql,
-                                  "SELECT id FROM \"%s\" GROUP BY id HAVING COUNT(*) > 1 LIMIT %d",
-                                  table, PROBLEMS_SHOWN);
-                    if (sqlite3_prepare_v2(db, buffer_text(&sql), -1, &dups, NULL) == SQLITE_OK) {
-                        while (sqlite3_step(dups) == SQLITE_ROW) {
-                            char quoted[256];
-                            snprintf(quoted, sizeof quoted, "'%s'",
-                                     (const char *)sqlite3_column_text(dups, 0));
-                            problem_add(problems, s->path, table, quoted,
-                                        "id appears more than once");
-                        }
-                    }
-                    sqlite3_finalize(dups);
-                }
-            }
-            sqlite3_finalize(count);
-        }
-    }
+    /* snapshot_meta's values are read by key (as_of, region), not row by
+    ** row; its keys must still be unique. */
+    if (strcmp(table, "snapshot_meta") != 0)
+        status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
+    if (status == ERROR_OK)
+        status = check_unique_keys(s, db, table, expected, expected_count, problems, e);
 done:
-    buffer_free(&sql);
     columns_free(expected, expected_count);
     columns_free(found, found_count);
     return status;
@@ -886,8 +1181,7 @@ static void *check_worker(void *argument)
 {
     check_pool *pool = argument;
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(pool->s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
-            SQLITE_OK &&
+    if (snapshot_connect(pool->s->path, &db) == SQLITE_OK &&
         snapshot_register_functions(db) == SQLITE_OK) {
         snapshot_configure_connection(db);
         check_tables_on(pool, db);
@@ -1023,6 +1317,12 @@ static int meta_value(snapshot *s, const char *key, char **out, error *e)
         const unsigned char *value = sqlite3_column_text(statement, 0);
         if (value == NULL && sqlite3_errcode(s->db) == SQLITE_NOMEM)
             rc = SQLITE_NOMEM;
+        else if (value != NULL &&
+                 strlen((const char *)value) != (size_t)sqlite3_column_bytes(statement, 0))
+            status = error_set(e, ERROR_INPUT,
+                               "%s: table snapshot_meta, row '%s': value contains a NUL character "
+                               "(byte 0), which would cut the text short",
+                               s->path, key);
         else if (value != NULL && (*out = strdup((const char *)value)) == NULL)
             status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading snapshot_meta", s->path);
         else
@@ -1039,7 +1339,7 @@ static int meta_value(snapshot *s, const char *key, char **out, error *e)
 static int load_communities(snapshot *s, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    size_t capacity = 0;
+    size_t capacity = 0, k;
     int rc;
     int status = ERROR_OK;
     rc = sqlite3_prepare_v2(s->db, "SELECT id, name, district, street FROM communities ORDER BY id",
@@ -1078,9 +1378,22 @@ static int load_communities(snapshot *s, error *e)
             goto done;
         }
     }
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
                            "%s: cannot read communities: %s", s->path, sqlite3_errmsg(s->db));
+        goto done;
+    }
+    /* snapshot_find_community searches in strcmp order and every query
+    ** returns communities ORDER BY id: with the checks above the two agree;
+    ** this says so if some form of the file ever made them differ. */
+    for (k = 1; k < s->community_count; k++)
+        if (strcmp(s->communities[k - 1].id, s->communities[k].id) >= 0) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: table communities: ids '%s' and '%s' come out of byte order: "
+                               "the file does not compare text as snapshot.sql does",
+                               s->path, s->communities[k - 1].id, s->communities[k].id);
+            break;
+        }
 done:
     sqlite3_finalize(statement);
     return status;
@@ -1128,6 +1441,77 @@ static int index_scope(snapshot *s, size_t offset, char ***names, size_t *count,
     }
     free(all);
     return 0;
+}
+
+/* Refuses a snapshot that other programs would read differently from
+** kaohe: a -wal file beside it holding changes not yet copied into the file
+** (SQLite's other readers apply them; kaohe's immutable connection reads the
+** file alone, which is what the hash covers), or a hot -journal (a write cut
+** short: the file may hold half of it, and other readers roll it back
+** first). An empty -wal, a -shm, or a journal whose header was zeroed at
+** commit hold nothing. Returns ERROR_OK or the error. */
+static int check_beside(const char *path, error *e)
+{
+    static const unsigned char journal_magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+    /* SQLite names them after the file a symbolic link points to. */
+    char *real = realpath(path, NULL);
+    const char *base = real != NULL ? real : path;
+    size_t length = strlen(base) + sizeof "-journal";
+    char *name = malloc(length);
+    struct stat st;
+    int status = ERROR_OK;
+    if (name == NULL) {
+        free(real);
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+    snprintf(name, length, "%s-wal", base);
+    if (stat(name, &st) == 0) {
+        if (st.st_size > 0) {
+            status = error_set(
+                e, ERROR_INPUT,
+                "%s: %s holds %lld bytes of changes not yet written into the snapshot (SQLite's "
+                "write-ahead log): other programs would read them and kaohe would not. Write them "
+                "into the file and leave WAL mode first: sqlite3 %s 'PRAGMA "
+                "wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE'",
+                path, name, (long long)st.st_size, path);
+            goto done;
+        }
+    } else if (errno != ENOENT) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot look for %s: %s",
+                           path, name, strerror(errno));
+        goto done;
+    }
+    snprintf(name, length, "%s-journal", base);
+    if (stat(name, &st) == 0) {
+        unsigned char header[sizeof journal_magic];
+        FILE *stream = st.st_size > 0 ? fopen(name, "rb") : NULL;
+        bool hot = stream != NULL && fread(header, 1, sizeof header, stream) == sizeof header &&
+                   memcmp(header, journal_magic, sizeof header) == 0;
+        if (stream != NULL)
+            fclose(stream);
+        if (hot || (st.st_size > 0 && stream == NULL)) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: %s is a hot journal: a write to the snapshot was cut short and "
+                               "the file may hold half of it. Let SQLite roll the write back "
+                               "(sqlite3 %s 'PRAGMA integrity_check') or make the snapshot again",
+                               path, name, path);
+            goto done;
+        }
+    } else if (errno != ENOENT) {
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot look for %s: %s",
+                           path, name, strerror(errno));
+    }
+done:
+    free(name);
+    free(real);
+    return status;
+}
+
+/* Whether two stat results describe the same unchanged file. */
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 int snapshot_open(const char *path, snapshot **out, error *e)
@@ -1179,14 +1563,17 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         goto done;
     }
     fclose(stream);
+    status = check_beside(path, e);
+    if (status != ERROR_OK)
+        goto done;
     s = calloc(1, sizeof *s);
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    /* NOMUTEX: this connection is only ever used by one thread at a time
-    ** (other threads open their own), so SQLite need not lock each call. */
-    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Only ever used by one thread at a time (other threads open their
+    ** own), so snapshot_connect's NOMUTEX is right. */
+    rc = snapshot_connect(path, &s->db);
     if (rc != SQLITE_OK) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open: %s", path,
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -1206,6 +1593,29 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
                            "%s: not a readable SQLite database: %s", path, sqlite3_errmsg(s->db));
         goto done;
     }
+    {
+        /* Text is compared byte by byte (BINARY): in a UTF-16 file that is
+        ** UTF-16 order, not the byte order of the UTF-8 ids the engine sorts
+        ** and looks up, so '甲' and '乙' would swap places. */
+        sqlite3_stmt *statement = NULL;
+        const char *encoding = NULL;
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA encoding", -1, &statement, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW &&
+            (encoding = (const char *)sqlite3_column_text(statement, 0)) == NULL)
+            rc = SQLITE_NOMEM;
+        if (encoding == NULL)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: cannot read the text encoding: %s", path, sqlite3_errstr(rc));
+        else if (strcmp(encoding, "UTF-8") != 0)
+            status = error_set(e, ERROR_INPUT,
+                               "%s: the file's text is %s, a snapshot's is UTF-8 (SQLite compares "
+                               "text byte by byte, and %s puts ids in another order). Convert "
+                               "it: sqlite3 %s .dump | sqlite3 NEW.db",
+                               path, encoding, encoding, path);
+        sqlite3_finalize(statement);
+        if (status != ERROR_OK)
+            goto done;
+    }
     if (threads <= 0)
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
@@ -1223,6 +1633,18 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     }
     if (status != ERROR_OK)
         goto done;
+    {
+        /* The file was read and hashed as it was when it was opened; a
+        ** writer meanwhile would make the two disagree. */
+        struct stat after;
+        if (stat(path, &after) != 0 || !same_file_state(&st, &after)) {
+            status = error_set(e, ERROR_INPUT,
+                               "%s: the file changed while kaohe read it (a program is writing "
+                               "to it): assess a copy that nothing writes to",
+                               path);
+            goto done;
+        }
+    }
     if (problems.count == 0) {
         status = meta_value(s, "as_of", &s->as_of, e);
         if (status == ERROR_OK)

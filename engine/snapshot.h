@@ -1,12 +1,19 @@
 /*
 ** snapshot.h — opening and checking a snapshot (../shared/spec/snapshot.sql).
 **
-** snapshot_open() opens the file read-only, checks that it is SQLite, that
-** every table and column of the canonical schema (compiled into the binary)
-** is there, reads as_of and region from snapshot_meta, and validates the data
-** the engine relies on: types, dates, allowed values, score ranges, NOT NULL
-** columns, references to communities and workers, duplicate ids, and UTF-8
-** text. Problems are reported together, each naming the table, column and
+** snapshot_open() opens the file read-only and immutable (snapshot_connect)
+** and checks that it is SQLite, in UTF-8, with nothing beside it that other
+** programs would read and kaohe would not (a -wal holding changes, a hot
+** -journal); that every table and column of the canonical schema (compiled
+** into the binary) is there, as an ordinary table, stored, with the
+** contract's type affinity and byte-by-byte (BINARY) text comparison in its
+** columns and indexes; reads as_of and region from snapshot_meta; and
+** validates the data the engine relies on: types, finite numbers, dates,
+** allowed values, score ranges, NOT NULL columns, references to communities
+** and workers, repeated keys, and UTF-8 text without NUL bytes. So the file's
+** physical form (collations, declared types, indexes, WAL, encoding) cannot
+** change what is read: a snapshot is read as snapshot.sql defines it, or
+** refused. Problems are reported together, each naming the table, column and
 ** row id. Out-of-domain values that POLICY.md turns into an indicator status
 ** (a negative fact, visited > assigned) are not errors here.
 */
@@ -79,6 +86,15 @@ void snapshot_close(snapshot *s);
 ** (plus the engine's temporary tables), so rule SQL can be prepared without
 ** a snapshot (kaohe check). Caller closes it. */
 int snapshot_open_schema(sqlite3 **out, error *e);
+
+/* Opens a connection to the snapshot file `path`, read-only and immutable
+** (a URI with immutable=1): SQLite reads the file's own bytes, the bytes
+** snapshot_open() hashes, and never reads, creates or locks a -wal, -shm or
+** -journal file beside it, so a read-only folder is fine and nothing is left
+** behind. snapshot_open() refuses a snapshot whose -wal or -journal holds
+** content other programs would read. Returns SQLite's result code; *out is
+** set even on failure (as sqlite3_open_v2 does) and the caller closes it. */
+int snapshot_connect(const char *path, sqlite3 **out);
 
 /* Settings for every read-only connection to a snapshot: defensive mode,
 ** untrusted schema (no functions from views or triggers). */

@@ -481,7 +481,8 @@ e2e_run_test() {
     fi
 }
 
-# Sources FILE in a subshell and runs its tests that match E2E_FILTER.
+# Sources FILE in a subshell and runs its tests that match E2E_FILTER (all of
+# them when the file's own name matches).
 e2e_run_file() {
     local file=$1
     (
@@ -491,9 +492,11 @@ e2e_run_file() {
             echo "fail $(basename "$file")" >>"$E2E_RESULTS_FILE"
             exit 0
         fi
-        local line name
+        local line name base
+        base=$(basename "$file" .sh)
         while read -r line name; do
-            if [ -n "${E2E_FILTER:-}" ] && ! [[ $name =~ $E2E_FILTER ]]; then
+            if [ -n "${E2E_FILTER:-}" ] && ! [[ $name =~ $E2E_FILTER ]] &&
+                ! [[ $base =~ $E2E_FILTER ]]; then
                 continue
             fi
             e2e_run_test "$name" "$file"

@@ -2,6 +2,7 @@
 """tests/fuzz/make_seeds.py — (re)builds the seed corpora in tests/fuzz/corpus/.
 
     python3 tests/fuzz/make_seeds.py          # from the repository root
+    python3 tests/fuzz/make_seeds.py schema   # one harness's seeds (and dictionary)
 
 Seeds are small, real inputs in each harness's input format (see the header
 of tests/fuzz/fuzz_<harness>.c):
@@ -15,6 +16,11 @@ of tests/fuzz/fuzz_<harness>.c):
   params     a few --set lines (the README's examples, schedules, NAME.YEAR);
   scenario   the README's scenario file and variations;
   import     fixtures/sample-csv cut to its first rows (header + 3 rows).
+  schema     SQL scripts run on fixtures/small.db: each form of the snapshot
+             that kaohe must read as snapshot.sql defines it or refuse
+             (collations, other types, no primary key, partial, expression
+             and collated indexes, infinities, NUL bytes, generated and virtual
+             columns, WITHOUT ROWID, STRICT, page size, WAL, views, triggers).
 
 It also writes the libFuzzer dictionaries in tests/fuzz/dict/ (rule DSL and
 SQL words, PCRE2 syntax, parameter names, CSV headers and values).
@@ -220,6 +226,107 @@ def import_seeds():
     write("import", "extra-file", b"\x00" + sections[0] + sep + sections[1] + sep + bytes([11]) + b"a,b\n1,2\n")
 
 
+def schema_seeds():
+    con = sqlite3.connect(os.path.join(ROOT, "fixtures", "small.db"))
+    ddl = dict(con.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'"))
+    indexes = {}
+    for table, sql in con.execute("SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'index'"
+                                  " AND sql IS NOT NULL ORDER BY name"):
+        indexes.setdefault(table, []).append(sql)
+    c1, c2 = [r[0] for r in con.execute("SELECT id FROM communities ORDER BY id LIMIT 2")]
+    w1 = con.execute("SELECT id FROM workers ORDER BY id LIMIT 1").fetchone()[0]
+    con.close()
+
+    def rebuild(table, old, new, columns="*", before=""):
+        sql = ddl[table]
+        assert old in sql, (table, old)
+        created = sql.replace(old, new, 1).replace("CREATE TABLE " + table,
+                                                   "CREATE TABLE " + table + "_new", 1)
+        target = "" if columns == "*" else " (%s)" % columns
+        return ("%sPRAGMA foreign_keys = OFF;\nBEGIN;\n%s;\nINSERT INTO %s_new%s SELECT %s FROM %s;\n"
+                "DROP TABLE %s;\nALTER TABLE %s_new RENAME TO %s;\n%s\nCOMMIT;\n"
+                % (before, created, table, target, columns, table, table, table, table,
+                   "".join(i + ";\n" for i in indexes.get(table, []))))
+
+    def community(new_id):
+        return ("INSERT INTO communities SELECT '%s', name || '%s', district, street, area_km2, "
+                "population, households, floating_population, minority_population FROM communities "
+                "WHERE id = '%s';\n" % (new_id, new_id, c1))
+
+    seeds = {
+        "plain": "-- the fixture as it is\n",
+        "nocase-reference": community("ZZ1") + community("zz1")
+        + "INSERT INTO organizations VALUES ('zz-o1', 'zz1', 'o', 'culture', 1, 1, 'AAA');\n"
+        + rebuild("organizations", "community_id TEXT NOT NULL", "community_id TEXT NOT NULL COLLATE NOCASE"),
+        "nocase-id": community("a1") + community("B1")
+        + "INSERT INTO workers SELECT id || '-a', 'a1', name, birth_date, hire_date, role, education,"
+          " cert_level, cert_date, training_hours, score_civil, score_community, score_residents,"
+          " status, left_date, left_reason FROM workers WHERE community_id = '%s';\n" % c1
+        + rebuild("communities", "id                  TEXT PRIMARY KEY", "id TEXT PRIMARY KEY COLLATE NOCASE"),
+        "rtrim-reference": rebuild("workers", "community_id    TEXT NOT NULL", "community_id TEXT NOT NULL COLLATE RTRIM")
+        + "UPDATE workers SET community_id = community_id || '  ' WHERE rowid % 2 = 0;\n",
+        "index-collation": "CREATE INDEX w_nocase ON workers(community_id COLLATE NOCASE);\n"
+        "CREATE INDEX t_rtrim ON tasks(lower(title) COLLATE RTRIM);\n",
+        "partial-unique-index": rebuild("communities", "id                  TEXT PRIMARY KEY", "id TEXT NOT NULL")
+        + "CREATE UNIQUE INDEX never ON communities(id) WHERE id = 'never';\n"
+          "INSERT INTO communities SELECT * FROM communities WHERE id = '%s';\n" % c1,
+        "expression-unique-index": rebuild("workers", "id              TEXT PRIMARY KEY", "id TEXT NOT NULL")
+        + "CREATE UNIQUE INDEX w_expr ON workers(id || '');\n"
+          "INSERT INTO workers SELECT * FROM workers WHERE id = '%s';\n" % w1,
+        "unique-index-other-order": rebuild("facts", "PRIMARY KEY (community_id, key)\n) WITHOUT ROWID", "CHECK (1)\n)")
+        + "CREATE UNIQUE INDEX f_key ON facts(key DESC, community_id);\n",
+        "facts-without-key": "CREATE TABLE f2 AS SELECT * FROM facts WHERE 0;\n"
+        "INSERT INTO f2 SELECT community_id, key, 0 FROM facts WHERE community_id = '%s';\n"
+        "INSERT INTO f2 SELECT * FROM facts;\nDROP TABLE facts;\nALTER TABLE f2 RENAME TO facts;\n" % c1,
+        "visits-without-key": "CREATE TABLE v2 AS SELECT * FROM visits;\n"
+        "INSERT INTO v2 SELECT * FROM visits WHERE worker_id = '%s';\n"
+        "DROP TABLE visits;\nALTER TABLE v2 RENAME TO visits;\n" % w1,
+        "meta-without-key": "CREATE TABLE m2 AS SELECT * FROM snapshot_meta WHERE 0;\n"
+        "INSERT INTO m2 VALUES ('as_of', '2024-12-31');\nINSERT INTO m2 SELECT * FROM snapshot_meta;\n"
+        "DROP TABLE snapshot_meta;\nALTER TABLE m2 RENAME TO snapshot_meta;\n",
+        "infinity": "UPDATE facts SET value = 1e309 WHERE community_id = '%s';\n"
+        "UPDATE communities SET area_km2 = -1e309 WHERE id = '%s';\n" % (c1, c2),
+        "declared-integer": rebuild("facts", "value        REAL", "value        INTEGER"),
+        "declared-numeric": rebuild("communities", "population          INTEGER", "population NUMERIC"),
+        "untyped": rebuild("workers", "community_id    TEXT NOT NULL", "community_id NOT NULL"),
+        "nul-byte": community("N1") + "INSERT INTO communities SELECT 'N1' || char(0) || 'x', name, "
+        "district, street, area_km2, population, households, floating_population, minority_population "
+        "FROM communities WHERE id = '%s';\n" % c1,
+        "generated": rebuild("communities", "population          INTEGER,",
+                             "population INTEGER GENERATED ALWAYS AS (households * 3) VIRTUAL,",
+                             "id, name, district, street, area_km2, households, floating_population,"
+                             " minority_population"),
+        "generated-extra": "ALTER TABLE workers ADD COLUMN total REAL GENERATED ALWAYS AS "
+        "(score_civil + score_community) VIRTUAL;\nCREATE INDEX w_total ON workers(total);\n",
+        "virtual": "ALTER TABLE tasks RENAME TO tasks_real;\nCREATE VIRTUAL TABLE tasks USING fts5(id, "
+        "community_id, department, title, detail, received_on, approval_ref, funded, staffed);\n"
+        "INSERT INTO tasks SELECT * FROM tasks_real;\nDROP TABLE tasks_real;\n",
+        "without-rowid": rebuild("communities", "minority_population INTEGER             -- 少数民族人口\n)",
+                                 "minority_population INTEGER\n) WITHOUT ROWID")
+        + "CREATE TABLE r AS SELECT * FROM tasks ORDER BY rowid DESC;\nDELETE FROM tasks;\n"
+          "INSERT INTO tasks SELECT * FROM r;\nDROP TABLE r;\n"
+          "CREATE INDEX w_desc ON workers(score_civil DESC, community_id DESC);\n",
+        "strict": rebuild("organizations", "\n)", "\n) STRICT"),
+        "pages": "PRAGMA page_size = 512;\nPRAGMA auto_vacuum = FULL;\nVACUUM;\n"
+        "PRAGMA application_id = 7;\nPRAGMA user_version = 9;\n",
+        "wal": "PRAGMA journal_mode = WAL;\nUPDATE organizations SET registered = 1;\n",
+        "check-and-autoincrement": rebuild("organizations", "rating       TEXT ",
+                                           "rating       TEXT CHECK (registered = 2) ",
+                                           before="PRAGMA ignore_check_constraints = ON;\n")
+        + "CREATE TABLE seq (n INTEGER PRIMARY KEY AUTOINCREMENT);\nINSERT INTO seq VALUES (NULL);\n"
+          "ANALYZE;\n",
+        "views-and-triggers": "CREATE VIEW v AS SELECT * FROM workers;\n"
+        "CREATE TRIGGER t AFTER INSERT ON tasks BEGIN DELETE FROM communities; END;\n"
+        "CREATE TABLE extra (x TEXT COLLATE NOCASE);\nCREATE INDEX extra_x ON extra(x);\n",
+        "view-in-place": "ALTER TABLE workers RENAME TO workers_real;\n"
+        "CREATE VIEW workers AS SELECT * FROM workers_real;\n",
+        "text-in-number-column": "UPDATE workers SET training_hours = 'many' WHERE id = '%s';\n" % w1,
+        "default-column": "ALTER TABLE communities ADD COLUMN note TEXT DEFAULT 'x' COLLATE NOCASE;\n",
+    }
+    for name, text in seeds.items():
+        write("schema", name, text)
+
+
 # --- dictionaries ---------------------------------------------------------------
 
 DICT = os.path.join(ROOT, "tests", "fuzz", "dict")
@@ -293,6 +400,17 @@ def param_names():
     return names
 
 
+SCHEMA_WORDS = """CREATE TABLE INDEX UNIQUE VIEW TRIGGER VIRTUAL USING fts5 DROP ALTER RENAME TO
+ADD COLUMN PRIMARY KEY NOT NULL DEFAULT CHECK COLLATE NOCASE RTRIM BINARY WITHOUT ROWID STRICT
+GENERATED ALWAYS AS STORED AUTOINCREMENT REFERENCES ASC DESC WHERE INSERT INTO VALUES SELECT
+FROM UPDATE SET DELETE BEGIN END COMMIT ROLLBACK PRAGMA page_size auto_vacuum journal_mode WAL
+DELETE encoding application_id user_version ignore_check_constraints foreign_keys VACUUM
+ANALYZE sqlite_stat1 TEXT INTEGER INT REAL NUMERIC BLOB ANY DOUBLE VARCHAR(10) BOOLEAN DATE
+1e309 -1e309 char(0) CAST lower upper || rowid communities workers organizations
+activities visits postings survey_responses requests tasks facts snapshot_meta id community_id
+worker_id key value month as_of region registered population area_km2 score_civil""".split()
+
+
 def dicts():
     names = param_names()
     write_dict("rules", RULE_WORDS + SQL_WORDS + ["[[", "]]", "{", "}", '"', "--", "\\"])
@@ -301,15 +419,22 @@ def dicts():
     write_dict("scenario", ["scenario", "description", "set", "[", "]", "=", "{", "}", "\""]
                + names + RULE_WORDS[:0] + ["while true do end", "1/0", "0/0", "-1e309"])
     write_dict("import", CSV_WORDS)
+    write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
 
 
 def main():
+    if sys.argv[1:] == ["schema"]:
+        schema_seeds()
+        write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
+        print("schema     %3d seeds" % len(os.listdir(os.path.join(CORPUS, "schema"))))
+        return 0
     rules_seeds()
     snapshot_seeds()
     admission_seeds()
     params_seeds()
     scenario_seeds()
     import_seeds()
+    schema_seeds()
     dicts()
     for h in sorted(os.listdir(CORPUS)):
         print("%-10s %3d seeds" % (h, len(os.listdir(os.path.join(CORPUS, h)))))
