@@ -125,11 +125,6 @@ end
 -- hands back (inputs, scores, references) is a handle: an empty table with a
 -- locked metatable, the real value kept here, out of the rules' reach.
 
-local PLAIN_MAX_DEPTH = 32        -- nesting of a declaration's tables
-local PLAIN_MAX_ENTRIES = 100000  -- entries in one declaration, all tables
--- Texts (SQL, conditions, names) are bounded so the work done on them here
--- is bounded too: every pattern below is linear or works on short texts.
-local TEXT_LIMIT = host.text_limit
 local SHORT_TEXT = 1000           -- a condition or a domain: "workers = 0"
 
 local made = setmetatable({}, { __mode = "k" }) -- handle -> the DSL's value
@@ -151,35 +146,11 @@ local function handle(value, mark)
   return setmetatable(h, HANDLE)
 end
 
--- A raw, metatable-free copy of a rule's value; handles become the DSL's
--- own values. Raises at the rule's line when it is too deep or too large.
+-- A raw, metatable-free copy of a rule's value (host.plain, rules.c); handles
+-- become the DSL's own values. Raises at the rule's line when a text is over
+-- --rule-text-kb or the value nests too deeply or is too large.
 local function plain(value, file, line)
-  local entries = 0
-  local function copy(v, depth)
-    if type(v) == "string" and #v > TEXT_LIMIT then
-      error(format("%s:%d: a text of %d bytes: a rule's text may be at most %d KB (--rule-text-kb)",
-                   file, line, #v, TEXT_LIMIT // 1024), 0)
-    end
-    if type(v) ~= "table" then return v end
-    local own = made[v]
-    if own ~= nil then return own end
-    if depth > PLAIN_MAX_DEPTH then
-      error(format("%s:%d: tables nest more than %d levels (a table that contains itself?)",
-                   file, line, PLAIN_MAX_DEPTH), 0)
-    end
-    local out = {}
-    local k, x = next(v)
-    while k ~= nil do
-      entries = entries + 1
-      if entries > PLAIN_MAX_ENTRIES then
-        error(format("%s:%d: a declaration of more than %d values", file, line, PLAIN_MAX_ENTRIES), 0)
-      end
-      out[copy(k, depth + 1)] = copy(x, depth + 1)
-      k, x = next(v, k)
-    end
-    return out
-  end
-  return copy(value, 0)
+  return host.plain(value, file, line, made, false)
 end
 
 -- Declaration functions take a name, then a table: kind "X" { ... }.

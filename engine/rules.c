@@ -306,6 +306,102 @@ static int host_suggest(lua_State *L)
     return 1;
 }
 
+/*
+** host.plain(value, file, line, made, strict) -> a copy of a rule's value made
+** with raw reads only (lua_next, lua_rawset: never pairs, __index or any
+** metamethod), so no metatable can fake a field, answer differently later or
+** run code while a prelude reads it. Tables found in `made` (the prelude's
+** handles) are replaced by what `made` maps them to. Texts longer than the
+** sandbox's text limit, tables nested deeper than PLAIN_MAX_DEPTH and more
+** than PLAIN_MAX_ENTRIES entries raise "file:line: ..."; with `strict`, so
+** do values other than text, numbers, booleans and tables, and keys other
+** than text and whole numbers (rule-test data).
+*/
+#define PLAIN_MAX_DEPTH   32
+#define PLAIN_MAX_ENTRIES 1000000
+
+typedef struct plain_copy {
+    const char *file;
+    lua_Integer line;
+    int made;          /* stack index of the handle table */
+    bool strict;       /* only plain data */
+    size_t entries;    /* entries copied so far */
+    size_t text_limit; /* longest text */
+} plain_copy;
+
+static int plain_fail(lua_State *L, const plain_copy *pc, const char *message)
+{
+    lua_pushfstring(L, "%s:%I: %s", pc->file, pc->line, message);
+    return lua_error(L);
+}
+
+/* Pushes the copy of the value at `index` (absolute). */
+static void plain_push(lua_State *L, plain_copy *pc, int index, int depth)
+{
+    int type = lua_type(L, index), out;
+    if (type == LUA_TSTRING && lua_rawlen(L, index) > pc->text_limit) {
+        lua_pushfstring(L,
+                        "a text of %I bytes: a rule's text may be at most %I KB (--rule-text-kb)",
+                        (lua_Integer)lua_rawlen(L, index), (lua_Integer)(pc->text_limit >> 10));
+        plain_fail(L, pc, lua_tostring(L, -1));
+    }
+    if (type != LUA_TTABLE) {
+        if (pc->strict && type != LUA_TSTRING && type != LUA_TNUMBER && type != LUA_TBOOLEAN) {
+            lua_pushfstring(L,
+                            "a %s value cannot be test data (use text, numbers, true/false or "
+                            "null)",
+                            lua_typename(L, type));
+            plain_fail(L, pc, lua_tostring(L, -1));
+        }
+        lua_pushvalue(L, index);
+        return;
+    }
+    lua_pushvalue(L, index);
+    if (lua_rawget(L, pc->made) != LUA_TNIL)
+        return; /* a handle: the prelude's own value */
+    lua_pop(L, 1);
+    if (depth > PLAIN_MAX_DEPTH) {
+        lua_pushfstring(L, "tables nest more than %d levels (a table that contains itself?)",
+                        PLAIN_MAX_DEPTH);
+        plain_fail(L, pc, lua_tostring(L, -1));
+    }
+    luaL_checkstack(L, 8, "tables nest too deeply");
+    lua_newtable(L);
+    out = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        int key = lua_gettop(L) - 1, value = lua_gettop(L);
+        if (++pc->entries > PLAIN_MAX_ENTRIES) {
+            lua_pushfstring(L, "more than %d values in one declaration", PLAIN_MAX_ENTRIES);
+            plain_fail(L, pc, lua_tostring(L, -1));
+        }
+        if (pc->strict && lua_type(L, key) != LUA_TSTRING && !lua_isinteger(L, key)) {
+            lua_pushfstring(L, "keys are names or list positions, not %s values",
+                            luaL_typename(L, key));
+            plain_fail(L, pc, lua_tostring(L, -1));
+        }
+        plain_push(L, pc, key, depth + 1);
+        plain_push(L, pc, value, depth + 1);
+        lua_rawset(L, out);
+        lua_pop(L, 1); /* the value; the key stays for lua_next */
+    }
+}
+
+static int host_plain(lua_State *L)
+{
+    plain_copy pc;
+    pc.file = luaL_checkstring(L, 2);
+    pc.line = luaL_checkinteger(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    pc.made = 4;
+    pc.strict = lua_toboolean(L, 5);
+    pc.entries = 0;
+    pc.text_limit = sandbox_text_limit(L);
+    lua_settop(L, 5);
+    plain_push(L, &pc, 1, 0);
+    return 1;
+}
+
 static int run_files(sandbox *sb, const file_list *files, error *e);
 
 int rules_host_open(lua_State *L)
@@ -315,8 +411,8 @@ int rules_host_open(lua_State *L)
     lua_setfield(L, -2, "caller");
     lua_pushcfunction(L, host_suggest);
     lua_setfield(L, -2, "suggest");
-    lua_pushinteger(L, (lua_Integer)sandbox_text_limit(L));
-    lua_setfield(L, -2, "text_limit");
+    lua_pushcfunction(L, host_plain);
+    lua_setfield(L, -2, "plain");
     return 1;
 }
 

@@ -44,43 +44,15 @@ local NULL = setmetatable({}, { __tostring = function() return "null" end, __nam
 -- every value is checked to be text, a number, a boolean or null; the C
 -- host then reads only plain data. Expectations are handles (locked
 -- metatables) whose contents stay here.
-local PLAIN_MAX_DEPTH = 16
-local PLAIN_MAX_ENTRIES = 1000000
-
 local made = setmetatable({}, { __mode = "k" }) -- expect handle -> expectation
+local keep = setmetatable({ [NULL] = NULL }, { __mode = "k" }) -- copied as themselves
 local HANDLE = { __newindex = function() error("an expectation cannot be changed", 2) end,
                  __metatable = "locked" }
 
+-- A raw copy of test data (host.plain, rules.c, strict: text, numbers,
+-- booleans, tables, null and expectations only).
 local function plain(value, file, line)
-  local entries = 0
-  local function copy(v, depth)
-    local t = type(v)
-    if t == "string" or t == "number" or t == "boolean" then return v end
-    if rawequal(v, NULL) or made[v] ~= nil then return v end
-    if t ~= "table" then
-      error(format("%s:%d: a %s value cannot be test data (use text, numbers, true/false or null)",
-                   file, line, t), 0)
-    end
-    if depth > PLAIN_MAX_DEPTH then
-      error(format("%s:%d: tables nest more than %d levels (a table that contains itself?)",
-                   file, line, PLAIN_MAX_DEPTH), 0)
-    end
-    local out = {}
-    local k, x = next(v)
-    while k ~= nil do
-      entries = entries + 1
-      if entries > PLAIN_MAX_ENTRIES then
-        error(format("%s:%d: more than %d values in one declaration", file, line, PLAIN_MAX_ENTRIES), 0)
-      end
-      if type(k) ~= "string" and math.type(k) ~= "integer" then
-        error(format("%s:%d: keys are names or list positions, not %s values", file, line, type(k)), 0)
-      end
-      out[k] = copy(x, depth + 1)
-      k, x = next(v, k)
-    end
-    return out
-  end
-  return copy(value, 0)
+  return host.plain(value, file, line, keep, true)
 end
 
 -- Fields of an expectation or a row: name = text, number, boolean or null.
@@ -138,6 +110,7 @@ local function expect(subject)
     check_scalars(fields, "expect \"" .. subject .. "\"", file, line)
     local h = setmetatable({}, HANDLE)
     made[h] = { subject = subject, fields = fields, file = file, line = line }
+    keep[h] = h
     return h
   end
 end
