@@ -43,7 +43,9 @@ static long peak_rss_kb(void);
 
 static void print_error(const error *e)
 {
-    fprintf(stderr, "kaohe: %s\n", e->message);
+    /* A status returned without error_set leaves the message empty. */
+    fprintf(stderr, "kaohe: %s\n",
+            e->message[0] != '\0' ? e->message : error_fallback_text(e->status));
 }
 
 static bool has_rule_tree(const char *directory)
@@ -493,6 +495,7 @@ int cli_params(const cli_options *o)
         text = jsontext_dump(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(list);
         if (text == NULL) {
+            fprintf(stderr, "kaohe: out of memory writing the parameters as JSON\n");
             status = ERROR_SYSTEM;
             goto done;
         }
@@ -647,10 +650,10 @@ static int write_file(const char *path, const buffer *out, error *e)
     FILE *stream = fopen(path, "wb");
     if (stream == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         strerror(errno));
+                         error_errno_text(errno));
     fwrite(buffer_text(out), 1, out->length, stream);
     if (fclose(stream) != 0)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     return ERROR_OK;
 }
 
@@ -1016,14 +1019,14 @@ static int write_file_atomically(const char *path, const buffer *out, error *e)
     stream = fopen(temporary, "wb");
     if (stream == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         strerror(errno));
+                         error_errno_text(errno));
     if (fwrite(buffer_text(out), 1, out->length, stream) != out->length || fclose(stream) != 0) {
         unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     }
     if (rename(temporary, path) != 0) {
         unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     }
     return ERROR_OK;
 }

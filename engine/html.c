@@ -551,7 +551,7 @@ static int open_results(document *d, error *e)
         return error_set(e, ERROR_INPUT, "%s: no such results database", d->path);
     if (stat(d->path, &st) != 0)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", d->path,
-                         strerror(errno));
+                         error_errno_text(errno));
     if (!S_ISREG(st.st_mode))
         return error_set(e, ERROR_INPUT, "%s: not a regular file, so not a results database",
                          d->path);

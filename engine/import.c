@@ -1357,7 +1357,7 @@ static csv_reader *open_csv(importer *imp, const char *path, int *status, error 
     r->stream = fopen(path, "rb");
     if (r->stream == NULL) {
         char text[256];
-        snprintf(text, sizeof text, "cannot open: %s", strerror(errno));
+        snprintf(text, sizeof text, "cannot open: %s", error_errno_text(errno));
         problem_add(imp, true, path, 0, text);
         csv_close(r);
         return NULL;
@@ -1449,7 +1449,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         }
         if (rc == CSV_IO) {
             char text[256];
-            snprintf(text, sizeof text, "cannot read: %s", strerror(errno));
+            snprintf(text, sizeof text, "cannot read: %s", error_errno_text(errno));
             problem_add(imp, true, tp->file, r->line, text);
             goto done;
         }
@@ -1538,7 +1538,7 @@ static int scan_directory(importer *imp, error *e)
     size_t table_name_count = 0;
     if (dir == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", imp->o->directory,
-                         strerror(errno));
+                         error_errno_text(errno));
     while ((entry = readdir(dir)) != NULL) {
         char **grown;
         if (entry->d_name[0] == '.')
@@ -1696,7 +1696,7 @@ static int move_into_place(const char *temporary, const char *out, error *e)
         return error_set(e, ERROR_INPUT, "%s: exists; refusing to overwrite it", out);
     if (rename(temporary, out) != 0)
         return error_set(e, ERROR_SYSTEM, "%s: cannot move the new snapshot into place: %s", out,
-                         strerror(errno));
+                         error_errno_text(errno));
     return ERROR_OK;
 }
 
@@ -1725,7 +1725,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     if (stat(o->directory, &st) != 0) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", o->directory,
-                           strerror(errno));
+                           error_errno_text(errno));
         goto done;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -1817,8 +1817,8 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     imp.db = NULL;
     if (!sync_file(buffer_text(&temporary))) {
-        status =
-            error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out, strerror(errno));
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out,
+                           error_errno_text(errno));
         goto done;
     }
     /* The engine's own validation, before anyone can see the file. */

@@ -532,7 +532,7 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         char header[16] = {0};
         if (stream == NULL) {
             status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                               strerror(errno));
+                               error_errno_text(errno));
             goto done;
         }
         if (fread(header, 1, sizeof header, stream) != sizeof header ||
@@ -598,7 +598,7 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         } else {
             status =
                 error_set(e, ERROR_SYSTEM, "%s: cannot move the new results file into place: %s",
-                          path, strerror(errno));
+                          path, error_errno_text(errno));
         }
         goto done;
     }
