@@ -25,6 +25,7 @@
 
 #include "buffer.h"
 #include "import.h"
+#include "results_schema.h"
 #include "text.h"
 
 /* Excel's limit on the characters of one cell. */
@@ -745,6 +746,10 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 60000);
+    /* What the file holds must not act when it is read (results_schema.h). */
+    status = results_schema_configure(db, e);
+    if (status != ERROR_OK)
+        goto done;
     if (!table_exists(db, "runs")) {
         status =
             error_set(e, ERROR_INPUT, "%s: not a kaohe results database (no table runs)", path);
