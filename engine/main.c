@@ -160,6 +160,10 @@ int main(int argc, char **argv)
     /* SQLite's memory statistics take a global mutex on every allocation,
     ** which the query threads then contend for; kaohe never reads them. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Debian's SQLite reads every file name as a URI when it starts with
+    ** "file:" (SQLITE_USE_URI): --out file:x.db?mode=memory would open
+    ** something other than the file kaohe checked. Names are names. */
+    sqlite3_config(SQLITE_CONFIG_URI, 0);
     memset(&o, 0, sizeof o);
     o.program = argv[0];
     o.format = REPORT_TABLE;
