@@ -481,7 +481,8 @@ e2e_run_test() {
     fi
 }
 
-# Sources FILE in a subshell and runs its tests that match E2E_FILTER.
+# Sources FILE in a subshell and runs its tests that match E2E_FILTER (by
+# their name, or all of them when the file's name matches).
 e2e_run_file() {
     local file=$1
     (
@@ -493,7 +494,8 @@ e2e_run_file() {
         fi
         local line name
         while read -r line name; do
-            if [ -n "${E2E_FILTER:-}" ] && ! [[ $name =~ $E2E_FILTER ]]; then
+            if [ -n "${E2E_FILTER:-}" ] && ! [[ $name =~ $E2E_FILTER ]] &&
+                ! [[ $(basename "$file" .sh) =~ $E2E_FILTER ]]; then
                 continue
             fi
             e2e_run_test "$name" "$file"

@@ -6,7 +6,7 @@
 # KAOHE defaults to ./kaohe at the repository root; KAOHE_WRAPPER (e.g.
 # "valgrind -q --error-exitcode=99") prefixes every run of the binary.
 # PATTERNs (extended regular expressions, or E2E_FILTER) select tests by
-# name; E2E_KEEP=1 keeps the scratch directories of failed tests.
+# name, or every test of a file whose name matches (results_trust); E2E_KEEP=1 keeps the scratch directories of failed tests.
 # Works from any directory. The last line of output is
 # "e2e: N passed, M failed"; the exit status is non-zero when M > 0.
 set -u
