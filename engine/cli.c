@@ -1077,7 +1077,8 @@ int cli_import(const cli_options *o)
     error e;
     int status;
     if (o->snapshot == NULL || o->out == NULL) {
-        fprintf(stderr, "kaohe import: usage: kaohe import DIR --out SNAPSHOT [--skip-bad]\n");
+        fprintf(stderr, "kaohe import: usage: kaohe import DIR --out SNAPSHOT [--skip-bad] "
+                        "[--max-row-mb N]\n");
         return ERROR_USAGE;
     }
     memset(&options, 0, sizeof options);
@@ -1086,6 +1087,7 @@ int cli_import(const cli_options *o)
     options.directory = o->snapshot;
     options.out = o->out;
     options.skip_bad = o->skip_bad;
+    options.max_row_bytes = o->max_row_mb << 20;
     progress_start(&line, "导入", 0, o->quiet);
     options.progress = import_progress;
     options.user = &line;

@@ -31,9 +31,10 @@ static const char usage_text[] =
     "                            re-run a stored run and confirm its results are identical\n"
     "  report RESULTS [--run N] [--community ID|all] [--near MARGIN] --out FILE.html\n"
     "                            the year-end report, or community report cards, as one HTML file\n"
-    "  import DIR --out SNAPSHOT [--skip-bad]\n"
+    "  import DIR --out SNAPSHOT [--skip-bad] [--max-row-mb N]\n"
     "                            build a snapshot from CSV files (one per table), every row "
-    "checked\n"
+    "checked;\n"
+    "                            a row over N MB (default 16) is a bad row\n"
     "  export RESULTS [--run N] --xlsx FILE.xlsx\n"
     "                            one worksheet per results table, Chinese titles, frozen header\n"
     "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
@@ -92,6 +93,7 @@ enum {
     OPTION_AS_OF,
     OPTION_REGION,
     OPTION_SKIP_BAD,
+    OPTION_MAX_ROW_MB,
     OPTION_XLSX
 };
 
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
         {"as-of", required_argument, NULL, OPTION_AS_OF},
         {"region", required_argument, NULL, OPTION_REGION},
         {"skip-bad", no_argument, NULL, OPTION_SKIP_BAD},
+        {"max-row-mb", required_argument, NULL, OPTION_MAX_ROW_MB},
         {"xlsx", required_argument, NULL, OPTION_XLSX},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
@@ -286,6 +289,11 @@ int main(int argc, char **argv)
             break;
         case OPTION_SKIP_BAD:
             o.skip_bad = true;
+            break;
+        case OPTION_MAX_ROW_MB:
+            if (!parse_number(optarg, 1, 4096, &number))
+                status = usage_error("--max-row-mb %s: a whole number of MB (1..4096)", optarg);
+            o.max_row_mb = (size_t)number;
             break;
         case OPTION_XLSX:
             o.xlsx = optarg;
