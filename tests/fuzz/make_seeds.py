@@ -218,6 +218,13 @@ def import_seeds():
     write("import", "bad-rows", b"\x01" + sections[0] + sep + sections[1] + sep + bad)
     write("import", "bad-utf8", b"\x00" + sections[0] + sep + bytes([1]) + b"id,name\n\xff\xfe,x\n")
     write("import", "extra-file", b"\x00" + sections[0] + sep + sections[1] + sep + bytes([11]) + b"a,b\n1,2\n")
+    # Flags bit 1: rows over a 64-byte limit (a long quoted field with commas,
+    # quotes and line breaks, then a row after it), with and without --skip-bad.
+    long_row = bytes([9]) + ('id,community_id,department,title,detail,received_on\n'
+                             'T1,3710010101,民政局,走访,"' + '长,""\n' * 12 + '",2025-01-02\n'
+                             'T2,3710010101,民政局,走访,,2025-01-03\n').encode()
+    write("import", "long-row", b"\x02" + sections[0] + sep + sections[1] + sep + long_row)
+    write("import", "long-row-skip-bad", b"\x03" + sections[0] + sep + sections[1] + sep + long_row)
 
 
 # --- dictionaries ---------------------------------------------------------------
