@@ -549,9 +549,21 @@ static int create_temporary(const char *path, const char *temporary, int *lock_f
     for (attempt = 0; attempt < 3; attempt++) {
         struct stat mine, there;
         int fd, err;
-        /* A file of this name is a dead process's: it had this PID. */
+        /* A file of this name had this PID: a dead process's, unless a
+        ** process of another PID namespace (a container sharing the
+        ** folder) holds its lock now. */
+        fd = open(temporary, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+            close(fd);
+            return error_set(e, ERROR_INPUT,
+                             "%s: another process holds the temporary file %s (one with the "
+                             "same process id, in another container?); run again",
+                             path, temporary);
+        }
         unlink(journal);
         unlink(temporary);
+        if (fd >= 0)
+            close(fd);
         fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             char directory[PATH_MAX];
