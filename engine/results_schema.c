@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,7 @@ int results_schema_check_file(const char *path, error *e)
 {
     unsigned char header[100];
     struct stat st;
-    char wal[4096];
+    char wal[PATH_MAX + 8], real[PATH_MAX];
     ssize_t n;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -193,7 +194,10 @@ int results_schema_check_file(const char *path, error *e)
                          "%s: an SQLite file format kaohe does not write (header bytes 18-19 are "
                          "%d and %d)",
                          path, header[18], header[19]);
+    /* SQLite looks for the -wal beside the file a symbolic link names. */
     snprintf(wal, sizeof wal, "%s-wal", path);
+    if (lstat(wal, &st) != 0 && realpath(path, real) != NULL)
+        snprintf(wal, sizeof wal, "%s-wal", real);
     if (lstat(wal, &st) == 0)
         return error_set(e, ERROR_INPUT,
                          "%s: a file %s lies beside it: SQLite would read it as part of the "
