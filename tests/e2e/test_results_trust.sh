@@ -114,6 +114,28 @@ COMMUNITY_SCORES_DEF="run_id INTEGER NOT NULL REFERENCES runs(run_id), community
     total REAL NOT NULL, stars INTEGER NOT NULL, rank INTEGER NOT NULL,
     PRIMARY KEY (run_id, community_id)"
 
+# Constraints that act without any trigger: triggers off would not stop
+# them, only the schema check does.
+test_unique_on_conflict_replace_deleting_earlier_rows_is_refused() {
+    local before
+    rebuild_table results.db community_scores "$COMMUNITY_SCORES_DEF, UNIQUE (community_id) ON CONFLICT REPLACE"
+    before=$(totals_of_run_1 results.db)
+    expect_refused_untouched results.db "table community_scores changed"
+    expect_eq "$(totals_of_run_1 results.db)" "$before" "run 1's totals"
+}
+
+test_not_null_on_conflict_replace_rewriting_missing_values_is_refused() {
+    tampered results.db "ALTER TABLE indicator_scores RENAME TO o;
+        CREATE TABLE indicator_scores (run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            community_id TEXT NOT NULL, indicator_id TEXT NOT NULL,
+            value REAL NOT NULL ON CONFLICT REPLACE DEFAULT 100, points REAL NOT NULL,
+            max_points REAL NOT NULL, status TEXT NOT NULL,
+            PRIMARY KEY (run_id, community_id, indicator_id));
+        INSERT INTO indicator_scores SELECT run_id, community_id, indicator_id,
+            coalesce(value, 100), points, max_points, status FROM o; DROP TABLE o;"
+    expect_refused_untouched results.db "table indicator_scores changed" "column value"
+}
+
 test_column_with_a_changed_default_is_refused() {
     rebuild_table results.db community_scores "${COMMUNITY_SCORES_DEF/total REAL NOT NULL/total REAL NOT NULL DEFAULT 100}"
     expect_refused_untouched results.db "table community_scores changed" "column total" "DEFAULT 100"
