@@ -334,7 +334,7 @@ static int reference_open(reference *ref, error *e)
 {
     static const char runs_sql[] =
         "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1";
-    const char *label = "the results schema";
+    const char *label = "building the results schema in memory";
     size_t k;
     int status = ERROR_OK;
     memset(ref, 0, sizeof *ref);
@@ -346,7 +346,7 @@ static int reference_open(reference *ref, error *e)
     status = create_contract(ref->db, label, e);
     for (k = 0; status == ERROR_OK && k <= EXTRA_RUN_COLUMNS; k++) {
         if (normalised_row(ref->db, runs_sql, "runs", &ref->runs[k]) != 1)
-            status = error_set(e, ERROR_SYSTEM, "out of memory reading %s", label);
+            status = error_set(e, ERROR_SYSTEM, "%s: out of memory", label);
         else if (k < EXTRA_RUN_COLUMNS)
             status = add_run_column(ref->db, k, label, e);
     }
