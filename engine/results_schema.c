@@ -321,8 +321,8 @@ static int normalised_row(sqlite3 *db, const char *sql, const char *a, buffer *o
         found = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? 1 : -1;
         if (found == 1 && sqlite3_column_text(statement, 0) != NULL)
             results_schema_normalise((const char *)sqlite3_column_text(statement, 0), out);
-        else if (found == 1 && sqlite3_errcode(db) == SQLITE_NOMEM)
-            found = -1;
+        else if (found == 1 && sqlite3_column_type(statement, 0) != SQLITE_NULL)
+            found = -1; /* not NULL, yet no text: out of memory */
     }
     sqlite3_finalize(statement);
     if (buffer_failed(out))
@@ -400,6 +400,14 @@ static buffer *finding(findings *f)
     return &f->text;
 }
 
+/* Column `column` of the current row as text ("" for NULL, or when SQLite
+** runs out of memory converting it: only messages use it unchecked). */
+static const char *column_text(sqlite3_stmt *statement, int column)
+{
+    const unsigned char *text = sqlite3_column_text(statement, column);
+    return text != NULL ? (const char *)text : "";
+}
+
 /* A column as the pragmas show it: "REAL NOT NULL DEFAULT 100". */
 static void describe_column(buffer *out, sqlite3_stmt *xinfo)
 {
@@ -452,13 +460,13 @@ static void describe_change(sqlite3 *db, const char *schema, const char *table, 
             break;
         if (a && !b) {
             buffer_puts(out, "an extra column ");
-            append_name(out, (const char *)sqlite3_column_text(mine, 0));
+            append_name(out, column_text(mine, 0));
             told = true;
         } else if (!a) {
             /* runs may lack the engine's columns: they are added */
             if (strcmp(ref_table, "runs") == 0 && column >= CONTRACT_RUN_COLUMNS)
                 break;
-            buffer_printf(out, "no column %s", (const char *)sqlite3_column_text(theirs, 0));
+            buffer_printf(out, "no column %s", column_text(theirs, 0));
             told = true;
         } else if (!same_text(mine, theirs, 0) || !same_text(mine, theirs, 1) ||
                    !same_text(mine, theirs, 3) ||
@@ -466,15 +474,14 @@ static void describe_change(sqlite3 *db, const char *schema, const char *table, 
                    sqlite3_column_int(mine, 4) != sqlite3_column_int(theirs, 4) ||
                    sqlite3_column_int(mine, 5) != sqlite3_column_int(theirs, 5)) {
             buffer_puts(out, "column ");
-            append_name(out, (const char *)sqlite3_column_text(mine, 0));
+            append_name(out, column_text(mine, 0));
             buffer_puts(out, " is ");
             describe_column(out, mine);
-            buffer_printf(out, " where kaohe makes %s ",
-                          (const char *)sqlite3_column_text(theirs, 0));
+            buffer_printf(out, " where kaohe makes %s ", column_text(theirs, 0));
             describe_column(out, theirs);
             told = true;
         } else {
-            name = (const char *)sqlite3_column_text(mine, 0);
+            name = column_text(mine, 0);
             if (sqlite3_table_column_metadata(db, schema, table, name, NULL, &collation, NULL, NULL,
                                               NULL) == SQLITE_OK &&
                 sqlite3_table_column_metadata(ref, "main", ref_table, name, NULL, &ref_collation,
@@ -591,12 +598,6 @@ static int reference_has_index(reference *ref, const char *name, const char *tab
     return found;
 }
 
-static const char *column_text(sqlite3_stmt *statement, int column)
-{
-    const unsigned char *text = sqlite3_column_text(statement, column);
-    return text != NULL ? (const char *)text : "";
-}
-
 int results_schema_check(sqlite3 *db, const char *schema, const char *path, const char *refusal,
                          bool *empty, error *e)
 {
@@ -605,7 +606,7 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
     sqlite3_stmt *statement = NULL;
     char *sql = NULL;
     bool present[CONTRACT_TABLES] = {false};
-    size_t tables = 0, kaohe_tables = 0, i;
+    size_t tables = 0, i;
     buffer *out;
     int rc, status;
     *empty = false;
@@ -619,6 +620,11 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
     if (sqlite3_prepare_v2(db, "PRAGMA encoding", -1, &statement, NULL) != SQLITE_OK ||
         sqlite3_step(statement) != SQLITE_ROW) {
         status = schema_unreadable(db, path, e);
+        goto done;
+    }
+    if (sqlite3_column_type(statement, 0) != SQLITE_NULL &&
+        sqlite3_column_text(statement, 0) == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory checking %s", path);
         goto done;
     }
     if (strcmp(column_text(statement, 0), "UTF-8") != 0 && (out = finding(&f)) != NULL)
@@ -641,6 +647,15 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
         const char *name = column_text(statement, 1);
         const char *table = column_text(statement, 2);
         const char *text = (const char *)sqlite3_column_text(statement, 3);
+        int column;
+        /* A value that is not NULL but reads as NULL: SQLite ran out of
+        ** memory converting it, which is no finding about the file. */
+        for (column = 0; column < 4; column++)
+            if (sqlite3_column_type(statement, column) != SQLITE_NULL &&
+                sqlite3_column_text(statement, column) == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory checking %s", path);
+                goto done;
+            }
         if (strcmp(type, "table") == 0) {
             bool kaohe_table;
             tables++;
@@ -650,7 +665,6 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
             }
             if (kaohe_table) {
                 int c = contract_index(name);
-                kaohe_tables++;
                 if (c >= 0)
                     present[c] = true;
             }
@@ -743,7 +757,6 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
                                path, refusal, contract_tables[i]);
             goto done;
         }
-    (void)kaohe_tables;
 done:
     sqlite3_finalize(statement);
     sqlite3_free(sql);
@@ -768,10 +781,15 @@ int results_schema_complete(sqlite3 *db, const char *path, bool empty, error *e)
     if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('runs')", -1, &statement,
                            NULL) != SQLITE_OK)
         return schema_unreadable(db, path, e);
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW)
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (sqlite3_column_text(statement, 0) == NULL) {
+            sqlite3_finalize(statement);
+            return error_set(e, ERROR_SYSTEM, "out of memory reading the schema of %s", path);
+        }
         for (i = 0; i < EXTRA_RUN_COLUMNS; i++)
             if (sqlite3_stricmp(column_text(statement, 0), extra_run_columns[i][0]) == 0)
                 has[i] = true;
+    }
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE)
         return schema_unreadable(db, path, e);
