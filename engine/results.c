@@ -393,6 +393,7 @@ typedef enum {
     OUT_DATABASE /* an SQLite database kaohe may append to (schema still unchecked) */
 } out_kind;
 
+/* What a file that is not regular nor a folder is, for a message. */
 static const char *file_kind(mode_t mode)
 {
     return S_ISFIFO(mode)   ? "a FIFO (named pipe)"
@@ -467,6 +468,7 @@ static int classify_out(const char *path, out_kind *kind, error *e)
 ** lock alone (a file is created before it is locked). flock() and SQLite's
 ** fcntl() locks do not interfere on Linux. */
 
+/* True when no process `pid` exists (in this PID namespace). */
 static bool process_gone(long pid)
 {
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;

@@ -86,6 +86,7 @@ static const char *const extra_run_columns[][2] = {
 /* Columns of `runs` in the contract itself. */
 #define CONTRACT_RUN_COLUMNS 8
 
+/* The tables of ../shared/spec/results.sql. */
 static const char *const contract_tables[] = {
     "runs",          "indicator_scores",  "community_scores",
     "target_checks", "worker_appraisals", "task_decisions",
@@ -100,6 +101,7 @@ static int failure_status(int rc)
     return error_sqlite_status(rc, ERROR_INPUT);
 }
 
+/* Runs `sql` on `db`; a failure names `path` and SQLite's reason. */
 static int exec(sqlite3 *db, const char *sql, const char *path, error *e)
 {
     char *message = NULL;
@@ -112,6 +114,7 @@ static int exec(sqlite3 *db, const char *sql, const char *path, error *e)
     return status;
 }
 
+/* The error for a schema SQLite cannot read (damaged file, out of memory). */
 static int schema_unreadable(sqlite3 *db, const char *path, error *e)
 {
     return error_set(e, failure_status(sqlite3_extended_errcode(db)),
@@ -211,6 +214,7 @@ int results_schema_check_file(const char *path, error *e)
 
 /* --- normalised SQL ------------------------------------------------------ */
 
+/* True for a byte of a bare word (SQLite's identifier characters). */
 static bool word_byte(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -273,6 +277,8 @@ void results_schema_normalise(const char *sql, buffer *out)
 
 /* --- the schema kaohe makes ---------------------------------------------- */
 
+/* Creates the contract's tables (results_schema.sql, compiled in) in `db`;
+** `path` names it in messages. */
 static int create_contract(sqlite3 *db, const char *path, error *e)
 {
     int status;
@@ -286,6 +292,7 @@ static int create_contract(sqlite3 *db, const char *path, error *e)
     return status;
 }
 
+/* Adds the engine's column extra_run_columns[i] to `runs`. */
 static int add_run_column(sqlite3 *db, size_t i, const char *path, error *e)
 {
     char sql[256];
@@ -300,6 +307,7 @@ typedef struct reference {
     buffer runs[EXTRA_RUN_COLUMNS + 1]; /* runs, normalised, after 0..N added columns */
 } reference;
 
+/* Frees what reference_open made (also after it failed part-way). */
 static void reference_close(reference *ref)
 {
     size_t k;
@@ -330,6 +338,9 @@ static int normalised_row(sqlite3 *db, const char *sql, const char *a, buffer *o
     return found;
 }
 
+/* Builds the schema kaohe makes in memory, and the text of `runs` after
+** each of its added columns. Only the machine can make it fail (ERROR_SYSTEM);
+** reference_close() whatever it returns. */
 static int reference_open(reference *ref, error *e)
 {
     static const char runs_sql[] =
@@ -427,6 +438,8 @@ static void describe_column(buffer *out, sqlite3_stmt *xinfo)
         buffer_puts(out, " GENERATED (computed, not stored as written)");
 }
 
+/* True when column `column` of the two rows holds the same text (ASCII case
+** aside) or is NULL in both. */
 static bool same_text(sqlite3_stmt *a, sqlite3_stmt *b, int column)
 {
     const unsigned char *x = sqlite3_column_text(a, column);
