@@ -43,7 +43,9 @@ static long peak_rss_kb(void);
 
 static void print_error(const error *e)
 {
-    fprintf(stderr, "kaohe: %s\n", e->message);
+    /* A status returned without error_set leaves the message empty. */
+    fprintf(stderr, "kaohe: %s\n",
+            e->message[0] != '\0' ? e->message : error_fallback_text(e->status));
 }
 
 static bool has_rule_tree(const char *directory)
@@ -503,6 +505,7 @@ int cli_params(const cli_options *o)
         text = jsontext_dump(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(list);
         if (text == NULL) {
+            fprintf(stderr, "kaohe: out of memory writing the parameters as JSON\n");
             status = ERROR_SYSTEM;
             goto done;
         }
@@ -656,10 +659,10 @@ static int write_file(const char *path, const buffer *out, error *e)
     FILE *stream = fopen(path, "wb");
     if (stream == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         strerror(errno));
+                         error_errno_text(errno));
     fwrite(buffer_text(out), 1, out->length, stream);
     if (fclose(stream) != 0)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     return ERROR_OK;
 }
 
@@ -1024,14 +1027,14 @@ static int write_file_atomically(const char *path, const buffer *out, error *e)
     stream = fopen(temporary, "wb");
     if (stream == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         strerror(errno));
+                         error_errno_text(errno));
     if (fwrite(buffer_text(out), 1, out->length, stream) != out->length || fclose(stream) != 0) {
         unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     }
     if (rename(temporary, path) != 0) {
         unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, strerror(errno));
+        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
     }
     return ERROR_OK;
 }
@@ -1082,7 +1085,8 @@ int cli_import(const cli_options *o)
     error e;
     int status;
     if (o->snapshot == NULL || o->out == NULL) {
-        fprintf(stderr, "kaohe import: usage: kaohe import DIR --out SNAPSHOT [--skip-bad]\n");
+        fprintf(stderr, "kaohe import: usage: kaohe import DIR --out SNAPSHOT [--skip-bad] "
+                        "[--max-row-mb N]\n");
         return ERROR_USAGE;
     }
     memset(&options, 0, sizeof options);
@@ -1091,6 +1095,7 @@ int cli_import(const cli_options *o)
     options.directory = o->snapshot;
     options.out = o->out;
     options.skip_bad = o->skip_bad;
+    options.max_row_bytes = o->max_row_mb << 20;
     progress_start(&line, "导入", 0, o->quiet);
     options.progress = import_progress;
     options.user = &line;

@@ -45,6 +45,7 @@ typedef struct cli_options {
     const char *as_of;        /* gen --as-of DATE */
     const char *region;       /* gen --region NAME */
     bool skip_bad;            /* import --skip-bad */
+    size_t max_row_mb;        /* import --max-row-mb (0 = IMPORT_MAX_ROW_MB_DEFAULT) */
     const char *xlsx;         /* export --xlsx FILE */
     const char *title;        /* admit --title */
     const char *detail;       /* admit --detail */

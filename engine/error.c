@@ -22,7 +22,34 @@ int error_setv(error *e, int status, const char *format, va_list args)
         return status;
     e->status = status;
     vsnprintf(e->message, sizeof e->message, format, args);
+    /* A failure the user cannot read about is worse than a vague one: an
+    ** empty text (a "%s" of an empty string) still says that something
+    ** failed and how badly. */
+    if (e->message[0] == '\0' && status != ERROR_OK)
+        snprintf(e->message, sizeof e->message, "%s", error_fallback_text(status));
     return status;
+}
+
+const char *error_fallback_text(int status)
+{
+    switch (status) {
+    case ERROR_INPUT:
+        return "the input was refused, but no reason was recorded (a kaohe bug: please report "
+               "the command line)";
+    case ERROR_USAGE:
+        return "the command line was refused, but no reason was recorded (a kaohe bug: please "
+               "report it)";
+    default:
+        return "the machine failed, but no reason was recorded (a kaohe bug: please report the "
+               "command line)";
+    }
+}
+
+const char *error_errno_text(int err)
+{
+    /* strerror(0) is "Success": a failure blamed on it would read as
+    ** "cannot write: Success". */
+    return err != 0 ? strerror(err) : "the system gave no reason";
 }
 
 int error_set(error *e, int status, const char *format, ...)

@@ -43,6 +43,14 @@ int error_sqlite_status(int rc, int otherwise);
 ** memory, I/O errors, a full disk and too many open files, else `otherwise`. */
 int error_errno_status(int err, int otherwise);
 
+/* The text of a failure that has no message of its own (by status): never
+** empty, so "kaohe: " is never printed alone. Static. */
+const char *error_fallback_text(int status);
+
+/* strerror(err), or a text saying the system gave no reason when err is 0
+** (a failure noticed after a call that does not set errno). Static. */
+const char *error_errno_text(int err);
+
 /* Prepends "prefix: " to the current message (e.g. a file name). */
 void error_prefix(error *e, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

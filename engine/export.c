@@ -25,6 +25,7 @@
 
 #include "buffer.h"
 #include "import.h"
+#include "results_schema.h"
 #include "text.h"
 
 /* Excel's limit on the characters of one cell. */
@@ -713,8 +714,8 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     int rc;
     *out = NULL;
     if (stat(path, &st) != 0) {
-        status =
-            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
+                           error_errno_text(errno));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -723,8 +724,8 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     }
     stream = fopen(path, "rb");
     if (stream == NULL) {
-        status =
-            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
+                           error_errno_text(errno));
         goto done;
     }
     if (fread(header, 1, sizeof header, stream) != sizeof header ||
@@ -745,6 +746,10 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 60000);
+    /* What the file holds must not act when it is read (results_schema.h). */
+    status = results_schema_configure(db, e);
+    if (status != ERROR_OK)
+        goto done;
     if (!table_exists(db, "runs")) {
         status =
             error_set(e, ERROR_INPUT, "%s: not a kaohe results database (no table runs)", path);
@@ -791,7 +796,7 @@ static int check_target(const char *results_path, const char *xlsx_path, error *
     if (stat(xlsx_path, &target) != 0)
         return errno == ENOENT ? ERROR_OK
                                : error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s",
-                                           xlsx_path, strerror(errno));
+                                           xlsx_path, error_errno_text(errno));
     if (stat(results_path, &results) == 0 && results.st_dev == target.st_dev &&
         results.st_ino == target.st_ino)
         return error_set(e, ERROR_INPUT,
@@ -803,7 +808,7 @@ static int check_target(const char *results_path, const char *xlsx_path, error *
     stream = fopen(xlsx_path, "rb");
     if (stream == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", xlsx_path,
-                         strerror(errno));
+                         error_errno_text(errno));
     if (target.st_size > 0 &&
         (fread(magic, 1, sizeof magic, stream) != sizeof magic || memcmp(magic, "PK\x03\x04", 4))) {
         fclose(stream);
@@ -854,7 +859,7 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
     fd = open(buffer_text(&temporary), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot create: %s",
-                           xlsx_path, strerror(errno));
+                           xlsx_path, error_errno_text(errno));
         goto done;
     }
     close(fd);
@@ -905,7 +910,7 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
     }
     if (rename(buffer_text(&temporary), xlsx_path) != 0) {
         status = error_set(e, ERROR_SYSTEM, "%s: cannot move the workbook into place: %s",
-                           xlsx_path, strerror(errno));
+                           xlsx_path, error_errno_text(errno));
         goto done;
     }
     created = false;

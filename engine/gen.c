@@ -1971,7 +1971,8 @@ static int create_temporary(const char *path, char **temporary, error *e)
         snprintf(name, size, "%s.gen-%ld-%d.tmp", path, (long)getpid(), attempt);
         fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0666); /* 0666 & ~umask, like any file */
         if (fd < 0 && errno != EEXIST) {
-            status = error_set(e, ERROR_SYSTEM, "%s: cannot create: %s", name, strerror(errno));
+            status =
+                error_set(e, ERROR_SYSTEM, "%s: cannot create: %s", name, error_errno_text(errno));
             goto done;
         }
     }
@@ -1980,7 +1981,7 @@ static int create_temporary(const char *path, char **temporary, error *e)
         goto done;
     }
     if (close(fd) != 0) {
-        status = error_set(e, ERROR_SYSTEM, "%s: %s", name, strerror(errno));
+        status = error_set(e, ERROR_SYSTEM, "%s: %s", name, error_errno_text(errno));
         unlink(name);
         goto done;
     }
@@ -2007,7 +2008,7 @@ static int place_file(const char *temporary, const char *path, error *e)
         return error_set(e, ERROR_USAGE, "%s: exists already (gen never overwrites a file)", path);
     if (rename(temporary, path) != 0)
         return error_set(e, ERROR_SYSTEM, "cannot rename %s to %s: %s", temporary, path,
-                         strerror(errno));
+                         error_errno_text(errno));
     return ERROR_OK;
 }
 
@@ -2065,7 +2066,7 @@ int gen_write(const gen_options *options, gen_stats *stats, error *e)
         goto done;
     }
     if (errno != ENOENT) {
-        status = error_set(e, ERROR_SYSTEM, "%s: %s", options->path, strerror(errno));
+        status = error_set(e, ERROR_SYSTEM, "%s: %s", options->path, error_errno_text(errno));
         goto done;
     }
     status = layout_build(g);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "results_schema.h"
 #include "text.h"
 
 /* Tolerance of comparisons (POLICY.md §0). */
@@ -551,7 +552,7 @@ static int open_results(document *d, error *e)
         return error_set(e, ERROR_INPUT, "%s: no such results database", d->path);
     if (stat(d->path, &st) != 0)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", d->path,
-                         strerror(errno));
+                         error_errno_text(errno));
     if (!S_ISREG(st.st_mode))
         return error_set(e, ERROR_INPUT, "%s: not a regular file, so not a results database",
                          d->path);
@@ -562,7 +563,10 @@ static int open_results(document *d, error *e)
                          d->db != NULL ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(d->db, 1);
     sqlite3_busy_timeout(d->db, BUSY_TIMEOUT_MS);
-    sqlite3_db_config(d->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    /* What the file holds must not act when it is read (results_schema.h). */
+    status = results_schema_configure(d->db, e);
+    if (status != ERROR_OK)
+        return status;
     if (sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return read_failure(d, "runs", e);
     status = prepare(d, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?2",

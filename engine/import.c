@@ -290,7 +290,8 @@ enum {
     CSV_UNCLOSED = -1, /* a quoted field runs to the end of the file */
     CSV_NUL = -2,      /* a NUL byte: not a text file */
     CSV_IO = -3,       /* read error (errno) */
-    CSV_MEMORY = -4    /* out of memory */
+    CSV_MEMORY = -4,   /* out of memory */
+    CSV_TOO_LONG = -5  /* the record was read to its end but is over a limit (kept: none of it) */
 };
 
 /* A streaming RFC 4180 reader over one file. */
@@ -308,6 +309,12 @@ typedef struct csv_reader {
     long *lines;                /* [field] line where the field starts */
     size_t count;               /* fields in the current record */
     size_t capacity;            /* room in offsets, lengths, lines */
+    size_t max_bytes;           /* a record's bytes at most (its fields and their NULs) */
+    bool over;                  /* the current record is over a limit: its bytes are dropped */
+    size_t over_field;          /* the field (from 0) where it went over */
+    long over_line;             /* the line of that field's start */
+    bool over_fields;           /* over IMPORT_MAX_FIELDS rather than max_bytes */
+    size_t field_seen;          /* bytes of the current field read so far, kept or not */
 } csv_reader;
 
 /* Makes sure a byte is available; false at the end of the file. */
@@ -339,9 +346,36 @@ static int csv_peek(csv_reader *r)
     return csv_fill(r) ? r->chunk[r->position] : -1;
 }
 
+/* Keeps `n` bytes of the current field, unless the record is over its
+** limit: then the rest of it is read (to know where it ends) but dropped,
+** so a 1 GB field costs no more memory than the limit. */
+static void csv_keep(csv_reader *r, const char *data, size_t n)
+{
+    r->field_seen += n;
+    if (r->over)
+        return;
+    if (r->text.length + n + 1 > r->max_bytes) {
+        r->over = true;
+        r->over_field = r->count - 1;
+        r->over_line = r->lines[r->count - 1];
+        return;
+    }
+    buffer_append(&r->text, data, n);
+}
+
 /* Starts a new field at the end of r->text; false when out of memory. */
 static bool csv_field_start(csv_reader *r)
 {
+    r->field_seen = 0;
+    if (r->over)
+        return true;
+    if (r->count == IMPORT_MAX_FIELDS) {
+        r->over = true;
+        r->over_fields = true;
+        r->over_field = r->count;
+        r->over_line = r->line;
+        return true;
+    }
     if (r->count == r->capacity) {
         size_t capacity = r->capacity ? r->capacity * 2 : 32;
         size_t *offsets = realloc(r->offsets, capacity * sizeof *offsets);
@@ -371,6 +405,8 @@ static bool csv_field_start(csv_reader *r)
 static void csv_field_end(csv_reader *r)
 {
     size_t i = r->count - 1;
+    if (r->over)
+        return;
     r->lengths[i] = r->text.length - r->offsets[i];
     buffer_append(&r->text, "", 1);
 }
@@ -390,6 +426,8 @@ static int csv_next(csv_reader *r, long *record_line, long *error_line)
     int c;
     buffer_reset(&r->text);
     r->count = 0;
+    r->over = false;
+    r->over_fields = false;
     if (csv_peek(r) < 0)
         return r->failed ? CSV_IO : CSV_END;
     *record_line = r->line;
@@ -409,7 +447,7 @@ static int csv_next(csv_reader *r, long *record_line, long *error_line)
                    r->chunk[r->position] != '\r' && r->chunk[r->position] != 0)
                 r->position++;
         if (r->position > start) {
-            buffer_append(&r->text, (const char *)r->chunk + start, r->position - start);
+            csv_keep(r, (const char *)r->chunk + start, r->position - start);
             continue;
         }
         c = csv_get(r);
@@ -430,7 +468,7 @@ static int csv_next(csv_reader *r, long *record_line, long *error_line)
             if (c == '"') {
                 if (csv_peek(r) == '"') {
                     csv_get(r);
-                    buffer_append(&r->text, "\"", 1);
+                    csv_keep(r, "\"", 1);
                 } else {
                     in_quotes = false;
                 }
@@ -438,10 +476,10 @@ static int csv_next(csv_reader *r, long *record_line, long *error_line)
             }
             if (c == '\n' || (c == '\r' && csv_peek(r) != '\n'))
                 r->line++;
-            buffer_append(&r->text, (const char *)&r->chunk[r->position - 1], 1);
+            csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
             continue;
         }
-        if (c == '"' && !quoted && r->text.length == r->offsets[r->count - 1]) {
+        if (c == '"' && !quoted && r->field_seen == 0) {
             in_quotes = true;
             quoted = true;
             quote_line = r->line;
@@ -462,10 +500,10 @@ static int csv_next(csv_reader *r, long *record_line, long *error_line)
         }
         /* Anything else, including a quote inside an unquoted field or after
         ** a closing quote, is taken literally (as Excel and Python do). */
-        buffer_append(&r->text, (const char *)&r->chunk[r->position - 1], 1);
+        csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
     }
     csv_field_end(r);
-    return buffer_failed(&r->text) ? CSV_MEMORY : CSV_RECORD;
+    return buffer_failed(&r->text) ? CSV_MEMORY : r->over ? CSV_TOO_LONG : CSV_RECORD;
 }
 
 /* True when every field of the record is empty (a blank line, or ",,,"
@@ -1354,10 +1392,12 @@ static csv_reader *open_csv(importer *imp, const char *path, int *status, error 
     }
     buffer_init(&r->text);
     r->line = 1;
+    r->max_bytes =
+        imp->o->max_row_bytes > 0 ? imp->o->max_row_bytes : (size_t)IMPORT_MAX_ROW_MB_DEFAULT << 20;
     r->stream = fopen(path, "rb");
     if (r->stream == NULL) {
         char text[256];
-        snprintf(text, sizeof text, "cannot open: %s", strerror(errno));
+        snprintf(text, sizeof text, "cannot open: %s", error_errno_text(errno));
         problem_add(imp, true, path, 0, text);
         csv_close(r);
         return NULL;
@@ -1401,6 +1441,39 @@ static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r
         return false;
     }
     return true;
+}
+
+/* Reports a record over the row limits: a bad row (left out under
+** skip_bad), or a fatal problem when it is the header. */
+static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, long line,
+                     bool header_done)
+{
+    char text[512];
+    char column[160] = "";
+    size_t i;
+    for (i = 0; header_done && i < tp->column_count; i++)
+        if (tp->columns[i].field == (long)r->over_field)
+            snprintf(column, sizeof column, " (column %s)", tp->columns[i].name);
+    if (r->over_fields)
+        snprintf(text, sizeof text,
+                 "%s has more than %d fields, more than a spreadsheet row can have: not "
+                 "spreadsheet data; %s",
+                 header_done ? "the row" : "the header", IMPORT_MAX_FIELDS,
+                 header_done ? "the row is left out with --skip-bad" : "check the file");
+    else
+        snprintf(text, sizeof text,
+                 "%s is over %zu MB, the limit of one row (--max-row-mb %zu): it passes the "
+                 "limit in field %zu%s, which starts on line %ld; a value this long is not "
+                 "spreadsheet data%s",
+                 header_done ? "the row" : "the header", r->max_bytes >> 20, r->max_bytes >> 20,
+                 r->over_field + 1, column, r->over_line,
+                 header_done ? " (the row is left out with --skip-bad)" : "");
+    if (header_done) {
+        imp->report->rows_read++;
+        if (imp->o->skip_bad)
+            imp->report->rows_skipped++;
+    }
+    problem_add(imp, !header_done, tp->file, line, text);
 }
 
 /* Reads one table's file into the snapshot. */
@@ -1449,7 +1522,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         }
         if (rc == CSV_IO) {
             char text[256];
-            snprintf(text, sizeof text, "cannot read: %s", strerror(errno));
+            snprintf(text, sizeof text, "cannot read: %s", error_errno_text(errno));
             problem_add(imp, true, tp->file, r->line, text);
             goto done;
         }
@@ -1463,6 +1536,13 @@ static int import_file(importer *imp, table_plan *tp, error *e)
             problem_add(imp, true, tp->file, error_line,
                         "a double quote opens a value here that is never closed");
             goto done;
+        }
+        if (rc == CSV_TOO_LONG) {
+            too_long(imp, tp, r, record_line, header_done);
+            if (!header_done)
+                goto done;
+            rows++;
+            continue;
         }
         if (!record_utf8(imp, tp, r))
             goto done;
@@ -1538,7 +1618,7 @@ static int scan_directory(importer *imp, error *e)
     size_t table_name_count = 0;
     if (dir == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", imp->o->directory,
-                         strerror(errno));
+                         error_errno_text(errno));
     while ((entry = readdir(dir)) != NULL) {
         char **grown;
         if (entry->d_name[0] == '.')
@@ -1696,7 +1776,7 @@ static int move_into_place(const char *temporary, const char *out, error *e)
         return error_set(e, ERROR_INPUT, "%s: exists; refusing to overwrite it", out);
     if (rename(temporary, out) != 0)
         return error_set(e, ERROR_SYSTEM, "%s: cannot move the new snapshot into place: %s", out,
-                         strerror(errno));
+                         error_errno_text(errno));
     return ERROR_OK;
 }
 
@@ -1725,7 +1805,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     if (stat(o->directory, &st) != 0) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", o->directory,
-                           strerror(errno));
+                           error_errno_text(errno));
         goto done;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -1817,8 +1897,8 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     imp.db = NULL;
     if (!sync_file(buffer_text(&temporary))) {
-        status =
-            error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out, strerror(errno));
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out,
+                           error_errno_text(errno));
         goto done;
     }
     /* The engine's own validation, before anyone can see the file. */

@@ -14,6 +14,11 @@
 ** communities.csv and snapshot_meta.csv must be present; a missing file of
 ** another table gives an empty table. Other *.csv files are reported.
 **
+** A row longer than o->max_row_bytes (with line breaks inside quotes), or
+** with more than IMPORT_MAX_FIELDS fields, is a bad row like any other: its
+** bytes past the limit are read but not kept, so memory stays bounded
+** whatever the file holds.
+**
 ** Every row is checked as the engine would check it (types, YYYY-MM-DD dates
 ** and YYYY-MM months, allowed values, ranges, NOT NULL, references from
 ** workers, visits and every community_id, duplicate keys). A row with a
@@ -36,10 +41,21 @@
 #include "buffer.h"
 #include "error.h"
 
+/* One row of a CSV file (its fields, with line breaks inside quotes) may
+** hold this many MB by default (`kaohe import --max-row-mb N`): a spreadsheet
+** cell holds at most 32,767 characters, so a row of 30 full cells of Chinese
+** text is under 3 MB. A longer row, or one field longer than that, is a bad
+** row (file, line, field, column), never "out of memory". */
+#define IMPORT_MAX_ROW_MB_DEFAULT 16
+/* A row may have this many fields (Excel's and WPS's column limit); more is
+** a bad row. */
+#define IMPORT_MAX_FIELDS 16384
+
 typedef struct import_options {
     const char *directory; /* the CSV files */
     const char *out;       /* the snapshot to create; must not exist */
     bool skip_bad;         /* leave bad rows out (listed) instead of failing */
+    size_t max_row_bytes;  /* bytes of one row at most; 0: IMPORT_MAX_ROW_MB_DEFAULT MB */
     /* Called every 10,000 rows and once at the end of each file with the
     ** rows read so far from `file` (a path); may be NULL. */
     void (*progress)(void *user, const char *file, long rows);

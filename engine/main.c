@@ -31,9 +31,10 @@ static const char usage_text[] =
     "                            re-run a stored run and confirm its results are identical\n"
     "  report RESULTS [--run N] [--community ID|all] [--near MARGIN] --out FILE.html\n"
     "                            the year-end report, or community report cards, as one HTML file\n"
-    "  import DIR --out SNAPSHOT [--skip-bad]\n"
+    "  import DIR --out SNAPSHOT [--skip-bad] [--max-row-mb N]\n"
     "                            build a snapshot from CSV files (one per table), every row "
-    "checked\n"
+    "checked;\n"
+    "                            a row over N MB (default 16) is a bad row\n"
     "  export RESULTS [--run N] --xlsx FILE.xlsx\n"
     "                            one worksheet per results table, Chinese titles, frozen header\n"
     "  gen --communities N [--seed S] [--as-of DATE] [--region NAME] --out FILE\n"
@@ -99,6 +100,7 @@ enum {
     OPTION_AS_OF,
     OPTION_REGION,
     OPTION_SKIP_BAD,
+    OPTION_MAX_ROW_MB,
     OPTION_XLSX
 };
 
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
         {"as-of", required_argument, NULL, OPTION_AS_OF},
         {"region", required_argument, NULL, OPTION_REGION},
         {"skip-bad", no_argument, NULL, OPTION_SKIP_BAD},
+        {"max-row-mb", required_argument, NULL, OPTION_MAX_ROW_MB},
         {"xlsx", required_argument, NULL, OPTION_XLSX},
         {"chart", required_argument, NULL, OPTION_CHART},
         {"title", required_argument, NULL, OPTION_TITLE},
@@ -170,6 +173,10 @@ int main(int argc, char **argv)
     /* SQLite's memory statistics take a global mutex on every allocation,
     ** which the query threads then contend for; kaohe never reads them. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Debian's SQLite reads every file name as a URI when it starts with
+    ** "file:" (SQLITE_USE_URI): --out file:x.db?mode=memory would open
+    ** something other than the file kaohe checked. Names are names. */
+    sqlite3_config(SQLITE_CONFIG_URI, 0);
     memset(&o, 0, sizeof o);
     o.program = argv[0];
     o.format = REPORT_TABLE;
@@ -309,6 +316,11 @@ int main(int argc, char **argv)
             break;
         case OPTION_SKIP_BAD:
             o.skip_bad = true;
+            break;
+        case OPTION_MAX_ROW_MB:
+            if (!parse_number(optarg, 1, 4096, &number))
+                status = usage_error("--max-row-mb %s: a whole number of MB (1..4096)", optarg);
+            o.max_row_mb = (size_t)number;
             break;
         case OPTION_XLSX:
             o.xlsx = optarg;

@@ -3,78 +3,29 @@
 */
 #include "results.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
 #include "outcome.h"
-#include "results_schema_sql.h"
+#include "results_schema.h"
 
 const char results_engine_version[] = "kaohe 0.1.0";
 
 /* How long a writer waits for another process's transaction. */
 #define BUSY_TIMEOUT_MS 60000
-
-/* Tables and columns the engine adds to the contract. */
-static const char extra_schema[] = "CREATE TABLE IF NOT EXISTS category_scores ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  community_id TEXT NOT NULL,"
-                                   "  category_id TEXT NOT NULL,"
-                                   "  points REAL NOT NULL,"
-                                   "  max_points REAL NOT NULL,"
-                                   "  PRIMARY KEY (run_id, community_id, category_id));"
-                                   "CREATE TABLE IF NOT EXISTS run_communities ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  community_id TEXT NOT NULL,"
-                                   "  name TEXT NOT NULL,"
-                                   "  district TEXT NOT NULL,"
-                                   "  street TEXT NOT NULL,"
-                                   "  PRIMARY KEY (run_id, community_id));"
-                                   "CREATE TABLE IF NOT EXISTS run_indicators ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  indicator_id TEXT NOT NULL,"
-                                   "  name TEXT NOT NULL,"
-                                   "  category_id TEXT NOT NULL,"
-                                   "  unit TEXT,"
-                                   "  max_points REAL NOT NULL,"
-                                   "  source TEXT,"
-                                   "  PRIMARY KEY (run_id, indicator_id));"
-                                   "CREATE TABLE IF NOT EXISTS run_categories ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  category_id TEXT NOT NULL,"
-                                   "  name TEXT NOT NULL,"
-                                   "  max_points REAL NOT NULL,"
-                                   "  PRIMARY KEY (run_id, category_id));"
-                                   "CREATE TABLE IF NOT EXISTS run_targets ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  target_id TEXT NOT NULL,"
-                                   "  name TEXT NOT NULL,"
-                                   "  measure TEXT NOT NULL,"
-                                   "  unit TEXT,"
-                                   "  source TEXT,"
-                                   "  PRIMARY KEY (run_id, target_id));"
-                                   "CREATE TABLE IF NOT EXISTS department_stats ("
-                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-                                   "  department TEXT NOT NULL,"
-                                   "  tasks INTEGER NOT NULL,"
-                                   "  admitted INTEGER NOT NULL,"
-                                   "  rejected INTEGER NOT NULL,"
-                                   "  review INTEGER NOT NULL,"
-                                   "  PRIMARY KEY (run_id, department));";
-
-static const char *const extra_run_columns[][2] = {
-    {"region", "TEXT"},         {"snapshot_path", "TEXT"}, {"rules_root", "TEXT"},
-    {"kind", "TEXT"},           {"scenario", "TEXT"},      {"baseline_run_id", "INTEGER"},
-    {"communities", "INTEGER"},
-};
 
 void results_timestamp(char out[32])
 {
@@ -82,22 +33,6 @@ void results_timestamp(char out[32])
     struct tm utc;
     gmtime_r(&now, &utc);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &utc);
-}
-
-static int exec(sqlite3 *db, const char *sql, const char *path, error *e)
-{
-    char *message = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &message);
-    if (rc != SQLITE_OK) {
-        int status = rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_NOMEM ||
-                             rc == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR
-                         ? ERROR_SYSTEM
-                         : ERROR_INPUT;
-        error_set(e, status, "%s: %s", path, message ? message : sqlite3_errstr(rc));
-        sqlite3_free(message);
-        return status;
-    }
-    return ERROR_OK;
 }
 
 /* Status for an SQLite failure while writing: disk and I/O are the
@@ -111,113 +46,6 @@ static int write_failure(sqlite3 *db, const char *path, const char *what, error 
             : ERROR_INPUT;
     return error_set(e, status, "%s: cannot write %s: %s (nothing was written)", path, what,
                      sqlite3_errmsg(db));
-}
-
-/* 1 when `sql` (with ?1 = a, ?2 = b) returns a row, 0 when it returns none,
-** -1 when it cannot run (out of memory, I/O): the caller must not guess. */
-static int schema_has(sqlite3 *db, const char *sql, const char *a, const char *b)
-{
-    sqlite3_stmt *statement = NULL;
-    int rc, found = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(statement, 1, a, -1, SQLITE_STATIC);
-        if (b != NULL)
-            sqlite3_bind_text(statement, 2, b, -1, SQLITE_STATIC);
-        rc = sqlite3_step(statement);
-        found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-    }
-    sqlite3_finalize(statement);
-    return found;
-}
-
-static int table_exists(sqlite3 *db, const char *table)
-{
-    return schema_has(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", table,
-                      NULL);
-}
-
-static int column_exists(sqlite3 *db, const char *table, const char *column)
-{
-    return schema_has(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", table, column);
-}
-
-static int schema_unreadable(sqlite3 *db, const char *path, error *e)
-{
-    return error_set(e, error_sqlite_status(sqlite3_errcode(db), ERROR_SYSTEM),
-                     "%s: cannot read its schema: %s", path, sqlite3_errmsg(db));
-}
-
-/* Creates the contract tables in a new database, or checks an existing one
-** is a results database; adds the engine's own columns and tables. Runs
-** inside the write transaction. */
-static int ensure_schema(sqlite3 *db, const char *path, error *e)
-{
-    static const char *const contract[] = {"runs",
-                                           "indicator_scores",
-                                           "community_scores",
-                                           "target_checks",
-                                           "worker_appraisals",
-                                           "task_decisions",
-                                           NULL};
-    int present = 0, other = 0;
-    size_t i;
-    int status;
-    sqlite3_stmt *statement = NULL;
-    for (i = 0; contract[i] != NULL; i++) {
-        int exists = table_exists(db, contract[i]);
-        if (exists < 0)
-            return schema_unreadable(db, path, e);
-        present += exists;
-    }
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", -1,
-                           &statement, NULL) != SQLITE_OK ||
-        sqlite3_step(statement) != SQLITE_ROW) {
-        sqlite3_finalize(statement);
-        return schema_unreadable(db, path, e);
-    }
-    other = sqlite3_column_int(statement, 0) - present;
-    sqlite3_finalize(statement);
-    if (present == 0 && other > 0)
-        return error_set(e, ERROR_INPUT,
-                         "%s: an SQLite database that is not a kaohe results database (it has "
-                         "other tables and no table runs); refusing to write into it",
-                         path);
-    if (present == 0) {
-        char *schema = malloc(results_schema_sql_len + 1);
-        if (schema == NULL)
-            return error_set(e, ERROR_SYSTEM, "out of memory");
-        memcpy(schema, results_schema_sql, results_schema_sql_len);
-        schema[results_schema_sql_len] = '\0';
-        status = exec(db, schema, path, e);
-        free(schema);
-        if (status != ERROR_OK)
-            return status;
-    } else if (present < 6) {
-        for (i = 0; contract[i] != NULL; i++) {
-            int exists = table_exists(db, contract[i]);
-            if (exists < 0)
-                return schema_unreadable(db, path, e);
-            if (exists == 0)
-                return error_set(e, ERROR_INPUT,
-                                 "%s: a results database without table %s (damaged or from "
-                                 "another tool); refusing to write into it",
-                                 path, contract[i]);
-        }
-    }
-    for (i = 0; i < sizeof extra_run_columns / sizeof extra_run_columns[0]; i++) {
-        int exists = column_exists(db, "runs", extra_run_columns[i][0]);
-        if (exists < 0)
-            return schema_unreadable(db, path, e);
-        if (!exists) {
-            char sql[256];
-            snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s", extra_run_columns[i][0],
-                     extra_run_columns[i][1]);
-            status = exec(db, sql, path, e);
-            if (status != ERROR_OK)
-                return status;
-        }
-    }
-    return exec(db, extra_schema, path, e);
 }
 
 static void bind_real_or_null(sqlite3_stmt *statement, int slot, double x)
@@ -503,64 +331,30 @@ done:
     return status;
 }
 
-/* One attempt; *raced is set when a new file was created by another
-** process meanwhile (the caller then appends to that file). */
-static int results_append_once(const char *path, const results_run *runs, size_t count,
-                               long long *run_ids, bool *raced, error *e)
+/* Runs a statement that sets the connection up for writing. */
+static int setup(sqlite3 *db, const char *sql, const char *path, error *e)
 {
-    sqlite3 *db = NULL;
-    buffer temporary;
-    struct stat st;
-    bool fresh;
-    bool in_transaction = false;
-    const char *target;
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return write_failure(db, path, "(cannot set up the connection)", e);
+    return ERROR_OK;
+}
+
+int results_write(sqlite3 *db, const char *path, const results_run *runs, size_t count,
+                  long long *run_ids, error *e)
+{
+    bool empty = false, in_transaction = false;
     size_t i;
-    int status = ERROR_OK;
-    int rc;
-    buffer_init(&temporary);
-    fresh = stat(path, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0);
-    if (!fresh && !S_ISREG(st.st_mode)) {
-        status = error_set(e, ERROR_INPUT, "%s: not a regular file", path);
-        goto done;
-    }
-    if (fresh) {
-        buffer_printf(&temporary, "%s.tmp-%ld", path, (long)getpid());
-        unlink(buffer_text(&temporary));
-        target = buffer_text(&temporary);
-    } else {
-        FILE *stream = fopen(path, "rb");
-        char header[16] = {0};
-        if (stream == NULL) {
-            status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                               strerror(errno));
-            goto done;
-        }
-        if (fread(header, 1, sizeof header, stream) != sizeof header ||
-            memcmp(header, "SQLite format 3", 16) != 0) {
-            fclose(stream);
-            status = error_set(e, ERROR_INPUT,
-                               "%s: exists and is not an SQLite database; refusing to overwrite it",
-                               path);
-            goto done;
-        }
-        fclose(stream);
-        target = path;
-    }
-    rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        status =
-            error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open for writing: %s",
-                      path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        goto done;
-    }
+    int status;
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    status = exec(db, "PRAGMA synchronous = FULL", path, e);
+    status = results_schema_configure(db, e);
+    if (status == ERROR_OK)
+        status = setup(db, "PRAGMA synchronous = FULL", path, e);
     /* A run is hundreds of thousands of rows: a bigger page cache (16 MB at
     ** most, only what is used) spills fewer pages to the file before the
     ** commit, within the memory budget of a national run. */
     if (status == ERROR_OK)
-        status = exec(db, "PRAGMA cache_size = -16384", path, e);
+        status = setup(db, "PRAGMA cache_size = -16384", path, e);
     if (status != ERROR_OK)
         goto done;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -568,54 +362,327 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         goto done;
     }
     in_transaction = true;
-    status = ensure_schema(db, path, e);
-    if (status != ERROR_OK)
-        goto done;
-    for (i = 0; i < count; i++) {
+    /* Before anything is written: what the file holds must not act on it. */
+    status = results_schema_check(db, "main", path, "nothing was written", &empty, e);
+    if (status == ERROR_OK)
+        status = results_schema_complete(db, path, empty, e);
+    for (i = 0; status == ERROR_OK && i < count; i++) {
         long long baseline =
             runs[i].baseline_run == -1 && i > 0 ? run_ids[i - 1] : runs[i].baseline_run;
         status = write_run(db, path, &runs[i], baseline, &run_ids[i], e);
-        if (status != ERROR_OK)
-            goto done;
     }
+    if (status != ERROR_OK)
+        goto done;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         status = write_failure(db, path, "(commit failed)", e);
         goto done;
     }
     in_transaction = false;
-    if (sqlite3_close(db) != SQLITE_OK) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", path, sqlite3_errmsg(db));
-        db = NULL;
+done:
+    if (in_transaction)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
+/* --- what --out names ------------------------------------------------------ */
+
+/* What an --out path is, when it can be written to. */
+typedef enum {
+    OUT_ABSENT,  /* nothing there: a new file is built under a temporary name */
+    OUT_EMPTY,   /* an empty regular file: filled in place, in one transaction */
+    OUT_DATABASE /* an SQLite database kaohe may append to (schema still unchecked) */
+} out_kind;
+
+/* What a file that is not regular nor a folder is, for a message. */
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO (named pipe)"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+/* Says what `path` is; ERROR_INPUT with a message naming what was found for
+** anything kaohe will not write to. */
+static int classify_out(const char *path, out_kind *kind, error *e)
+{
+    struct stat st;
+    size_t length = strlen(path);
+    if (length == 0)
+        return error_set(e, ERROR_USAGE, "--out names no file");
+    if (path[length - 1] == '/')
+        return error_set(e, ERROR_INPUT,
+                         "%s: names a folder; give the results file's own name (such as "
+                         "%sresults.db)",
+                         path, path);
+    if (stat(path, &st) != 0) {
+        int err = errno;
+        struct stat link;
+        if (err == ENOENT && lstat(path, &link) == 0 && S_ISLNK(link.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlink(path, target, sizeof target - 1);
+            target[n > 0 ? n : 0] = '\0';
+            return error_set(e, ERROR_INPUT,
+                             "%s: a symbolic link to %s, which does not exist; kaohe does not "
+                             "create results files through a link (the file would appear "
+                             "somewhere --out does not name): give the path of the file itself, "
+                             "or remove the link",
+                             path, target[0] != '\0' ? target : "(unreadable)");
+        }
+        if (err == ENOENT) {
+            *kind = OUT_ABSENT;
+            return ERROR_OK;
+        }
+        return error_set(e, error_errno_status(err, ERROR_INPUT),
+                         "%s: cannot be used as the results file: %s", path, error_errno_text(err));
+    }
+    if (S_ISDIR(st.st_mode))
+        return error_set(e, ERROR_INPUT,
+                         "%s: a folder, not a results file; give a file name inside it (such as "
+                         "%s/results.db)",
+                         path, path);
+    if (!S_ISREG(st.st_mode))
+        return error_set(e, ERROR_INPUT, "%s: %s, not a results file; results go to a regular file",
+                         path, file_kind(st.st_mode));
+    /* SQLite reads an empty file as an empty database: it is filled in
+    ** place, as if it were new (SQLite's journal makes that one
+    ** transaction, and the file keeps its owner, mode and links). */
+    if (st.st_size == 0) {
+        *kind = OUT_EMPTY;
+        return ERROR_OK;
+    }
+    *kind = OUT_DATABASE;
+    return results_schema_check_file(path, e);
+}
+
+/* --- temporary files ---------------------------------------------------------
+**
+** A new results file is built as RESULTS.tmp-PID and published with link(),
+** which never replaces a file another process made meanwhile. Its creator
+** holds an flock() on it from creation until it is unlinked; a process
+** killed on the way leaves it (and its -journal) behind. Each writer of
+** RESULTS removes the temporaries of RESULTS whose process is gone and
+** whose lock is free, so a live creator is never disturbed: not by PID
+** alone (a PID may belong to another PID namespace or be reused), not by the
+** lock alone (a file is created before it is locked). flock() and SQLite's
+** fcntl() locks do not interfere on Linux. */
+
+/* True when no process `pid` exists (in this PID namespace). */
+static bool process_gone(long pid)
+{
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Removes `name` (a temporary of a process `pid`) and its journal when the
+** process is gone and nobody holds its lock. */
+static void remove_if_stale(const char *name, long pid)
+{
+    struct stat held, there;
+    char journal[PATH_MAX + 64];
+    int fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        process_gone(pid) && lstat(name, &there) == 0 && there.st_ino == held.st_ino &&
+        there.st_dev == held.st_dev) {
+        snprintf(journal, sizeof journal, "%s-journal", name);
+        unlink(journal); /* first: a journal without its database is never hot */
+        unlink(name);
+    }
+    close(fd);
+}
+
+/* Removes what killed creators of `path` left behind; best effort (a file
+** that cannot be removed now is removed by a later run). */
+static void clean_stale_temporaries(const char *path)
+{
+    char directory[PATH_MAX], name[PATH_MAX + 64];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    size_t base_length = strlen(base);
+    struct dirent *entry;
+    DIR *folder;
+    if (slash == NULL)
+        snprintf(directory, sizeof directory, ".");
+    else if (slash == path)
+        snprintf(directory, sizeof directory, "/");
+    else
+        snprintf(directory, sizeof directory, "%.*s", (int)(slash - path), path);
+    folder = opendir(directory);
+    if (folder == NULL)
+        return;
+    while ((entry = readdir(folder)) != NULL) {
+        const char *rest;
+        char *end;
+        long pid;
+        struct stat st;
+        if (strncmp(entry->d_name, base, base_length) != 0 ||
+            strncmp(entry->d_name + base_length, ".tmp-", 5) != 0)
+            continue;
+        rest = entry->d_name + base_length + 5;
+        if (*rest < '1' || *rest > '9')
+            continue;
+        errno = 0;
+        pid = strtol(rest, &end, 10);
+        if (errno != 0 || pid <= 0 || pid != (long)(pid_t)pid || pid == (long)getpid())
+            continue;
+        snprintf(name, sizeof name, "%s/%.*s", directory, (int)(end - entry->d_name),
+                 entry->d_name);
+        if (*end == '\0')
+            remove_if_stale(name, pid);
+        else if (strcmp(end, "-journal") == 0 && lstat(name, &st) != 0 && errno == ENOENT &&
+                 process_gone(pid)) {
+            /* A journal whose database is gone: nothing can use it. */
+            snprintf(name, sizeof name, "%s/%s", directory, entry->d_name);
+            unlink(name);
+        }
+    }
+    closedir(folder);
+}
+
+/* Creates the empty file `temporary` for `path` and locks it; *lock_fd keeps
+** the lock until it is closed. */
+static int create_temporary(const char *path, const char *temporary, int *lock_fd, error *e)
+{
+    char journal[PATH_MAX + 64];
+    int attempt;
+    snprintf(journal, sizeof journal, "%s-journal", temporary);
+    for (attempt = 0; attempt < 3; attempt++) {
+        struct stat mine, there;
+        int fd, err;
+        /* A file of this name had this PID: a dead process's, unless a
+        ** process of another PID namespace (a container sharing the
+        ** folder) holds its lock now. */
+        fd = open(temporary, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+            close(fd);
+            return error_set(e, ERROR_INPUT,
+                             "%s: another process holds the temporary file %s (one with the "
+                             "same process id, in another container?); run again",
+                             path, temporary);
+        }
+        unlink(journal);
+        unlink(temporary);
+        if (fd >= 0)
+            close(fd);
+        fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            char directory[PATH_MAX];
+            const char *slash = strrchr(path, '/');
+            err = errno;
+            if (err == EEXIST)
+                continue;
+            snprintf(directory, sizeof directory, "%.*s", slash != NULL ? (int)(slash - path) : 1,
+                     slash != NULL ? path : ".");
+            if (err == ENOENT || err == ENOTDIR)
+                return error_set(e, ERROR_INPUT,
+                                 "%s: cannot create the results file: there is no folder %s", path,
+                                 directory[0] != '\0' ? directory : "/");
+            return error_set(e, error_errno_status(err, ERROR_INPUT),
+                             "%s: cannot create the results file in folder %s: %s", path,
+                             directory[0] != '\0' ? directory : "/", error_errno_text(err));
+        }
+        if (flock(fd, LOCK_EX) != 0) {
+            err = errno;
+            close(fd);
+            unlink(temporary);
+            return error_set(e, ERROR_SYSTEM, "%s: cannot lock the temporary file %s: %s", path,
+                             temporary, error_errno_text(err));
+        }
+        /* Another writer may have taken the unlocked file for a killed
+        ** process's and removed it before the lock: then make it again. */
+        if (fstat(fd, &mine) == 0 && lstat(temporary, &there) == 0 && mine.st_ino == there.st_ino &&
+            mine.st_dev == there.st_dev) {
+            *lock_fd = fd;
+            return ERROR_OK;
+        }
+        close(fd);
+    }
+    return error_set(e, ERROR_SYSTEM,
+                     "%s: cannot create the temporary file %s: another process keeps replacing it",
+                     path, temporary);
+}
+
+/* --- appending ---------------------------------------------------------------- */
+
+/* One attempt; *raced is set when a new file was created by another
+** process meanwhile (the caller then appends to that file). */
+static int results_append_once(const char *path, const results_run *runs, size_t count,
+                               long long *run_ids, bool *raced, error *e)
+{
+    sqlite3 *db = NULL;
+    buffer temporary;
+    out_kind kind;
+    const char *target = path;
+    int lock_fd = -1;
+    int status, rc;
+    buffer_init(&temporary);
+    status = classify_out(path, &kind, e);
+    if (status != ERROR_OK)
+        goto done;
+    clean_stale_temporaries(path);
+    if (kind == OUT_ABSENT) {
+        buffer_printf(&temporary, "%s.tmp-%ld", path, (long)getpid());
+        if (buffer_failed(&temporary)) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        target = buffer_text(&temporary);
+        status = create_temporary(path, target, &lock_fd, e);
+        if (status != ERROR_OK) {
+            temporary.length = 0; /* nothing of ours to remove */
+            goto done;
+        }
+    }
+    /* Never SQLITE_OPEN_CREATE: the file exists (ours, or the user's);
+    ** if it vanished meanwhile, SQLite must not make a new one in place. */
+    rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc != SQLITE_OK) {
+        status =
+            error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open for writing: %s",
+                      path, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto done;
     }
+    status = results_write(db, path, runs, count, run_ids, e);
+    if (status != ERROR_OK)
+        goto done;
+    rc = sqlite3_close(db);
     db = NULL;
+    if (rc != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", path, sqlite3_errstr(rc));
+        goto done;
+    }
     /* link() publishes the new file only if none appeared meanwhile: two
     ** processes creating the same results file must not lose a run. */
-    if (fresh && link(buffer_text(&temporary), path) != 0) {
+    if (kind == OUT_ABSENT && link(target, path) != 0) {
         if (errno == EEXIST) {
             *raced = true;
-            status = ERROR_INPUT;
+            status = error_set(e, ERROR_INPUT,
+                               "%s: another process created it while this run was being "
+                               "written, twice in a row; run again",
+                               path);
         } else {
-            status =
-                error_set(e, ERROR_SYSTEM, "%s: cannot move the new results file into place: %s",
-                          path, strerror(errno));
+            status = error_set(e, error_errno_status(errno, ERROR_SYSTEM),
+                               "%s: cannot move the new results file into place: %s", path,
+                               error_errno_text(errno));
         }
         goto done;
     }
-    if (fresh)
-        unlink(buffer_text(&temporary));
 done:
-    if (db != NULL) {
-        if (in_transaction)
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        sqlite3_close(db);
-    }
-    if (fresh && (status != ERROR_OK || *raced) && temporary.length > 0) {
-        char journal[4096];
+    sqlite3_close(db);
+    /* Whether published or not, the temporary name goes, then its lock. */
+    if (temporary.length > 0) {
+        buffer journal;
+        buffer_init(&journal);
+        buffer_printf(&journal, "%s-journal", buffer_text(&temporary));
+        if (!buffer_failed(&journal))
+            unlink(buffer_text(&journal));
         unlink(buffer_text(&temporary));
-        snprintf(journal, sizeof journal, "%s-journal", buffer_text(&temporary));
-        unlink(journal);
+        buffer_free(&journal);
     }
+    if (lock_fd >= 0)
+        close(lock_fd);
     buffer_free(&temporary);
     return status;
 }
@@ -627,6 +694,7 @@ int results_append(const char *path, const results_run *runs, size_t count, long
     int status = results_append_once(path, runs, count, run_ids, &raced, e);
     if (raced) {
         raced = false;
+        error_clear(e);
         status = results_append_once(path, runs, count, run_ids, &raced, e);
     }
     return status;

@@ -7,12 +7,20 @@
 ** department_stats), never dropping or renaming contract columns.
 **
 ** A run is written in one transaction: the file holds every row of a run or
-** none of it. A new results file is built under a temporary name and renamed
-** into place, so a failure never leaves a half-made file behind. Writers
-** wait up to `busy_timeout_ms` for another process's transaction.
+** none of it. A new results file is built under a temporary name
+** (RESULTS.tmp-PID, locked by its creator) and linked into place, so a
+** failure never leaves a half-made file behind; what a killed process
+** leaves is removed by the next writer of RESULTS. Writers wait up to 60 s
+** for another process's transaction.
+**
+** An existing file is written only when its schema is exactly what kaohe
+** makes (results_schema.h): a trigger, view, index or changed table is
+** refused before anything is written.
 */
 #ifndef KAOHE_RESULTS_H
 #define KAOHE_RESULTS_H
+
+#include <sqlite3.h>
 
 #include "error.h"
 #include "eval.h"
@@ -39,6 +47,13 @@ typedef struct results_run {
 ** before this one". */
 int results_append(const char *path, const results_run *runs, size_t count, long long *run_ids,
                    error *e);
+
+/* Writes `runs` into the open database `db` as results_append does (one
+** transaction, the schema checked first and completed), for a database the
+** caller opened: a private temporary one (verify). `path` names it in
+** messages. The connection is configured (results_schema_configure). */
+int results_write(sqlite3 *db, const char *path, const results_run *runs, size_t count,
+                  long long *run_ids, error *e);
 
 /* Current UTC time as YYYY-MM-DDTHH:MM:SSZ into out[32]. */
 void results_timestamp(char out[32]);

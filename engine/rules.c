@@ -92,7 +92,7 @@ static int read_rule_file(rule_file *f, error *e)
     buffer_init(&b);
     if (fd < 0) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT),
-                           "%s: cannot read rule file: %s", f->display, strerror(errno));
+                           "%s: cannot read rule file: %s", f->display, error_errno_text(errno));
         goto done;
     }
     if (fstat(fd, &info) != 0) {
@@ -129,7 +129,7 @@ static int read_rule_file(rule_file *f, error *e)
     }
     if (ferror(stream)) {
         status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: read error: %s",
-                           f->display, strerror(errno));
+                           f->display, error_errno_text(errno));
         goto done;
     }
     if (buffer_failed(&b)) {
@@ -165,7 +165,7 @@ static int list_lua_files(const char *directory, file_list *list, error *e)
     int status = ERROR_OK;
     if (dir == NULL)
         return error_set(e, error_errno_status(errno, ERROR_INPUT),
-                         "%s: cannot open rule directory: %s", directory, strerror(errno));
+                         "%s: cannot open rule directory: %s", directory, error_errno_text(errno));
     while ((entry = readdir(dir)) != NULL) {
         size_t length = strlen(entry->d_name);
         if (length < 5 || strcmp(entry->d_name + length - 4, ".lua") != 0 ||

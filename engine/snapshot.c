@@ -1538,8 +1538,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     buffer_init(&problems.text);
     problems.count = 0;
     if (stat(path, &st) != 0) {
-        status =
-            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
+                           error_errno_text(errno));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -1548,8 +1548,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
     }
     stream = fopen(path, "rb");
     if (stream == NULL) {
-        status =
-            error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path, strerror(errno));
+        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
+                           error_errno_text(errno));
         goto done;
     }
     memset(header, 0, sizeof header);
@@ -1696,7 +1696,8 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         goto done;
     }
     if (s->sha256 == NULL || s->year_start == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", path, strerror(errno));
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", path,
+                           error_errno_text(errno));
         goto done;
     }
     *out = s;

@@ -3,6 +3,7 @@
 */
 #include "verify.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "eval.h"
 #include "jsontext.h"
 #include "results.h"
+#include "results_schema.h"
 #include "rules.h"
 #include "snapshot.h"
 
@@ -48,22 +50,60 @@ static char *column_copy(sqlite3_stmt *statement, int column)
     return text != NULL ? strdup((const char *)text) : NULL;
 }
 
+/* Opens the stored results file read-only, as every reader of a results
+** file must: checked before SQLite opens it, SQLite's defenses on, its schema
+** exactly kaohe's (results_schema.h). */
+static int open_stored(const char *path, sqlite3 **out, error *e)
+{
+    sqlite3 *db = NULL;
+    bool empty;
+    int rc, status;
+    *out = NULL;
+    if (access(path, F_OK) != 0)
+        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: no such results file",
+                         path);
+    status = results_schema_check_file(path, e);
+    if (status != ERROR_OK)
+        return status;
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open: %s", path,
+                           db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        goto done;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 60000);
+    status = results_schema_configure(db, e);
+    if (status == ERROR_OK)
+        status = results_schema_check(db, "main", path, "cannot verify it", &empty, e);
+    if (status == ERROR_OK && empty)
+        status = error_set(e, ERROR_INPUT, "%s: no run stored (an SQLite database without tables)",
+                           path);
+    if (status == ERROR_OK) {
+        *out = db;
+        db = NULL;
+    }
+done:
+    sqlite3_close(db);
+    return status;
+}
+
 static int read_run(const char *path, long long run_id, recorded_run *run, error *e)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *statement = NULL;
     int status = ERROR_OK;
     memset(run, 0, sizeof *run);
-    if (access(path, R_OK) != 0)
-        return error_set(e, ERROR_INPUT, "%s: no such results file", path);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
+    status = open_stored(path, &db, e);
+    if (status != ERROR_OK)
+        return status;
+    if (sqlite3_prepare_v2(db,
                            "SELECT run_id, snapshot_path, snapshot_sha256, rules_root, "
                            "rules_sha256, params, kind FROM runs WHERE run_id = CASE WHEN ?1 > 0 "
                            "THEN ?1 ELSE (SELECT max(run_id) FROM runs) END",
                            -1, &statement, NULL) != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: not a kaohe results database (%s)", path,
-                           db ? sqlite3_errmsg(db) : "cannot open");
+        status = error_set(e, error_sqlite_status(sqlite3_extended_errcode(db), ERROR_INPUT),
+                           "%s: cannot read its runs (%s)", path, sqlite3_errmsg(db));
         goto done;
     }
     sqlite3_bind_int64(statement, 1, run_id);
@@ -128,27 +168,49 @@ static int apply_recorded_params(params *ps, const char *json_text, buffer *out,
     return status;
 }
 
-/* Compares the stored run with the new one, table by table. */
-static int compare_tables(const char *stored_path, long long stored_run, const char *new_path,
-                          buffer *out, long *differences, long *rows, error *e)
+/* `path` as an SQLite URI that opens it read-only ("file:...?mode=ro"). */
+static char *read_only_uri(const char *path)
 {
-    sqlite3 *db = NULL;
+    buffer uri;
+    const unsigned char *p;
+    buffer_init(&uri);
+    buffer_puts(&uri, path[0] == '/' ? "file://" : "file:");
+    for (p = (const unsigned char *)path; *p != '\0'; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p) != NULL)
+            buffer_append(&uri, (const char *)p, 1);
+        else
+            buffer_printf(&uri, "%%%02X", *p);
+    }
+    buffer_puts(&uri, "?mode=ro");
+    return buffer_take(&uri);
+}
+
+/* Compares the stored run with the new one in `db` (main), table by table;
+** the stored file is attached read-only as "stored" and checked again (it
+** may have changed since read_run). */
+static int compare_tables(sqlite3 *db, const char *stored_path, long long stored_run, buffer *out,
+                          long *differences, long *rows, error *e)
+{
     size_t t;
+    bool empty;
     int status = ERROR_OK;
     *differences = 0;
     *rows = 0;
-    if (sqlite3_open_v2(new_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot open", new_path);
     {
-        char *sql = sqlite3_mprintf("ATTACH %Q AS stored", stored_path);
-        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        char *uri = read_only_uri(stored_path);
+        char *sql = uri != NULL ? sqlite3_mprintf("ATTACH %Q AS stored", uri) : NULL;
+        int rc = sql != NULL ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
-        if (rc != SQLITE_OK) {
-            status =
-                error_set(e, ERROR_INPUT, "%s: cannot attach: %s", stored_path, sqlite3_errmsg(db));
-            goto done;
-        }
+        free(uri);
+        if (rc != SQLITE_OK)
+            return error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot attach: %s",
+                             stored_path,
+                             rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
     }
+    status = results_schema_check(db, "stored", stored_path, "cannot verify it", &empty, e);
+    if (status != ERROR_OK)
+        return status;
     for (t = 0; t < sizeof compared / sizeof compared[0]; t++) {
         const char *table = compared[t][0];
         sqlite3_stmt *statement = NULL;
@@ -208,8 +270,6 @@ static int compare_tables(const char *stored_path, long long stored_run, const c
         sqlite3_finalize(statement);
         sqlite3_free(sql);
     }
-done:
-    sqlite3_close(db);
     return status;
 }
 
@@ -223,16 +283,15 @@ int verify_run(const verify_options *o, buffer *out, error *e)
     eval_result result;
     eval_options options;
     rules_options ro;
-    char temporary[] = "/tmp/kaohe-verify-XXXXXX";
+    sqlite3 *fresh = NULL;
     char started[32];
     const char *snapshot_path, *rules_directory;
     long differences = 0, rows = 0;
     long long new_run = 0;
-    int fd, status, mismatch = 0;
+    int status, mismatch = 0;
     memset(&data, 0, sizeof data);
     memset(&result, 0, sizeof result);
     memset(&options, 0, sizeof options);
-    temporary[0] = '/';
     status = read_run(o->results_path, o->run_id, &run, e);
     if (status != ERROR_OK)
         return status;
@@ -288,13 +347,15 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         status = eval_score(&data, &ps, &result, e);
     if (status != ERROR_OK)
         goto done;
-    fd = mkstemp(temporary);
-    if (fd < 0) {
-        status = error_set(e, ERROR_SYSTEM, "cannot create a temporary file");
+    /* The recomputed run goes into a private temporary database: SQLite
+    ** removes its file as soon as it is opened, so no process, killed or
+    ** not, leaves it behind. */
+    if (sqlite3_open_v2("", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK) {
+        status = error_set(e, ERROR_SYSTEM, "cannot open a temporary database: %s",
+                           fresh != NULL ? sqlite3_errmsg(fresh) : "out of memory");
         goto done;
     }
-    close(fd);
-    unlink(temporary); /* results_append creates it afresh */
     {
         results_run again;
         memset(&again, 0, sizeof again);
@@ -306,11 +367,10 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         again.outcome = &result.outcome;
         again.started_at = started;
         again.kind = "verify";
-        status = results_append(temporary, &again, 1, &new_run, e);
+        status = results_write(fresh, "the recomputed run", &again, 1, &new_run, e);
     }
     if (status == ERROR_OK)
-        status = compare_tables(o->results_path, run.id, temporary, out, &differences, &rows, e);
-    unlink(temporary);
+        status = compare_tables(fresh, o->results_path, run.id, out, &differences, &rows, e);
     if (status != ERROR_OK)
         goto done;
     if (differences > 0) {
@@ -321,6 +381,7 @@ int verify_run(const verify_options *o, buffer *out, error *e)
                       rows);
     }
 done:
+    sqlite3_close(fresh);
     eval_result_free(&result);
     eval_data_free(&data);
     params_free(&ps);

@@ -5,7 +5,9 @@
 ** separator). The first byte of a section picks its file name (below); the
 ** rest is the file's bytes. The files are written to an empty directory and
 ** imported with import_csv_directory() into a new snapshot, as `kaohe import
-** DIR --out SNAPSHOT [--skip-bad]` does (flags bit 0: skip_bad).
+** DIR --out SNAPSHOT [--skip-bad]` does (flags bit 0: skip_bad; bit 1: a
+** row limit of 64 bytes instead of --max-row-mb's 16 MB, so that rows over
+** the limit, and the rows after them, are fuzzed too).
 **
 ** Oracles: the status is ERROR_OK or ERROR_INPUT (never ERROR_SYSTEM) with
 ** a message; on failure nothing is left next to the output (no snapshot, no
@@ -85,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.directory = csv_dir;
     options.out = out_path;
     options.skip_bad = data[0] & 1;
+    options.max_row_bytes = data[0] & 2 ? 64 : 0;
     error_clear(&e);
     status = import_csv_directory(&options, &report, &e);
     FUZZ_CHECK(status == ERROR_OK || status == ERROR_INPUT, "import returned %d: %s", status,

@@ -224,6 +224,82 @@ def import_seeds():
     write("import", "bad-rows", b"\x01" + sections[0] + sep + sections[1] + sep + bad)
     write("import", "bad-utf8", b"\x00" + sections[0] + sep + bytes([1]) + b"id,name\n\xff\xfe,x\n")
     write("import", "extra-file", b"\x00" + sections[0] + sep + sections[1] + sep + bytes([11]) + b"a,b\n1,2\n")
+    # Flags bit 1: rows over a 64-byte limit (a long quoted field with commas,
+    # quotes and line breaks, then a row after it), with and without --skip-bad.
+    long_row = bytes([9]) + ('id,community_id,department,title,detail,received_on\n'
+                             'T1,3710010101,民政局,走访,"' + '长,""\n' * 12 + '",2025-01-02\n'
+                             'T2,3710010101,民政局,走访,,2025-01-03\n').encode()
+    write("import", "long-row", b"\x02" + sections[0] + sep + sections[1] + sep + long_row)
+    write("import", "long-row-skip-bad", b"\x03" + sections[0] + sep + sections[1] + sep + long_row)
+
+
+def results_seeds():
+    # Each a way a results file could act on what kaohe writes
+    # (tests/e2e/test_results_trust.sh has one test for each).
+    seeds = {
+        "nothing": "",
+        "trigger-wipe": "CREATE TRIGGER w AFTER INSERT ON runs BEGIN "
+                        "DELETE FROM indicator_scores WHERE run_id < NEW.run_id; END;",
+        "trigger-totals": "CREATE TRIGGER t AFTER INSERT ON community_scores BEGIN "
+                          "UPDATE community_scores SET total = 100.0, stars = 5 "
+                          "WHERE rowid = NEW.rowid; END;",
+        "view-instead": "DROP TABLE category_scores; CREATE VIEW category_scores AS "
+                        "SELECT run_id, community_id, 'A' AS category_id, 0.0 AS points, "
+                        "0.0 AS max_points FROM community_scores; CREATE TRIGGER v INSTEAD OF "
+                        "INSERT ON category_scores BEGIN DELETE FROM runs; END;",
+        "index": "CREATE INDEX i ON community_scores(total);",
+        "unique": "CREATE UNIQUE INDEX u ON community_scores(community_id);",
+        "default": "ALTER TABLE community_scores RENAME TO o; CREATE TABLE community_scores ("
+                   "run_id INTEGER NOT NULL REFERENCES runs(run_id), community_id TEXT NOT NULL, "
+                   "total REAL NOT NULL DEFAULT 100, stars INTEGER NOT NULL, rank INTEGER NOT "
+                   "NULL, PRIMARY KEY (run_id, community_id)); INSERT INTO community_scores "
+                   "SELECT * FROM o; DROP TABLE o;",
+        "replace": "ALTER TABLE community_scores RENAME TO o; CREATE TABLE community_scores ("
+                   "run_id INTEGER NOT NULL REFERENCES runs(run_id), community_id TEXT NOT NULL, "
+                   "total REAL NOT NULL, stars INTEGER NOT NULL, rank INTEGER NOT NULL, "
+                   "PRIMARY KEY (run_id, community_id) ON CONFLICT REPLACE); INSERT INTO "
+                   "community_scores SELECT * FROM o; DROP TABLE o;",
+        # These two steer the rows even with triggers off: only the schema
+        # check stops them.
+        "unique-replace": "ALTER TABLE community_scores RENAME TO o; CREATE TABLE "
+                          "community_scores (run_id INTEGER NOT NULL REFERENCES runs(run_id), "
+                          "community_id TEXT NOT NULL, total REAL NOT NULL, stars INTEGER NOT "
+                          "NULL, rank INTEGER NOT NULL, PRIMARY KEY (run_id, community_id), "
+                          "UNIQUE (community_id) ON CONFLICT REPLACE); INSERT INTO "
+                          "community_scores SELECT * FROM o; DROP TABLE o;",
+        "notnull-replace": "ALTER TABLE indicator_scores RENAME TO o; CREATE TABLE "
+                           "indicator_scores (run_id INTEGER NOT NULL REFERENCES runs(run_id), "
+                           "community_id TEXT NOT NULL, indicator_id TEXT NOT NULL, value REAL "
+                           "NOT NULL ON CONFLICT REPLACE DEFAULT 100, points REAL NOT NULL, "
+                           "max_points REAL NOT NULL, status TEXT NOT NULL, PRIMARY KEY (run_id, "
+                           "community_id, indicator_id)); INSERT INTO indicator_scores SELECT "
+                           "run_id, community_id, indicator_id, coalesce(value, 100), points, "
+                           "max_points, status FROM o; DROP TABLE o;",
+        "collate": "ALTER TABLE runs RENAME TO o; CREATE TABLE runs (run_id INTEGER PRIMARY KEY, "
+                   "started_at TEXT NOT NULL COLLATE NOCASE, finished_at TEXT NOT NULL, "
+                   "engine_version TEXT NOT NULL, snapshot_sha256 TEXT NOT NULL, rules_sha256 "
+                   "TEXT NOT NULL, as_of TEXT NOT NULL, params TEXT NOT NULL);",
+        "extra-column": "ALTER TABLE runs ADD COLUMN x TEXT DEFAULT 'y';",
+        "quoted-names": "ALTER TABLE department_stats RENAME TO o; CREATE TABLE "
+                        "\"department_stats\" (\"run_id\" INTEGER NOT NULL REFERENCES "
+                        "runs(run_id), department TEXT NOT NULL, tasks INTEGER NOT NULL, "
+                        "admitted INTEGER NOT NULL, rejected INTEGER NOT NULL, review INTEGER "
+                        "NOT NULL, PRIMARY KEY (run_id, department));",
+        "shared-page": "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET rootpage = "
+                       "(SELECT rootpage FROM sqlite_schema WHERE name = 'indicator_scores') "
+                       "WHERE name = 'category_scores';",
+        "schema-text": "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+                       "replace(sql, 'total REAL NOT NULL', 'total REAL NOT NULL DEFAULT 1') "
+                       "WHERE name = 'community_scores';",
+        "wal": "PRAGMA journal_mode = WAL; CREATE TABLE z (a);",
+        "fts": "CREATE VIRTUAL TABLE s USING fts5(x);",
+        "analyze": "ANALYZE;",
+        "rows": "UPDATE community_scores SET total = 1; INSERT INTO runs (started_at, "
+                "finished_at, engine_version, snapshot_sha256, rules_sha256, as_of, params) "
+                "VALUES ('a', 'b', 'c', 'd', 'e', 'f', '{}');",
+    }
+    for name, sql in seeds.items():
+        write("results", name, sql)
 
 
 def schema_seeds():
@@ -367,6 +443,15 @@ CSV_WORDS = ["\ufeff", "\r\n", '"', '""', ",", "\n", "id", "community_id", "as_o
              "所属社区编号", "键", "值", "active", "left", "secretary", "assistant", "wechat",
              "co_building", "1", "0", "-1", "1e308", "NaN", " ", "\t"]
 
+RESULTS_WORDS = """CREATE TRIGGER VIEW INDEX UNIQUE TABLE VIRTUAL TEMP DROP ALTER RENAME TO ADD
+COLUMN AFTER BEFORE INSTEAD OF INSERT UPDATE DELETE ON BEGIN END; FOR EACH ROW NEW. OLD. SET
+WHERE DEFAULT COLLATE NOCASE RTRIM CHECK PRIMARY KEY REFERENCES CASCADE CONFLICT REPLACE IGNORE
+GENERATED ALWAYS STORED WITHOUT ROWID STRICT PRAGMA writable_schema journal_mode=WAL
+foreign_keys recursive_triggers encoding user_version sqlite_schema rootpage ANALYZE
+sqlite_stat1 fts5 rtree runs indicator_scores community_scores category_scores target_checks
+worker_appraisals task_decisions department_stats run_communities run_indicators
+run_categories run_targets run_id total stars rank points status sql""".split()
+
 
 def dict_line(word):
     out = []
@@ -420,6 +505,7 @@ def dicts():
                + names + RULE_WORDS[:0] + ["while true do end", "1/0", "0/0", "-1e309"])
     write_dict("import", CSV_WORDS)
     write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
+    write_dict("results", RESULTS_WORDS)
 
 
 def main():
@@ -435,6 +521,7 @@ def main():
     scenario_seeds()
     import_seeds()
     schema_seeds()
+    results_seeds()
     dicts()
     for h in sorted(os.listdir(CORPUS)):
         print("%-10s %3d seeds" % (h, len(os.listdir(os.path.join(CORPUS, h)))))
