@@ -166,7 +166,7 @@ static int undecided(admission_decision *out, const admission_entry *entries, si
  * which match stopped.
  */
 static re_result entry_applies(re_matcher *m, const admission_entry *e, const admission_task *t,
-                               subject_kind *subject, uint64_t *spent)
+                               subject_kind *subject, admission_spend *spend, size_t index)
 {
     uint64_t steps;
     re_result r;
@@ -184,8 +184,10 @@ static re_result entry_applies(re_matcher *m, const admission_entry *e, const ad
         r = re_match(m, e->department, t->department, t->department_length);
         steps += re_matcher_last_steps(m);
     }
-    if (spent != NULL)
-        *spent += steps;
+    if (spend != NULL && steps > 0) {
+        spend->steps[index] += steps;
+        spend->tasks[index]++;
+    }
     return r;
 }
 
@@ -264,7 +266,7 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
  */
 int admission_decide_metered(re_matcher *matcher, const admission_entry *entries, size_t count,
                              const admission_messages *messages, const admission_task *task,
-                             uint64_t *spent, admission_decision *out)
+                             admission_spend *spend, admission_decision *out)
 {
     admission_decision scratch;
     const admission_entry *hit = NULL;
@@ -294,7 +296,7 @@ int admission_decide_metered(re_matcher *matcher, const admission_entry *entries
     for (i = 0; i < count; i++) {
         if (entries[i].list != ADMISSION_DENY)
             continue;
-        r = entry_applies(matcher, &entries[i], task, &subject, spent ? &spent[i] : NULL);
+        r = entry_applies(matcher, &entries[i], task, &subject, spend, i);
         if (r == RE_MATCH) {
             set_decision(out, ADMISSION_REJECT, (int)i);
             reason_init(&rb, out->reason, sizeof out->reason);
@@ -311,7 +313,7 @@ int admission_decide_metered(re_matcher *matcher, const admission_entry *entries
     for (i = 0; i < count; i++) {
         if (entries[i].list != ADMISSION_ALLOW)
             continue;
-        r = entry_applies(matcher, &entries[i], task, &subject, spent ? &spent[i] : NULL);
+        r = entry_applies(matcher, &entries[i], task, &subject, spend, i);
         if (r == RE_MATCH) {
             hit = &entries[i];
             break;

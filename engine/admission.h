@@ -133,19 +133,26 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
                      const admission_messages *messages, const admission_task *task,
                      admission_decision *out);
 
+/* What each entry's matches cost a metered matcher, for naming the entry
+ * that used a run's budget. Both arrays have one element per entry and are
+ * the caller's; admission_decide_metered() only adds to them. */
+typedef struct admission_spend {
+    uint64_t *steps; /* steps charged while matching the entry's patterns */
+    size_t *tasks;   /* tasks on which the entry was charged any step */
+} admission_spend;
+
 /*
  * As admission_decide(), for a matcher metered against a run budget
- * (re_matcher_meter()). When spent is not NULL, spent[i] (one per entry) grows
- * by the steps charged while matching entry i's patterns, so that a caller can
- * say which entry used the budget. Returns ADMISSION_BUDGET when the budget ran
- * out while matching an entry: the task is not decided (a review would be a
- * decision the data did not ask for); out->entry_index is that entry and
- * out->reason says so. admission_decide() is this with spent NULL.
+ * (re_matcher_meter()). When spend is not NULL, its counts grow by what this
+ * task's matches of each entry cost. Returns ADMISSION_BUDGET when the budget
+ * ran out while matching an entry: the task is not decided (a review would be
+ * a decision the data did not ask for); out->entry_index is that entry and
+ * out->reason says which subject. admission_decide() is this with spend NULL.
  */
 #define ADMISSION_BUDGET 3
 int admission_decide_metered(re_matcher *matcher, const admission_entry *entries, size_t count,
                              const admission_messages *messages, const admission_task *task,
-                             uint64_t *spent, admission_decision *out);
+                             admission_spend *spend, admission_decision *out);
 
 /*
  * Decisions remembered by their inputs, so that identical tasks are decided

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "appraisal.h"
 #include "buffer.h"
@@ -53,6 +54,8 @@ typedef struct eval_data {
     long long rows_returned;           /* rows the rule queries returned */
     int jobs;                          /* threads used for queries */
     double decide_ms;                  /* time to decide the tasks */
+    unsigned long long decide_steps;   /* match steps charged to the run's budget */
+    size_t decide_distinct;            /* tasks decided by matching; the rest reused a decision */
     double query_ms;                   /* time of the rule queries */
     double *job_ms;                    /* [job] time of each query, for --timings -v */
     const char **job_names;            /* [job] its indicator or target id */
@@ -112,6 +115,10 @@ bool eval_compare(double x, rules_op op, double y, double epsilon);
 
 /* PCRE2 limits for the admission list from its parameters. */
 re_limits eval_admission_limits(const rules *r, const params *ps);
+
+/* The steps a run's admission matching may charge (admission.run_budget, or
+** RE_BUDGET_MAX when the rules name no such parameter). */
+uint64_t eval_admission_budget(const rules *r, const params *ps);
 
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);

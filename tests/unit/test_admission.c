@@ -1043,7 +1043,9 @@ static void test_identical_tasks_cost_one_match_with_the_memo(void **state)
     re_limits limits = {.match_limit = 100000};
     re_matcher *m = re_matcher_new(&limits);
     admission_memo *memo = admission_memo_new();
-    uint64_t spent[2] = {0, 0}, one;
+    uint64_t steps[2] = {0, 0}, one;
+    size_t tasks[2] = {0, 0};
+    admission_spend spent = {steps, tasks};
     admission_decision d, first;
     entry_set set;
     size_t k, value, decided = 0;
@@ -1061,7 +1063,7 @@ static void test_identical_tasks_cost_one_match_with_the_memo(void **state)
             d = first;
         } else {
             assert_int_equal(
-                admission_decide_metered(m, set.entries, set.count, &MSG, &t, spent, &d), 0);
+                admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d), 0);
             assert_int_equal(admission_memo_add(memo, &t, k), 0);
             first = d;
             decided++;
@@ -1075,8 +1077,10 @@ static void test_identical_tasks_cost_one_match_with_the_memo(void **state)
                   (unsigned long long)one);
     assert_int_equal(decided, 1);
     assert_true(one > RE_FREE_STEPS);
-    assert_int_equal(spent[0], one); /* all of it charged to N98 */
-    assert_int_equal(spent[1], 0);
+    assert_int_equal(steps[0], one); /* all of it charged to N98, on one task */
+    assert_int_equal(tasks[0], 1);
+    assert_int_equal(steps[1], 0);
+    assert_int_equal(tasks[1], 0);
     set_free(&set);
     admission_memo_free(memo);
     re_matcher_free(m);
@@ -1101,7 +1105,9 @@ static void test_spent_budget_stops_deciding_and_names_the_entry(void **state)
     set_build(&set, src, 3);
     for (run = 0; run < 2; run++) {
         re_matcher *m = re_matcher_new(&limits);
-        uint64_t spent[3] = {0, 0, 0};
+        uint64_t steps[3] = {0, 0, 0};
+        size_t tasks[3] = {0, 0, 0};
+        admission_spend spent = {steps, tasks};
         admission_decision d;
         char title[80];
         int k, rc = 0;
@@ -1113,7 +1119,7 @@ static void test_spent_budget_stops_deciding_and_names_the_entry(void **state)
 
             snprintf(title, sizeof title, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%d!", k);
             t = task_of(title, NULL, "民政局", NULL, 1, 1);
-            rc = admission_decide_metered(m, set.entries, set.count, &MSG, &t, spent, &d);
+            rc = admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d);
             if (rc == 0) {
                 assert_int_equal(d.decision, ADMISSION_REVIEW);
                 assert_int_equal(d.entry_index, 1);
@@ -1125,8 +1131,9 @@ static void test_spent_budget_stops_deciding_and_names_the_entry(void **state)
         assert_int_equal(d.entry_index, 1);
         assert_non_null(strstr(d.reason, "N98"));
         assert_non_null(strstr(d.reason, "title"));
-        assert_int_equal(spent[0], 0);
-        assert_int_equal(spent[1], 1000 * 1000);
+        assert_int_equal(steps[0], 0);
+        assert_int_equal(steps[1], 1000 * 1000);
+        assert_int_equal(tasks[1], (size_t)k); /* each task, the last one included */
         assert_int_equal(re_matcher_steps(m), 1000 * 1000);
         totals[run] = (uint64_t)k;
         /* Cheap tasks are still decided after the budget is spent. */
@@ -1134,7 +1141,7 @@ static void test_spent_budget_stops_deciding_and_names_the_entry(void **state)
             admission_task t = task_of("请协助安装某某APP", NULL, "民政局", NULL, 1, 1);
 
             assert_int_equal(
-                admission_decide_metered(m, set.entries, set.count, &MSG, &t, spent, &d), 0);
+                admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d), 0);
             assert_int_equal(d.decision, ADMISSION_REJECT);
         }
         re_matcher_free(m);
