@@ -250,8 +250,9 @@ static void one_line(char *out, size_t size, const char *text, size_t chars)
 ** message names the entry that spent most of it (its file:line, id and
 ** pattern), what it spent and on how many tasks, where the budget ran out, and
 ** how to raise the budget. */
-static int budget_error(const rules *r, const params *ps, const admission_spend *spend, int at,
-                        const char *reason, const char *task_id, error *e)
+int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
+                                int at, const char *reason, const char *task_id,
+                                const char *consequence, error *e)
 {
     const admission_rules *a = &r->admission;
     const uint64_t *spent = spend->steps;
@@ -280,12 +281,11 @@ static int budget_error(const rules *r, const params *ps, const admission_spend 
                  ps->items[a->run_budget_param].name, ps->items[a->run_budget_param].max);
     return error_set(e, ERROR_INPUT,
                      "%s: admission entry %s (pattern %s) used %llu of the run's %llu match steps "
-                     "on %zu task(s); the budget ran out at task '%s' %s%s, so the tasks cannot "
-                     "all be decided and nothing is written; %s",
+                     "on %zu task(s); the budget ran out at task '%s' %s%s, so %s; %s",
                      a->entry_files[top], a->entries[top].id, pattern,
                      (unsigned long long)spent[top],
                      (unsigned long long)eval_admission_budget(r, ps), spend->tasks[top], id,
-                     subject, where, raise);
+                     subject, where, consequence, raise);
 }
 
 /* Decisions replaced by a re-run stay alive until eval_data_free, because
@@ -342,7 +342,7 @@ static const char *pooled_column(strpool *pool, sqlite3_stmt *statement, int col
 ** earlier task's (admission_memo) reuse its decision: a snapshot of 20,000
 ** copies of one title costs one match. Matching is metered against the run's
 ** budget (admission.run_budget); when it runs out the run stops, naming the
-** entry that spent it (budget_error): sending the remaining tasks to review
+** entry that spent it (eval_admission_budget_error): sending the remaining tasks to review
 ** would lower B01 for whichever communities come last in id order. */
 static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eval_data *data,
                         error *e)
@@ -432,8 +432,10 @@ static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eva
             rc = admission_decide_metered(matcher, a->entries, a->entry_count, &a->messages, &task,
                                           &spend, &decision);
             if (rc == ADMISSION_BUDGET) {
-                status = budget_error(r, ps, &spend, decision.entry_index, decision.reason,
-                                      (const char *)sqlite3_column_text(select, 0), e);
+                status = eval_admission_budget_error(
+                    r, ps, &spend, decision.entry_index, decision.reason,
+                    (const char *)sqlite3_column_text(select, 0),
+                    "the tasks cannot all be decided and nothing is written", e);
                 goto done;
             }
             if (rc != 0) {

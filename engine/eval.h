@@ -120,6 +120,16 @@ re_limits eval_admission_limits(const rules *r, const params *ps);
 ** RE_BUDGET_MAX when the rules name no such parameter). */
 uint64_t eval_admission_budget(const rules *r, const params *ps);
 
+/* Sets *e (ERROR_INPUT, returned) to say that the admission match budget ran
+** out at entry `at` while matching task `task_id` (`reason`: the decision's
+** reason, which ends with the subject in parentheses): it names the entry
+** that spent most of the budget (file:line, id, pattern), its steps and
+** tasks, where the budget ran out, `consequence` ("nothing is written"), and
+** how to raise the budget. */
+int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
+                                int at, const char *reason, const char *task_id,
+                                const char *consequence, error *e);
+
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);
 
