@@ -86,10 +86,12 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
     re_matcher *m = NULL;
+    admission_spend spend = {NULL, NULL};
     admission_task task = task_of(t);
     admission_decision decision;
+    bool *hits = NULL;
     size_t bad, k;
-    int status = ERROR_OK;
+    int rc, status = ERROR_OK;
     if (!a->present)
         return error_set(e, ERROR_INPUT, "the rules have no admission list");
     if (!text_utf8_valid(t->title, strlen(t->title), &bad))
@@ -99,11 +101,32 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     if (!text_utf8_valid(task.department, task.department_length, &bad))
         return error_set(e, ERROR_INPUT, "--department is not valid UTF-8 (byte %zu)", bad);
     m = re_matcher_new(&limits);
-    if (m == NULL)
-        return error_set(e, ERROR_SYSTEM, "out of memory");
-    if (admission_decide(m, a->entries, a->entry_count, &a->messages, &task, &decision) != 0) {
+    hits = calloc(a->entry_count + 1, sizeof *hits);
+    if (m == NULL || hits == NULL || !spend_start(r, ps, m, &spend)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    rc = admission_decide_metered(m, a->entries, a->entry_count, &a->messages, &task, &spend,
+                                  &decision);
+    if (rc == ADMISSION_BUDGET) {
+        status = eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
+                                             "--title", "the task cannot be decided", e);
+        goto done;
+    }
+    if (rc != 0) {
         status = error_set(e, ERROR_INPUT, "%s", decision.reason);
         goto done;
+    }
+    /* Every entry that matches on its own, for the list below. */
+    for (k = 0; k < a->entry_count; k++) {
+        const char *subject;
+        re_result hit = entry_matches(m, &a->entries[k], &task, &spend, k, &subject);
+        if (hit == RE_BUDGET) {
+            status = eval_admission_budget_error(r, ps, &spend, (int)k, subject, "--title",
+                                                 "the matching entries cannot be listed", e);
+            goto done;
+        }
+        hits[k] = hit == RE_MATCH;
     }
     if (json) {
         json_t *root = json_object(), *also = json_array();
@@ -119,7 +142,7 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
             json_object_set_new(root, "defined_at",
                                 json_string(a->entry_files[decision.entry_index]));
         for (k = 0; k < a->entry_count; k++)
-            if (entry_matches(m, &a->entries[k], &task, NULL, k, NULL) == RE_MATCH)
+            if (hits[k])
                 json_array_append_new(also, json_string(a->entries[k].id));
         json_object_set_new(root, "matching_entries", also);
         text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -147,7 +170,7 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     {
         bool any = false;
         for (k = 0; k < a->entry_count; k++)
-            if (entry_matches(m, &a->entries[k], &task, NULL, k, NULL) == RE_MATCH) {
+            if (hits[k]) {
                 buffer_printf(out, "%s%s", any ? " " : "", a->entries[k].id);
                 any = true;
             }
@@ -155,6 +178,8 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     }
 done:
     re_matcher_free(m);
+    spend_free(&spend);
+    free(hits);
     return status;
 }
 
