@@ -98,6 +98,7 @@
 ---@field match_limit? string PCRE2 match limit 的参数名
 ---@field depth_limit? string PCRE2 depth limit 的参数名
 ---@field heap_limit? string PCRE2 heap limit 的参数名
+---@field run_budget? string 每次运行匹配总步数预算的参数名
 
 ---@class (exact) kaohe.Entry
 ---@field pattern string PCRE2 模式（UTF-8，不区分大小写，任意位置匹配）

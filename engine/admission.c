@@ -4,7 +4,9 @@
  * Uses re.h for matching; knows nothing of Lua or SQLite; never prints.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admission.h"
@@ -131,13 +133,22 @@ static void set_indeterminate(admission_decision *out, const admission_entry *en
 }
 
 /*
- * PCRE2 stopped on entry i: a limit or bad subject makes the task a review
- * (returns 0); running out of memory decides nothing (returns
- * ADMISSION_OUT_OF_MEMORY, *out saying so).
+ * PCRE2 stopped on entry i with result r: a limit or bad subject makes the
+ * task a review (returns 0); running out of memory or out of budget decides
+ * nothing (returns ADMISSION_OUT_OF_MEMORY or ADMISSION_BUDGET, *out saying so).
  */
 static int undecided(admission_decision *out, const admission_entry *entries, size_t i,
-                     const admission_messages *msg, const re_matcher *m, subject_kind subject)
+                     const admission_messages *msg, const re_matcher *m, subject_kind subject,
+                     re_result r)
 {
+    static const char *const subject_names[] = {"title", "detail", "department"};
+
+    if (r == RE_BUDGET) {
+        set_decision(out, ADMISSION_REVIEW, (int)i);
+        snprintf(out->reason, sizeof out->reason, "match budget spent on entry %s (%s)",
+                 entries[i].id, subject_names[subject]);
+        return ADMISSION_BUDGET;
+    }
     if (re_out_of_memory(re_matcher_error_code(m))) {
         set_decision(out, ADMISSION_REVIEW, (int)i);
         snprintf(out->reason, sizeof out->reason, "out of memory matching entry %s", entries[i].id);
@@ -155,19 +166,27 @@ static int undecided(admission_decision *out, const admission_entry *entries, si
  * which match stopped.
  */
 static re_result entry_applies(re_matcher *m, const admission_entry *e, const admission_task *t,
-                               subject_kind *subject)
+                               subject_kind *subject, admission_spend *spend, size_t index)
 {
+    uint64_t steps;
     re_result r;
 
     *subject = SUBJECT_TITLE;
     r = re_match(m, e->pattern, t->title, t->title_length);
+    steps = re_matcher_last_steps(m);
     if (r == RE_NO_MATCH && e->list == ADMISSION_DENY && t->detail != NULL) {
         *subject = SUBJECT_DETAIL;
         r = re_match(m, e->pattern, t->detail, t->detail_length);
+        steps += re_matcher_last_steps(m);
     }
     if (r == RE_MATCH && e->department != NULL) {
         *subject = SUBJECT_DEPARTMENT;
         r = re_match(m, e->department, t->department, t->department_length);
+        steps += re_matcher_last_steps(m);
+    }
+    if (spend != NULL && steps > 0) {
+        spend->steps[index] += steps;
+        spend->tasks[index]++;
     }
     return r;
 }
@@ -232,13 +251,22 @@ int admission_entries_check(const admission_entry *entries, size_t count, char *
     return check_entries(entries, count, error, error_size, NULL);
 }
 
-/*
- * Decide one task; see admission.h. Returns 0 with *out filled, or nonzero on
- * unusable arguments (then *out is a review carrying the error message).
- */
+/* Decide one task, unmetered or without per-entry counts; see admission.h. */
 int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t count,
                      const admission_messages *messages, const admission_task *task,
                      admission_decision *out)
+{
+    return admission_decide_metered(matcher, entries, count, messages, task, NULL, out);
+}
+
+/*
+ * Decide one task; see admission.h. Returns 0 with *out filled, or nonzero on
+ * unusable arguments (then *out is a review carrying the error message), out
+ * of memory or out of budget.
+ */
+int admission_decide_metered(re_matcher *matcher, const admission_entry *entries, size_t count,
+                             const admission_messages *messages, const admission_task *task,
+                             admission_spend *spend, admission_decision *out)
 {
     admission_decision scratch;
     const admission_entry *hit = NULL;
@@ -268,7 +296,7 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
     for (i = 0; i < count; i++) {
         if (entries[i].list != ADMISSION_DENY)
             continue;
-        r = entry_applies(matcher, &entries[i], task, &subject);
+        r = entry_applies(matcher, &entries[i], task, &subject, spend, i);
         if (r == RE_MATCH) {
             set_decision(out, ADMISSION_REJECT, (int)i);
             reason_init(&rb, out->reason, sizeof out->reason);
@@ -276,7 +304,7 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
             goto done;
         }
         if (r != RE_NO_MATCH) {
-            rc = undecided(out, entries, i, messages, matcher, subject);
+            rc = undecided(out, entries, i, messages, matcher, subject, r);
             goto done;
         }
     }
@@ -285,13 +313,13 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
     for (i = 0; i < count; i++) {
         if (entries[i].list != ADMISSION_ALLOW)
             continue;
-        r = entry_applies(matcher, &entries[i], task, &subject);
+        r = entry_applies(matcher, &entries[i], task, &subject, spend, i);
         if (r == RE_MATCH) {
             hit = &entries[i];
             break;
         }
         if (r != RE_NO_MATCH) {
-            rc = undecided(out, entries, i, messages, matcher, subject);
+            rc = undecided(out, entries, i, messages, matcher, subject, r);
             goto done;
         }
     }
@@ -331,6 +359,239 @@ int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t
     }
 done:
     return rc;
+}
+
+/* --- the memo ------------------------------------------------------------ */
+
+/* What a decision depends on besides the three texts, as bits of one byte. */
+enum {
+    MEMO_FUNDED = 1,   /* funded == 1 */
+    MEMO_STAFFED = 2,  /* staffed == 1 */
+    MEMO_APPROVAL = 4, /* approval_ref != NULL */
+    MEMO_DETAIL = 8    /* detail != NULL */
+};
+
+/* A remembered input: its key is at `offset` in the arena, laid out as the
+ * flags byte, then title, detail and department lengths (uint32_t, unaligned),
+ * then their bytes. */
+typedef struct memo_slot {
+    uint64_t hash; /* of the key; 0 = empty slot */
+    size_t offset; /* of the key in the arena */
+    size_t value;  /* the caller's number */
+} memo_slot;
+
+struct admission_memo {
+    memo_slot *slots; /* open addressing, linear probing; NULL until the first add */
+    size_t capacity;  /* slots, a power of two */
+    size_t count;     /* slots in use */
+    char *arena;      /* the keys, back to back, owned */
+    size_t arena_used, arena_size;
+};
+
+#define MEMO_HEAD (1 + 3 * sizeof(uint32_t)) /* flags and three lengths */
+
+static unsigned char memo_flags(const admission_task *t)
+{
+    return (unsigned char)((t->funded == 1 ? MEMO_FUNDED : 0) |
+                           (t->staffed == 1 ? MEMO_STAFFED : 0) |
+                           (t->approval_ref != NULL ? MEMO_APPROVAL : 0) |
+                           (t->detail != NULL ? MEMO_DETAIL : 0));
+}
+
+/* Bytes of the task's key, or 0 when too long to remember (or unusable). */
+static size_t memo_key_size(const admission_task *t)
+{
+    size_t detail = t->detail != NULL ? t->detail_length : 0;
+
+    if (t->title == NULL || t->department == NULL || t->title_length > ADMISSION_MEMO_KEY_MAX ||
+        detail > ADMISSION_MEMO_KEY_MAX || t->department_length > ADMISSION_MEMO_KEY_MAX)
+        return 0;
+    if (MEMO_HEAD + t->title_length + detail + t->department_length > ADMISSION_MEMO_KEY_MAX)
+        return 0;
+    return MEMO_HEAD + t->title_length + detail + t->department_length;
+}
+
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *bytes, size_t length)
+{
+    const unsigned char *p = bytes;
+    size_t i;
+
+    for (i = 0; i < length; i++) {
+        h ^= p[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+/* The key's hash, never 0 (0 marks an empty slot); the final mix spreads
+ * FNV's weak low bits, which pick the slot. */
+static uint64_t memo_hash(const admission_task *t)
+{
+    unsigned char flags = memo_flags(t);
+    uint32_t lengths[3];
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    lengths[0] = (uint32_t)t->title_length;
+    lengths[1] = (uint32_t)(t->detail != NULL ? t->detail_length : 0);
+    lengths[2] = (uint32_t)t->department_length;
+    h = fnv(h, &flags, 1);
+    h = fnv(h, lengths, sizeof lengths);
+    h = fnv(h, t->title, t->title_length);
+    if (t->detail != NULL)
+        h = fnv(h, t->detail, t->detail_length);
+    h = fnv(h, t->department, t->department_length);
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    return h != 0 ? h : 1;
+}
+
+/* Whether the key at `offset` is the task's. */
+static bool memo_key_equal(const admission_memo *memo, size_t offset, const admission_task *t)
+{
+    const char *key = memo->arena + offset;
+    uint32_t lengths[3];
+    size_t detail = t->detail != NULL ? t->detail_length : 0;
+
+    memcpy(lengths, key + 1, sizeof lengths);
+    if ((unsigned char)key[0] != memo_flags(t) || lengths[0] != t->title_length ||
+        lengths[1] != detail || lengths[2] != t->department_length)
+        return false;
+    key += MEMO_HEAD;
+    if (memcmp(key, t->title, t->title_length) != 0)
+        return false;
+    key += t->title_length;
+    if (detail > 0 && memcmp(key, t->detail, detail) != 0)
+        return false;
+    key += detail;
+    return memcmp(key, t->department, t->department_length) == 0;
+}
+
+admission_memo *admission_memo_new(void)
+{
+    return calloc(1, sizeof(admission_memo));
+}
+
+void admission_memo_free(admission_memo *memo)
+{
+    if (memo == NULL)
+        return;
+    free(memo->slots);
+    free(memo->arena);
+    free(memo);
+}
+
+size_t admission_memo_count(const admission_memo *memo)
+{
+    return memo != NULL ? memo->count : 0;
+}
+
+/* Looks the task up; true with *value when found. */
+bool admission_memo_find(const admission_memo *memo, const admission_task *task, size_t *value)
+{
+    uint64_t hash;
+    size_t i, probes;
+
+    if (memo == NULL || task == NULL || memo->capacity == 0 || memo_key_size(task) == 0)
+        return false;
+    hash = memo_hash(task);
+    for (i = (size_t)hash & (memo->capacity - 1), probes = 0;
+         memo->slots[i].hash != 0 && probes < ADMISSION_MEMO_PROBES;
+         i = (i + 1) & (memo->capacity - 1), probes++) {
+        if (memo->slots[i].hash == hash && memo_key_equal(memo, memo->slots[i].offset, task)) {
+            if (value != NULL)
+                *value = memo->slots[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Doubles the slot table. Returns 0, or -1 when out of memory (unchanged). */
+static int memo_grow(admission_memo *memo)
+{
+    size_t capacity = memo->capacity ? memo->capacity * 2 : 1024, i, k;
+    memo_slot *slots = calloc(capacity, sizeof *slots);
+
+    if (slots == NULL)
+        return -1;
+    for (i = 0; i < memo->capacity; i++) {
+        if (memo->slots[i].hash == 0)
+            continue;
+        for (k = (size_t)memo->slots[i].hash & (capacity - 1); slots[k].hash != 0;
+             k = (k + 1) & (capacity - 1))
+            ;
+        slots[k] = memo->slots[i];
+    }
+    free(memo->slots);
+    memo->slots = slots;
+    memo->capacity = capacity;
+    return 0;
+}
+
+/* Remembers the task's inputs; see admission.h. Returns 0 or -1 (out of memory). */
+int admission_memo_add(admission_memo *memo, const admission_task *task, size_t value)
+{
+    size_t size, i, probes, arena_size, slots_bytes;
+    uint64_t hash;
+    unsigned char flags;
+    uint32_t lengths[3];
+    char *key;
+
+    if (memo == NULL || task == NULL || (size = memo_key_size(task)) == 0)
+        return 0;
+    /* The table and the arena as they will be after this key must fit in
+     * ADMISSION_MEMO_BYTES; past that the memo stays as it is. */
+    slots_bytes = memo->capacity;
+    if ((memo->count + 1) * 2 > memo->capacity)
+        slots_bytes = memo->capacity ? memo->capacity * 2 : 1024;
+    slots_bytes *= sizeof(memo_slot);
+    arena_size = memo->arena_size;
+    if (memo->arena_used + size > arena_size) {
+        arena_size = arena_size ? arena_size * 2 : 65536;
+        while (arena_size < memo->arena_used + size)
+            arena_size *= 2;
+        if (slots_bytes < ADMISSION_MEMO_BYTES && arena_size > ADMISSION_MEMO_BYTES - slots_bytes)
+            arena_size = ADMISSION_MEMO_BYTES - slots_bytes; /* the last block fills the bound */
+    }
+    if (arena_size < memo->arena_used + size || slots_bytes + arena_size > ADMISSION_MEMO_BYTES)
+        return 0;
+    if ((memo->count + 1) * 2 > memo->capacity && memo_grow(memo) != 0)
+        return -1;
+    hash = memo_hash(task);
+    for (i = (size_t)hash & (memo->capacity - 1), probes = 0; memo->slots[i].hash != 0;
+         i = (i + 1) & (memo->capacity - 1), probes++)
+        if (probes + 1 >= ADMISSION_MEMO_PROBES)
+            return 0; /* a crowded neighbourhood: lookups would not reach it */
+    if (arena_size > memo->arena_size) {
+        char *grown = realloc(memo->arena, arena_size);
+
+        if (grown == NULL)
+            return -1;
+        memo->arena = grown;
+        memo->arena_size = arena_size;
+    }
+    key = memo->arena + memo->arena_used;
+    flags = memo_flags(task);
+    lengths[0] = (uint32_t)task->title_length;
+    lengths[1] = (uint32_t)(task->detail != NULL ? task->detail_length : 0);
+    lengths[2] = (uint32_t)task->department_length;
+    key[0] = (char)flags;
+    memcpy(key + 1, lengths, sizeof lengths);
+    key += MEMO_HEAD;
+    memcpy(key, task->title, task->title_length);
+    key += task->title_length;
+    if (lengths[1] > 0)
+        memcpy(key, task->detail, lengths[1]);
+    key += lengths[1];
+    memcpy(key, task->department, task->department_length);
+    memo->slots[i].hash = hash;
+    memo->slots[i].offset = memo->arena_used;
+    memo->slots[i].value = value;
+    memo->arena_used += size;
+    memo->count++;
+    return 0;
 }
 
 /* Static spelling of a decision. */

@@ -19,7 +19,8 @@
  *
  * If a match returns RE_LIMIT (or RE_ERROR), matching stops at once and the
  * task goes to review naming that entry: a limit is never a no-match and can
- * never lead to admit.
+ * never lead to admit. If it returns RE_BUDGET (a metered matcher whose run
+ * budget is spent), nothing is decided: the caller stops the run.
  *
  * Approval: only a NULL approval_ref counts as "no approval". An empty or
  * blank string is an approval reference as far as this module is concerned:
@@ -47,6 +48,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "re.h"
 
@@ -130,6 +132,65 @@ typedef struct admission_decision {
 int admission_decide(re_matcher *matcher, const admission_entry *entries, size_t count,
                      const admission_messages *messages, const admission_task *task,
                      admission_decision *out);
+
+/* What each entry's matches cost a metered matcher, for naming the entry
+ * that used a run's budget. Both arrays have one element per entry and are
+ * the caller's; admission_decide_metered() only adds to them. */
+typedef struct admission_spend {
+    uint64_t *steps; /* steps charged while matching the entry's patterns */
+    size_t *tasks;   /* tasks on which the entry was charged any step */
+} admission_spend;
+
+/*
+ * As admission_decide(), for a matcher metered against a run budget
+ * (re_matcher_meter()). When spend is not NULL, its counts grow by what this
+ * task's matches of each entry cost. Returns ADMISSION_BUDGET when the budget
+ * ran out while matching an entry: the task is not decided (a review would be
+ * a decision the data did not ask for); out->entry_index is that entry and
+ * out->reason says which subject. admission_decide() is this with spend NULL.
+ */
+#define ADMISSION_BUDGET 3
+int admission_decide_metered(re_matcher *matcher, const admission_entry *entries, size_t count,
+                             const admission_messages *messages, const admission_task *task,
+                             admission_spend *spend, admission_decision *out);
+
+/*
+ * Decisions remembered by their inputs, so that identical tasks are decided
+ * once. admission_decide() reads only the title, the detail (NULL and ""
+ * differ: a pattern can match ""), the department, whether funded and staffed
+ * are 1 and whether approval_ref is NULL; tasks equal in those get the same
+ * decision, and the memo maps them to a number of the caller's (such as the
+ * index of the first such task's decision).
+ *
+ * Bounded, so that hostile snapshots cannot make it the problem: inputs of
+ * more than ADMISSION_MEMO_KEY_MAX bytes are never remembered, nothing more is
+ * remembered once the memo uses ADMISSION_MEMO_BYTES, and a lookup probes at
+ * most ADMISSION_MEMO_PROBES slots (crafted colliding titles cost a bounded
+ * time each). What is not remembered is decided again, with the same result:
+ * the memo saves work, it never changes a decision.
+ */
+#define ADMISSION_MEMO_KEY_MAX 65536u
+#define ADMISSION_MEMO_BYTES   (32u * 1024u * 1024u)
+#define ADMISSION_MEMO_PROBES  64u
+typedef struct admission_memo admission_memo;
+
+/* A new, empty memo; NULL when out of memory. Free with admission_memo_free(). */
+admission_memo *admission_memo_new(void);
+
+/* Free a memo. NULL-safe. */
+void admission_memo_free(admission_memo *memo);
+
+/* True, with the remembered number in *value, when inputs equal to the
+ * task's were added; false otherwise (also for a NULL memo or task). */
+bool admission_memo_find(const admission_memo *memo, const admission_task *task, size_t *value);
+
+/* Remember `value` for the task's inputs (which should not be there yet).
+ * Returns 0, also when the bounds above leave the inputs unremembered; -1
+ * when out of memory (the memo is unchanged and still usable). */
+int admission_memo_add(admission_memo *memo, const admission_task *task, size_t value);
+
+/* How many inputs are remembered. NULL gives 0. */
+size_t admission_memo_count(const admission_memo *memo);
 
 /*
  * Check entries the way admission_decide() does, once, at load time.

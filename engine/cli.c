@@ -392,14 +392,15 @@ int cli_eval(const cli_options *o)
         getrusage(RUSAGE_SELF, &usage);
         fprintf(stderr,
                 "{\"communities\":%zu,\"jobs\":%d,\"open_ms\":%.1f,\"decide_ms\":%.1f,"
-                "\"queries_ms\":%.1f,\"score_ms\":%.1f,\"write_ms\":%.1f,\"total_ms\":%.1f,"
+                "\"decide_distinct\":%zu,\"decide_steps\":%llu,\"queries_ms\":%.1f,\"score_ms\":%."
+                "1f,\"write_ms\":%.1f,\"total_ms\":%.1f,"
                 "\"rows_returned\":%lld,\"rows_validated\":%lld,\"peak_rss_kb\":%ld,"
                 "\"peak_rss_kb_after_open\":%ld,\"peak_rss_kb_after_queries\":%ld,"
                 "\"peak_rss_kb_after_score\":%ld,\"cpu_user_s\":%.3f,"
                 "\"cpu_system_s\":%.3f}\n",
-                s->community_count, data.jobs, open_ms, data.decide_ms, data.query_ms, score_ms,
-                write_ms, elapsed_ms(&begin), data.rows_returned, s->rows_read, usage.ru_maxrss,
-                rss_kb[0], rss_kb[1], rss_kb[2],
+                s->community_count, data.jobs, open_ms, data.decide_ms, data.decide_distinct,
+                data.decide_steps, data.query_ms, score_ms, write_ms, elapsed_ms(&begin),
+                data.rows_returned, s->rows_read, usage.ru_maxrss, rss_kb[0], rss_kb[1], rss_kb[2],
                 (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
         if (o->verbose) {

@@ -34,16 +34,50 @@ static admission_task task_of(const coverage_task *t)
 }
 
 /* Does entry `k` match the task on its own (title, or detail for a deny
-** entry, and the department pattern)? */
+** entry, and the department pattern)? With `spend`, what the matches cost is
+** added to entry k's counts, and *subject (when not NULL) says which match
+** ran last, "(title)", "(detail)" or "(department)", for a budget message. */
 static re_result entry_matches(re_matcher *m, const admission_entry *entry,
-                               const admission_task *task)
+                               const admission_task *task, admission_spend *spend, size_t k,
+                               const char **subject)
 {
+    const char *last = "(title)";
+    uint64_t steps;
     re_result hit = re_match(m, entry->pattern, task->title, task->title_length);
-    if (hit == RE_NO_MATCH && entry->list == ADMISSION_DENY && task->detail != NULL)
+    steps = re_matcher_last_steps(m);
+    if (hit == RE_NO_MATCH && entry->list == ADMISSION_DENY && task->detail != NULL) {
+        last = "(detail)";
         hit = re_match(m, entry->pattern, task->detail, task->detail_length);
-    if (hit == RE_MATCH && entry->department != NULL)
+        steps += re_matcher_last_steps(m);
+    }
+    if (hit == RE_MATCH && entry->department != NULL) {
+        last = "(department)";
         hit = re_match(m, entry->department, task->department, task->department_length);
+        steps += re_matcher_last_steps(m);
+    }
+    if (spend != NULL && steps > 0) {
+        spend->steps[k] += steps;
+        spend->tasks[k]++;
+    }
+    if (subject != NULL)
+        *subject = last;
     return hit;
+}
+
+/* Meters m against the run's budget and makes zeroed per-entry counts in
+** *spend (freed with spend_free). Returns false when out of memory. */
+static bool spend_start(const rules *r, const params *ps, re_matcher *m, admission_spend *spend)
+{
+    spend->steps = calloc(r->admission.entry_count + 1, sizeof *spend->steps);
+    spend->tasks = calloc(r->admission.entry_count + 1, sizeof *spend->tasks);
+    re_matcher_meter(m, eval_admission_budget(r, ps));
+    return spend->steps != NULL && spend->tasks != NULL;
+}
+
+static void spend_free(admission_spend *spend)
+{
+    free(spend->steps);
+    free(spend->tasks);
 }
 
 int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool json, buffer *out,
@@ -52,10 +86,12 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
     re_matcher *m = NULL;
+    admission_spend spend = {NULL, NULL};
     admission_task task = task_of(t);
     admission_decision decision;
+    bool *hits = NULL;
     size_t bad, k;
-    int status = ERROR_OK;
+    int rc, status = ERROR_OK;
     if (!a->present)
         return error_set(e, ERROR_INPUT, "the rules have no admission list");
     if (!text_utf8_valid(t->title, strlen(t->title), &bad))
@@ -65,11 +101,32 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     if (!text_utf8_valid(task.department, task.department_length, &bad))
         return error_set(e, ERROR_INPUT, "--department is not valid UTF-8 (byte %zu)", bad);
     m = re_matcher_new(&limits);
-    if (m == NULL)
-        return error_set(e, ERROR_SYSTEM, "out of memory");
-    if (admission_decide(m, a->entries, a->entry_count, &a->messages, &task, &decision) != 0) {
+    hits = calloc(a->entry_count + 1, sizeof *hits);
+    if (m == NULL || hits == NULL || !spend_start(r, ps, m, &spend)) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    rc = admission_decide_metered(m, a->entries, a->entry_count, &a->messages, &task, &spend,
+                                  &decision);
+    if (rc == ADMISSION_BUDGET) {
+        status = eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
+                                             "--title", "the task cannot be decided", e);
+        goto done;
+    }
+    if (rc != 0) {
         status = error_set(e, ERROR_INPUT, "%s", decision.reason);
         goto done;
+    }
+    /* Every entry that matches on its own, for the list below. */
+    for (k = 0; k < a->entry_count; k++) {
+        const char *subject;
+        re_result hit = entry_matches(m, &a->entries[k], &task, &spend, k, &subject);
+        if (hit == RE_BUDGET) {
+            status = eval_admission_budget_error(r, ps, &spend, (int)k, subject, "--title",
+                                                 "the matching entries cannot be listed", e);
+            goto done;
+        }
+        hits[k] = hit == RE_MATCH;
     }
     if (json) {
         json_t *root = json_object(), *also = json_array();
@@ -85,7 +142,7 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
             json_object_set_new(root, "defined_at",
                                 json_string(a->entry_files[decision.entry_index]));
         for (k = 0; k < a->entry_count; k++)
-            if (entry_matches(m, &a->entries[k], &task) == RE_MATCH)
+            if (hits[k])
                 json_array_append_new(also, json_string(a->entries[k].id));
         json_object_set_new(root, "matching_entries", also);
         text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -113,7 +170,7 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     {
         bool any = false;
         for (k = 0; k < a->entry_count; k++)
-            if (entry_matches(m, &a->entries[k], &task) == RE_MATCH) {
+            if (hits[k]) {
                 buffer_printf(out, "%s%s", any ? " " : "", a->entries[k].id);
                 any = true;
             }
@@ -121,6 +178,8 @@ int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool 
     }
 done:
     re_matcher_free(m);
+    spend_free(&spend);
+    free(hits);
     return status;
 }
 
@@ -136,6 +195,7 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
     re_matcher *m = NULL;
+    admission_spend spend = {NULL, NULL};
     sqlite3_stmt *select = NULL;
     entry_count *counts = NULL;
     buffer fell, both;
@@ -149,7 +209,7 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         return error_set(e, ERROR_INPUT, "the rules have no admission list");
     m = re_matcher_new(&limits);
     counts = calloc(a->entry_count + 1, sizeof *counts);
-    if (m == NULL || counts == NULL) {
+    if (m == NULL || counts == NULL || !spend_start(r, ps, m, &spend)) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
@@ -186,7 +246,15 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
             t.title = "";
         task = task_of(&t);
         tasks++;
-        if (admission_decide(m, a->entries, a->entry_count, &a->messages, &task, &decision) != 0) {
+        rc = admission_decide_metered(m, a->entries, a->entry_count, &a->messages, &task, &spend,
+                                      &decision);
+        if (rc == ADMISSION_BUDGET) {
+            status =
+                eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
+                                            id, "the report cannot be made", e);
+            goto done;
+        }
+        if (rc != 0) {
             status = error_set(e, ERROR_INPUT, "table tasks, row '%s': %s", id, decision.reason);
             goto done;
         }
@@ -195,7 +263,15 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
             counts[decision.entry_index].decided[decision.decision]++;
         buffer_init(&entries);
         for (k = 0; k < a->entry_count; k++) {
-            if (entry_matches(m, &a->entries[k], &task) != RE_MATCH)
+            const char *subject;
+            re_result hit = entry_matches(m, &a->entries[k], &task, &spend, k, &subject);
+            if (hit == RE_BUDGET) {
+                status = eval_admission_budget_error(r, ps, &spend, (int)k, subject, id,
+                                                     "the report cannot be made", e);
+                buffer_free(&entries);
+                goto done;
+            }
+            if (hit != RE_MATCH)
                 continue;
             counts[k].matched++;
             deny = deny || a->entries[k].list == ADMISSION_DENY;
@@ -291,6 +367,7 @@ done:
     json_decref(both_list);
     sqlite3_finalize(select);
     re_matcher_free(m);
+    spend_free(&spend);
     free(counts);
     buffer_free(&fell);
     buffer_free(&both);
@@ -302,6 +379,9 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
     re_matcher *m = NULL;
+    admission_spend spend = {NULL, NULL};
+    error spent;
+    bool stopped = false;
     sqlite3_stmt *select = NULL;
     long *matched = NULL, *decided = NULL, *overlap = NULL, *preempted_by = NULL;
     size_t n = a->entry_count, i, k;
@@ -321,23 +401,25 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
     overlap = calloc(n * n, sizeof *overlap);
     preempted_by = calloc(n * n, sizeof *preempted_by);
     if (m == NULL || matched == NULL || decided == NULL || overlap == NULL ||
-        preempted_by == NULL) {
+        preempted_by == NULL || !spend_start(r, ps, m, &spend)) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT title, detail, department, approval_ref, funded, staffed FROM "
-                           "tasks ORDER BY id",
+                           "SELECT title, detail, department, approval_ref, funded, staffed, id "
+                           "FROM tasks ORDER BY id",
                            -1, &select, NULL) != SQLITE_OK) {
         status =
             error_set(e, ERROR_INPUT, "%s: cannot read tasks: %s", s->path, sqlite3_errmsg(s->db));
         goto done;
     }
-    while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+    error_clear(&spent);
+    while (!stopped && (rc = sqlite3_step(select)) == SQLITE_ROW) {
         coverage_task t;
         admission_task task;
         admission_decision decision;
         size_t first_allow = n;
+        const char *id = (const char *)sqlite3_column_text(select, 6);
         memset(&t, 0, sizeof t);
         t.title = (const char *)sqlite3_column_text(select, 0);
         t.detail = (const char *)sqlite3_column_text(select, 1);
@@ -348,12 +430,26 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
         if (t.title == NULL)
             t.title = "";
         task = task_of(&t);
-        if (admission_decide(m, a->entries, n, &a->messages, &task, &decision) != 0)
+        rc = admission_decide_metered(m, a->entries, n, &a->messages, &task, &spend, &decision);
+        if (rc == ADMISSION_BUDGET) {
+            eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason, id,
+                                        "the admission checks stop there", &spent);
+            stopped = true;
+            break;
+        }
+        if (rc != 0)
             continue;
         if (decision.entry_index >= 0)
             decided[decision.entry_index]++;
-        for (i = 0; i < n; i++) {
-            if (entry_matches(m, &a->entries[i], &task) != RE_MATCH)
+        for (i = 0; i < n && !stopped; i++) {
+            const char *subject;
+            re_result hit = entry_matches(m, &a->entries[i], &task, &spend, i, &subject);
+            if (hit == RE_BUDGET) {
+                eval_admission_budget_error(r, ps, &spend, (int)i, subject, id,
+                                            "the admission checks stop there", &spent);
+                stopped = true;
+            }
+            if (hit != RE_MATCH)
                 continue;
             matched[i]++;
             if (decision.entry_index >= 0 && (size_t)decision.entry_index != i)
@@ -365,6 +461,12 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
                     first_allow = i;
             }
         }
+    }
+    if (stopped) {
+        /* The counts cover only the tasks before: no warning from them. */
+        if (!rules_add_warning(r, "%s", spent.message))
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
     }
     for (i = 0; i < n; i++) {
         if (matched[i] == 0) {
@@ -392,6 +494,7 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
 done:
     sqlite3_finalize(select);
     re_matcher_free(m);
+    spend_free(&spend);
     free(matched);
     free(decided);
     free(overlap);

@@ -1123,7 +1123,8 @@ compilers.appraisal = function(out, st, params, new_params, h)
 end
 
 local ADMISSION_FIELDS = { name = true, source = true, description = true, messages = true,
-                           match_limit = true, depth_limit = true, heap_limit = true }
+                           match_limit = true, depth_limit = true, heap_limit = true,
+                           run_budget = true }
 local ENTRY_FIELDS = { pattern = true, department = true, kind = true, reason = true,
                        source = true, description = true }
 local MESSAGE_NAMES = { "unfunded", "unstaffed", "no_approval", "not_listed", "limit", "admitted" }
@@ -1148,7 +1149,7 @@ compilers.admission = function(out, st, params, new_params, h)
       else a.messages[m] = b.messages[m] end
     end
   end
-  for _, k in ipairs({ "match_limit", "depth_limit", "heap_limit" }) do
+  for _, k in ipairs({ "match_limit", "depth_limit", "heap_limit", "run_budget" }) do
     if b[k] ~= nil then
       if type(b[k]) ~= "string" or not params[b[k]] then bad("%s must name a parameter", k)
       else a[k] = b[k] end

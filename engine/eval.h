@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "appraisal.h"
 #include "buffer.h"
@@ -53,6 +54,8 @@ typedef struct eval_data {
     long long rows_returned;           /* rows the rule queries returned */
     int jobs;                          /* threads used for queries */
     double decide_ms;                  /* time to decide the tasks */
+    unsigned long long decide_steps;   /* match steps charged to the run's budget */
+    size_t decide_distinct;            /* tasks decided by matching; the rest reused a decision */
     double query_ms;                   /* time of the rule queries */
     double *job_ms;                    /* [job] time of each query, for --timings -v */
     const char **job_names;            /* [job] its indicator or target id */
@@ -112,6 +115,20 @@ bool eval_compare(double x, rules_op op, double y, double epsilon);
 
 /* PCRE2 limits for the admission list from its parameters. */
 re_limits eval_admission_limits(const rules *r, const params *ps);
+
+/* The steps a run's admission matching may charge (admission.run_budget, or
+** RE_BUDGET_MAX when the rules name no such parameter). */
+uint64_t eval_admission_budget(const rules *r, const params *ps);
+
+/* Sets *e (ERROR_INPUT, returned) to say that the admission match budget ran
+** out at entry `at` while matching task `task_id` (`reason`: the decision's
+** reason, which ends with the subject in parentheses): it names the entry
+** that spent most of the budget (file:line, id, pattern), its steps and
+** tasks, where the budget ran out, `consequence` ("nothing is written"), and
+** how to raise the budget. */
+int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
+                                int at, const char *reason, const char *task_id,
+                                const char *consequence, error *e);
 
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);

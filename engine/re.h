@@ -13,8 +13,15 @@
  *     explicitly, so "." never matches "\n" whatever PCRE2's build default;
  *   - JIT-compiled when PCRE2 has JIT and it works; otherwise the interpreter
  *     is used, silently and correctly (re_pattern_jit() says which);
+ *   - compiled a second time with PCRE2_AUTO_CALLOUT, for metered matching
+ *     (below); a pattern too large for that twin does not compile;
  *   - matched under limits (match, depth, heap, JIT stack). Hitting a limit is
  *     RE_LIMIT, "indeterminate": callers must never read it as "no match".
+ *     Each limit has a hard cap (RE_*_MAX): a larger value, or 0, is the cap;
+ *   - optionally metered against a run budget (re_matcher_meter()): the
+ *     steps of every match that needs more than RE_FREE_STEPS at one start
+ *     position are counted exactly, and when a run's budget is spent the
+ *     match stops with RE_BUDGET, so no pattern can take a whole run.
  *
  * Usage:
  *
@@ -52,10 +59,12 @@ typedef enum re_result {
     RE_NO_MATCH = 0, /* the pattern does not occur in the subject */
     RE_MATCH = 1,    /* the pattern occurs somewhere in the subject */
     RE_LIMIT = 2,    /* a match, depth, heap or JIT-stack limit was hit: indeterminate */
-    RE_ERROR = 3     /* any other PCRE2 failure (invalid UTF-8 subject, no memory, ...) */
+    RE_ERROR = 3,    /* any other PCRE2 failure (invalid UTF-8 subject, no memory, ...) */
+    RE_BUDGET = 4    /* a metered matcher's run budget is spent: indeterminate, and
+                        every later match that needs counting will say the same */
 } re_result;
 
-/* Resource limits for a matcher. 0 in any field means "PCRE2's default". */
+/* Resource limits for a matcher. 0 in a field, or more than its cap, is the cap. */
 typedef struct re_limits {
     uint32_t match_limit;    /* pcre2_set_match_limit(): backtracking steps per start
                                 position (also bounds JIT matching, counted differently) */
@@ -68,6 +77,30 @@ typedef struct re_limits {
 
 /* Default maximum JIT stack (PCRE2's pcre2jit page: 512 KiB..1 MiB is plenty). */
 #define RE_JIT_STACK_KIB 1024u
+
+/*
+ * Caps on the limits: mechanism bounds, not policy. A rule file may set
+ * lower limits, never higher ones. Measured on the 2-core build machine with
+ * ^(\w+\s?)*$ against 'a'x50 + '!': a match of RE_MATCH_LIMIT_MAX steps takes
+ * 0.035 s with JIT, 0.19 s in the interpreter and 0.3 s when metered, so one
+ * match stays a fraction of a second. Depth never exceeds the steps taken; the
+ * heap cap keeps one interpreter match to 256 MiB. RE_BUDGET_MAX metered steps
+ * take about 25 s.
+ */
+#define RE_MATCH_LIMIT_MAX    10000000u
+#define RE_DEPTH_LIMIT_MAX    10000000u
+#define RE_HEAP_LIMIT_KIB_MAX 262144u
+#define RE_BUDGET_MAX         UINT64_C(1000000000)
+
+/*
+ * A metered matcher first tries every match with this many steps per start
+ * position, uncounted. The shipped patterns need at most 13 (JIT) or 174
+ * (interpreter) on every title and detail of the fixtures, the conformance
+ * kit and `kaohe gen`, so ordinary matching is never counted and runs at full
+ * speed; what a match does within this allowance is bounded by it times the
+ * subject's characters.
+ */
+#define RE_FREE_STEPS 1000u
 
 /* A buffer of this many bytes always holds a whole re_compile() message. */
 #define RE_ERROR_SIZE 320
@@ -123,7 +156,7 @@ bool re_pattern_jit(const re_pattern *pattern);
 bool re_jit_available(void);
 
 /*
- * Create a matcher with the given limits (NULL = all PCRE2 defaults).
+ * Create a matcher with the given limits (NULL = all at their caps), unmetered.
  * Returns a new matcher, freed by the caller with re_matcher_free(), or NULL
  * when memory (or the JIT stack mapping) could not be allocated.
  */
@@ -137,25 +170,50 @@ void re_matcher_free(re_matcher *matcher);
 void re_matcher_use_jit(re_matcher *matcher, bool use_jit);
 
 /*
+ * Meter every later match of this matcher against a budget of `budget` steps
+ * (more than RE_BUDGET_MAX is RE_BUDGET_MAX), for one run. A match first runs
+ * uncounted with at most RE_FREE_STEPS steps per start position (or the match
+ * limit, if lower); almost every match ends there, and its answer is final.
+ * Only when that limit is hit does the match run again, under the full limits,
+ * with a twin of the pattern compiled with PCRE2_AUTO_CALLOUT: each callout
+ * (PCRE2 about to try one item of the pattern) is one step, counted across all
+ * start positions and charged to the budget. When the budget cannot pay for a
+ * step, the match stops and re_match() returns RE_BUDGET.
+ *
+ * The answers are those of an unmetered matcher with the same limits (a match
+ * that ends within fewer steps ends the same way with more), except RE_BUDGET.
+ * Step counts are deterministic for one PCRE2 build and engine: JIT and the
+ * interpreter count a little differently. NULL-safe.
+ */
+void re_matcher_meter(re_matcher *matcher, uint64_t budget);
+
+/* Steps charged to the budget so far, and by the last re_match() call alone
+ * (0 when it ended within the free steps). 0 for an unmetered matcher. */
+uint64_t re_matcher_steps(const re_matcher *matcher);
+uint64_t re_matcher_last_steps(const re_matcher *matcher);
+
+/*
  * Look for `pattern` anywhere in `length` bytes of `subject` (UTF-8; NULL is
  * allowed when length is 0).
  * Returns RE_MATCH, RE_NO_MATCH, RE_LIMIT (match/depth/heap/JIT-stack limit
- * hit: the answer is unknown) or RE_ERROR (anything else, e.g. invalid UTF-8).
- * After RE_LIMIT or RE_ERROR, re_matcher_error() gives PCRE2's message and
- * re_matcher_error_code() its code. NULL matcher or pattern gives RE_ERROR.
+ * hit: the answer is unknown), RE_BUDGET (metered matchers: the run budget is
+ * spent, the answer is unknown) or RE_ERROR (anything else, e.g. invalid
+ * UTF-8). After RE_LIMIT, RE_BUDGET or RE_ERROR, re_matcher_error() gives a
+ * message and re_matcher_error_code() PCRE2's code (PCRE2_ERROR_CALLOUT for
+ * RE_BUDGET). NULL matcher or pattern gives RE_ERROR.
  */
 re_result re_match(re_matcher *matcher, const re_pattern *pattern, const char *subject,
                    size_t length);
 
-/* Message of the last RE_LIMIT/RE_ERROR of this matcher ("" when the last call
+/* Message of the last RE_LIMIT/RE_BUDGET/RE_ERROR of this matcher ("" when the last call
  * succeeded). Owned by the matcher; valid until its next re_match() or free. */
 const char *re_matcher_error(const re_matcher *matcher);
 
-/* PCRE2 error code of the last RE_LIMIT/RE_ERROR (e.g. PCRE2_ERROR_MATCHLIMIT),
+/* PCRE2 error code of the last RE_LIMIT/RE_BUDGET/RE_ERROR (e.g. PCRE2_ERROR_MATCHLIMIT),
  * 0 when the last call returned RE_MATCH or RE_NO_MATCH. */
 int re_matcher_error_code(const re_matcher *matcher);
 
-/* "no match", "match", "limit" or "error". Static string, never NULL. */
+/* "no match", "match", "limit", "error" or "budget". Static string, never NULL. */
 const char *re_result_name(re_result result);
 
 /*

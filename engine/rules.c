@@ -607,6 +607,8 @@ void rules_warn_unused_params(rules *r)
         used[r->admission.depth_limit_param] = true;
     if (r->admission.heap_limit_param >= 0)
         used[r->admission.heap_limit_param] = true;
+    if (r->admission.run_budget_param >= 0)
+        used[r->admission.run_budget_param] = true;
     /* Read by the engine itself (POLICY.md §0's tolerance). */
     engine_param = params_find(&r->params, "compare.epsilon");
     if (engine_param >= 0)
@@ -1116,6 +1118,33 @@ static re_pattern *compile_entry_pattern(rules *r, const char *where, const char
     return compiled;
 }
 
+/*
+ * A parameter that sets a PCRE2 limit or the run budget (admission `field`)
+ * must be an integer whose declared range lies within the engine's bounds
+ * [floor, cap] (re.h): then neither the rule file nor --set can let one match,
+ * or the matching of a whole run, take longer than the engine allows. Adds a
+ * problem naming the parameter otherwise. Returns false when out of memory.
+ */
+static bool check_admission_param(rules *r, const char *field, int index, double floor, double cap,
+                                  const char *what)
+{
+    const param *p;
+
+    if (index < 0)
+        return true;
+    p = &r->params.items[index];
+    if (p->type != PARAM_INTEGER)
+        return rules_add_problem(r, "%s:%d: param \"%s\" (admission %s) must be type = \"integer\"",
+                                 p->file ? p->file : "?", p->line, p->name, field);
+    if (!p->has_min || !p->has_max || p->min < floor || p->max > cap)
+        return rules_add_problem(r,
+                                 "%s:%d: param \"%s\" (admission %s) must declare min >= %.0f and "
+                                 "max <= %.0f: %s",
+                                 p->file ? p->file : "?", p->line, p->name, field, floor, cap,
+                                 what);
+    return true;
+}
+
 static int copy_admission(lua_State *L, int out, rules *r)
 {
     admission_rules *a = &r->admission;
@@ -1128,6 +1157,7 @@ static int copy_admission(lua_State *L, int out, rules *r)
                                &a->messages.no_approval, &a->messages.not_listed,
                                &a->messages.limit,       &a->messages.admitted};
     a->match_limit_param = a->depth_limit_param = a->heap_limit_param = -1;
+    a->run_budget_param = -1;
     if (lua_getfield(L, out, "admission") != LUA_TTABLE) {
         lua_pop(L, 1);
         return 0;
@@ -1145,6 +1175,18 @@ static int copy_admission(lua_State *L, int out, rules *r)
     text = field_string(r, L, t, "heap_limit");
     a->heap_limit_param = text ? params_find(&r->params, text) : -1;
     free(text);
+    text = field_string(r, L, t, "run_budget");
+    a->run_budget_param = text ? params_find(&r->params, text) : -1;
+    free(text);
+    if (!check_admission_param(r, "match_limit", a->match_limit_param, 1, RE_MATCH_LIMIT_MAX,
+                               "a match of that many steps takes a fraction of a second") ||
+        !check_admission_param(r, "depth_limit", a->depth_limit_param, 1, RE_DEPTH_LIMIT_MAX,
+                               "no match goes deeper than its steps") ||
+        !check_admission_param(r, "heap_limit", a->heap_limit_param, 1, RE_HEAP_LIMIT_KIB_MAX,
+                               "256 MiB for one match") ||
+        !check_admission_param(r, "run_budget", a->run_budget_param, 0, (double)RE_BUDGET_MAX,
+                               "the counted matching of a run takes about 25 s at most"))
+        return -1;
     lua_getfield(L, t, "messages");
     for (i = 0; i < 6; i++) {
         char *m = lua_istable(L, -1) ? field_string(r, L, lua_gettop(L), message_names[i]) : NULL;

@@ -160,7 +160,8 @@ typedef struct admission_rules {
     char **entry_departments;
     size_t entry_count;
     admission_messages messages;                                /* strings owned */
-    int match_limit_param, depth_limit_param, heap_limit_param; /* -1 = PCRE2 default */
+    int match_limit_param, depth_limit_param, heap_limit_param; /* -1 = the engine's cap */
+    int run_budget_param; /* steps all metered matches of a run may take; -1 = the cap */
 } admission_rules;
 
 typedef struct rules {

@@ -9,20 +9,27 @@
 -- 模式是 PCRE2 正则 (UTF-8，不区分大小写，任意位置匹配)。顺序很重要。
 -- Sources: 铁山 准入制度、权随责走、费随事转；威海 严禁摊派安装政务APP、关注公众号。
 
+-- 上限 (max) 不能超过引擎的硬上限：每次匹配 10,000,000 步、堆 262,144 KiB、
+-- 每次运行 1,000,000,000 步（README “The admission list”）。
 param "admission.match_limit" {
-  default = 1000000, type = "integer", min = 100, max = 100000000,
+  default = 1000000, type = "integer", min = 100, max = 10000000,
   source = "design: PCRE2 match limit (超限的事项转待审，不会准入)",
   description = "每次匹配的回溯步数上限",
 }
 param "admission.depth_limit" {
-  default = 100000, type = "integer", min = 100, max = 100000000,
+  default = 100000, type = "integer", min = 100, max = 10000000,
   source = "design: PCRE2 depth limit",
   description = "每次匹配的递归深度上限",
 }
 param "admission.heap_limit_kib" {
-  default = 20000, type = "integer", min = 100, max = 10000000,
+  default = 20000, type = "integer", min = 100, max = 262144,
   source = "design: PCRE2 heap limit (KiB)",
   description = "每次匹配的堆内存上限",
+}
+param "admission.run_budget" {
+  default = 50000000, type = "integer", min = 0, max = 1000000000,
+  source = "design: 一次运行中超过 1,000 步的匹配共计可用的步数 (用尽则整次运行停止，指明条目)",
+  description = "每次运行的匹配总步数预算",
 }
 
 admission {
@@ -30,6 +37,7 @@ admission {
   match_limit = "admission.match_limit",
   depth_limit = "admission.depth_limit",
   heap_limit = "admission.heap_limit_kib",
+  run_budget = "admission.run_budget",
   messages = {
     unfunded    = "未随附工作经费（费随事转）",
     unstaffed   = "未随附人员或权限（权随责走）",

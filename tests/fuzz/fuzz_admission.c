@@ -26,7 +26,16 @@
 **     or an interpreter matcher, an invalid one always does; when both
 **     engines answer match/no match, they give the same answer;
 **   - admission_decide() returns 0 and a valid UTF-8 reason; a limit or
-**     error is never an admit; an invalid title (with entries) is a review.
+**     error is never an admit; an invalid title (with entries) is a review;
+**   - a matcher metered against a run budget (a few thousand to a few
+**     hundred thousand steps, from the input's size) never charges more than
+**     the budget, says RE_BUDGET only when it is spent, and otherwise answers
+**     as the unmetered matcher: the same match or no match, and a limit
+**     where it hits one; admission_decide_metered() gives the same decision
+**     or ADMISSION_BUDGET with the budget spent, and never charges an entry
+**     that was not matched;
+**   - the memo finds the task just added, with its number, and a task that
+**     differs in its title does not find it.
 */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -126,12 +135,40 @@ static bool is_utf8_error(int code)
     return code <= PCRE2_ERROR_UTF8_ERR1 && code >= PCRE2_ERROR_UTF8_ERR21;
 }
 
-/* Matches with JIT and with the interpreter; checks they agree. */
-static void check_match(re_matcher *jit, re_matcher *interp, const re_pattern *p, const char *s,
-                        size_t length, bool valid)
+/* A metered matcher's answer against the unmetered one's (`want`, with the
+** same limits and engine). */
+static void check_metered(re_matcher *metered, re_matcher *plain, re_result got, re_result want,
+                          uint64_t budget, uint64_t steps_before)
+{
+    uint64_t steps = re_matcher_steps(metered);
+    FUZZ_CHECK(steps <= budget, "charged %llu steps of a budget of %llu",
+               (unsigned long long)steps, (unsigned long long)budget);
+    FUZZ_CHECK(steps == steps_before + re_matcher_last_steps(metered),
+               "steps %llu != %llu + last %llu", (unsigned long long)steps,
+               (unsigned long long)steps_before, (unsigned long long)re_matcher_last_steps(metered));
+    if (got == RE_BUDGET) {
+        FUZZ_CHECK(steps == budget, "RE_BUDGET with %llu of %llu steps charged",
+                   (unsigned long long)steps, (unsigned long long)budget);
+        return;
+    }
+    FUZZ_CHECK(got == want, "metered %s, unmetered %s", re_result_name(got),
+               re_result_name(want));
+    if (got == want && (got == RE_LIMIT || got == RE_ERROR))
+        FUZZ_CHECK(re_matcher_error_code(metered) == re_matcher_error_code(plain),
+                   "metered code %d, unmetered %d", re_matcher_error_code(metered),
+                   re_matcher_error_code(plain));
+}
+
+/* Matches with JIT and with the interpreter; checks they agree, and that a
+** metered JIT matcher agrees with the unmetered one. */
+static void check_match(re_matcher *jit, re_matcher *interp, re_matcher *metered, uint64_t budget,
+                        const re_pattern *p, const char *s, size_t length, bool valid)
 {
     re_result a = re_match(jit, p, s, length);
     re_result b = re_match(interp, p, s, length);
+    uint64_t before = re_matcher_steps(metered);
+    re_result c = re_match(metered, p, s, length);
+    check_metered(metered, jit, c, a, budget, before);
     if (valid) {
         /* A runtime pattern error (e.g. a recursion loop) may be RE_ERROR;
         ** a UTF-8 error may not: the subject is valid. */
@@ -160,7 +197,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t length[6], count, i;
     uint8_t flags;
     re_pattern *pattern = NULL, *department = NULL;
-    re_matcher *jit = NULL, *interp = NULL;
+    re_matcher *jit = NULL, *interp = NULL, *metered = NULL;
+    uint64_t budget, *all_steps = NULL;
+    size_t *all_tasks = NULL;
+    admission_spend spend;
+    admission_decision plain_decision;
+    admission_memo *memo = NULL;
+    size_t value;
+    int rc;
     re_limits limits;
     admission_entry *entries = NULL, fuzzed;
     admission_task task;
@@ -199,15 +243,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     jit = re_matcher_new(&limits);
     interp = re_matcher_new(&limits);
-    FUZZ_CHECK(jit != NULL && interp != NULL, "re_matcher_new failed");
+    metered = re_matcher_new(&limits);
+    FUZZ_CHECK(jit != NULL && interp != NULL && metered != NULL, "re_matcher_new failed");
     re_matcher_use_jit(interp, false);
+    /* Small enough that an expensive input spends it, varied by the input. */
+    budget = 2000 + (uint64_t)size * 977 % 200000;
+    re_matcher_meter(metered, budget);
 
     if (pattern != NULL) {
-        check_match(jit, interp, pattern, title, length[2], title_ok);
-        check_match(jit, interp, pattern, detail, length[3], detail_ok);
+        check_match(jit, interp, metered, budget, pattern, title, length[2], title_ok);
+        check_match(jit, interp, metered, budget, pattern, detail, length[3], detail_ok);
     }
     if (department != NULL)
-        check_match(jit, interp, department, dept, length[4], dept_ok);
+        check_match(jit, interp, metered, budget, department, dept, length[4], dept_ok);
 
     /* The decision: the fuzzed entry alone, after or before the shipped list. */
     memset(&fuzzed, 0, sizeof fuzzed);
@@ -259,9 +307,78 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        entries[decision.entry_index].list == ADMISSION_ALLOW,
                    "admitted without an allow entry");
 
+    /* The same decision metered, unless the budget is spent; only the
+    ** entries matched are charged. */
+    plain_decision = decision;
+    all_steps = calloc(entry_count + 1, sizeof *all_steps);
+    all_tasks = calloc(entry_count + 1, sizeof *all_tasks);
+    if (all_steps == NULL || all_tasks == NULL)
+        abort();
+    spend.steps = all_steps;
+    spend.tasks = all_tasks;
+    re_matcher_meter(metered, budget);
+    rc = admission_decide_metered(metered, entries, entry_count, &shipped->admission.messages,
+                                  &task, &spend, &decision);
+    if (rc == ADMISSION_BUDGET) {
+        FUZZ_CHECK(re_matcher_steps(metered) == budget, "ADMISSION_BUDGET with %llu of %llu steps",
+                   (unsigned long long)re_matcher_steps(metered), (unsigned long long)budget);
+        FUZZ_CHECK(decision.entry_index >= 0 && decision.entry_index < (int)entry_count,
+                   "ADMISSION_BUDGET naming entry %d of %zu", decision.entry_index, entry_count);
+    } else {
+        uint64_t total = 0;
+        FUZZ_CHECK(rc == 0, "admission_decide_metered refused: %s", decision.reason);
+        FUZZ_CHECK(decision.decision == plain_decision.decision &&
+                       decision.entry_index == plain_decision.entry_index &&
+                       strcmp(decision.reason, plain_decision.reason) == 0,
+                   "metered decision %s %d \"%s\", unmetered %s %d \"%s\"",
+                   admission_decision_name(decision.decision), decision.entry_index,
+                   decision.reason, admission_decision_name(plain_decision.decision),
+                   plain_decision.entry_index, plain_decision.reason);
+        for (i = 0; i < entry_count; i++) {
+            total += all_steps[i];
+            FUZZ_CHECK((all_steps[i] > 0) == (all_tasks[i] == 1), "entry %zu: %llu steps, %zu tasks",
+                       i, (unsigned long long)all_steps[i], all_tasks[i]);
+            /* Deny entries are all tried before allow entries; nothing after
+            ** the deciding entry in its own list is tried, nor any allow
+            ** entry after a deny entry decided. */
+            if (decision.entry_index >= 0 && all_steps[i] > 0) {
+                const admission_entry *by = &entries[decision.entry_index];
+                FUZZ_CHECK(entries[i].list == ADMISSION_DENY && by->list == ADMISSION_ALLOW
+                               ? true
+                               : i <= (size_t)decision.entry_index &&
+                                     !(by->list == ADMISSION_DENY &&
+                                       entries[i].list == ADMISSION_ALLOW),
+                           "entry %zu was charged, though entry %d decided", i,
+                           decision.entry_index);
+            }
+        }
+        FUZZ_CHECK(total == re_matcher_steps(metered), "entries charged %llu, matcher %llu",
+                   (unsigned long long)total, (unsigned long long)re_matcher_steps(metered));
+    }
+
+    /* The memo: the task is found with its number; another title is not. */
+    memo = admission_memo_new();
+    if (memo == NULL)
+        abort();
+    FUZZ_CHECK(admission_memo_add(memo, &task, 42) == 0, "admission_memo_add failed");
+    if (task.title_length + task.detail_length + task.department_length < ADMISSION_MEMO_KEY_MAX - 64)
+        FUZZ_CHECK(admission_memo_find(memo, &task, &value) && value == 42,
+                   "the memo does not find the task just added");
+    if (task.title_length > 0) {
+        task.title_length--;
+    } else {
+        task.title = "x";
+        task.title_length = 1;
+    }
+    FUZZ_CHECK(!admission_memo_find(memo, &task, &value), "the memo finds a different title");
+    admission_memo_free(memo);
+    free(all_steps);
+    free(all_tasks);
+
     free(entries);
     re_matcher_free(jit);
     re_matcher_free(interp);
+    re_matcher_free(metered);
     re_free(pattern);
     re_free(department);
     free(title);

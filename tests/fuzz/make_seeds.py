@@ -154,6 +154,10 @@ def admission_seeds():
         "lookbehind": (0, "(?<=安装)APP", "", "安装APP", "", "", "r"),
         "backref": (0, r"(\w+)\1", "", "abab", "", "", "r"),
         "recursion": (0x20, r"^(\((?1)*\))$", "", "(" * 30 + ")" * 30, "", "", "r"),
+        # Default limits: more than the free steps, so the metered matcher
+        # counts (and runs out of budget on the first, not on the second).
+        "budget-nested": (0, r"^(\w+\s?)*$", "", "a" * 22 + "!", "", "", "r"),
+        "budget-positions": (0, r"(\w+\s?)*$", "", "a" * 9 + "!" + "a" * 9 + "!", "", "", "r"),
     }
     for name, (flags, *fields) in extra.items():
         data = bytes([flags]) + sep.join(x if isinstance(x, bytes) else x.encode("utf-8")

@@ -2,7 +2,8 @@
  * test_admission.c -- unit tests of engine/admission.c (POLICY.md §4): the
  * deny -> allow -> review order, duty/assist rules (费随事转, 权随责走, 准入审批),
  * department patterns, Chinese and mixed-width titles, limits that must end
- * in review naming the entry, reasons, and a 10,000-entry list.
+ * in review naming the entry, reasons, a 10,000-entry list, the memo that
+ * decides identical inputs once and the run budget of a metered matcher.
  *
  * The 26 default entries are embedded below (a copy of
  * ../shared/spec/admission.tsv) so that these tests never skip; one more test
@@ -909,6 +910,246 @@ static void test_ten_thousand_entries_load_and_decide_in_bounded_time(void **sta
     free(src);
 }
 
+/* --- deciding identical inputs once, and the run budget ------------------ */
+
+/* Field values that tasks of the memo tests combine. */
+static const char *const MEMO_TITLES[] = {"请协助安装某某APP", "低保户入户调查", "召开居民会议",
+                                          "人口普查入户登记", ""};
+static const char *const MEMO_DETAILS[] = {NULL, "", "请安装APP", "请各社区认真落实"};
+static const char *const MEMO_DEPARTMENTS[] = {"民政局", "统计局", ""};
+static const char *const MEMO_APPROVALS[] = {NULL, "", APPROVAL, "另一个文号"};
+static const int MEMO_FLAGS[] = {-1, 0, 1, 2};
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Task number k of the grid of all the values above. */
+static admission_task memo_task(size_t k)
+{
+    const char *title = MEMO_TITLES[k % COUNT_OF(MEMO_TITLES)];
+    const char *detail = MEMO_DETAILS[(k /= COUNT_OF(MEMO_TITLES)) % COUNT_OF(MEMO_DETAILS)];
+    const char *dept = MEMO_DEPARTMENTS[(k /= COUNT_OF(MEMO_DETAILS)) % COUNT_OF(MEMO_DEPARTMENTS)];
+    const char *approval =
+        MEMO_APPROVALS[(k /= COUNT_OF(MEMO_DEPARTMENTS)) % COUNT_OF(MEMO_APPROVALS)];
+    int funded = MEMO_FLAGS[(k /= COUNT_OF(MEMO_APPROVALS)) % COUNT_OF(MEMO_FLAGS)];
+    int staffed = MEMO_FLAGS[(k / COUNT_OF(MEMO_FLAGS)) % COUNT_OF(MEMO_FLAGS)];
+
+    return task_of(title, detail, dept, approval, funded, staffed);
+}
+
+#define MEMO_GRID                                                                                  \
+    (COUNT_OF(MEMO_TITLES) * COUNT_OF(MEMO_DETAILS) * COUNT_OF(MEMO_DEPARTMENTS) *                 \
+     COUNT_OF(MEMO_APPROVALS) * COUNT_OF(MEMO_FLAGS) * COUNT_OF(MEMO_FLAGS))
+
+/* Every task of the grid against the default list: two tasks share a memo
+ * entry exactly when their inputs are equal as the decision reads them
+ * (funded and staffed only as "is 1", approval only as "is NULL", detail NULL
+ * apart from ""), and tasks that share one get byte-identical decisions. */
+static void test_memo_shares_exactly_the_inputs_that_decide_alike(void **state)
+{
+    entry_set set;
+    admission_memo *memo = admission_memo_new();
+    admission_decision *decided = calloc(MEMO_GRID, sizeof *decided);
+    size_t k, first, shared = 0;
+
+    (void)state;
+    assert_non_null(memo);
+    assert_non_null(decided);
+    set_build(&set, DEFAULTS, NDEFAULTS);
+    for (k = 0; k < MEMO_GRID; k++) {
+        admission_task t = memo_task(k);
+
+        decided[k] = decide(&set, &t);
+        if (admission_memo_find(memo, &t, &first)) {
+            admission_task f = memo_task(first);
+
+            shared++;
+            assert_true(first < k);
+            assert_int_equal(decided[k].decision, decided[first].decision);
+            assert_int_equal(decided[k].entry_index, decided[first].entry_index);
+            assert_string_equal(decided[k].reason, decided[first].reason);
+            /* equal as the decision reads them */
+            assert_string_equal(t.title, f.title);
+            assert_string_equal(t.department, f.department);
+            assert_true((t.detail == NULL) == (f.detail == NULL));
+            if (t.detail != NULL)
+                assert_string_equal(t.detail, f.detail);
+            assert_int_equal(t.funded == 1, f.funded == 1);
+            assert_int_equal(t.staffed == 1, f.staffed == 1);
+            assert_int_equal(t.approval_ref == NULL, f.approval_ref == NULL);
+        } else {
+            assert_int_equal(admission_memo_add(memo, &t, k), 0);
+            assert_true(admission_memo_find(memo, &t, &first));
+            assert_int_equal(first, k);
+        }
+    }
+    /* 5 titles x 4 details x 3 departments x 2 approval x 2 x 2 distinct inputs */
+    assert_int_equal(admission_memo_count(memo), 5 * 4 * 3 * 2 * 2 * 2);
+    assert_int_equal(shared, MEMO_GRID - admission_memo_count(memo));
+    free(decided);
+    set_free(&set);
+    admission_memo_free(memo);
+}
+
+/* The memo stays within its bounds: inputs longer than ADMISSION_MEMO_KEY_MAX
+ * are not remembered, and once ADMISSION_MEMO_BYTES are used nothing more is;
+ * what is remembered is still found. */
+static void test_memo_is_bounded_in_key_size_and_memory(void **state)
+{
+    admission_memo *memo = admission_memo_new();
+    char *long_title = malloc(ADMISSION_MEMO_KEY_MAX + 1);
+    char title[64];
+    admission_task t;
+    size_t i, value, count = 0;
+
+    (void)state;
+    assert_non_null(memo);
+    assert_non_null(long_title);
+    memset(long_title, 'x', ADMISSION_MEMO_KEY_MAX);
+    long_title[ADMISSION_MEMO_KEY_MAX] = '\0';
+    t = task_of(long_title, NULL, "民政局", NULL, 1, 1);
+    assert_int_equal(admission_memo_add(memo, &t, 7), 0);
+    assert_false(admission_memo_find(memo, &t, &value));
+    assert_int_equal(admission_memo_count(memo), 0);
+    /* 1 KB titles: about 32,000 fit in 32 MiB; offer 40,000. */
+    for (i = 0; i < 40000; i++) {
+        snprintf(title, sizeof title, "%zu", i);
+        memcpy(long_title, title, strlen(title));
+        long_title[1000] = '\0';
+        t = task_of(long_title, NULL, "民政局", NULL, 1, 1);
+        assert_int_equal(admission_memo_add(memo, &t, i), 0);
+        if (admission_memo_find(memo, &t, &value)) {
+            assert_int_equal(value, i);
+            count++;
+        }
+    }
+    print_message("%zu of 40000 1 KB inputs remembered\n", admission_memo_count(memo));
+    assert_int_equal(admission_memo_count(memo), count);
+    assert_true(count > 20000 && count < 40000);
+    free(long_title);
+    admission_memo_free(memo);
+    assert_false(admission_memo_find(NULL, &t, &value));
+    assert_int_equal(admission_memo_add(NULL, &t, 1), 0);
+    admission_memo_free(NULL);
+}
+
+/* The brief's attack in miniature: with the memo, 19,462 identical tasks
+ * cost one counted match, and all go to review naming the entry. */
+static void test_identical_tasks_cost_one_match_with_the_memo(void **state)
+{
+    static const entry_src src[] = {
+        {"N98", "deny", "-", "^(\\w+\\s?)*$", "", "回溯"},
+        {"L99", "allow", "duty", "a", "", "任何含a的事项"},
+    };
+    const char *evil = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+    re_limits limits = {.match_limit = 100000};
+    re_matcher *m = re_matcher_new(&limits);
+    admission_memo *memo = admission_memo_new();
+    uint64_t steps[2] = {0, 0}, one;
+    size_t tasks[2] = {0, 0};
+    admission_spend spent = {steps, tasks};
+    admission_decision d, first;
+    entry_set set;
+    size_t k, value, decided = 0;
+
+    (void)state;
+    assert_non_null(m);
+    assert_non_null(memo);
+    set_build(&set, src, 2);
+    re_matcher_meter(m, 10 * 1000 * 1000);
+    for (k = 0; k < 19462; k++) {
+        admission_task t = task_of(evil, NULL, "民政局", NULL, 1, 1);
+
+        if (admission_memo_find(memo, &t, &value)) {
+            assert_int_equal(value, 0);
+            d = first;
+        } else {
+            assert_int_equal(
+                admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d), 0);
+            assert_int_equal(admission_memo_add(memo, &t, k), 0);
+            first = d;
+            decided++;
+        }
+        assert_int_equal(d.decision, ADMISSION_REVIEW);
+        assert_int_equal(d.entry_index, 0);
+        assert_true(d.indeterminate);
+    }
+    one = re_matcher_steps(m);
+    print_message("19462 identical tasks: %zu decided, %llu steps\n", decided,
+                  (unsigned long long)one);
+    assert_int_equal(decided, 1);
+    assert_true(one > RE_FREE_STEPS);
+    assert_int_equal(steps[0], one); /* all of it charged to N98, on one task */
+    assert_int_equal(tasks[0], 1);
+    assert_int_equal(steps[1], 0);
+    assert_int_equal(tasks[1], 0);
+    set_free(&set);
+    admission_memo_free(memo);
+    re_matcher_free(m);
+}
+
+/* Different expensive titles spend the budget; the task where it runs out is
+ * not decided (ADMISSION_BUDGET) and names the entry; the steps are charged
+ * to the entry that took them, and the same run gives the same counts. */
+static void test_spent_budget_stops_deciding_and_names_the_entry(void **state)
+{
+    static const entry_src src[] = {
+        {"N01", "deny", "-", "安装.{0,10}APP", "", "严禁摊派安装政务APP"},
+        {"N98", "deny", "-", "^(\\w+\\s?)*$", "", "回溯"},
+        {"L99", "allow", "duty", "a", "", "任何含a的事项"},
+    };
+    re_limits limits = {.match_limit = 100000};
+    entry_set set;
+    uint64_t totals[2];
+    int run;
+
+    (void)state;
+    set_build(&set, src, 3);
+    for (run = 0; run < 2; run++) {
+        re_matcher *m = re_matcher_new(&limits);
+        uint64_t steps[3] = {0, 0, 0};
+        size_t tasks[3] = {0, 0, 0};
+        admission_spend spent = {steps, tasks};
+        admission_decision d;
+        char title[80];
+        int k, rc = 0;
+
+        assert_non_null(m);
+        re_matcher_meter(m, 1000 * 1000);
+        for (k = 0; k < 1000 && rc == 0; k++) {
+            admission_task t;
+
+            snprintf(title, sizeof title, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%d!", k);
+            t = task_of(title, NULL, "民政局", NULL, 1, 1);
+            rc = admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d);
+            if (rc == 0) {
+                assert_int_equal(d.decision, ADMISSION_REVIEW);
+                assert_int_equal(d.entry_index, 1);
+            }
+        }
+        print_message("budget spent at task %d: %s\n", k - 1, d.reason);
+        assert_int_equal(rc, ADMISSION_BUDGET);
+        assert_true(k > 1 && k < 1000);
+        assert_int_equal(d.entry_index, 1);
+        assert_non_null(strstr(d.reason, "N98"));
+        assert_non_null(strstr(d.reason, "title"));
+        assert_int_equal(steps[0], 0);
+        assert_int_equal(steps[1], 1000 * 1000);
+        assert_int_equal(tasks[1], (size_t)k); /* each task, the last one included */
+        assert_int_equal(re_matcher_steps(m), 1000 * 1000);
+        totals[run] = (uint64_t)k;
+        /* Cheap tasks are still decided after the budget is spent. */
+        {
+            admission_task t = task_of("请协助安装某某APP", NULL, "民政局", NULL, 1, 1);
+
+            assert_int_equal(
+                admission_decide_metered(m, set.entries, set.count, &MSG, &t, &spent, &d), 0);
+            assert_int_equal(d.decision, ADMISSION_REJECT);
+        }
+        re_matcher_free(m);
+    }
+    assert_int_equal(totals[0], totals[1]);
+    set_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -928,6 +1169,10 @@ int main(void)
         cmocka_unit_test(test_names_and_tsv_spellings),
         cmocka_unit_test(test_default_entries_from_admission_tsv),
         cmocka_unit_test(test_ten_thousand_entries_load_and_decide_in_bounded_time),
+        cmocka_unit_test(test_memo_shares_exactly_the_inputs_that_decide_alike),
+        cmocka_unit_test(test_memo_is_bounded_in_key_size_and_memory),
+        cmocka_unit_test(test_identical_tasks_cost_one_match_with_the_memo),
+        cmocka_unit_test(test_spent_budget_stops_deciding_and_names_the_entry),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

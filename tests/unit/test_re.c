@@ -2,7 +2,8 @@
  * test_re.c -- unit tests of engine/re.c, the PCRE2 layer: dialect (UTF,
  * Unicode case folding, character counting), error positions in characters,
  * UTF-8 validation, limits as "indeterminate", JIT and interpreter agreeing,
- * and a 10,000-pattern set in bounded time.
+ * a 10,000-pattern set in bounded time, the caps on limits and metered
+ * matching against a run budget.
  */
 #include "unit.h"
 
@@ -646,6 +647,164 @@ static void test_ten_thousand_patterns_compile_and_match_in_bounded_time(void **
     re_matcher_free(m);
 }
 
+/* Cases for metered matching: cheap, expensive but within the limit, and
+ * past the limit, with the answer an unmetered matcher gives. */
+typedef struct metered_case {
+    const char *pattern;
+    const char *subject;
+} metered_case;
+
+static const metered_case METERED_CASES[] = {
+    {"(安装|下载|注册).{0,10}(APP|客户端|小程序)", "请协助安装某某APP"},
+    {"(安装|下载|注册).{0,10}(APP|客户端|小程序)", "社区矫正对象日常走访"},
+    {"(出具|开具).{0,12}(亲属关系|婚姻状况|无犯罪)", "为辖区居民开具婚姻状况证明"},
+    {"^(\\w+\\s?)*$", "aaaaaaaaaaaa!"},             /* ~8,000 steps */
+    {"(\\w+\\s?)*$", "aaaaaaaaaaaa!aaaaaaaaaaaa!"}, /* many start positions */
+    {"^(\\w+\\s?)*$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}, /* past the limit */
+    {"(a+)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"},
+    {"^(?:a|b(?C1))*$", "abababab"}, /* a callout of the pattern's own */
+    {"", ""},
+};
+
+/* A metered matcher gives the answers of an unmetered one (with JIT and
+ * without), and only matches that need more than RE_FREE_STEPS per start
+ * position are charged. */
+static void
+test_metered_matcher_answers_as_unmetered_and_charges_only_expensive_matches(void **state)
+{
+    re_limits limits = {.match_limit = 100000};
+    size_t i;
+    int jit;
+
+    (void)state;
+    for (jit = 0; jit < 2; jit++) {
+        for (i = 0; i < sizeof METERED_CASES / sizeof METERED_CASES[0]; i++) {
+            const metered_case *c = &METERED_CASES[i];
+            re_pattern *p = compile_ok(c->pattern);
+            re_matcher *plain = re_matcher_new(&limits);
+            re_matcher *metered = re_matcher_new(&limits);
+            re_result want, got;
+
+            assert_non_null(plain);
+            assert_non_null(metered);
+            re_matcher_use_jit(plain, jit);
+            re_matcher_use_jit(metered, jit);
+            re_matcher_meter(metered, RE_BUDGET_MAX);
+            want = re_match(plain, p, c->subject, strlen(c->subject));
+            got = re_match(metered, p, c->subject, strlen(c->subject));
+            print_message("%s /%s/ on %s: %s, %llu steps\n", jit ? "JIT   " : "interp", c->pattern,
+                          c->subject, re_result_name(got),
+                          (unsigned long long)re_matcher_last_steps(metered));
+            if (want != got)
+                fail_msg("/%s/ on %s: unmetered %s, metered %s", c->pattern, c->subject,
+                         re_result_name(want), re_result_name(got));
+            assert_int_equal(re_matcher_error_code(plain), re_matcher_error_code(metered));
+            assert_string_equal(re_matcher_error(plain), re_matcher_error(metered));
+            if (i < 3 || i >= 7) /* the cheap ones */
+                assert_int_equal(re_matcher_steps(metered), 0);
+            else
+                assert_true(re_matcher_steps(metered) > RE_FREE_STEPS);
+            assert_int_equal(re_matcher_steps(metered), re_matcher_last_steps(metered));
+            assert_int_equal(re_matcher_steps(plain), 0);
+            re_matcher_free(plain);
+            re_matcher_free(metered);
+            re_free(p);
+        }
+    }
+}
+
+/* Steps are counted over every start position, and the same match always
+ * costs the same. */
+static void test_metered_steps_are_deterministic_and_count_every_start_position(void **state)
+{
+    re_pattern *p = compile_ok("(\\w+\\s?)*$");
+    re_matcher *m = re_matcher_new(NULL);
+    const char *one = "aaaaaaaaaaaa!", *two = "aaaaaaaaaaaa!aaaaaaaaaaaa!";
+    uint64_t a, b, c;
+
+    (void)state;
+    assert_non_null(m);
+    re_matcher_meter(m, RE_BUDGET_MAX);
+    assert_int_equal(re_match(m, p, one, strlen(one)), RE_MATCH);
+    a = re_matcher_last_steps(m);
+    assert_int_equal(re_match(m, p, one, strlen(one)), RE_MATCH);
+    b = re_matcher_last_steps(m);
+    assert_int_equal(re_match(m, p, two, strlen(two)), RE_MATCH);
+    c = re_matcher_last_steps(m);
+    print_message("%llu, %llu, then %llu steps\n", (unsigned long long)a, (unsigned long long)b,
+                  (unsigned long long)c);
+    assert_true(a > RE_FREE_STEPS);
+    assert_int_equal(a, b);
+    assert_true(c > a + a / 2); /* the second block backtracks as much again */
+    assert_int_equal(re_matcher_steps(m), a + b + c);
+    re_matcher_free(m);
+    re_free(p);
+}
+
+/* When the budget cannot pay for a match it is RE_BUDGET, the whole budget is
+ * spent, later expensive matches are RE_BUDGET at once, and cheap matches
+ * still answer. */
+static void test_spent_budget_stops_expensive_matches_only(void **state)
+{
+    const char *subject = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+    re_pattern *p = compile_ok("^(\\w+\\s?)*$");
+    re_pattern *cheap = compile_ok("安装.{0,10}APP");
+    re_matcher *m = re_matcher_new(NULL);
+    double t0, ms;
+
+    (void)state;
+    assert_non_null(m);
+    re_matcher_meter(m, 50000);
+    t0 = now_ms();
+    assert_int_equal(re_match(m, p, subject, strlen(subject)), RE_BUDGET);
+    ms = now_ms() - t0;
+    assert_int_equal(re_matcher_error_code(m), PCRE2_ERROR_CALLOUT);
+    assert_non_null(strstr(re_matcher_error(m), "budget"));
+    assert_int_equal(re_matcher_steps(m), 50000);
+    assert_int_equal(re_matcher_last_steps(m), 50000);
+    assert_true(ms < 1000.0 * TIME_SCALE);
+    assert_int_equal(re_match(m, p, subject, strlen(subject)), RE_BUDGET);
+    assert_int_equal(re_matcher_last_steps(m), 0);
+    assert_int_equal(re_matcher_steps(m), 50000);
+    assert_int_equal(re_match(m, cheap, "请安装某某APP", strlen("请安装某某APP")), RE_MATCH);
+    assert_int_equal(re_match(m, cheap, "日常走访", strlen("日常走访")), RE_NO_MATCH);
+    assert_int_equal(re_match(m, p, "aaa", 3), RE_MATCH);
+    /* A budget of 0 counts nothing: the first expensive match stops. */
+    re_matcher_meter(m, 0);
+    assert_int_equal(re_match(m, p, subject, strlen(subject)), RE_BUDGET);
+    assert_int_equal(re_matcher_steps(m), 0);
+    re_matcher_free(m);
+    re_free(p);
+    re_free(cheap);
+}
+
+/* Limits above the caps (or 0) are the caps: a match limit of 2^32-1 still
+ * stops the catastrophic match within a fraction of a second. */
+static void test_limits_above_the_caps_are_capped(void **state)
+{
+    const char *subject = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+    re_limits huge = {
+        .match_limit = UINT32_MAX, .depth_limit = UINT32_MAX, .heap_limit_kib = UINT32_MAX};
+    re_pattern *p = compile_ok("^(\\w+\\s?)*$");
+    re_matcher *m = re_matcher_new(&huge);
+    double t0, ms;
+    int jit;
+
+    (void)state;
+    assert_non_null(m);
+    for (jit = 1; jit >= 0; jit--) {
+        re_matcher_use_jit(m, jit);
+        t0 = now_ms();
+        assert_int_equal(re_match(m, p, subject, strlen(subject)), RE_LIMIT);
+        ms = now_ms() - t0;
+        print_message("%s: match limit %u stopped after %.1f ms\n", jit ? "JIT" : "interpreter",
+                      RE_MATCH_LIMIT_MAX, ms);
+        assert_true(ms < 2000.0 * TIME_SCALE);
+    }
+    re_matcher_free(m);
+    re_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +828,11 @@ int main(void)
         cmocka_unit_test(test_jit_matches_exact_size_heap_subjects_at_every_alignment),
         cmocka_unit_test(test_null_arguments_are_safe),
         cmocka_unit_test(test_ten_thousand_patterns_compile_and_match_in_bounded_time),
+        cmocka_unit_test(
+            test_metered_matcher_answers_as_unmetered_and_charges_only_expensive_matches),
+        cmocka_unit_test(test_metered_steps_are_deterministic_and_count_every_start_position),
+        cmocka_unit_test(test_spent_budget_stops_expensive_matches_only),
+        cmocka_unit_test(test_limits_above_the_caps_are_capped),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
