@@ -889,7 +889,8 @@ static int check_columns(snapshot *s, sqlite3 *db, const char *table, const colu
         if (collation != NULL && strcasecmp(collation, "BINARY") != 0) {
             snprintf(message, sizeof message,
                      "column %s is declared COLLATE %.60s: snapshot.sql compares text byte by "
-                     "byte (BINARY), so 'ZZ1' and 'zz1' are two ids; remove the COLLATE clause",
+                     "byte (BINARY), where 'ZZ1', 'zz1' and 'zz1 ' are three ids; remove the "
+                     "COLLATE clause",
                      column->name, collation);
             problem_add(problems, s->path, table, NULL, message);
             *ok = false;
