@@ -31,6 +31,9 @@ typedef struct cli_options {
     int jobs;                 /* --jobs */
     size_t memory_mb;         /* --rule-memory-mb */
     long long instructions;   /* --rule-instructions */
+    long long sql_steps;      /* --rule-sql-steps (0: scaled to the snapshot) */
+    long long sql_memory_mb;  /* --rule-sql-memory-mb */
+    long long sql_temp_mb;    /* --rule-sql-temp-mb (0: scaled to the snapshot) */
     const char *community;    /* explain --community */
     const char *indicator;    /* explain --indicator */
     const char *worker;       /* explain --worker */

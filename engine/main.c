@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "results.h"
+#include "sqlguard.h"
 #include "text.h"
 
 static const char usage_text[] =
@@ -60,6 +61,11 @@ static const char usage_text[] =
     "  -v, --verbose             say more\n"
     "      --rule-memory-mb N    memory cap for the rule sandbox (default 256)\n"
     "      --rule-instructions N instruction budget per rule file or call (default 200000000)\n"
+    "      --rule-sql-steps N    SQLite VM steps per rule query (default 1000 per snapshot\n"
+    "                            row, at least 10000000)\n"
+    "      --rule-sql-memory-mb N  SQLite memory per rule query (default 256)\n"
+    "      --rule-sql-temp-mb N  temporary files per rule query (default twice the\n"
+    "                            snapshot, at least 256)\n"
     "  -h, --help                this help\n"
     "      --version             engine version\n"
     "\n"
@@ -70,6 +76,9 @@ enum {
     OPTION_JSON = 256,
     OPTION_MEMORY,
     OPTION_INSTRUCTIONS,
+    OPTION_SQL_STEPS,
+    OPTION_SQL_MEMORY,
+    OPTION_SQL_TEMP,
     OPTION_VERSION,
     OPTION_SCENARIO,
     OPTION_TITLE,
@@ -128,6 +137,9 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"rule-memory-mb", required_argument, NULL, OPTION_MEMORY},
         {"rule-instructions", required_argument, NULL, OPTION_INSTRUCTIONS},
+        {"rule-sql-steps", required_argument, NULL, OPTION_SQL_STEPS},
+        {"rule-sql-memory-mb", required_argument, NULL, OPTION_SQL_MEMORY},
+        {"rule-sql-temp-mb", required_argument, NULL, OPTION_SQL_TEMP},
         {"sweep", required_argument, NULL, OPTION_SWEEP},
         {"community", required_argument, NULL, OPTION_COMMUNITY},
         {"indicator", required_argument, NULL, OPTION_INDICATOR},
@@ -160,6 +172,12 @@ int main(int argc, char **argv)
     /* SQLite's memory statistics take a global mutex on every allocation,
     ** which the query threads then contend for; kaohe never reads them. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Before any other SQLite call: the guard meters SQLite's memory and
+    ** temporary files for rule SQL (sqlguard.h). */
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "kaohe: cannot set up the SQL guard\n");
+        return ERROR_SYSTEM;
+    }
     memset(&o, 0, sizeof o);
     o.program = argv[0];
     o.format = REPORT_TABLE;
@@ -242,6 +260,23 @@ int main(int argc, char **argv)
                 status =
                     usage_error("--rule-instructions %s: a whole number (at least 1000)", optarg);
             o.instructions = number;
+            break;
+        case OPTION_SQL_STEPS:
+            if (!parse_number(optarg, 1000, 1000000000000000LL, &number))
+                status = usage_error("--rule-sql-steps %s: a whole number (at least 1000)", optarg);
+            o.sql_steps = number;
+            break;
+        case OPTION_SQL_MEMORY:
+            if (!parse_number(optarg, 1, 65536, &number))
+                status =
+                    usage_error("--rule-sql-memory-mb %s: a whole number of MB (1..65536)", optarg);
+            o.sql_memory_mb = number;
+            break;
+        case OPTION_SQL_TEMP:
+            if (!parse_number(optarg, 1, 16777216, &number))
+                status = usage_error("--rule-sql-temp-mb %s: a whole number of MB (1..16777216)",
+                                     optarg);
+            o.sql_temp_mb = number;
             break;
         case OPTION_COMMUNITY:
             o.community = optarg;
@@ -338,6 +373,10 @@ int main(int argc, char **argv)
         o.positionals[o.positional_count++] = argv[optind++];
     if (o.positional_count > 0)
         o.snapshot = o.positionals[0];
+    {
+        sqlguard_limits limits = {o.sql_steps, o.sql_memory_mb, o.sql_temp_mb};
+        sqlguard_set_limits(&limits);
+    }
     if (strcmp(command, "check") == 0)
         status = cli_check(&o);
     else if (strcmp(command, "eval") == 0)
