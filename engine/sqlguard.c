@@ -264,6 +264,16 @@ static int authorize(void *user, int action, const char *a3, const char *a4, con
             return SQLITE_DENY;
         }
         break;
+    case SQLITE_INSERT:
+        /* CREATE begins as an insert into SQLite's own table. */
+        if (a3 != NULL && sqlite3_strnicmp(a3, "sqlite_", 7) == 0) {
+            stop(g, STOP_REFUSED,
+                 "changes the schema (CREATE, ANALYZE...): rule SQL may only read the snapshot, "
+                 "with one "
+                 "SELECT");
+            return SQLITE_DENY;
+        }
+        break;
     default:
         break;
     }
