@@ -61,7 +61,7 @@ static const char usage_text[] =
     "  -v, --verbose             say more\n"
     "      --rule-memory-mb N    memory cap for the rule sandbox (default 256)\n"
     "      --rule-instructions N instruction budget per rule file or call (default 200000000)\n"
-    "      --rule-sql-steps N    SQLite VM steps per rule query (default 1000 per snapshot\n"
+    "      --rule-sql-steps N    SQLite VM steps per rule query (default 500 per snapshot\n"
     "                            row, at least 10000000)\n"
     "      --rule-sql-memory-mb N  SQLite memory per rule query (default 256)\n"
     "      --rule-sql-temp-mb N  temporary files per rule query (default twice the\n"

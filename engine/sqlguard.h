@@ -52,7 +52,7 @@
 #include "error.h"
 
 /* Defaults of the limits (the command line's --rule-sql-* options). */
-#define SQLGUARD_STEPS_PER_ROW     1000     /* VM steps per snapshot row, per query */
+#define SQLGUARD_STEPS_PER_ROW     500      /* VM steps per snapshot row, per query */
 #define SQLGUARD_STEPS_FLOOR       10000000 /* ... but never fewer than this */
 #define SQLGUARD_DEFAULT_MEMORY_MB 256      /* SQLite memory one query may add */
 #define SQLGUARD_DEFAULT_TEMP_MB   256      /* temporary files; or twice the snapshot */
