@@ -23,7 +23,6 @@
 #include "hash.h"
 #include "idset.h"
 #include "snapshot_schema_sql.h"
-#include "sqlguard.h"
 #include "text.h"
 
 /* How many problems are listed before "... and N more". */
@@ -165,9 +164,6 @@ void snapshot_configure_connection(sqlite3 *db)
     ** mapped file would count as the process's memory, and a snapshot cut
     ** short while mapped would kill the process with SIGBUS instead of
     ** failing with a message. */
-    /* Rule SQL runs under the SQL guard; without one (out of memory) it is
-    ** refused on this connection. */
-    sqlguard_attach(db);
 }
 
 int snapshot_create_temp_tables(sqlite3 *db, error *e)
@@ -223,7 +219,6 @@ int snapshot_open_schema(sqlite3 **out, error *e)
     status = snapshot_create_temp_tables(db, e);
     if (status != ERROR_OK)
         goto done;
-    snapshot_configure_connection(db);
     *out = db;
     db = NULL;
 done:

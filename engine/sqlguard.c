@@ -114,7 +114,9 @@ typedef struct date_wrapper {
 
 struct sqlguard {
     sqlite3 *db;      /* the guarded connection (not owned) */
+    bool complete;    /* everything is in place (else rule SQL is refused) */
     bool armed;       /* a query from sqlguard_prepare() is running */
+    bool compiling;   /* sqlguard_prepare() is compiling its SQL */
     long long steps;  /* VM steps of the current query */
     long long memory; /* bytes of SQLite memory it added (may go below 0) */
     long long temp;   /* bytes of temporary files it holds */
@@ -215,16 +217,18 @@ static const char *action_name(int action)
     }
 }
 
-/* The authorizer (sqlite3_set_authorizer): while a guarded query prepares,
-** SELECT, reading allowed tables, recursive CTEs and allowed functions. */
+/* The authorizer (sqlite3_set_authorizer): while rule SQL compiles,
+** SELECT, reading allowed tables, recursive CTEs and allowed functions.
+** SQL compiled while the query runs is SQLite's own: a virtual table of the
+** snapshot (fts5...) preparing statements on its shadow tables. */
 static int authorize(void *user, int action, const char *a3, const char *a4, const char *database,
                      const char *inner)
 {
     sqlguard *g = user;
     size_t i;
     (void)inner;
-    if (!g->armed)
-        return SQLITE_OK; /* the engine's own SQL */
+    if (!g->armed || !g->compiling)
+        return SQLITE_OK; /* the engine's own SQL, or SQLite's */
     switch (action) {
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
@@ -849,9 +853,11 @@ static void guard_marker(sqlite3_context *context, int argc, sqlite3_value **arg
 
 int sqlguard_attach(sqlite3 *db)
 {
-    sqlguard *g;
+    sqlguard *g = guard_of(db);
     sqlite3_vfs *vfs = NULL;
     int rc, k, argc;
+    if (g != NULL)
+        return g->complete ? SQLITE_OK : SQLITE_MISUSE; /* tried before: never twice */
     if (!metered || base_vfs == NULL)
         return SQLITE_MISUSE;
     /* Temporary files and the clock go through the connection's VFS. */
@@ -869,6 +875,12 @@ int sqlguard_attach(sqlite3 *db)
                                     NULL, guard_free);
     if (rc != SQLITE_OK)
         return rc;
+    /* Registered before it is complete: a guard that fails half-way stays
+    ** (the wrappers already made point to it) and is never tried again. */
+    pthread_mutex_lock(&registry_lock);
+    g->next = registry;
+    registry = g;
+    pthread_mutex_unlock(&registry_lock);
     if (sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, -1) > MAX_ARGS)
         sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, MAX_ARGS);
     /* Calls without modifiers keep SQLite's own functions (fast: they run
@@ -888,10 +900,7 @@ int sqlguard_attach(sqlite3 *db)
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_progress_handler(db, PROGRESS_OPS, on_progress, g);
-    pthread_mutex_lock(&registry_lock);
-    g->next = registry;
-    registry = g;
-    pthread_mutex_unlock(&registry_lock);
+    g->complete = true;
     return SQLITE_OK;
 }
 
@@ -932,13 +941,16 @@ static void arm(sqlguard *g, long long rows)
 
 int sqlguard_prepare(sqlite3 *db, const char *sql, long long rows, sqlite3_stmt **out)
 {
-    sqlguard *g = guard_of(db);
+    sqlguard *g;
     int rc;
     *out = NULL;
-    if (g == NULL)
+    if (sqlguard_attach(db) != SQLITE_OK)
         return SQLITE_MISUSE; /* no guard, no rule SQL */
+    g = guard_of(db);
     arm(g, rows);
+    g->compiling = true;
     rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    g->compiling = false;
     if (rc != SQLITE_OK)
         return rc;
     /* No authorizer action stands for VACUUM, EXPLAIN or an empty text. */
@@ -998,7 +1010,7 @@ int sqlguard_error(sqlite3 *db, int rc, const char *file, int line, const char *
     char why[512], count[40];
     int primary = rc & 0xff;
     file = file != NULL ? file : "?";
-    if (g == NULL) {
+    if (g == NULL || !g->complete) {
         if (rc != SQLITE_MISUSE)
             return ERROR_OK;
         return error_set(e, ERROR_SYSTEM,

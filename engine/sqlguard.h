@@ -30,18 +30,20 @@
 **
 **     sqlguard_init();                     at process start, before SQLite
 **     sqlguard_set_limits(&limits);        from the command line
-**     sqlguard_attach(db);                 each snapshot connection
-**                                          (snapshot_configure_connection)
 **     rc = sqlguard_prepare(db, sql, rows, &statement);
 **     while ((rc = sqlguard_step(statement)) == SQLITE_ROW) ...
 **     if (rc != SQLITE_DONE && sqlguard_error(db, rc, file, line, what, e)) ...
 **     sqlguard_finalize(statement);        always, even when prepare failed
 **
+** sqlguard_prepare() puts the guard on a connection the first time it
+** prepares rule SQL there, so every connection that runs rule SQL has one
+** (eval's query threads, check's bare schema, kaohe test's snapshots...)
+** and the others pay nothing; when the guard cannot be set up (out of
+** memory, SQLite initialized before sqlguard_init()) it refuses the SQL.
 ** Only SQL prepared with sqlguard_prepare() is guarded: the engine's own
 ** queries on the same connection (snapshot checks, task decisions) run as
 ** before. The guard is armed from sqlguard_prepare() to sqlguard_finalize(),
 ** on the calling thread; one guarded query at a time per thread.
-** sqlguard_prepare() refuses to run on a connection without a guard.
 */
 #ifndef KAOHE_SQLGUARD_H
 #define KAOHE_SQLGUARD_H
@@ -75,10 +77,12 @@ int sqlguard_init(void);
 /* Sets the limits every guarded query runs with from now on (copied). */
 void sqlguard_set_limits(const sqlguard_limits *limits);
 
-/* Puts a guard on `db` (opened after sqlguard_init): the authorizer, the
-** progress handler and the date-function wrappers. The guard is freed when
-** the connection closes. Returns SQLITE_OK or an SQLite error code; on
-** error the connection has no guard and rule SQL is refused on it. */
+/* Puts a guard on `db` (opened after sqlguard_init), unless it has one: the
+** authorizer, the progress handler and the date-function wrappers. The
+** guard is freed when the connection closes. Returns SQLITE_OK, or an
+** SQLite error code when the guard cannot be set up; rule SQL is then
+** refused on `db` (a failed guard is not tried again). sqlguard_prepare()
+** calls it. */
 int sqlguard_attach(sqlite3 *db);
 
 /* Prepares rule SQL on `db` and arms the guard for it. `rows` is the

@@ -2,9 +2,9 @@
  * test_sqlguard.c -- cmocka tests of the SQL guard (engine/sqlguard.c):
  * what rule SQL may call, read and run, the clock and the time zone, and
  * the limits. Rule SQL is prepared on the bare snapshot schema
- * (snapshot_open_schema(), which puts a guard on its connection), as
- * `kaohe check` does; the statements kaohe's own SQL can never produce
- * (PRAGMA, ATTACH, VACUUM INTO...) are tried here directly.
+ * (snapshot_open_schema()), as `kaohe check` does; the statements the rule
+ * DSL can never produce (PRAGMA, ATTACH, VACUUM INTO...) are tried here
+ * directly.
  */
 #include "unit.h"
 
@@ -199,6 +199,7 @@ static void test_engine_sql_is_not_guarded(void **state)
 {
     sqlite3 *db = open_guarded();
     (void)state;
+    expect_stopped(db, "SELECT random()", "calls random()"); /* the guard is there */
     assert_int_equal(
         sqlite3_exec(db, "SELECT random(), date('now'), sqlite_version()", NULL, NULL, NULL),
         SQLITE_OK);
@@ -319,14 +320,29 @@ static void test_result_rows_are_bounded_by_the_snapshots_rows(void **state)
     sqlite3_close(db);
 }
 
-static void test_a_connection_without_a_guard_runs_no_rule_sql(void **state)
+static void test_any_connection_gets_a_guard_for_rule_sql(void **state)
+{
+    sqlite3 *db = NULL;
+    (void)state;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    expect_stopped(db, "SELECT random()", "calls random()");
+    expect_stopped(db, "SELECT date('now')", "reads the clock");
+    expect_allowed(db, "SELECT date('2024-01-01', '+1 day')");
+    sqlite3_close(db);
+}
+
+static void test_a_connection_the_guard_cannot_meter_runs_no_rule_sql(void **state)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *statement = NULL;
     error e;
     (void)state;
     error_clear(&e);
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    /* Not through the guard's VFS: its clock and temporary files are not
+    ** watched. */
+    assert_int_equal(
+        sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "unix"),
+        SQLITE_OK);
     assert_int_equal(sqlguard_prepare(db, "SELECT 1", 1, &statement), SQLITE_MISUSE);
     assert_null(statement);
     assert_int_equal(sqlguard_error(db, SQLITE_MISUSE, "x.lua", 7, "indicator T", &e),
@@ -350,7 +366,8 @@ int main(void)
         cmocka_unit_test(test_date_functions_with_fixed_dates_give_sqlites_answers),
         cmocka_unit_test(test_limits_stop_runaway_queries),
         cmocka_unit_test(test_result_rows_are_bounded_by_the_snapshots_rows),
-        cmocka_unit_test(test_a_connection_without_a_guard_runs_no_rule_sql),
+        cmocka_unit_test(test_any_connection_gets_a_guard_for_rule_sql),
+        cmocka_unit_test(test_a_connection_the_guard_cannot_meter_runs_no_rule_sql),
     };
     /* As kaohe's main: before any other SQLite call. */
     if (sqlguard_init() != SQLITE_OK) {
