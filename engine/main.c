@@ -174,8 +174,8 @@ int main(int argc, char **argv)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     /* Before any other SQLite call: the guard meters SQLite's memory and
     ** temporary files for rule SQL (sqlguard.h). */
-    if (sqlguard_init() != SQLITE_OK) {
-        fprintf(stderr, "kaohe: cannot set up the SQL guard\n");
+    if ((status = sqlguard_init()) != SQLITE_OK) {
+        fprintf(stderr, "kaohe: cannot set up the SQL guard: %s\n", sqlite3_errstr(status));
         return ERROR_SYSTEM;
     }
     memset(&o, 0, sizeof o);
