@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "sqlguard.h"
 
 static void appraisal_rows_free(appraisal_data *d)
 {
@@ -36,17 +37,19 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
     appraisal_rows_free(d);
     if (!a->present)
         return ERROR_OK;
-    if ((rc = sqlite3_prepare_v2(db, a->sql, -1, &statement, NULL)) != SQLITE_OK) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s:%d: appraisal: SQL does not prepare: %s", a->file, a->line,
-                           sqlite3_errmsg(db));
+    if ((rc = sqlguard_prepare(db, a->sql, s->rows_read, &statement)) != SQLITE_OK) {
+        status = sqlguard_error(db, rc, a->file, a->line, "appraisal", e);
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s:%d: appraisal: SQL does not prepare: %s", a->file, a->line,
+                               sqlite3_errmsg(db));
         goto done;
     }
     if (query_bind(statement, a->binds, a->bind_count, s, ps) != SQLITE_OK) {
         status = error_set(e, ERROR_SYSTEM, "appraisal: cannot bind values");
         goto done;
     }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = sqlguard_step(statement)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(statement, 0);
         const char *community_id = (const char *)sqlite3_column_text(statement, 1);
         long community_index = community_id ? snapshot_find_community(s, community_id) : -1;
@@ -102,9 +105,11 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
                                            : sqlite3_column_double(statement, 3 + (int)k);
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s: appraisal (%s:%d): query failed: %s", s->path, a->file, a->line,
-                           sqlite3_errmsg(db));
+        status = sqlguard_error(db, rc, a->file, a->line, "appraisal", e);
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: appraisal (%s:%d): query failed: %s", s->path, a->file, a->line,
+                               sqlite3_errmsg(db));
         goto done;
     }
     if (d->count > 0 && d->count < capacity) {
@@ -130,7 +135,7 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
     if (query_remember(&d->bound, a->binds, a->bind_count, ps) != 0)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
-    sqlite3_finalize(statement);
+    sqlguard_finalize(statement);
     return status;
 }
 

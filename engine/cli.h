@@ -34,6 +34,9 @@ typedef struct cli_options {
     double rule_seconds;      /* --rule-seconds */
     size_t rule_print_kb;     /* --rule-print-kb */
     size_t rule_text_kb;      /* --rule-text-kb */
+    long long sql_steps;      /* --rule-sql-steps (0: scaled to the snapshot) */
+    long long sql_memory_mb;  /* --rule-sql-memory-mb */
+    long long sql_temp_mb;    /* --rule-sql-temp-mb (0: scaled to the snapshot) */
     const char *community;    /* explain --community */
     const char *indicator;    /* explain --indicator */
     const char *worker;       /* explain --worker */

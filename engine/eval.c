@@ -18,6 +18,7 @@
 #include "buffer.h"
 #include "query.h"
 #include "re.h"
+#include "sqlguard.h"
 
 double eval_lin(double x, double from, double to)
 {
@@ -76,20 +77,23 @@ static const char *bundle_name(const eval_data *data, size_t index)
 /* Runs one query that returns, per community in id order, the columns of
 ** each of `members` (indicator indexes) in turn: its value, then its inputs.
 ** An indicator's own query has one member, a bundle's several. Sets
-** *unprepared when the SQL does not prepare (a bundle then falls back to its
-** members' own queries). */
+** *alone when the SQL does not prepare or the SQL guard stopped it: a bundle
+** then falls back to its members' own queries, which names the indicator at
+** fault (and gives each member the guard's limits of its own). */
 static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_bind *binds,
                       size_t bind_count, const size_t *members, size_t member_count,
                       const snapshot *s, const params *ps, indicator_data *all, long long *rows,
-                      bool *unprepared, error *e)
+                      bool *alone, error *e)
 {
     const indicator *first = &r->indicators[members[0]];
     const char *what = member_count == 1 ? "indicator" : "bundle of indicator";
+    char where[128];
     sqlite3_stmt *statement = NULL;
     size_t row = 0, m, k;
     int rc;
     int status = ERROR_OK;
-    *unprepared = false;
+    *alone = false;
+    snprintf(where, sizeof where, "%s %s", what, first->id);
     for (m = 0; m < member_count; m++) {
         const indicator *ind = &r->indicators[members[m]];
         indicator_data *d = &all[members[m]];
@@ -102,12 +106,14 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
             }
         }
     }
-    rc = sqlite3_prepare_v2(db, sql, -1, &statement, NULL);
+    rc = sqlguard_prepare(db, sql, s->rows_read, &statement);
     if (rc != SQLITE_OK) {
-        *unprepared = true;
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s:%d: %s %s: SQL does not prepare: %s", first->file, first->line, what,
-                           first->id, sqlite3_errmsg(db));
+        *alone = true;
+        status = sqlguard_error(db, rc, first->file, first->line, where, e);
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s:%d: %s %s: SQL does not prepare: %s", first->file, first->line,
+                               what, first->id, sqlite3_errmsg(db));
         goto done;
     }
     rc = query_bind(statement, binds, bind_count, s, ps);
@@ -116,7 +122,7 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
                            sqlite3_errstr(rc));
         goto done;
     }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = sqlguard_step(statement)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(statement, 0);
         int column = 1;
         if (row >= s->community_count || id == NULL || strcmp(id, s->communities[row].id) != 0) {
@@ -138,9 +144,12 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
         row++;
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s: %s %s (%s:%d): query failed: %s", s->path, what, first->id,
-                           first->file, first->line, sqlite3_errmsg(db));
+        status = sqlguard_error(db, rc, first->file, first->line, where, e);
+        *alone = status != ERROR_OK && member_count > 1;
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: %s %s (%s:%d): query failed: %s", s->path, what, first->id,
+                               first->file, first->line, sqlite3_errmsg(db));
         goto done;
     }
     if (row != s->community_count) {
@@ -158,7 +167,7 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
         }
     }
 done:
-    sqlite3_finalize(statement);
+    sqlguard_finalize(statement);
     return status;
 }
 
@@ -167,23 +176,23 @@ static int load_indicator(sqlite3 *db, const rules *r, size_t index, const snaps
                           const params *ps, indicator_data *all, long long *rows, error *e)
 {
     const indicator *ind = &r->indicators[index];
-    bool unprepared;
+    bool alone;
     return load_query(db, r, ind->sql, ind->binds, ind->bind_count, &index, 1, s, ps, all, rows,
-                      &unprepared, e);
+                      &alone, e);
 }
 
 /* Runs bundle `index`'s query into its members' data (rules.h). Should it
-** not prepare, each member runs its own query instead: the results are the
-** same, only slower. */
+** not prepare, or the SQL guard stop it, each member runs its own query
+** instead: the results are the same, only slower. */
 static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
                        const params *ps, indicator_data *all, long long *rows, error *e)
 {
     const indicator_bundle *b = &r->bundles[index];
-    bool unprepared;
+    bool alone;
     size_t m;
     int status = load_query(db, r, b->sql, b->binds, b->bind_count, b->members, b->member_count, s,
-                            ps, all, rows, &unprepared, e);
-    for (m = 0; unprepared && m < b->member_count; m++) {
+                            ps, all, rows, &alone, e);
+    for (m = 0; alone && m < b->member_count; m++) {
         status = load_indicator(db, r, b->members[m], s, ps, all, rows, e);
         if (status != ERROR_OK)
             break;
@@ -1087,20 +1096,27 @@ void eval_result_free(eval_result *result)
     memset(result, 0, sizeof *result);
 }
 
-/* Prepares one rule query; a failure becomes a problem naming its place. */
+/* Prepares one rule query (under the SQL guard, which refuses what rule SQL
+** may not do); a failure becomes a problem naming its place. */
 static void check_one_query(rules *r, sqlite3 *db, const char *sql, const char *file, int line,
                             const char *what, int columns)
 {
     sqlite3_stmt *statement = NULL;
+    error e;
+    int rc;
     if (sql == NULL)
         return;
-    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK)
+    error_clear(&e);
+    rc = sqlguard_prepare(db, sql, 0, &statement);
+    if (rc != SQLITE_OK && sqlguard_error(db, rc, file, line, what, &e) != ERROR_OK)
+        rules_add_problem(r, "%s", e.message);
+    else if (rc != SQLITE_OK)
         rules_add_problem(r, "%s:%d: %s: its SQL does not prepare against the snapshot schema: %s",
                           file ? file : "?", line, what, sqlite3_errmsg(db));
     else if (columns > 0 && sqlite3_column_count(statement) != columns)
         rules_add_problem(r, "%s:%d: %s: its query returns %d columns, expected %d",
                           file ? file : "?", line, what, sqlite3_column_count(statement), columns);
-    sqlite3_finalize(statement);
+    sqlguard_finalize(statement);
 }
 
 void eval_check_sql(rules *r, void *db_pointer)

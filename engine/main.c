@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "results.h"
+#include "sqlguard.h"
 #include "text.h"
 
 static const char usage_text[] =
@@ -65,6 +66,11 @@ static const char usage_text[] =
     "      --rule-seconds N      CPU seconds for all rule code of a run (default 3)\n"
     "      --rule-print-kb N     output print() in rule files may write (default 64)\n"
     "      --rule-text-kb N      longest text (SQL, condition) in a rule file (default 64)\n"
+    "      --rule-sql-steps N    SQLite VM steps per rule query (default 500 per snapshot\n"
+    "                            row, at least 10000000)\n"
+    "      --rule-sql-memory-mb N  SQLite memory per rule query (default 256)\n"
+    "      --rule-sql-temp-mb N  temporary files per rule query (default twice the\n"
+    "                            snapshot, at least 256)\n"
     "  -h, --help                this help\n"
     "      --version             engine version\n"
     "\n"
@@ -78,6 +84,9 @@ enum {
     OPTION_RULE_SECONDS,
     OPTION_RULE_PRINT,
     OPTION_RULE_TEXT,
+    OPTION_SQL_STEPS,
+    OPTION_SQL_MEMORY,
+    OPTION_SQL_TEMP,
     OPTION_VERSION,
     OPTION_SCENARIO,
     OPTION_TITLE,
@@ -140,6 +149,9 @@ int main(int argc, char **argv)
         {"rule-seconds", required_argument, NULL, OPTION_RULE_SECONDS},
         {"rule-print-kb", required_argument, NULL, OPTION_RULE_PRINT},
         {"rule-text-kb", required_argument, NULL, OPTION_RULE_TEXT},
+        {"rule-sql-steps", required_argument, NULL, OPTION_SQL_STEPS},
+        {"rule-sql-memory-mb", required_argument, NULL, OPTION_SQL_MEMORY},
+        {"rule-sql-temp-mb", required_argument, NULL, OPTION_SQL_TEMP},
         {"sweep", required_argument, NULL, OPTION_SWEEP},
         {"community", required_argument, NULL, OPTION_COMMUNITY},
         {"indicator", required_argument, NULL, OPTION_INDICATOR},
@@ -177,6 +189,12 @@ int main(int argc, char **argv)
     ** "file:" (SQLITE_USE_URI): --out file:x.db?mode=memory would open
     ** something other than the file kaohe checked. Names are names. */
     sqlite3_config(SQLITE_CONFIG_URI, 0);
+    /* Before any other SQLite call: the guard meters SQLite's memory and
+    ** temporary files for rule SQL (sqlguard.h). */
+    if ((status = sqlguard_init()) != SQLITE_OK) {
+        fprintf(stderr, "kaohe: cannot set up the SQL guard: %s\n", sqlite3_errstr(status));
+        return ERROR_SYSTEM;
+    }
     memset(&o, 0, sizeof o);
     o.program = argv[0];
     o.format = REPORT_TABLE;
@@ -276,6 +294,23 @@ int main(int argc, char **argv)
             if (!parse_number(optarg, 1, 65536, &number))
                 status = usage_error("--rule-text-kb %s: a whole number of KB (1..65536)", optarg);
             o.rule_text_kb = (size_t)number;
+            break;
+        case OPTION_SQL_STEPS:
+            if (!parse_number(optarg, 1000, 1000000000000000LL, &number))
+                status = usage_error("--rule-sql-steps %s: a whole number (at least 1000)", optarg);
+            o.sql_steps = number;
+            break;
+        case OPTION_SQL_MEMORY:
+            if (!parse_number(optarg, 1, 65536, &number))
+                status =
+                    usage_error("--rule-sql-memory-mb %s: a whole number of MB (1..65536)", optarg);
+            o.sql_memory_mb = number;
+            break;
+        case OPTION_SQL_TEMP:
+            if (!parse_number(optarg, 1, 16777216, &number))
+                status = usage_error("--rule-sql-temp-mb %s: a whole number of MB (1..16777216)",
+                                     optarg);
+            o.sql_temp_mb = number;
             break;
         case OPTION_COMMUNITY:
             o.community = optarg;
@@ -377,6 +412,10 @@ int main(int argc, char **argv)
         o.positionals[o.positional_count++] = argv[optind++];
     if (o.positional_count > 0)
         o.snapshot = o.positionals[0];
+    {
+        sqlguard_limits limits = {o.sql_steps, o.sql_memory_mb, o.sql_temp_mb};
+        sqlguard_set_limits(&limits);
+    }
     if (strcmp(command, "check") == 0)
         status = cli_check(&o);
     else if (strcmp(command, "eval") == 0)

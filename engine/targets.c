@@ -4,17 +4,20 @@
 #include "targets.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval.h"
 #include "query.h"
+#include "sqlguard.h"
 
 int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, const params *ps,
                  target_data *d, error *e)
 {
     const target_rule *t = &r->targets[index];
     sqlite3_stmt *statement = NULL;
+    char where[128];
     size_t row = 0;
     int rc, status = ERROR_OK;
     if (d->numerator == NULL) {
@@ -25,17 +28,20 @@ int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, c
             goto done;
         }
     }
-    if ((rc = sqlite3_prepare_v2(db, t->sql, -1, &statement, NULL)) != SQLITE_OK) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s:%d: target %s: SQL does not prepare: %s", t->file, t->line, t->id,
-                           sqlite3_errmsg(db));
+    snprintf(where, sizeof where, "target %s", t->id);
+    if ((rc = sqlguard_prepare(db, t->sql, s->rows_read, &statement)) != SQLITE_OK) {
+        status = sqlguard_error(db, rc, t->file, t->line, where, e);
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s:%d: target %s: SQL does not prepare: %s", t->file, t->line,
+                               t->id, sqlite3_errmsg(db));
         goto done;
     }
     if (query_bind(statement, t->binds, t->bind_count, s, ps) != SQLITE_OK) {
         status = error_set(e, ERROR_SYSTEM, "target %s: cannot bind values", t->id);
         goto done;
     }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = sqlguard_step(statement)) == SQLITE_ROW) {
         if (row >= s->community_count) {
             status = error_set(e, ERROR_INPUT, "target %s: more rows than communities", t->id);
             goto done;
@@ -45,15 +51,17 @@ int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, c
         row++;
     }
     if (rc != SQLITE_DONE) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s: target %s (%s:%d): query failed: %s", s->path, t->id, t->file,
-                           t->line, sqlite3_errmsg(db));
+        status = sqlguard_error(db, rc, t->file, t->line, where, e);
+        if (status == ERROR_OK)
+            status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                               "%s: target %s (%s:%d): query failed: %s", s->path, t->id, t->file,
+                               t->line, sqlite3_errmsg(db));
         goto done;
     }
     if (query_remember(&d->bound, t->binds, t->bind_count, ps) != 0)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
-    sqlite3_finalize(statement);
+    sqlguard_finalize(statement);
     return status;
 }
 

@@ -29,6 +29,7 @@
 
 #include "eval.h"
 #include "fuzz_common.h"
+#include "sqlguard.h"
 #include "params.h"
 #include "query.h"
 #include "rules.h"
@@ -47,6 +48,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
+    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "fuzz_params: cannot set up the SQL guard\n");
+        abort();
+    }
     memset(&options, 0, sizeof options);
     options.directory = fuzz_root();
     options.default_root = fuzz_root();

@@ -24,6 +24,7 @@
 
 #include "eval.h"
 #include "fuzz_common.h"
+#include "sqlguard.h"
 #include "results.h"
 #include "results_schema.h"
 #include "rules.h"
@@ -117,6 +118,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
+    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "fuzz_results: cannot set up the SQL guard\n");
+        abort();
+    }
     memset(&options, 0, sizeof options);
     memset(&eo, 0, sizeof eo);
     options.directory = fuzz_root();

@@ -39,6 +39,7 @@
 #include "buffer.h"
 #include "eval.h"
 #include "fuzz_common.h"
+#include "sqlguard.h"
 #include "results.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -61,6 +62,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char path[4096];
     (void)argc;
     (void)argv;
+    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "fuzz_schema: cannot set up the SQL guard\n");
+        abort();
+    }
     memset(&options, 0, sizeof options);
     options.directory = fuzz_root();
     options.default_root = fuzz_root();

@@ -37,6 +37,7 @@
 #include "buffer.h"
 #include "eval.h"
 #include "fuzz_common.h"
+#include "sqlguard.h"
 #include "report.h"
 #include "results.h"
 #include "rules.h"
@@ -53,6 +54,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
+    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "fuzz_snapshot: cannot set up the SQL guard\n");
+        abort();
+    }
     memset(&options, 0, sizeof options);
     options.directory = fuzz_root();
     options.default_root = fuzz_root();

@@ -21,6 +21,9 @@ of tests/fuzz/fuzz_<harness>.c):
              (collations, other types, no primary key, partial, expression
              and collated indexes, infinities, NUL bytes, generated and virtual
              columns, WITHOUT ROWID, STRICT, page size, WAL, views, triggers).
+  import     fixtures/sample-csv cut to its first rows (header + 3 rows);
+  sql        rule SQL: queries like the shipped rules' and the SQL guard's
+             attacks (random, the clock, PRAGMA, runaway queries).
 
 It also writes the libFuzzer dictionaries in tests/fuzz/dict/ (rule DSL and
 SQL words, PCRE2 syntax, parameter names, CSV headers and values).
@@ -407,6 +410,38 @@ def schema_seeds():
         write("schema", name, text)
 
 
+def sql_seeds():
+    seeds = {
+        "count-active": "SELECT c.id, (SELECT COUNT(*) FROM workers w WHERE w.community_id = c.id "
+                        "AND status = 'active') FROM communities c ORDER BY c.id",
+        "weeks": "SELECT community_id, COUNT(DISTINCT CAST((julianday(posted_on) - "
+                 "julianday('2024-01-01')) / 7 AS INTEGER)) FROM postings GROUP BY community_id "
+                 "ORDER BY 1",
+        "kaohe-functions": "SELECT id, add_years(birth_date, 45) > '2024-12-31', "
+                           "date_valid(hire_date), utf8_bad(name) FROM workers ORDER BY id",
+        "date-modifiers": "SELECT date('2024-02-29', '+1 year'), strftime('%Y-%m', hire_date, "
+                          "'start of month') FROM workers ORDER BY id",
+        "temp-table": "SELECT task_id, decision FROM temp.task_decision ORDER BY task_id",
+        "json": "SELECT json_extract('{\"a\":[1,2]}', '$.a[1]'), group_concat(name, '、') "
+                "FROM communities",
+        "random": "SELECT abs(random()) % 2",
+        "clock": "SELECT date('now'), julianday('now', '+1 day'), CURRENT_TIMESTAMP",
+        "localtime": "SELECT datetime(hire_date, 'localtime') FROM workers",
+        "pragma-function": "SELECT * FROM pragma_table_info('workers')",
+        "sqlite-master": "SELECT sql FROM sqlite_master",
+        "attach": "ATTACH 'pwned.db' AS pwned",
+        "vacuum-into": "VACUUM INTO 'copy.db'",
+        "recursive": "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+                     "SELECT count(*) FROM r",
+        "temp-growth": "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+                       "SELECT i FROM r ORDER BY printf('%.100000d', i)",
+        "zeroblob": "SELECT zeroblob(999999990) a, zeroblob(999999990) b ORDER BY 1",
+        "cross-join": "SELECT count(*) FROM workers a, workers b, workers c, workers d",
+    }
+    for name, text in seeds.items():
+        write("sql", name, text)
+
+
 # --- dictionaries ---------------------------------------------------------------
 
 DICT = os.path.join(ROOT, "tests", "fuzz", "dict")
@@ -431,6 +466,16 @@ EXISTS DISTINCT add_years date_valid utf8_bad task_decision communities workers
 organizations activities visits postings survey_responses requests tasks facts
 snapshot_meta community_id held_on hire_date cert_level cert_date status
 ATTACH PRAGMA load_extension randomblob zeroblob""".split()
+
+# What the SQL guard refuses or limits, and how SQL might get around it.
+GUARD_WORDS = """random now localtime utc CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP
+unixepoch datetime time sqlite_version sqlite_source_id changes total_changes
+last_insert_rowid sqlite_offset sqlite_master sqlite_schema sqlite_temp_master
+pragma_table_info pragma_database_list json_each dbstat sqlite_stmt DETACH VACUUM INTO
+EXPLAIN QUERY PLAN BEGIN COMMIT SAVEPOINT ANALYZE REINDEX INSERT UPDATE DELETE CREATE DROP
+TEMP TABLE VIEW TRIGGER INDEX VALUES printf replace hex group_concat json_extract ->
+->> glob like ESCAPE MATERIALIZED OVER PARTITION row_number kaohe_sqlguard 'now'
+'localtime' 'utc' '+1 day' 'start of year' 999999990 ; ( ) , ' --""".split()
 
 REGEX_WORDS = [r"(?i)", r"(?<=", r"(?<!", r"(?=", r"(?!", r"(?>", r"(?|", r"\p{Han}", r"\w",
                r"\d", r"\b", r"\K", r"(*UTF)", r"(*LIMIT_MATCH=1)", r"(*NO_JIT)", r"(*CR)",
@@ -510,6 +555,7 @@ def dicts():
     write_dict("import", CSV_WORDS)
     write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
     write_dict("results", RESULTS_WORDS)
+    write_dict("sql", SQL_WORDS + GUARD_WORDS)
 
 
 def main():
@@ -526,6 +572,7 @@ def main():
     import_seeds()
     schema_seeds()
     results_seeds()
+    sql_seeds()
     dicts()
     for h in sorted(os.listdir(CORPUS)):
         print("%-10s %3d seeds" % (h, len(os.listdir(os.path.join(CORPUS, h)))))

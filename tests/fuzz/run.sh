@@ -5,7 +5,7 @@
 #                                                    fuzz each for N s
 #   bash tests/fuzz/run.sh --regress [HARNESS...]                replay once
 #
-# HARNESS: rules snapshot schema admission params scenario import (default: all).
+# HARNESS: rules snapshot schema admission params scenario import results sql (default: all).
 #
 # Fuzzing reads tests/fuzz/corpus/<h> and tests/fuzz/regress/<h> and writes
 # new inputs to $FUZZ_BUILD/corpus/<h> (the committed seed corpora stay
@@ -36,7 +36,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT" || exit 2
 FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz}
-ALL=(rules snapshot schema admission params scenario import)
+ALL=(rules snapshot schema admission params scenario import results sql)
 mode=
 seconds=60
 jobs=1
