@@ -346,6 +346,11 @@ int cli_eval(const cli_options *o)
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
+    if (o->out != NULL) {
+        status = results_check_out(o->out, &e);
+        if (status != ERROR_OK)
+            goto fail;
+    }
     clock_gettime(CLOCK_MONOTONIC, &stage);
     status = snapshot_open_threads(o->snapshot, o->jobs, &s, &e);
     if (status != ERROR_OK)
@@ -719,6 +724,11 @@ int cli_whatif(const cli_options *o)
     status = effective_params_scenario(o, r, &changed, &sc);
     if (status != ERROR_OK)
         goto done;
+    if (o->out != NULL && o->sweep == NULL) {
+        status = results_check_out(o->out, &e);
+        if (status != ERROR_OK)
+            goto fail;
+    }
     status = snapshot_open(o->snapshot, &s, &e);
     if (status != ERROR_OK)
         goto fail;

@@ -351,8 +351,9 @@ static const char *pooled_column(strpool *pool, sqlite3_stmt *statement, int col
 ** earlier task's (admission_memo) reuse its decision: a snapshot of 20,000
 ** copies of one title costs one match. Matching is metered against the run's
 ** budget (admission.run_budget); when it runs out the run stops, naming the
-** entry that spent it (eval_admission_budget_error): sending the remaining tasks to review
-** would lower B01 for whichever communities come last in id order. */
+** entry that spent it (eval_admission_budget_error), because sending the
+** remaining tasks to review would lower B01 for whichever communities come
+** last in id order. */
 static int decide_tasks(const rules *r, const snapshot *s, const params *ps, eval_data *data,
                         error *e)
 {

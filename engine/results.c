@@ -456,6 +456,56 @@ static int classify_out(const char *path, out_kind *kind, error *e)
     return results_schema_check_file(path, e);
 }
 
+/* Checks that a new file can be made in the folder of `path`. */
+static int check_folder(const char *path, error *e)
+{
+    char directory[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    if (slash == NULL)
+        snprintf(directory, sizeof directory, ".");
+    else if (slash == path)
+        snprintf(directory, sizeof directory, "/");
+    else
+        snprintf(directory, sizeof directory, "%.*s", (int)(slash - path), path);
+    if (stat(directory, &st) != 0 || !S_ISDIR(st.st_mode))
+        return error_set(e, ERROR_INPUT,
+                         "%s: cannot create the results file: there is no folder %s", path,
+                         directory);
+    if (access(directory, W_OK | X_OK) != 0)
+        return error_set(e, error_errno_status(errno, ERROR_INPUT),
+                         "%s: cannot create the results file in folder %s: %s", path, directory,
+                         error_errno_text(errno));
+    return ERROR_OK;
+}
+
+int results_check_out(const char *path, error *e)
+{
+    sqlite3 *db = NULL;
+    out_kind kind;
+    bool empty;
+    int status = classify_out(path, &kind, e);
+    if (status != ERROR_OK || kind == OUT_EMPTY)
+        return status;
+    if (kind == OUT_ABSENT)
+        return check_folder(path, e);
+    /* Read-write, as the writer will open it: a journal left by a killed
+    ** writer is rolled back here as it would be there. Nothing is written. */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return ERROR_OK; /* the writer says why, with the run in hand */
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    status = results_schema_configure(db, e);
+    if (status == ERROR_OK && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+        status = results_schema_check(db, "main", path, "refused before evaluating", &empty, e);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return status;
+}
+
 /* --- temporary files ---------------------------------------------------------
 **
 ** A new results file is built as RESULTS.tmp-PID and published with link(),

@@ -48,6 +48,14 @@ typedef struct results_run {
 int results_append(const char *path, const results_run *runs, size_t count, long long *run_ids,
                    error *e);
 
+/* Checks, before a run is evaluated, what results_append will check when
+** it writes: that `path` can be a results file (absent in a folder that can
+** take it, empty, or a database whose schema is exactly kaohe's). An eval
+** of a whole province is not computed for minutes only to be refused at
+** the end. Nothing is written. Returns ERROR_OK, or the refusal
+** results_append would give. */
+int results_check_out(const char *path, error *e);
+
 /* Writes `runs` into the open database `db` as results_append does (one
 ** transaction, the schema checked first and completed), for a database the
 ** caller opened: a private temporary one (verify). `path` names it in

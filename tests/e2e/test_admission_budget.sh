@@ -177,7 +177,7 @@ test_admission_budget_run_without_a_budget_parameter_is_still_bounded() {
     edit_file tree/rules/admission.lua '/^  run_budget = "admission.run_budget",$/d'
     edit_file tree/rules/admission.lua '/^param "admission.run_budget" {$/,/^}$/d'
     budget_snapshot diff.db "printf('%.*c', 50, 'a') || i || '!'" 2000
-    # The engine's cap (1e9 steps, about 25 s) applies: lower the per-match
+    # The engine's cap (1e9 steps, 9 to 18 s) applies: lower the per-match
     # limit so that the test stays short.
     budget_run eval diff.db --rules tree --set admission.match_limit=10000 --out r.db --quiet \
         --timings

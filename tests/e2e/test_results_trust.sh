@@ -62,7 +62,7 @@ test_trigger_deleting_earlier_runs_is_refused_before_writing() {
         DELETE FROM indicator_scores WHERE run_id < NEW.run_id; END;"
     before=$(sql results.db "SELECT count(*) FROM indicator_scores WHERE run_id = 1")
     expect_refused_untouched results.db "trigger wipe on table runs" "kaohe did not make" \
-        "nothing was written" "DROP TRIGGER"
+        "refused before evaluating" "DROP TRIGGER"
     expect_sql results.db "SELECT count(*) FROM indicator_scores WHERE run_id = 1" "$before"
     # What the message says to do works: without the trigger, eval appends.
     sql results.db "DROP TRIGGER wipe" >/dev/null
@@ -70,6 +70,44 @@ test_trigger_deleting_earlier_runs_is_refused_before_writing() {
     expect_exit 0
     expect_sql results.db "SELECT count(*) FROM runs" "2"
     expect_sql results.db "SELECT count(*) FROM indicator_scores WHERE run_id = 1" "$before"
+}
+
+# The file is checked before the snapshot is even opened (a province is
+# not evaluated for minutes only to be refused), and again in the write
+# transaction: a trigger added while the run is computed is refused there.
+test_results_file_is_checked_before_the_snapshot_is_read() {
+    tampered results.db "CREATE TRIGGER wipe AFTER INSERT ON runs BEGIN DELETE FROM runs; END;"
+    run_kaohe eval no-such-snapshot.db --out results.db --quiet
+    expect_exit 1
+    expect_stderr_contains "trigger wipe" "refused before evaluating"
+    expect_stderr_not_contains "no-such-snapshot.db"
+}
+
+test_trigger_added_while_evaluating_is_refused_at_the_write() {
+    local big sum i
+    if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
+        skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
+    fi
+    big=$(trust_big_snapshot)
+    trust_results results.db
+    start_bg eval "$big" --out results.db --quiet
+    # Once the snapshot is open, the early check is behind it.
+    for ((i = 0; i < 2000; i++)); do
+        ls -l "/proc/$BG_PID/fd" 2>/dev/null | grep -q "$(basename "$big")" && break
+        kill -0 "$BG_PID" 2>/dev/null || break
+        sleep 0.005
+    done
+    sql results.db "CREATE TRIGGER late AFTER INSERT ON community_scores BEGIN
+        UPDATE community_scores SET total = 100.0 WHERE rowid = NEW.rowid; END;" >/dev/null
+    sum=$(file_sha results.db)
+    wait "$BG_PID"
+    expect_eq "$?" 1 "the eval's exit status"
+    grep -q "trigger late on table community_scores" "$TEST_META/bg.stderr" ||
+        fail "the write did not name the trigger: $(head -c 300 "$TEST_META/bg.stderr")"
+    grep -q "nothing was written" "$TEST_META/bg.stderr" ||
+        fail "refused, but not at the write: $(head -c 300 "$TEST_META/bg.stderr")"
+    expect_same_bytes results.db "$sum"
+    expect_sql results.db "SELECT count(*) FROM runs" "1"
 }
 
 test_trigger_forcing_totals_to_100_is_refused_before_writing() {
@@ -250,7 +288,7 @@ test_verify_refuses_a_results_file_kaohe_did_not_make() {
 # opens it: verify killed while writing it leaves nothing. (It was
 # /tmp/kaohe-verify-XXXXXX, built as /tmp/kaohe-verify-XXXXXX.tmp-PID.)
 test_verify_killed_while_writing_leaves_no_temporary_file() {
-    local big i private
+    local big private ticks=0
     if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
         skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
     fi
@@ -259,24 +297,21 @@ test_verify_killed_while_writing_leaves_no_temporary_file() {
     expect_exit 0 || return 1
     private=$TEST_TMP/tmp
     mkdir "$private"
-    for i in 1 2; do
-        TMPDIR=$private SQLITE_TMPDIR=$private start_bg verify results.db
-        # Killed as soon as a temporary results file shows, or at a moment
-        # late in the run (the write comes last).
-        local ticks=0 limit=$((100 + i * 100))
-        while kill -0 "$BG_PID" 2>/dev/null && [ "$ticks" -lt "$limit" ]; do
-            compgen -G "/tmp/kaohe-verify-*.tmp-$BG_PID*" >/dev/null && break
-            sleep 0.01
-            ticks=$((ticks + 1))
-        done
-        kill -KILL "$BG_PID" 2>/dev/null
-        wait "$BG_PID" 2>/dev/null
-        if compgen -G "/tmp/kaohe-verify-*.tmp-$BG_PID*" >/dev/null; then
-            fail "verify killed left $(ls /tmp/kaohe-verify-*.tmp-"$BG_PID"* | tr '\n' ' ')"
-            rm -f /tmp/kaohe-verify-*.tmp-"$BG_PID"*
-        fi
-        expect_dir_holds "$private"
+    TMPDIR=$private SQLITE_TMPDIR=$private start_bg verify results.db
+    # Killed as soon as a temporary results file shows, or late in the run
+    # (2.5 s: the write comes last).
+    while kill -0 "$BG_PID" 2>/dev/null && [ "$ticks" -lt 250 ]; do
+        compgen -G "/tmp/kaohe-verify-*.tmp-$BG_PID*" >/dev/null && break
+        sleep 0.01
+        ticks=$((ticks + 1))
     done
+    kill -KILL "$BG_PID" 2>/dev/null
+    wait "$BG_PID" 2>/dev/null
+    if compgen -G "/tmp/kaohe-verify-*.tmp-$BG_PID*" >/dev/null; then
+        fail "verify killed left $(ls /tmp/kaohe-verify-*.tmp-"$BG_PID"* | tr '\n' ' ')"
+        rm -f /tmp/kaohe-verify-*.tmp-"$BG_PID"*
+    fi
+    expect_dir_holds "$private"
     expect_dir_holds . results.db tmp
 }
 
