@@ -109,11 +109,29 @@ test_rule_sql_stops_a_cross_join_of_everything() {
         "exceeded the step limit of"
 }
 
+test_rule_sql_stops_work_inside_functions() {
+    # One VM step each, 100 µs of digits each (found by fuzz_sql): what a
+    # query allocates counts as steps too.
+    sql_attack "SELECT {weeks_in_window} + 0 * (SELECT count(*) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i FROM r ORDER BY printf('%.100000G', i)))" \
+        "exceeded the step limit of"
+}
+
+# The ORDER BY randomblob(1000), made deterministic (randomblob is
+# refused before it runs), with 100 KB rows.
+TEMP_HOG="SELECT {weeks_in_window} + 0 * (SELECT count(*) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i FROM r ORDER BY printf('%.100000d', i)))"
+
+test_rule_sql_stops_a_sort_of_huge_keys() {
+    # On the sample the step limit comes first: making 256 MB of keys costs
+    # 16 million steps (what a query allocates counts).
+    sql_attack "$TEMP_HOG" "exceeded the step limit of"
+}
+
 test_rule_sql_stops_temporary_file_growth() {
-    # The ORDER BY randomblob(1000), made deterministic (randomblob
-    # is refused before it runs), with 100 KB rows.
-    sql_attack "SELECT {weeks_in_window} + 0 * (SELECT count(*) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i FROM r ORDER BY printf('%.100000d', i)))" \
-        "MB of temporary files" "--rule-sql-temp-mb"
+    # With the step limit out of the way (as on a big snapshot), the
+    # default temporary-file limit stops it.
+    sql_attack_tree "$TEMP_HOG"
+    expect_eval_refused 1 "$(c06_place) needed more than 256 MB of temporary files" \
+        "--rule-sql-temp-mb" -- eval "$SAMPLE_DB" --rules tree --rule-sql-steps 1000000000000
 }
 
 test_rule_sql_stops_zeroblob_memory() {

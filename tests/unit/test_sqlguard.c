@@ -296,14 +296,24 @@ static void test_limits_stop_runaway_queries(void **state)
                    "exceeded the step limit of 100,000 (an endless recursive query?)");
     expect_stopped(db, "SELECT length(zeroblob(5000000) || 'x')",
                    "needed more than 4 MB of memory");
+    /* One step each, but 100 µs of work each: what a query allocates
+    ** counts as steps (one per 16 bytes). */
+    expect_stopped(db,
+                   "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 20) "
+                   "SELECT count(*) FROM r WHERE printf('%.100000G', i) > ''",
+                   "exceeded the step limit of 100,000");
+    limits.steps = 1000000000000LL; /* only the temporary files can stop it */
+    sqlguard_set_limits(&limits);
     expect_stopped(db,
                    "SELECT count(*) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
                    "FROM r WHERE i < 90) SELECT i FROM r ORDER BY printf('%.100000d', i))",
                    "needed more than 2 MB of temporary files");
+    limits.steps = 100000;
+    sqlguard_set_limits(&limits);
     /* The same queries, smaller, pass: the limits are per query. */
     expect_allowed(db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < "
                        "100) SELECT count(*) FROM r");
-    expect_allowed(db, "SELECT length(zeroblob(1000000) || 'x')");
+    expect_allowed(db, "SELECT length(zeroblob(400000) || 'x')");
     sqlguard_set_limits(NULL);
     sqlite3_close(db);
 }
