@@ -456,18 +456,24 @@ static int classify_out(const char *path, out_kind *kind, error *e)
     return results_schema_check_file(path, e);
 }
 
+/* The folder of `path` (whose last '/' is `slash`, or NULL) into `out`. */
+static void folder_of(const char *path, const char *slash, char *out, size_t size)
+{
+    if (slash == NULL)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
 /* Checks that a new file can be made in the folder of `path`. */
 static int check_folder(const char *path, error *e)
 {
     char directory[PATH_MAX];
     const char *slash = strrchr(path, '/');
     struct stat st;
-    if (slash == NULL)
-        snprintf(directory, sizeof directory, ".");
-    else if (slash == path)
-        snprintf(directory, sizeof directory, "/");
-    else
-        snprintf(directory, sizeof directory, "%.*s", (int)(slash - path), path);
+    folder_of(path, slash, directory, sizeof directory);
     if (stat(directory, &st) != 0 || !S_ISDIR(st.st_mode))
         return error_set(e, ERROR_INPUT,
                          "%s: cannot create the results file: there is no folder %s", path,
@@ -553,12 +559,7 @@ static void clean_stale_temporaries(const char *path)
     size_t base_length = strlen(base);
     struct dirent *entry;
     DIR *folder;
-    if (slash == NULL)
-        snprintf(directory, sizeof directory, ".");
-    else if (slash == path)
-        snprintf(directory, sizeof directory, "/");
-    else
-        snprintf(directory, sizeof directory, "%.*s", (int)(slash - path), path);
+    folder_of(path, slash, directory, sizeof directory);
     folder = opendir(directory);
     if (folder == NULL)
         return;

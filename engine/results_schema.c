@@ -121,6 +121,20 @@ static int schema_unreadable(sqlite3 *db, const char *path, error *e)
                      "%s: cannot read its schema: %s", path, sqlite3_errmsg(db));
 }
 
+/* Prepares `format` (its one %w is the schema's name) into *statement. */
+static int prepare_schema_query(sqlite3 *db, const char *schema, const char *path,
+                                const char *format, sqlite3_stmt **statement, error *e)
+{
+    char *sql = sqlite3_mprintf(format, schema);
+    int status = ERROR_OK;
+    if (sql == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) != SQLITE_OK)
+        status = schema_unreadable(db, path, e);
+    sqlite3_free(sql);
+    return status;
+}
+
 /* --- the connection ------------------------------------------------------ */
 
 int results_schema_configure(sqlite3 *db, error *e)
@@ -617,7 +631,6 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
     reference ref;
     findings f;
     sqlite3_stmt *statement = NULL;
-    char *sql = NULL;
     bool present[CONTRACT_TABLES] = {false};
     size_t tables = 0, i;
     buffer *out;
@@ -644,17 +657,11 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
         buffer_printf(out, "text stored as %s (kaohe writes UTF-8)", column_text(statement, 0));
     sqlite3_finalize(statement);
     statement = NULL;
-    sql = sqlite3_mprintf("SELECT type, name, tbl_name, sql FROM \"%w\".sqlite_schema "
-                          "ORDER BY rowid",
-                          schema);
-    if (sql == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    status = prepare_schema_query(
+        db, schema, path,
+        "SELECT type, name, tbl_name, sql FROM \"%w\".sqlite_schema ORDER BY rowid", &statement, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK) {
-        status = schema_unreadable(db, path, e);
-        goto done;
-    }
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         const char *type = column_text(statement, 0);
         const char *name = column_text(statement, 1);
@@ -713,21 +720,15 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
     }
     sqlite3_finalize(statement);
     statement = NULL;
-    sqlite3_free(sql);
     /* Two entries on one page: SQLite would write one table's rows into
     ** another's b-tree. Only a hand-edited schema does that. */
-    sql = sqlite3_mprintf("SELECT rootpage, group_concat(name, ' and ') FROM \"%w\".sqlite_schema "
-                          "WHERE type IN ('table', 'index') AND rootpage > 0 GROUP BY rootpage "
-                          "HAVING count(*) > 1",
-                          schema);
-    if (sql == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    status = prepare_schema_query(db, schema, path,
+                                  "SELECT rootpage, group_concat(name, ' and ') FROM "
+                                  "\"%w\".sqlite_schema WHERE type IN ('table', 'index') AND "
+                                  "rootpage > 0 GROUP BY rootpage HAVING count(*) > 1",
+                                  &statement, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK) {
-        status = schema_unreadable(db, path, e);
-        goto done;
-    }
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW)
         if ((out = finding(&f)) != NULL) {
             append_name(out, column_text(statement, 1));
@@ -772,7 +773,6 @@ int results_schema_check(sqlite3 *db, const char *schema, const char *path, cons
         }
 done:
     sqlite3_finalize(statement);
-    sqlite3_free(sql);
     buffer_free(&f.text);
     reference_close(&ref);
     return status;

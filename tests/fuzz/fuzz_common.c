@@ -3,6 +3,10 @@
 */
 #include "fuzz_common.h"
 
+#include <sqlite3.h>
+
+#include "sqlguard.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -284,4 +288,12 @@ void __wrap_lua_sethook(lua_State *L, lua_Hook f, int mask, int count)
     engine_hook = f;
     previous_line = 0;
     __real_lua_sethook(L, coverage_hook, mask | LUA_MASKLINE, count);
+}
+
+void fuzz_sql_guard(const char *harness)
+{
+    if (sqlguard_init() != SQLITE_OK) {
+        fprintf(stderr, "%s: cannot set up the SQL guard\n", harness);
+        abort();
+    }
 }

@@ -32,6 +32,10 @@
 /* Repository root: holds indicators/, rules/ and fixtures/. */
 const char *fuzz_root(void);
 
+/* What kaohe's main does first: rule SQL runs only under the SQL guard
+** (sqlguard_init). Aborts, naming `harness`, when it cannot be set up. */
+void fuzz_sql_guard(const char *harness);
+
 /* This process's scratch directory (created on first use, removed at exit). */
 const char *fuzz_workdir(void);
 

@@ -48,11 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
-    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
-    if (sqlguard_init() != SQLITE_OK) {
-        fprintf(stderr, "fuzz_params: cannot set up the SQL guard\n");
-        abort();
-    }
+    fuzz_sql_guard("fuzz_params");
     memset(&options, 0, sizeof options);
     options.directory = fuzz_root();
     options.default_root = fuzz_root();

@@ -118,11 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
-    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
-    if (sqlguard_init() != SQLITE_OK) {
-        fprintf(stderr, "fuzz_results: cannot set up the SQL guard\n");
-        abort();
-    }
+    fuzz_sql_guard("fuzz_results");
     memset(&options, 0, sizeof options);
     memset(&eo, 0, sizeof eo);
     options.directory = fuzz_root();

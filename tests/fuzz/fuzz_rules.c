@@ -62,11 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     error e;
     (void)argc;
     (void)argv;
-    /* As kaohe's main does first: rule SQL runs only under the SQL guard. */
-    if (sqlguard_init() != SQLITE_OK) {
-        fprintf(stderr, "fuzz_rules: cannot set up the SQL guard\n");
-        abort();
-    }
+    fuzz_sql_guard("fuzz_rules");
     snprintf(solo_dir, sizeof solo_dir, "%s/solo", fuzz_workdir());
     snprintf(tree_dir, sizeof tree_dir, "%s/tree", fuzz_workdir());
     snprintf(edit_dir, sizeof edit_dir, "%s/edit", fuzz_workdir());

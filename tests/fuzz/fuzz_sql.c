@@ -57,10 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     sqlguard_limits limits = {2000000, 16, 16};
     (void)argc;
     (void)argv;
-    if (sqlguard_init() != SQLITE_OK) {
-        fprintf(stderr, "fuzz_sql: cannot set up the SQL guard\n");
-        abort();
-    }
+    fuzz_sql_guard("fuzz_sql");
     sqlguard_set_limits(&limits);
     snprintf(snapshot_path, sizeof snapshot_path, "%s/fixtures/small.db", fuzz_root());
     snapshot_sha = hash_file(snapshot_path);
