@@ -17,8 +17,9 @@
 **     ('now', date() without a date) and meters its temporary files;
 **   - an allocator for SQLite (SQLITE_CONFIG_MALLOC) that meters the memory
 **     a rule query adds;
-**   - a progress handler counting VM steps against a budget, and a cap on
-**     the rows a query returns.
+**   - a progress handler counting VM steps against a budget (what the
+**     query allocates counts too: work inside SQL functions is no VM step),
+**     and a cap on the rows a query returns.
 **
 ** A query stopped by the guard fails like any SQL error (SQLITE_AUTH,
 ** SQLITE_INTERRUPT, SQLITE_NOMEM, SQLITE_FULL, SQLITE_ERROR); sqlguard_error()
