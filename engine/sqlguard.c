@@ -677,6 +677,9 @@ static const char *vfs_next_system_call(sqlite3_vfs *vfs, const char *name)
 /* Makes the guard's VFS the default, wrapping the current default. */
 static int register_vfs(void)
 {
+    int rc = sqlite3_initialize(); /* its own code: out of memory, say */
+    if (rc != SQLITE_OK)
+        return rc;
     base_vfs = sqlite3_vfs_find(NULL);
     if (base_vfs == NULL)
         return SQLITE_ERROR;
