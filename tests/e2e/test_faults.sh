@@ -183,24 +183,6 @@ expect_no_signal() {
 
 # --- SIGKILL in the middle of the write -------------------------------------------
 
-# The generated snapshot of 2,000 communities, made once per suite run.
-big_snapshot() {
-    local f=$E2E_SUITE_TMP/gen-2000-seed1.db
-    if [ ! -f "$f" ]; then
-        run_kaohe_timeout "$(scaled_timeout 120)" gen --communities 2000 --seed 1 --out "$f.tmp" --quiet
-        [ "$LAST_EXIT" = 0 ] || die "kaohe gen failed: $(head -n 3 "$LAST_STDERR")"
-        mv "$f.tmp" "$f"
-    fi
-    echo "$f"
-}
-
-# start_kaohe ARGS...: the engine in the background; sets BG_PID.
-start_kaohe() {
-    ${KAOHE_WRAPPER_WORDS[@]+"${KAOHE_WRAPPER_WORDS[@]}"} "$KAOHE" "$@" \
-        >"$TEST_META/bg.stdout" 2>"$TEST_META/bg.stderr" </dev/null &
-    BG_PID=$!
-}
-
 # wait_for FILE SECONDS: polls until FILE exists; false after SECONDS.
 wait_for() {
     local i

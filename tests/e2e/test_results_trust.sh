@@ -88,9 +88,9 @@ test_trigger_added_while_evaluating_is_refused_at_the_write() {
     if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
         skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
     fi
-    big=$(trust_big_snapshot)
+    big=$(big_snapshot)
     trust_results results.db
-    start_bg eval "$big" --out results.db --quiet
+    start_kaohe eval "$big" --out results.db --quiet
     # Once the snapshot is open, the early check is behind it.
     for ((i = 0; i < 2000; i++)); do
         ls -l "/proc/$BG_PID/fd" 2>/dev/null | grep -q "$(basename "$big")" && break
@@ -292,12 +292,12 @@ test_verify_killed_while_writing_leaves_no_temporary_file() {
     if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
         skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
     fi
-    big=$(trust_big_snapshot)
+    big=$(big_snapshot)
     run_kaohe_timeout "$(scaled_timeout 120)" eval "$big" --out results.db --quiet
     expect_exit 0 || return 1
     private=$TEST_TMP/tmp
     mkdir "$private"
-    TMPDIR=$private SQLITE_TMPDIR=$private start_bg verify results.db
+    TMPDIR=$private SQLITE_TMPDIR=$private start_kaohe verify results.db
     # Killed as soon as a temporary results file shows, or late in the run
     # (2.5 s: the write comes last).
     while kill -0 "$BG_PID" 2>/dev/null && [ "$ticks" -lt 250 ]; do
@@ -316,23 +316,6 @@ test_verify_killed_while_writing_leaves_no_temporary_file() {
 }
 
 # --- leftovers of killed creators ------------------------------------------------
-
-trust_big_snapshot() {
-    local f=$E2E_SUITE_TMP/gen-2000-seed1.db
-    if [ ! -f "$f" ]; then
-        run_kaohe_timeout "$(scaled_timeout 120)" gen --communities 2000 --seed 1 --out "$f.tmp" --quiet
-        [ "$LAST_EXIT" = 0 ] || die "kaohe gen failed: $(head -n 3 "$LAST_STDERR")"
-        mv "$f.tmp" "$f"
-    fi
-    echo "$f"
-}
-
-# start_bg ARGS...: the engine in the background; sets BG_PID.
-start_bg() {
-    ${KAOHE_WRAPPER_WORDS[@]+"${KAOHE_WRAPPER_WORDS[@]}"} "$KAOHE" "$@" \
-        >"$TEST_META/bg.stdout" 2>"$TEST_META/bg.stderr" </dev/null &
-    BG_PID=$!
-}
 
 # wait_for_glob PATTERN SECONDS: polls until a file matches; false when the
 # engine ended first or after SECONDS.
@@ -356,11 +339,11 @@ kill_while_creating() {
     RANDOM=20261207 # the same moments on every run
     for ((i = 0; i < 10; i++)); do
         if [ "$i" -lt 6 ]; then
-            start_bg eval "$SAMPLE_DB" --out out/results.db --quiet --jobs 1
+            start_kaohe eval "$SAMPLE_DB" --out out/results.db --quiet --jobs 1
             delay=$(printf '0.%03d' $((RANDOM % 60)))
             sleep "$delay"
         else
-            start_bg eval "$big" --out out/results.db --quiet
+            start_kaohe eval "$big" --out out/results.db --quiet
             wait_for_glob "out/results.db.tmp-*" "$(scaled_timeout 60)" || true
             delay=$(printf '0.%03d' $((RANDOM % 400)))
             sleep "$delay"
@@ -379,7 +362,7 @@ test_sigkill_while_creating_leaves_nothing_after_the_next_eval() {
     if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
         skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
     fi
-    big=$(trust_big_snapshot)
+    big=$(big_snapshot)
     mkdir out
     kill_while_creating "$big"
     note "$KILLED of 10 runs killed; $LEFT temporary files and journals left: $(cd out && ls -A | tr '\n' ' ')"
@@ -434,8 +417,8 @@ test_live_creator_is_never_disturbed() {
     if under_wrapper && [ "${E2E_SLOW:-0}" != 1 ]; then
         skip "2,000 communities under $KAOHE_WRAPPER: set E2E_SLOW=1 to run it"
     fi
-    big=$(trust_big_snapshot)
-    start_bg eval "$big" --out new.db --quiet
+    big=$(big_snapshot)
+    start_kaohe eval "$big" --out new.db --quiet
     wait_for_glob "new.db.tmp-*" "$(scaled_timeout 60)" || fail "the slow eval never made its temporary file"
     run_kaohe eval "$SAMPLE_DB" --out new.db --quiet
     expect_exit 0
