@@ -127,6 +127,13 @@ test_rule_test_null_cannot_be_changed() {
     expect_stdout_contains "zz_test.lua:3:"
 }
 
+# expect_stderr_under BYTES: the last run's messages were cut to size.
+expect_stderr_under() {
+    local size
+    size=$(stat -c %s "$LAST_STDERR")
+    [ "$size" -lt "$1" ] || fail "stderr took $size bytes (at most $1 expected)"
+}
+
 # --- 4. work done in C inside Lua is charged ---------------------------------
 # Each attack runs with the default limits and must stop, naming the rule's
 # line, within the call's time limit; none may be killed by the time limit.
@@ -180,9 +187,7 @@ test_print_output_is_capped() {
     attack_file 'for i = 1, 1e5 do print(("x"):rep(300)) end'
     run_kaohe check --rules tree
     expect_stderr_contains "zz.lua:3: xxx" "the rest is not shown"
-    local size
-    size=$(stat -c %s "$LAST_STDERR")
-    [ "$size" -lt 100000 ] || fail "print wrote $size bytes (more than the 64 KB limit)"
+    expect_stderr_under 100000
 }
 
 test_long_rule_text_is_refused_before_the_dsl_reads_it() {
@@ -280,9 +285,7 @@ test_error_object_with_huge_tostring_is_not_printed() {
     run_kaohe check --rules tree
     expect_exit 1
     expect_stderr_contains "zz.lua:3: error with a table value"
-    local size
-    size=$(stat -c %s "$LAST_STDERR")
-    [ "$size" -lt 2000 ] || fail "the message took $size bytes"
+    expect_stderr_under 2000
 }
 
 test_long_error_message_is_cut() {
@@ -290,9 +293,7 @@ test_long_error_message_is_cut() {
     run_kaohe check --rules tree
     expect_exit 1
     expect_stderr_contains "zz.lua:3:" "more bytes not shown"
-    local size
-    size=$(stat -c %s "$LAST_STDERR")
-    [ "$size" -lt 2000 ] || fail "the message took $size bytes"
+    expect_stderr_under 2000
 }
 
 test_long_unknown_field_is_cut_in_the_problem_list() {
@@ -300,7 +301,5 @@ test_long_unknown_field_is_cut_in_the_problem_list() {
     run_kaohe check --rules tree
     expect_exit 1
     expect_stderr_contains "zz.lua:3:" "more bytes not shown"
-    local size
-    size=$(stat -c %s "$LAST_STDERR")
-    [ "$size" -lt 10000 ] || fail "the problem list took $size bytes"
+    expect_stderr_under 10000
 }
