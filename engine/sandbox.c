@@ -161,7 +161,7 @@ struct sandbox {
     double seconds_spent;  /* CPU seconds used by earlier runs */
     struct timespec armed; /* thread CPU clock when the current run began */
     double last_hook;      /* CPU seconds into the run at the last hook call */
-    size_t print_limit;    /* bytes print may still write... in all */
+    size_t print_limit;    /* bytes print may write, in all */
     size_t printed;        /* bytes print has written */
     size_t text_limit;     /* longest text the DSL takes from a rule */
     int stop;              /* STOP_*: why the current run must end */
@@ -181,8 +181,6 @@ static double cpu_seconds_since(const struct timespec *start)
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
-
-void sandbox_rule_where(lua_State *L, char *out, size_t size);
 
 /*
 ** lua_Alloc with a cap. Growth past `limit` is refused; Lua then collects
