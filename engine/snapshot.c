@@ -613,31 +613,48 @@ static const char *const identity_columns[][3] = {
     {"facts", "community_id", "key"},
 };
 
-/* Checks the data of `table` (its columns already known to be present);
-** appends at most PROBLEMS_SHOWN + 1 problems. */
-static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_info *expected,
-                      int expected_count, const reference_sets *references, problem_list *problems,
-                      long long *rows, error *e)
-{
+/* A table's row check in progress (snapshot.h): the columns it reads, the
+** problems it found (at most PROBLEMS_SHOWN + 1) and the rows it saw. */
+struct snapshot_rows {
     row_check c;
-    buffer sql, id;
-    size_t k, found = 0;
+    const snapshot *s;
+    const char *table;
+    buffer columns; /* "\"id\", \"community_id\"...": what a scan selects first */
+    buffer id;
+    problem_list problems;
+    size_t found;
+    long long rows;
+    bool owns_names; /* c.columns[].name are copies to free */
+};
+
+/* Sets up the check of `table`'s rows on `db`, with the columns `expected`
+** of the canonical schema (already known to be present). */
+static int rows_begin(const snapshot *s, sqlite3 *db, const char *table,
+                      const column_info *expected, int expected_count,
+                      const reference_sets *references, snapshot_rows **out, error *e)
+{
+    snapshot_rows *t = calloc(1, sizeof *t);
+    row_check *c;
+    size_t k;
     int i, rc;
-    int status = ERROR_OK;
-    memset(&c, 0, sizeof c);
-    buffer_init(&c.message);
-    buffer_init(&sql);
-    buffer_init(&id);
-    c.identity[0] = c.identity[1] = -1;
-    c.columns = calloc((size_t)expected_count + 1, sizeof *c.columns);
-    if (c.columns == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-        goto done;
-    }
-    c.column_count = expected_count;
-    buffer_puts(&sql, "SELECT ");
+    *out = NULL;
+    if (t == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    c = &t->c;
+    t->s = s;
+    t->table = table;
+    buffer_init(&c->message);
+    buffer_init(&t->columns);
+    buffer_init(&t->id);
+    buffer_init(&t->problems.text);
+    *out = t;
+    c->identity[0] = c->identity[1] = -1;
+    c->columns = calloc((size_t)expected_count + 1, sizeof *c->columns);
+    if (c->columns == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    c->column_count = expected_count;
     for (i = 0; i < expected_count; i++) {
-        column_check *column = &c.columns[i];
+        column_check *column = &c->columns[i];
         const char *type = expected[i].type;
         column->name = expected[i].name;
         column->not_null = expected[i].not_null != 0;
@@ -659,72 +676,144 @@ static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_
                                         : &references->communities;
             }
         }
-        if (c.identity[0] < 0 && strcmp(column->name, "id") == 0)
-            c.identity[0] = i;
-        buffer_printf(&sql, "%s\"%s\"", i ? ", " : "", column->name);
+        if (c->identity[0] < 0 && strcmp(column->name, "id") == 0)
+            c->identity[0] = i;
+        buffer_printf(&t->columns, "%s\"%s\"", i ? ", " : "", column->name);
     }
     for (k = 0; k < sizeof identity_columns / sizeof identity_columns[0]; k++) {
         if (strcmp(identity_columns[k][0], table) != 0)
             continue;
         for (i = 0; i < expected_count; i++) {
             if (strcmp(expected[i].name, identity_columns[k][1]) == 0)
-                c.identity[0] = i;
+                c->identity[0] = i;
             if (strcmp(expected[i].name, identity_columns[k][2]) == 0)
-                c.identity[1] = i;
+                c->identity[1] = i;
         }
     }
-    buffer_printf(&sql, " FROM \"%s\"", table);
-    if (buffer_failed(&sql) || buffer_failed(&c.message)) {
+    if (buffer_failed(&t->columns) || buffer_failed(&c->message))
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    rc = sqlite3_prepare_v2(db, "SELECT quote(?1), typeof(?1)", -1, &c->quote, NULL);
+    if (rc != SQLITE_OK)
+        return error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot check table %s: %s",
+                         s->path, table, sqlite3_errmsg(db));
+    return ERROR_OK;
+}
+
+bool snapshot_rows_check(snapshot_rows *t, sqlite3_stmt *scan)
+{
+    row_check *c = &t->c;
+    int i;
+    c->scan = scan;
+    t->rows++;
+    for (i = 0; i < c->column_count; i++) {
+        char quoted[256];
+        const char *text;
+        if (!column_problem(c, i))
+            continue;
+        row_id(c, &t->id);
+        text = buffer_text(&t->id);
+        if (c->identity[0] < 0 || strcmp(text, "\x01") == 0)
+            snprintf(quoted, sizeof quoted, "(NULL id)");
+        else if (text_utf8_valid(text, strlen(text), NULL))
+            snprintf(quoted, sizeof quoted, "'%s'", text);
+        else
+            snprintf(quoted, sizeof quoted, "(id not valid UTF-8)");
+        problem_add(&t->problems, t->s->path, t->table, quoted, buffer_text(&c->message));
+        t->found++;
+        break;
+    }
+    return t->found <= PROBLEMS_SHOWN && !c->out_of_memory;
+}
+
+const char *snapshot_rows_columns(const snapshot_rows *t)
+{
+    return buffer_text(&t->columns);
+}
+
+int snapshot_rows_column_count(const snapshot_rows *t)
+{
+    return t->c.column_count;
+}
+
+/* Ends a row check after the scan's last step gave `rc` (SQLITE_DONE when
+** every row was read): the status of the check, its problems in
+** t->problems. */
+static int rows_status(snapshot_rows *t, sqlite3 *db, int rc, error *e)
+{
+    if (t->c.out_of_memory)
+        return error_set(e, ERROR_SYSTEM, "%s: out of memory reading table %s", t->s->path,
+                         t->table);
+    if (t->found <= PROBLEMS_SHOWN && rc != SQLITE_DONE)
+        return error_set(e, error_sqlite_status(rc, ERROR_INPUT),
+                         "%s: table %s cannot be read: %s", t->s->path, t->table,
+                         sqlite3_errmsg(db));
+    if (buffer_failed(&t->c.message) || buffer_failed(&t->id) || buffer_failed(&t->problems.text))
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    return ERROR_OK;
+}
+
+static void rows_free(snapshot_rows *t)
+{
+    int i;
+    if (t == NULL)
+        return;
+    sqlite3_finalize(t->c.quote);
+    for (i = 0; t->owns_names && t->c.columns != NULL && i < t->c.column_count; i++)
+        free((char *)t->c.columns[i].name);
+    free(t->c.columns);
+    buffer_free(&t->c.message);
+    buffer_free(&t->columns);
+    buffer_free(&t->id);
+    buffer_free(&t->problems.text);
+    free(t);
+}
+
+/* Appends the problems of `from` to `to` as problem_add did. */
+static void problems_move(problem_list *to, const problem_list *from)
+{
+    if (from->count == 0)
+        return;
+    buffer_append(&to->text, buffer_text(&from->text), from->text.length);
+    to->count += from->count;
+}
+
+/* Checks the data of `table` (its columns already known to be present);
+** appends at most PROBLEMS_SHOWN + 1 problems. */
+static int check_rows(snapshot *s, sqlite3 *db, const char *table, const column_info *expected,
+                      int expected_count, const reference_sets *references, problem_list *problems,
+                      long long *rows, error *e)
+{
+    snapshot_rows *t = NULL;
+    sqlite3_stmt *scan = NULL;
+    buffer sql;
+    int rc = SQLITE_OK;
+    int status;
+    buffer_init(&sql);
+    status = rows_begin(s, db, table, expected, expected_count, references, &t, e);
+    if (status != ERROR_OK)
+        goto done;
+    buffer_printf(&sql, "SELECT %s FROM \"%s\"", snapshot_rows_columns(t), table);
+    if (buffer_failed(&sql)) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &c.scan, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "SELECT quote(?1), typeof(?1)", -1, &c.quote, NULL);
+    rc = sqlite3_prepare_v2(db, buffer_text(&sql), -1, &scan, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot check table %s: %s",
                            s->path, table, sqlite3_errmsg(db));
         goto done;
     }
-    while (found <= PROBLEMS_SHOWN && !c.out_of_memory &&
-           (rc = sqlite3_step(c.scan)) == SQLITE_ROW) {
-        (*rows)++;
-        for (i = 0; i < c.column_count; i++) {
-            char quoted[256];
-            const char *text;
-            if (!column_problem(&c, i))
-                continue;
-            row_id(&c, &id);
-            text = buffer_text(&id);
-            if (c.identity[0] < 0 || strcmp(text, "\x01") == 0)
-                snprintf(quoted, sizeof quoted, "(NULL id)");
-            else if (text_utf8_valid(text, strlen(text), NULL))
-                snprintf(quoted, sizeof quoted, "'%s'", text);
-            else
-                snprintf(quoted, sizeof quoted, "(id not valid UTF-8)");
-            problem_add(problems, s->path, table, quoted, buffer_text(&c.message));
-            found++;
-            break;
-        }
+    while ((rc = sqlite3_step(scan)) == SQLITE_ROW && snapshot_rows_check(t, scan))
+        ;
+    status = rows_status(t, db, rc, e);
+    if (status == ERROR_OK) {
+        problems_move(problems, &t->problems);
+        *rows += t->rows;
     }
-    if (c.out_of_memory) {
-        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading table %s", s->path, table);
-        goto done;
-    }
-    if (found <= PROBLEMS_SHOWN && rc != SQLITE_DONE) {
-        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                           "%s: table %s cannot be read: %s", s->path, table, sqlite3_errmsg(db));
-        goto done;
-    }
-    if (buffer_failed(&c.message) || buffer_failed(&id))
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
-    sqlite3_finalize(c.scan);
-    sqlite3_finalize(c.quote);
-    free(c.columns);
-    buffer_free(&c.message);
+    sqlite3_finalize(scan);
+    rows_free(t);
     buffer_free(&sql);
-    buffer_free(&id);
     return status;
 }
 
@@ -1049,11 +1138,29 @@ done:
     return status;
 }
 
+/* The number of rows of `table`, for a table whose rows the caller checks
+** later: the limits of rule SQL are set by the snapshot's rows. */
+static int count_rows(snapshot *s, sqlite3 *db, const char *table, long long *rows, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    char sql[96];
+    int rc;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+    rc = sqlite3_prepare_v2(db, sql, -1, &statement, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(statement)) == SQLITE_ROW)
+        *rows += sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW)
+        return error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: table %s cannot be read: %s",
+                         s->path, table, sqlite3_errmsg(db));
+    return ERROR_OK;
+}
+
 /* Checks one table: that it is an ordinary table, its columns and indexes,
-** then its data and keys. */
+** then its data (unless `rows_later`) and keys. */
 static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char *table,
-                       const reference_sets *references, problem_list *problems, long long *rows,
-                       error *e)
+                       const reference_sets *references, bool rows_later, problem_list *problems,
+                       long long *rows, error *e)
 {
     column_info *expected = NULL, *found = NULL;
     int expected_count = table_columns(schema_db, "main", table, &expected);
@@ -1125,8 +1232,10 @@ static int check_table(snapshot *s, sqlite3 *db, sqlite3 *schema_db, const char 
         goto done;
     /* snapshot_meta's values are read by key (as_of, region), not row by
     ** row; its keys must still be unique. */
-    if (strcmp(table, "snapshot_meta") != 0)
+    if (strcmp(table, "snapshot_meta") != 0 && !rows_later)
         status = check_rows(s, db, table, expected, expected_count, references, problems, rows, e);
+    else if (rows_later)
+        status = count_rows(s, db, table, rows, e);
     if (status == ERROR_OK)
         status = check_unique_keys(s, db, table, expected, expected_count, problems, e);
 done:
@@ -1149,6 +1258,7 @@ typedef struct check_pool {
     error *errors;
     long long *rows;
     const reference_sets *references;
+    const bool *later; /* tables whose rows the caller checks (snapshot_rows_*) */
     pthread_mutex_t lock;
 } check_pool;
 
@@ -1172,8 +1282,10 @@ static void check_tables_on(check_pool *pool, sqlite3 *db)
         pthread_mutex_unlock(&pool->lock);
         if (i == pool->count)
             break;
-        pool->statuses[i] = check_table(pool->s, db, schema_db, pool->tables[i], pool->references,
-                                        &pool->lists[i], &pool->rows[i], &pool->errors[i]);
+        pool->statuses[i] =
+            check_table(pool->s, db, schema_db, pool->tables[i], pool->references,
+                        pool->later != NULL && pool->later[i], &pool->lists[i], &pool->rows[i],
+                        &pool->errors[i]);
     }
     sqlite3_close(schema_db);
 }
@@ -1208,7 +1320,8 @@ static const char *const tables_by_size[] = {"visits",      "activities",    "su
 ** status (its message in `e`) or ERROR_OK, with the problems appended to
 ** `problems`. */
 static int check_all_tables(snapshot *s, const char *const *tables, size_t count, int threads,
-                            problem_list *problems, error *e)
+                            const bool *later, reference_sets *keep, problem_list *problems,
+                            error *e)
 {
     check_pool pool;
     pthread_t helpers[16];
@@ -1223,6 +1336,7 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
     pool.tables = tables;
     pool.count = count;
     pool.references = &references;
+    pool.later = later;
     pool.lists = calloc(count, sizeof *pool.lists);
     pool.statuses = calloc(count, sizeof *pool.statuses);
     pool.errors = calloc(count, sizeof *pool.errors);
@@ -1293,8 +1407,12 @@ done:
     free(pool.errors);
     free(pool.rows);
     free((size_t *)pool.order);
-    idset_free(&references.communities);
-    idset_free(&references.workers);
+    if (keep != NULL && status == ERROR_OK) {
+        *keep = references; /* the caller's row checks need them */
+    } else {
+        idset_free(&references.communities);
+        idset_free(&references.workers);
+    }
     return status;
 }
 
@@ -1515,17 +1633,257 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* The error for a snapshot with problems (none: ERROR_OK). */
+static int problems_report(const char *path, problem_list *problems, error *e)
+{
+    if (problems->count == 0)
+        return ERROR_OK;
+    if (problems->count > PROBLEMS_SHOWN)
+        buffer_printf(&problems->text, "\n... and %zu more problems",
+                      problems->count - PROBLEMS_SHOWN);
+    return error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path,
+                     problems->count, problems->count == 1 ? "" : "s", buffer_text(&problems->text));
+}
+
+static int changed_error(const char *path, error *e)
+{
+    return error_set(e, ERROR_INPUT,
+                     "%s: the file changed while kaohe read it (a program is writing to it): "
+                     "assess a copy that nothing writes to",
+                     path);
+}
+
+/* The tables, in the order problems are listed. */
+static const char *const snapshot_tables[] = {
+    "snapshot_meta", "communities",      "workers",  "organizations", "activities", "visits",
+    "postings",      "survey_responses", "requests", "tasks",         "facts",      NULL};
+#define SNAPSHOT_TABLES (sizeof snapshot_tables / sizeof snapshot_tables[0] - 1)
+
+/* What snapshot_open_later() left for the caller's scans and
+** snapshot_finish(): rows still to check, the problems found meanwhile, the
+** hash still being computed. */
+struct snapshot_pending {
+    pthread_mutex_t lock;
+    reference_sets references;
+    bool later[SNAPSHOT_TABLES];   /* rows checked by the caller's scans */
+    bool claimed[SNAPSHOT_TABLES]; /* a scan is checking them now, or did */
+    bool done[SNAPSHOT_TABLES];    /* checked: problems in lists[] */
+    problem_list lists[SNAPSHOT_TABLES];
+    pthread_t hasher;
+    bool hashing;
+    struct stat opened; /* the file as it was opened */
+};
+
+static int open_checked(const char *path, int threads, const char *const *later, snapshot **out,
+                        error *e);
+
 int snapshot_open(const char *path, snapshot **out, error *e)
 {
-    return snapshot_open_threads(path, 0, out, e);
+    return open_checked(path, 0, NULL, out, e);
 }
 
 int snapshot_open_threads(const char *path, int threads, snapshot **out, error *e)
 {
-    static const char *const tables[] = {
-        "snapshot_meta", "communities",      "workers",  "organizations", "activities", "visits",
-        "postings",      "survey_responses", "requests", "tasks",         "facts",      NULL};
+    return open_checked(path, threads, NULL, out, e);
+}
+
+int snapshot_open_later(const char *path, int threads, const char *const *later, snapshot **out,
+                        error *e)
+{
+    return open_checked(path, threads, later, out, e);
+}
+
+static size_t table_index(const char *table)
+{
+    size_t i;
+    for (i = 0; i < SNAPSHOT_TABLES && strcmp(snapshot_tables[i], table) != 0; i++)
+        ;
+    return i;
+}
+
+static void pending_free(struct snapshot_pending *p, snapshot *s)
+{
+    size_t i;
+    if (p == NULL)
+        return;
+    if (p->hashing)
+        pthread_join(p->hasher, NULL);
+    pthread_mutex_destroy(&p->lock);
+    idset_free(&p->references.communities);
+    idset_free(&p->references.workers);
+    for (i = 0; i < SNAPSHOT_TABLES; i++)
+        buffer_free(&p->lists[i].text);
+    free(p);
+    s->pending = NULL;
+}
+
+bool snapshot_rows_later(const snapshot *s, const char *table)
+{
+    size_t i = table_index(table);
+    return s->pending != NULL && i < SNAPSHOT_TABLES && s->pending->later[i];
+}
+
+int snapshot_rows_begin(const snapshot *s, sqlite3 *db, const char *table, snapshot_rows **out,
+                        error *e)
+{
+    struct snapshot_pending *p = s->pending;
+    size_t i = table_index(table);
+    sqlite3 *schema_db = NULL;
+    column_info *expected = NULL;
+    int count = 0;
+    int status;
+    bool mine = false;
+    *out = NULL;
+    if (p != NULL && i < SNAPSHOT_TABLES) {
+        pthread_mutex_lock(&p->lock);
+        mine = p->later[i] && !p->claimed[i];
+        p->claimed[i] = p->claimed[i] || mine;
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (!mine)
+        return error_set(e, ERROR_SYSTEM, "%s: the rows of table %s are not left to check",
+                         s->path, table);
+    status = snapshot_open_schema(&schema_db, e);
+    if (status == ERROR_OK) {
+        count = table_columns(schema_db, "main", table, &expected);
+        if (count <= 0)
+            status = error_set(e, ERROR_SYSTEM, "out of memory reading the schema");
+    }
+    if (status == ERROR_OK)
+        status = rows_begin(s, db, table, expected, count, &p->references, out, e);
+    /* The check owns copies of nothing in `expected` but its column names. */
+    if (status == ERROR_OK) {
+        size_t k;
+        for (k = 0; k < (size_t)count; k++) {
+            (*out)->c.columns[k].name = expected[k].name;
+            expected[k].name = NULL;
+        }
+        (*out)->owns_names = true;
+    }
+    columns_free(expected, count > 0 ? count : 0);
+    sqlite3_close(schema_db);
+    if (status != ERROR_OK) {
+        snapshot_rows_end(*out, db, SQLITE_ERROR, false, NULL);
+        *out = NULL;
+        pthread_mutex_lock(&p->lock);
+        p->claimed[i] = false;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return status;
+}
+
+int snapshot_rows_end(snapshot_rows *t, sqlite3 *db, int rc, bool complete, error *e)
+{
+    struct snapshot_pending *p;
+    size_t i;
+    int status = ERROR_OK;
+    error ignored;
+    if (t == NULL)
+        return ERROR_OK;
+    p = t->s->pending;
+    i = table_index(t->table);
+    if (complete)
+        status = rows_status(t, db, rc, e != NULL ? e : &ignored);
+    pthread_mutex_lock(&p->lock);
+    if (complete && status == ERROR_OK) {
+        problems_move(&p->lists[i], &t->problems);
+        p->done[i] = !buffer_failed(&p->lists[i].text);
+    }
+    if (!p->done[i])
+        p->claimed[i] = false; /* snapshot_finish() checks it */
+    pthread_mutex_unlock(&p->lock);
+    rows_free(t);
+    return status;
+}
+
+bool snapshot_rows_problems(const snapshot *s)
+{
+    struct snapshot_pending *p = s->pending;
+    size_t i;
+    bool any = false;
+    if (p == NULL)
+        return false;
+    pthread_mutex_lock(&p->lock);
+    for (i = 0; i < SNAPSHOT_TABLES; i++)
+        any = any || (p->done[i] && p->lists[i].count > 0);
+    pthread_mutex_unlock(&p->lock);
+    return any;
+}
+
+int snapshot_finish(snapshot *s, error *e)
+{
+    struct snapshot_pending *p = s->pending;
+    problem_list problems;
+    sqlite3 *schema_db = NULL;
+    size_t i, shown = 0;
+    int status = ERROR_OK;
+    if (p == NULL)
+        return ERROR_OK;
+    buffer_init(&problems.text);
+    problems.count = 0;
+    for (i = 0; i < SNAPSHOT_TABLES && status == ERROR_OK; i++) {
+        column_info *expected = NULL;
+        int count;
+        long long ignored = 0;
+        if (!p->later[i] || p->done[i])
+            continue;
+        if (schema_db == NULL && (status = snapshot_open_schema(&schema_db, e)) != ERROR_OK)
+            break;
+        count = table_columns(schema_db, "main", snapshot_tables[i], &expected);
+        if (count <= 0)
+            status = error_set(e, ERROR_SYSTEM, "out of memory reading the schema");
+        else
+            status = check_rows(s, s->db, snapshot_tables[i], expected, count, &p->references,
+                                &p->lists[i], &ignored, e);
+        columns_free(expected, count > 0 ? count : 0);
+    }
+    sqlite3_close(schema_db);
+    if (p->hashing) {
+        pthread_join(p->hasher, NULL);
+        p->hashing = false;
+    }
+    if (status != ERROR_OK)
+        goto done;
+    for (i = 0; i < SNAPSHOT_TABLES; i++) {
+        const char *text = buffer_text(&p->lists[i].text);
+        problems.count += p->lists[i].count;
+        /* The first PROBLEMS_SHOWN entries overall, in table order, as
+        ** check_all_tables() keeps them. */
+        while (*text != '\0' && shown < PROBLEMS_SHOWN) {
+            const char *next = strchr(text + 1, '\n');
+            size_t length = next ? (size_t)(next - text) : strlen(text);
+            buffer_append(&problems.text, text, length);
+            text += length;
+            shown++;
+        }
+    }
+    status = problems_report(s->path, &problems, e);
+    if (status != ERROR_OK)
+        goto done;
+    {
+        struct stat after;
+        if (stat(s->path, &after) != 0 || !same_file_state(&p->opened, &after)) {
+            status = changed_error(s->path, e);
+            goto done;
+        }
+    }
+    if (s->sha256 == NULL)
+        status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", s->path,
+                           error_errno_text(errno));
+done:
+    buffer_free(&problems.text);
+    pending_free(p, s);
+    return status;
+}
+
+static int open_checked(const char *path, int threads, const char *const *later, snapshot **out,
+                        error *e)
+{
+    const char *const *tables = snapshot_tables;
     snapshot *s = NULL;
+    bool later_flags[SNAPSHOT_TABLES];
+    bool deferring = false;
+    reference_sets kept;
     problem_list problems;
     pthread_t hasher;
     bool hashing = false;
@@ -1621,62 +1979,104 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    /* With more than one thread, the file is hashed while it is checked. */
+    for (i = 0; i < SNAPSHOT_TABLES; i++) {
+        size_t k;
+        later_flags[i] = false;
+        /* communities are read whole below; snapshot_meta is read by key */
+        for (k = 0; later != NULL && later[k] != NULL && i >= 2; k++)
+            later_flags[i] = later_flags[i] || strcmp(later[k], tables[i]) == 0;
+        deferring = deferring || later_flags[i];
+    }
+    /* With more than one thread, the file is hashed while it is checked
+    ** (and, when rows are left to the caller, while the caller reads them). */
     hashing = threads > 1 && pthread_create(&hasher, NULL, hash_worker, s) == 0;
-    for (i = 0; tables[i] != NULL; i++)
-        ;
-    status = check_all_tables(s, tables, i, threads, &problems, e);
+    idset_init(&kept.communities);
+    idset_init(&kept.workers);
+    for (;;) {
+        status = check_all_tables(s, tables, SNAPSHOT_TABLES, threads,
+                                  deferring ? later_flags : NULL, deferring ? &kept : NULL,
+                                  &problems, e);
+        if (status != ERROR_OK)
+            break;
+        if (problems.count == 0) {
+            status = meta_value(s, "as_of", &s->as_of, e);
+            if (status == ERROR_OK)
+                status = meta_value(s, "region", &s->region, e);
+            if (status != ERROR_OK)
+                break;
+            if (s->as_of == NULL)
+                problem_add(&problems, path, "snapshot_meta", NULL,
+                            "no 'as_of' (the assessment date, YYYY-MM-DD)");
+            else if (!snapshot_date_valid(s->as_of)) {
+                char message[128];
+                snprintf(message, sizeof message, "as_of '%.40s' is not a date YYYY-MM-DD",
+                         s->as_of);
+                problem_add(&problems, path, "snapshot_meta", NULL, message);
+            }
+            if (s->region == NULL)
+                problem_add(&problems, path, "snapshot_meta", NULL,
+                            "no 'region' (the region's name)");
+        }
+        if (!deferring || problems.count == 0)
+            break;
+        /* Something is wrong: check every row now, so the message is the one
+        ** a full check gives (row problems first, the meta data's only without). */
+        idset_free(&kept.communities);
+        idset_free(&kept.workers);
+        buffer_reset(&problems.text);
+        problems.count = 0;
+        s->rows_read = 0;
+        free(s->as_of);
+        free(s->region);
+        s->as_of = s->region = NULL;
+        deferring = false;
+    }
+    if (deferring && status == ERROR_OK) {
+        s->pending = calloc(1, sizeof *s->pending);
+        if (s->pending == NULL) {
+            idset_free(&kept.communities);
+            idset_free(&kept.workers);
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+        } else {
+            pthread_mutex_init(&s->pending->lock, NULL);
+            s->pending->references = kept;
+            memcpy(s->pending->later, later_flags, sizeof later_flags);
+            for (i = 0; i < SNAPSHOT_TABLES; i++)
+                buffer_init(&s->pending->lists[i].text);
+            s->pending->opened = st;
+            s->pending->hasher = hasher;
+            s->pending->hashing = hashing;
+            hashing = false; /* snapshot_finish() waits for it */
+        }
+    } else if (deferring) {
+        idset_free(&kept.communities);
+        idset_free(&kept.workers);
+    }
     if (hashing) {
         pthread_join(hasher, NULL);
         hashing = false;
-    } else {
+    } else if (s->pending == NULL) {
         s->sha256 = hash_file(path);
     }
     if (status != ERROR_OK)
         goto done;
-    {
+    if (s->pending == NULL) {
         /* The file was read and hashed as it was when it was opened; a
         ** writer meanwhile would make the two disagree. */
         struct stat after;
         if (stat(path, &after) != 0 || !same_file_state(&st, &after)) {
-            status = error_set(e, ERROR_INPUT,
-                               "%s: the file changed while kaohe read it (a program is writing "
-                               "to it): assess a copy that nothing writes to",
-                               path);
+            status = changed_error(path, e);
             goto done;
         }
-    }
-    if (problems.count == 0) {
-        status = meta_value(s, "as_of", &s->as_of, e);
-        if (status == ERROR_OK)
-            status = meta_value(s, "region", &s->region, e);
-        if (status != ERROR_OK)
-            goto done;
-        if (s->as_of == NULL)
-            problem_add(&problems, path, "snapshot_meta", NULL,
-                        "no 'as_of' (the assessment date, YYYY-MM-DD)");
-        else if (!snapshot_date_valid(s->as_of)) {
-            char message[128];
-            snprintf(message, sizeof message, "as_of '%.40s' is not a date YYYY-MM-DD", s->as_of);
-            problem_add(&problems, path, "snapshot_meta", NULL, message);
-        }
-        if (s->region == NULL)
-            problem_add(&problems, path, "snapshot_meta", NULL, "no 'region' (the region's name)");
     }
     if (problems.count > 0 && buffer_failed(&problems.text)) {
         status =
             error_set(e, ERROR_SYSTEM, "%s: out of memory listing the snapshot's problems", path);
         goto done;
     }
-    if (problems.count > 0) {
-        if (problems.count > PROBLEMS_SHOWN)
-            buffer_printf(&problems.text, "\n... and %zu more problems",
-                          problems.count - PROBLEMS_SHOWN);
-        status =
-            error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path, problems.count,
-                      problems.count == 1 ? "" : "s", buffer_text(&problems.text));
+    status = problems_report(path, &problems, e);
+    if (status != ERROR_OK)
         goto done;
-    }
     s->year = atoi(s->as_of);
     {
         char start[16];
@@ -1696,7 +2096,7 @@ int snapshot_open_threads(const char *path, int threads, snapshot **out, error *
         status = error_set(e, ERROR_SYSTEM, "out of memory");
         goto done;
     }
-    if (s->sha256 == NULL || s->year_start == NULL) {
+    if ((s->sha256 == NULL && s->pending == NULL) || s->year_start == NULL) {
         status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", path,
                            error_errno_text(errno));
         goto done;
@@ -1723,6 +2123,7 @@ void snapshot_close(snapshot *s)
         free(s->communities[i].street);
         free(s->communities[i].street_key);
     }
+    pending_free(s->pending, s);
     free(s->communities);
     for (i = 0; i < s->district_count; i++)
         free(s->districts[i]);

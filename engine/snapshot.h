@@ -21,6 +21,7 @@
 #define KAOHE_SNAPSHOT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -50,6 +51,7 @@ typedef struct snapshot {
     size_t *community_district; /* [community] index into districts */
     size_t *community_street;   /* [community] index into streets */
     long long rows_read;        /* rows validated, for throughput figures */
+    struct snapshot_pending *pending; /* snapshot_open_later(): what is left to check */
 } snapshot;
 
 /* The constraints of snapshot.sql's comments that snapshot_open() checks:
@@ -81,6 +83,49 @@ extern const size_t snapshot_column_rule_count;
 int snapshot_open(const char *path, snapshot **out, error *e);
 int snapshot_open_threads(const char *path, int threads, snapshot **out, error *e);
 void snapshot_close(snapshot *s);
+
+/* One read per row. snapshot_open_later() checks everything but the rows of
+** the tables in `later` (NULL-terminated names; communities and
+** snapshot_meta are always checked at once), which the caller reads in its
+** own scans: each scan selects snapshot_rows_columns() first, in that
+** order, and passes every row to snapshot_rows_check(). Should anything else
+** be wrong with the snapshot, every row is checked at once instead, so the
+** message is the one snapshot_open() gives. Then snapshot_finish() checks
+** the tables no scan completed, waits for the file's hash, and fails with
+** snapshot_open()'s message when any row has a problem; it must succeed
+** before anything is computed from the snapshot is used. */
+int snapshot_open_later(const char *path, int threads, const char *const *later, snapshot **out,
+                        error *e);
+
+typedef struct snapshot_rows snapshot_rows;
+
+/* True when the rows of `table` are left to the caller. */
+bool snapshot_rows_later(const snapshot *s, const char *table);
+
+/* Starts the check of `table`'s rows on `db` (a connection of the thread
+** that scans). Fails when they are not left to check or another scan has
+** them: the caller then reads the table its usual way. Thread-safe. */
+int snapshot_rows_begin(const snapshot *s, sqlite3 *db, const char *table, snapshot_rows **out,
+                        error *e);
+
+/* The columns a scan selects first ("\"id\", \"community_id\"..."), and how many. */
+const char *snapshot_rows_columns(const snapshot_rows *t);
+int snapshot_rows_column_count(const snapshot_rows *t);
+
+/* Checks the row `scan` is on. False when the scan should stop: the table
+** has more problems than a message shows (or memory ran out). */
+bool snapshot_rows_check(snapshot_rows *t, sqlite3_stmt *scan);
+
+/* Ends a check and frees `t`. `complete`: every row was passed, or
+** snapshot_rows_check() said stop; `rc` is the scan's last step. Otherwise
+** the table is left for snapshot_finish(). Returns the status of reading the
+** table (its problems are kept for snapshot_finish()). */
+int snapshot_rows_end(snapshot_rows *t, sqlite3 *db, int rc, bool complete, error *e);
+
+/* True when a completed scan found a problem: the run will fail. */
+bool snapshot_rows_problems(const snapshot *s);
+
+int snapshot_finish(snapshot *s, error *e);
 
 /* Opens a connection to an empty database holding the canonical schema
 ** (plus the engine's temporary tables), so rule SQL can be prepared without
