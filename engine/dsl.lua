@@ -858,9 +858,18 @@ local function compile_indicator(decl, params, new_params, categories, context)
           aggregate = "TOTAL(" .. (inp.where and ("CASE WHEN (" .. inp.where .. ") THEN (" .. inp.expr .. ") END")
                                             or ("(" .. inp.expr .. ")")) .. ")"
         end
+        -- The same aggregate as a value per row, summed in C by a scan
+        -- (compile_bundles): 0/1 for a count, NULL or the value for a sum.
+        local row
+        if inp.kind == "count" then
+          row = inp.where and ("CASE WHEN (" .. inp.where .. ") THEN 1 ELSE 0 END") or "1"
+        else
+          row = inp.where and ("CASE WHEN (" .. inp.where .. ") THEN (" .. inp.expr .. ") END")
+                          or ("(" .. inp.expr .. ")")
+        end
         g.aggregates[#g.aggregates + 1] = aggregate .. " AS " .. inp.name
         columns[#columns + 1] = "CAST(COALESCE(" .. g.name .. "." .. inp.name .. ", 0) AS REAL) AS " .. inp.name
-        plan.inputs[#plan.inputs + 1] = { name = inp.name, aggregate = aggregate }
+        plan.inputs[#plan.inputs + 1] = { name = inp.name, aggregate = aggregate, row = row, kind = inp.kind }
       else
         columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. inp.name
         plan.inputs[#plan.inputs + 1] = { name = inp.name, sql = inp.sql }
@@ -897,6 +906,23 @@ end
 -- value and inputs side by side, exactly as the member's own query would.
 -- Queries reading the task decisions (B01) are left alone: only the main
 -- connection has them.
+-- The table a group reads, and its alias, when it reads one table alone
+-- ("activities", "tasks t", "tasks AS t"): then a scan can compute it.
+local SQL_WORDS = { WHERE = true, JOIN = true, NATURAL = true, LEFT = true, RIGHT = true,
+                    FULL = true, INNER = true, CROSS = true, ON = true, USING = true,
+                    GROUP = true, ORDER = true, LIMIT = true, INDEXED = true, NOT = true }
+local function scan_source(group)
+  if not group then return nil end
+  local from = group.from
+  local t = match(from, "^%s*([%a_][%w_]*)%s*$")
+  if t then return t, nil end
+  local a
+  t, a = match(from, "^%s*([%a_][%w_]*)%s+[Aa][Ss]%s+([%a_][%w_]*)%s*$")
+  if not t then t, a = match(from, "^%s*([%a_][%w_]*)%s+([%a_][%w_]*)%s*$") end
+  if t and a and not SQL_WORDS[string.upper(a)] then return t, a end
+  return nil
+end
+
 local function compile_bundles(out, params)
   out.bundles = {}
   local bundle_of, order = {}, {}
@@ -916,8 +942,10 @@ local function compile_bundles(out, params)
     end
   end
   for _, bundle in ipairs(order) do
-    if #bundle.members >= 2 then
+    local table_name, alias = scan_source(bundle.group)
+    if #bundle.members >= 2 or table_name then
       local aggregates, columns, selects, members = {}, {}, {}, {}
+      local rows, kinds, renames = {}, {}, {}
       for j, m in ipairs(bundle.members) do
         local prefix = "k" .. j .. "_"
         local inner = { "inputs.community_id AS community_id" }
@@ -927,6 +955,9 @@ local function compile_bundles(out, params)
           if inp.aggregate then
             aggregates[#aggregates + 1] = inp.aggregate .. " AS " .. column
             columns[#columns + 1] = "CAST(COALESCE(g." .. column .. ", 0) AS REAL) AS " .. column
+            rows[#rows + 1] = inp.row
+            kinds[#kinds + 1] = inp.kind == "count" and "count" or "total"
+            renames[#renames + 1] = "a" .. #rows .. " AS " .. column
           else
             columns[#columns + 1] = "CAST(" .. inp.sql .. " AS REAL) AS " .. column
           end
@@ -939,19 +970,39 @@ local function compile_bundles(out, params)
         for _, o in ipairs(outer) do selects[#selects + 1] = o end
         members[#members + 1] = m.index
       end
-      local text, join = "WITH ", ""
-      if bundle.group then
-        text = text .. "g AS MATERIALIZED (SELECT " .. bundle.group.community .. " AS community_id, " ..
-               concat(aggregates, ", ") .. " FROM " .. bundle.group.from .. " GROUP BY " ..
-               bundle.group.community .. "), "
-        join = " LEFT JOIN g ON g.community_id = c.id"
+      local function query(g)
+        local text, join = "WITH ", ""
+        if g then
+          text = text .. g .. ", "
+          join = " LEFT JOIN g ON g.community_id = c.id"
+        end
+        return text .. "inputs AS MATERIALIZED (SELECT c.id AS community_id, " .. concat(columns, ", ") ..
+               " FROM communities c" .. join .. ") SELECT inputs.community_id, " .. concat(selects, ", ") ..
+               " FROM inputs ORDER BY inputs.community_id"
       end
-      text = text .. "inputs AS MATERIALIZED (SELECT c.id AS community_id, " .. concat(columns, ", ") ..
-             " FROM communities c" .. join .. ") SELECT inputs.community_id, " .. concat(selects, ", ") ..
-             " FROM inputs ORDER BY inputs.community_id"
+      local text = query(bundle.group and ("g AS MATERIALIZED (SELECT " .. bundle.group.community ..
+                                          " AS community_id, " .. concat(aggregates, ", ") .. " FROM " ..
+                                          bundle.group.from .. " GROUP BY " .. bundle.group.community .. ")"))
       local binds = {}
       local expanded = expand_sql(text, params, binds, nil, 0, nil)
-      if expanded then insert(out.bundles, { sql = expanded, binds = binds, members = members }) end
+      local entry = expanded and { sql = expanded, binds = binds, members = members }
+      -- The scan (eval.c): one pass over the table, which also checks its
+      -- rows, gives per row the community and each aggregate's value, summed
+      -- per community in C into temp.kaohe_scan (community_id, a1, a2...);
+      -- then `after_scan` is this query reading that table instead of
+      -- grouping the rows itself. The same sums in the same row order.
+      if entry and table_name then
+        local scan_binds, after_binds = {}, {}
+        local scan_sql = expand_sql(bundle.group.community .. ", " .. concat(rows, ", "), params,
+                                    scan_binds, nil, 0, nil)
+        local after_sql = expand_sql(query("g AS (SELECT community_id, " .. concat(renames, ", ") ..
+                                           " FROM temp.kaohe_scan)"), params, after_binds, nil, 0, nil)
+        if scan_sql and after_sql then
+          entry.scan = { table = table_name, alias = alias, sql = scan_sql, binds = scan_binds,
+                         kinds = kinds, after = { sql = after_sql, binds = after_binds } }
+        end
+      end
+      if entry and (#members >= 2 or entry.scan) then insert(out.bundles, entry) end
     end
   end
 end

@@ -782,6 +782,52 @@ static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t 
     return 0;
 }
 
+/* A bundle's scan (rules.h) from the table at `t`. Its kinds are refused
+** unless known, as luaL_checkoption would. */
+static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b)
+{
+    static const char *const kinds[] = {"count", "total", NULL};
+    bundle_scan *scan = calloc(1, sizeof *scan);
+    lua_Integer n, i;
+    int after;
+    if (scan == NULL)
+        return -1;
+    b->scan = scan;
+    scan->table = field_string(r, L, t, "table");
+    scan->alias = field_string(r, L, t, "alias");
+    scan->sql = field_string(r, L, t, "sql");
+    if (scan->table == NULL || scan->sql == NULL ||
+        copy_binds(L, t, r, &scan->binds, &scan->bind_count, "bundle scan") != 0)
+        return -1;
+    n = field_length(L, t, "kinds");
+    scan->kinds = calloc((size_t)n + 1, sizeof *scan->kinds);
+    if (scan->kinds == NULL)
+        return -1;
+    lua_getfield(L, t, "kinds");
+    for (i = 1; i <= n; i++) {
+        const char *kind;
+        size_t k;
+        lua_rawgeti(L, -1, i);
+        kind = lua_tostring(L, -1);
+        for (k = 0; kind != NULL && kinds[k] != NULL && strcmp(kinds[k], kind) != 0; k++)
+            ;
+        lua_pop(L, 1);
+        if (kind == NULL || kinds[k] == NULL)
+            return -1;
+        scan->kinds[scan->kind_count++] = k == 0 ? SCAN_COUNT : SCAN_TOTAL;
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "after") != LUA_TTABLE)
+        return -1;
+    after = lua_gettop(L);
+    scan->after_sql = field_string(r, L, after, "sql");
+    if (scan->after_sql == NULL ||
+        copy_binds(L, after, r, &scan->after_binds, &scan->after_bind_count, "bundle scan") != 0)
+        return -1;
+    lua_pop(L, 1);
+    return 0;
+}
+
 /* out.bundles: their SQL, binds and member indicators. */
 static int copy_bundles(lua_State *L, int out, rules *r)
 {
@@ -814,6 +860,9 @@ static int copy_bundles(lua_State *L, int out, rules *r)
                 return -1;
             b->members[b->member_count++] = (size_t)index - 1;
         }
+        lua_pop(L, 1);
+        if (lua_getfield(L, t, "scan") == LUA_TTABLE && copy_scan(L, lua_gettop(L), r, b) != 0)
+            return -1;
         lua_pop(L, 2);
     }
     lua_pop(L, 1);
@@ -1565,6 +1614,17 @@ void rules_free(rules *r)
         free(r->bundles[i].sql);
         free(r->bundles[i].binds);
         free(r->bundles[i].members);
+        if (r->bundles[i].scan != NULL) {
+            bundle_scan *scan = r->bundles[i].scan;
+            free(scan->table);
+            free(scan->alias);
+            free(scan->sql);
+            free(scan->binds);
+            free(scan->kinds);
+            free(scan->after_sql);
+            free(scan->after_binds);
+            free(scan);
+        }
     }
     free(r->bundles);
     for (i = 0; i < r->star_count; i++) {

@@ -80,12 +80,32 @@ typedef struct indicator {
 ** one scan of a table for all the indicators that read it the same way.
 ** The query returns the community id, then for each member, in order, the
 ** columns its own query returns (value, inputs...). */
+/* A bundle whose count and sum inputs all read one table can be computed
+** by a scan of that table (eval.c): `sql` is the select list giving, per
+** row, the community, then each aggregate's value (kinds[i]: summed as a
+** count or as SQL's TOTAL); the sums go into temp.kaohe_scan (community_id,
+** a1, a2...), which `after_sql` reads in place of grouping the rows. */
+typedef enum { SCAN_COUNT, SCAN_TOTAL } scan_kind;
+
+typedef struct bundle_scan {
+    char *table, *alias; /* alias NULL when none */
+    char *sql;
+    rules_bind *binds;
+    size_t bind_count;
+    scan_kind *kinds;
+    size_t kind_count;
+    char *after_sql;
+    rules_bind *after_binds;
+    size_t after_bind_count;
+} bundle_scan;
+
 typedef struct indicator_bundle {
     char *sql;
     rules_bind *binds;
     size_t bind_count;
     size_t *members; /* indexes into rules.indicators */
     size_t member_count;
+    bundle_scan *scan; /* NULL when the bundle's rows come from a join or none */
 } indicator_bundle;
 
 typedef struct category {
