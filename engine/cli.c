@@ -352,14 +352,30 @@ int cli_eval(const cli_options *o)
             goto fail;
     }
     clock_gettime(CLOCK_MONOTONIC, &stage);
-    status = snapshot_open_threads(o->snapshot, o->jobs, &s, &e);
+    {
+        /* The tables the bundles scan are checked in the same read. */
+        const char *later[32];
+        size_t i, n = 0;
+        for (i = 0; i < r->bundle_count && n + 1 < sizeof later / sizeof later[0]; i++)
+            if (r->bundles[i].scan != NULL)
+                later[n++] = r->bundles[i].scan->table;
+        later[n] = NULL;
+        status = snapshot_open_later(o->snapshot, o->jobs, later, &s, &e);
+    }
     if (status != ERROR_OK)
         goto fail;
     open_ms = elapsed_ms(&stage);
     rss_kb[0] = peak_rss_kb();
     status = rules_check_invariants(r, &ps, s->year, &e);
-    if (status != ERROR_OK)
+    if (status != ERROR_OK) {
+        /* A snapshot with problems is reported first, as when every row
+        ** was checked before the rules' invariants. */
+        error mine;
+        if (snapshot_finish(s, &mine) != ERROR_OK)
+            e = mine;
+        status = e.status;
         goto fail;
+    }
     memset(&options, 0, sizeof options);
     options.jobs = o->jobs;
     progress_start(&line, "计算指标（查询）", 0, o->quiet);
@@ -367,6 +383,16 @@ int cli_eval(const cli_options *o)
     options.user = &line;
     status = eval_load(r, s, &ps, &options, &data, &e);
     progress_end(&line);
+    {
+        /* The rows the scans left, the hash; a problem in the snapshot
+        ** comes before any failure of the rule queries. */
+        error mine;
+        int finished = snapshot_finish(s, &mine);
+        if (finished != ERROR_OK) {
+            status = finished;
+            e = mine;
+        }
+    }
     if (status != ERROR_OK)
         goto fail;
     rss_kb[1] = peak_rss_kb();

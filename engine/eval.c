@@ -204,6 +204,193 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
 ** the three PCRE2 limits and the run budget. */
 #define ADMISSION_BOUND 4
 
+/* --- scans: one read per row ---------------------------------------------- */
+
+/* Sums a scan's per-row values per community (rules.h bundle_scan) while
+** the snapshot checks the same rows. Sets *fallback, with nothing computed,
+** when the scan cannot run (its SQL does not prepare, the SQL guard stops
+** it, a run-time error): the table is then checked by snapshot_finish() and
+** the bundle computed by its own query, whose message names the indicator.
+** `ids` finds a community's index by id. */
+static int scan_rows(sqlite3 *db, const bundle_scan *scan, const snapshot *s, const params *ps,
+                     const idset *ids, double *sums, bool *fallback, error *e)
+{
+    snapshot_rows *check = NULL;
+    sqlite3_stmt *statement = NULL;
+    buffer sql;
+    size_t k = scan->kind_count, j;
+    char last[64]; /* the previous row's community id (when short), and its index */
+    int last_bytes = -1, first, rc;
+    long last_index = -1;
+    int status;
+    bool stopped = false;
+    error ignored;
+    *fallback = false;
+    buffer_init(&sql);
+    if (snapshot_rows_begin(s, db, scan->table, &check, &ignored) != ERROR_OK) {
+        *fallback = true;
+        return ERROR_OK;
+    }
+    first = snapshot_rows_column_count(check);
+    buffer_printf(&sql, "SELECT %s, %s FROM \"%s\"", snapshot_rows_columns(check), scan->sql,
+                  scan->table);
+    if (scan->alias != NULL)
+        buffer_printf(&sql, " AS \"%s\"", scan->alias);
+    if (buffer_failed(&sql)) {
+        snapshot_rows_end(check, db, SQLITE_NOMEM, false, NULL);
+        buffer_free(&sql);
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+    rc = sqlguard_prepare(db, buffer_text(&sql), s->rows_read, &statement);
+    if (rc == SQLITE_OK)
+        rc = query_bind(statement, scan->binds, scan->bind_count, s, ps);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        const void *id;
+        int bytes;
+        long c;
+        rc = sqlguard_step(statement);
+        if (rc != SQLITE_ROW)
+            break;
+        if (!snapshot_rows_check(check, statement)) {
+            stopped = true;
+            break;
+        }
+        id = sqlite3_column_blob(statement, first);
+        bytes = sqlite3_column_bytes(statement, first);
+        if (id == NULL)
+            continue; /* NULL groups with no community, as GROUP BY's NULL group */
+        /* Rows usually come community by community: look up only a change. */
+        if (bytes == last_bytes && memcmp(id, last, (size_t)bytes) == 0) {
+            c = last_index;
+        } else {
+            c = idset_find(ids, id, (size_t)bytes);
+            last_index = c;
+            last_bytes = (size_t)bytes <= sizeof last ? bytes : -1;
+            if (last_bytes >= 0)
+                memcpy(last, id, (size_t)bytes);
+        }
+        if (c < 0)
+            continue; /* no such community: no row of the LEFT JOIN */
+        for (j = 0; j < k; j++) {
+            sqlite3_value *v = sqlite3_column_value(statement, first + 1 + (int)j);
+            double *sum = &sums[(size_t)c * k + j];
+            /* As SUM(0/1) for a count, as TOTAL() for a sum: NULL skipped,
+            ** every other value added as a double, in row order. */
+            if (scan->kinds[j] == SCAN_COUNT)
+                *sum += (double)sqlite3_value_int64(v);
+            else if (sqlite3_value_type(v) != SQLITE_NULL)
+                *sum += sqlite3_value_double(v);
+        }
+    }
+    if (stopped || rc == SQLITE_DONE) {
+        status = snapshot_rows_end(check, db, stopped ? SQLITE_ROW : rc, true, e);
+    } else {
+        snapshot_rows_end(check, db, rc, false, NULL);
+        *fallback = true;
+        status = ERROR_OK;
+    }
+    sqlguard_finalize(statement);
+    buffer_free(&sql);
+    return status;
+}
+
+/* Puts a scan's sums into temp.kaohe_scan (community_id, a1, a2...), one
+** row per community in id order, as its members' query reads them. */
+static int scan_table_fill(sqlite3 *db, const bundle_scan *scan, const snapshot *s,
+                           const double *sums, error *e)
+{
+    sqlite3_stmt *insert = NULL;
+    buffer sql;
+    size_t k = scan->kind_count, c, j;
+    int rc;
+    buffer_init(&sql);
+    buffer_puts(&sql, "CREATE TEMP TABLE kaohe_scan (community_id TEXT PRIMARY KEY");
+    for (j = 0; j < k; j++)
+        buffer_printf(&sql, ", a%zu", j + 1);
+    buffer_puts(&sql, "); INSERT INTO temp.kaohe_scan VALUES (?");
+    for (j = 0; j < k; j++)
+        buffer_puts(&sql, ", ?");
+    buffer_puts(&sql, ")");
+    if (buffer_failed(&sql)) {
+        buffer_free(&sql);
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+    {
+        const char *insert_sql = strstr(buffer_text(&sql), "INSERT");
+        char *create = strndup(buffer_text(&sql), (size_t)(insert_sql - buffer_text(&sql)));
+        rc = create == NULL ? SQLITE_NOMEM : sqlite3_exec(db, create, NULL, NULL, NULL);
+        free(create);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(db, insert_sql, -1, &insert, NULL);
+    }
+    for (c = 0; rc == SQLITE_OK && c < s->community_count; c++) {
+        sqlite3_bind_text(insert, 1, s->communities[c].id, -1, SQLITE_STATIC);
+        for (j = 0; j < k; j++) {
+            double x = sums[c * k + j];
+            if (scan->kinds[j] == SCAN_COUNT)
+                sqlite3_bind_int64(insert, (int)j + 2, (sqlite3_int64)x);
+            else
+                sqlite3_bind_double(insert, (int)j + 2, x);
+        }
+        rc = sqlite3_step(insert);
+        rc = rc == SQLITE_DONE ? sqlite3_reset(insert) : rc;
+    }
+    sqlite3_finalize(insert);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    buffer_free(&sql);
+    if (rc != SQLITE_OK) {
+        int status = error_set(e, error_sqlite_status(rc, ERROR_SYSTEM),
+                               "cannot keep a table's sums for the indicators: %s",
+                               sqlite3_errstr(rc));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(db, "DROP TABLE IF EXISTS temp.kaohe_scan", NULL, NULL, NULL);
+        return status;
+    }
+    return ERROR_OK;
+}
+
+/* Computes bundle `index` (with a scan) from one read of its table, which
+** also checks the table's rows. Sets *scanned false when it could not
+** (see scan_rows): the caller then runs the bundle's own query. */
+static int load_scan(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
+                     const params *ps, const idset *ids, indicator_data *all, long long *rows,
+                     bool *scanned, error *e)
+{
+    const indicator_bundle *b = &r->bundles[index];
+    const bundle_scan *scan = b->scan;
+    double *sums = calloc(s->community_count * scan->kind_count + 1, sizeof *sums);
+    bool fallback = false, alone = false;
+    size_t m;
+    int status;
+    *scanned = false;
+    if (sums == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    status = scan_rows(db, scan, s, ps, ids, sums, &fallback, e);
+    if (status != ERROR_OK || fallback || snapshot_rows_problems(s)) {
+        /* A snapshot with problems fails at snapshot_finish(): compute nothing. */
+        *scanned = status != ERROR_OK || !fallback;
+        free(sums);
+        return status;
+    }
+    *scanned = true;
+    status = scan_table_fill(db, scan, s, sums, e);
+    free(sums);
+    if (status != ERROR_OK)
+        return status;
+    status = load_query(db, r, scan->after_sql, scan->after_binds, scan->after_bind_count,
+                        b->members, b->member_count, s, ps, all, rows, &alone, e);
+    sqlite3_exec(db, "DROP TABLE temp.kaohe_scan", NULL, NULL, NULL);
+    for (m = 0; alone && m < b->member_count; m++) {
+        status = load_indicator(db, r, b->members[m], s, ps, all, rows, e);
+        if (status != ERROR_OK)
+            break;
+    }
+    return status;
+}
+
 re_limits eval_admission_limits(const rules *r, const params *ps)
 {
     re_limits limits;
@@ -553,7 +740,7 @@ static bool admission_changed(const eval_data *data, const params *ps)
 
 /* One query of the load stage. */
 typedef struct load_job {
-    enum { JOB_DECIDE, JOB_INDICATOR, JOB_BUNDLE, JOB_TARGET, JOB_APPRAISAL } kind;
+    enum { JOB_DECIDE, JOB_INDICATOR, JOB_BUNDLE, JOB_SCAN, JOB_TARGET, JOB_APPRAISAL } kind;
     size_t index;
     bool main_only; /* reads the temporary task_decision table of the main connection */
 } load_job;
@@ -567,6 +754,7 @@ typedef struct load_pool {
     size_t next; /* next shared job */
     size_t done; /* jobs finished, for progress */
     const eval_options *options;
+    idset communities; /* the communities' ids, for JOB_SCAN */
     pthread_mutex_t lock;
     int status; /* first failure */
     error failure;
@@ -592,6 +780,15 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
     case JOB_INDICATOR:
         return load_indicator(db, data->rules, job->index, data->snapshot, pool->ps,
                               data->indicators, rows, e);
+    case JOB_SCAN: {
+        bool scanned;
+        int status = load_scan(db, data->rules, job->index, data->snapshot, pool->ps,
+                               &pool->communities, data->indicators, rows, &scanned, e);
+        if (status != ERROR_OK || scanned)
+            return status;
+        return load_bundle(db, data->rules, job->index, data->snapshot, pool->ps, data->indicators,
+                           rows, e);
+    }
     case JOB_BUNDLE:
         return load_bundle(db, data->rules, job->index, data->snapshot, pool->ps, data->indicators,
                            rows, e);
@@ -737,11 +934,40 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         }
     }
     {
-        size_t members;
+        /* A table left to check (snapshot_open_later) is read once, by the
+        ** first bundle that scans it; the other bundles run their queries. */
+        size_t members, j;
+        bool *scans = calloc(r->bundle_count + 1, sizeof *scans);
+        if (scans == NULL) {
+            free(pool.jobs);
+            free(bundled);
+            return error_set(e, ERROR_SYSTEM, "out of memory");
+        }
+        for (i = 0; i < r->bundle_count; i++) {
+            const bundle_scan *scan = r->bundles[i].scan;
+            scans[i] = scan != NULL && snapshot_rows_later(s, scan->table);
+            for (j = 0; scans[i] && j < i; j++)
+                scans[i] = !(scans[j] && strcmp(r->bundles[j].scan->table, scan->table) == 0);
+        }
         for (members = r->indicator_count; members > 0; members--)
             for (i = 0; i < r->bundle_count; i++)
                 if (r->bundles[i].member_count == members)
-                    pool.jobs[n++] = (load_job){JOB_BUNDLE, i, false};
+                    pool.jobs[n++] = (load_job){scans[i] ? JOB_SCAN : JOB_BUNDLE, i, false};
+        for (i = 0; i < r->bundle_count && status == ERROR_OK; i++)
+            if (scans[i] && pool.communities.count == 0) {
+                size_t c;
+                for (c = 0; c < s->community_count && status == ERROR_OK; c++)
+                    if (idset_add(&pool.communities, s->communities[c].id,
+                                  strlen(s->communities[c].id)) != 0)
+                        status = error_set(e, ERROR_SYSTEM, "out of memory");
+            }
+        free(scans);
+        if (status != ERROR_OK) {
+            idset_free(&pool.communities);
+            free(pool.jobs);
+            free(bundled);
+            return status;
+        }
     }
     for (i = 0; i < r->indicator_count; i++)
         if (!bundled[i]) /* the queries that read the task decisions */
@@ -764,8 +990,9 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     }
     for (i = 0; data->job_names != NULL && i < n; i++)
         data->job_names[i] =
-            pool.jobs[i].kind == JOB_DECIDE      ? "admission decisions"
-            : pool.jobs[i].kind == JOB_BUNDLE    ? bundle_name(data, pool.jobs[i].index)
+            pool.jobs[i].kind == JOB_DECIDE ? "admission decisions"
+            : pool.jobs[i].kind == JOB_BUNDLE || pool.jobs[i].kind == JOB_SCAN
+                ? bundle_name(data, pool.jobs[i].index)
             : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
             : pool.jobs[i].kind == JOB_TARGET    ? r->targets[pool.jobs[i].index].id
                                                  : r->indicators[pool.jobs[i].index].id;
@@ -795,6 +1022,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         *e = pool.failure;
         status = pool.status;
     }
+    idset_free(&pool.communities);
     free(pool.jobs);
     free(bundled);
     return status;

@@ -10,6 +10,9 @@
 
 #define OFFSET_BITS 40
 #define OFFSET_MASK ((UINT64_C(1) << OFFSET_BITS) - 1)
+/* An entry in the arena: its length and its ordinal (uint32_t each,
+** unaligned), then its bytes. */
+#define ENTRY_HEAD (2 * sizeof(uint32_t))
 
 /* FNV-1a, 64 bits: ids are short, mostly digits. */
 static uint64_t id_hash(const unsigned char *bytes, size_t length)
@@ -44,7 +47,7 @@ static bool slot_matches(const idset *set, uint64_t slot, uint64_t tag, const vo
         return false;
     entry = set->arena + (slot & OFFSET_MASK) - 1;
     memcpy(&stored, entry, sizeof stored);
-    return stored == length && memcmp(entry + sizeof stored, id, length) == 0;
+    return stored == length && memcmp(entry + ENTRY_HEAD, id, length) == 0;
 }
 
 /* Places `slot` (an id already in the arena) in `slots`, without checks. */
@@ -70,8 +73,7 @@ static int grow(idset *set)
             continue;
         entry = set->arena + (slot & OFFSET_MASK) - 1;
         memcpy(&length, entry, sizeof length);
-        slot_place(slots, capacity, slot,
-                   id_hash((const unsigned char *)entry + sizeof length, length));
+        slot_place(slots, capacity, slot, id_hash((const unsigned char *)entry + ENTRY_HEAD, length));
     }
     free(set->slots);
     set->slots = slots;
@@ -82,10 +84,10 @@ static int grow(idset *set)
 int idset_add(idset *set, const void *id, size_t length)
 {
     uint64_t hash = id_hash(id, length), tag = hash >> OFFSET_BITS;
-    uint32_t stored = (uint32_t)length;
-    size_t need = sizeof stored + length;
-    if (length > UINT32_MAX || idset_contains(set, id, length))
-        return length > UINT32_MAX ? -1 : 0;
+    uint32_t stored = (uint32_t)length, ordinal = (uint32_t)set->count;
+    size_t need = ENTRY_HEAD + length;
+    if (length > UINT32_MAX || set->count >= UINT32_MAX || idset_contains(set, id, length))
+        return length > UINT32_MAX || set->count >= UINT32_MAX ? -1 : 0;
     if ((set->count + 1) * 2 > set->capacity && grow(set) != 0)
         return -1;
     if (set->arena_used + need > set->arena_size) {
@@ -102,7 +104,8 @@ int idset_add(idset *set, const void *id, size_t length)
         set->arena_size = size;
     }
     memcpy(set->arena + set->arena_used, &stored, sizeof stored);
-    memcpy(set->arena + set->arena_used + sizeof stored, id, length);
+    memcpy(set->arena + set->arena_used + sizeof stored, &ordinal, sizeof ordinal);
+    memcpy(set->arena + set->arena_used + ENTRY_HEAD, id, length);
     slot_place(set->slots, set->capacity, (tag << OFFSET_BITS) | (uint64_t)(set->arena_used + 1),
                hash);
     set->arena_used += need;
@@ -110,19 +113,28 @@ int idset_add(idset *set, const void *id, size_t length)
     return 0;
 }
 
-bool idset_contains(const idset *set, const void *id, size_t length)
+long idset_find(const idset *set, const void *id, size_t length)
 {
     uint64_t hash, tag;
     size_t i;
     if (set->capacity == 0)
-        return false;
+        return -1;
     hash = id_hash(id, length);
     tag = hash >> OFFSET_BITS;
     for (i = (size_t)hash & (set->capacity - 1); set->slots[i] != 0;
          i = (i + 1) & (set->capacity - 1))
-        if (slot_matches(set, set->slots[i], tag, id, length))
-            return true;
-    return false;
+        if (slot_matches(set, set->slots[i], tag, id, length)) {
+            uint32_t ordinal;
+            memcpy(&ordinal, set->arena + (set->slots[i] & OFFSET_MASK) - 1 + sizeof(uint32_t),
+                   sizeof ordinal);
+            return (long)ordinal;
+        }
+    return -1;
+}
+
+bool idset_contains(const idset *set, const void *id, size_t length)
+{
+    return idset_find(set, id, length) >= 0;
 }
 
 void strpool_init(strpool *pool)

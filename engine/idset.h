@@ -18,7 +18,7 @@ typedef struct idset {
     uint64_t *slots; /* 0 = empty; else (hash top bits << 40) | (offset + 1) */
     size_t capacity; /* a power of two */
     size_t count;
-    char *arena; /* each id: its length (uint32_t, unaligned) then its bytes */
+    char *arena; /* each id: its length and ordinal (uint32_t, unaligned), then its bytes */
     size_t arena_used, arena_size;
 } idset;
 
@@ -30,6 +30,10 @@ void idset_free(idset *set);
 int idset_add(idset *set, const void *id, size_t length);
 
 bool idset_contains(const idset *set, const void *id, size_t length);
+
+/* The ordinal of `id` (0 for the first id added, 1 for the next...), or -1
+** when it is not in the set: an index from ids to rows of an array. */
+long idset_find(const idset *set, const void *id, size_t length);
 
 /* A pool of interned strings: each distinct text is stored once and the
 ** same pointer returned for it, valid until strpool_free. For the values

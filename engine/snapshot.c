@@ -1841,6 +1841,8 @@ int snapshot_finish(snapshot *s, error *e)
     if (p->hashing) {
         pthread_join(p->hasher, NULL);
         p->hashing = false;
+    } else if (status == ERROR_OK && s->sha256 == NULL) {
+        s->sha256 = hash_file(s->path); /* one thread: after the rows */
     }
     if (status != ERROR_OK)
         goto done;
