@@ -911,6 +911,33 @@ end
 local SQL_WORDS = { WHERE = true, JOIN = true, NATURAL = true, LEFT = true, RIGHT = true,
                     FULL = true, INNER = true, CROSS = true, ON = true, USING = true,
                     GROUP = true, ORDER = true, LIMIT = true, INDEXED = true, NOT = true }
+-- Or, for "workers w CROSS JOIN visits v ON v.worker_id = w.id" counted by
+-- w.community_id: the table joined to (visits v), the column that points
+-- to the other table's id (v.worker_id) and that table (workers). The scan
+-- reads visits alone and finds each row's community through the worker; it
+-- is used only when no per-row value reads the other table (rows_free_of).
+local function scan_join(group)
+  if not group then return nil end
+  local t1, a1, rest = match(group.from, "^%s*([%a_][%w_]*)%s+([%a_][%w_]*)%s+(.*)$")
+  if not t1 or SQL_WORDS[string.upper(a1)] then return nil end
+  rest = gsub(rest, "^[Cc][Rr][Oo][Ss][Ss]%s+", "")
+  local t2, a2, l, r = match(rest, "^[Jj][Oo][Ii][Nn]%s+([%a_][%w_]*)%s+([%a_][%w_]*)%s+[Oo][Nn]%s+" ..
+                                   "([%a_][%w_%.]*)%s*=%s*([%a_][%w_%.]*)%s*$")
+  if not t2 or SQL_WORDS[string.upper(a2)] then return nil end
+  local key
+  if l == a1 .. ".id" and match(r, "^" .. a2 .. "%.[%a_][%w_]*$") then key = r
+  elseif r == a1 .. ".id" and match(l, "^" .. a2 .. "%.[%a_][%w_]*$") then key = l end
+  if not key or trim(group.community) ~= a1 .. ".community_id" then return nil end
+  return t2, a2, key, t1, a1
+end
+
+local function rows_free_of(rows, alias)
+  for _, row in ipairs(rows) do
+    if find(row, alias .. ".", 1, true) then return false end
+  end
+  return true
+end
+
 local function scan_source(group)
   if not group then return nil end
   local from = group.from
@@ -943,6 +970,8 @@ local function compile_bundles(out, params)
   end
   for _, bundle in ipairs(order) do
     local table_name, alias = scan_source(bundle.group)
+    local key, via, via_alias
+    if not table_name then table_name, alias, key, via, via_alias = scan_join(bundle.group) end
     if #bundle.members >= 2 or table_name then
       local aggregates, columns, selects, members = {}, {}, {}, {}
       local rows, kinds, renames = {}, {}, {}
@@ -991,14 +1020,14 @@ local function compile_bundles(out, params)
       -- per community in C into temp.kaohe_scan (community_id, a1, a2...);
       -- then `after_scan` is this query reading that table instead of
       -- grouping the rows itself. The same sums in the same row order.
-      if entry and table_name then
+      if entry and table_name and (not via or rows_free_of(rows, via_alias)) then
         local scan_binds, after_binds = {}, {}
-        local scan_sql = expand_sql(bundle.group.community .. ", " .. concat(rows, ", "), params,
+        local scan_sql = expand_sql((key or bundle.group.community) .. ", " .. concat(rows, ", "), params,
                                     scan_binds, nil, 0, nil)
         local after_sql = expand_sql(query("g AS (SELECT community_id, " .. concat(renames, ", ") ..
                                            " FROM temp.kaohe_scan)"), params, after_binds, nil, 0, nil)
         if scan_sql and after_sql then
-          entry.scan = { table = table_name, alias = alias, sql = scan_sql, binds = scan_binds,
+          entry.scan = { table = table_name, alias = alias, via = via, sql = scan_sql, binds = scan_binds,
                          kinds = kinds, after = { sql = after_sql, binds = after_binds } }
         end
       end

@@ -206,24 +206,34 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
 
 /* --- scans: one read per row ---------------------------------------------- */
 
+/* Where a scan's rows belong: a community's index from its id, or, for a
+** scan `via` another table, from the id of that table's row (a worker). */
+typedef struct scan_map {
+    const idset *ids;      /* communities, or the rows of `via` */
+    const long *community; /* NULL, or [ordinal in ids] community index (-1 none) */
+} scan_map;
+
 /* Sums a scan's per-row values per community (rules.h bundle_scan) while
 ** the snapshot checks the same rows. Sets *fallback, with nothing computed,
-** when the scan cannot run (its SQL does not prepare, the SQL guard stops
-** it, a run-time error): the table is then checked by snapshot_finish() and
-** the bundle computed by its own query, whose message names the indicator.
-** `ids` finds a community's index by id. */
+** when the scan cannot compute the bundle (its SQL does not prepare, the SQL
+** guard stops it, a run-time error; or, for a scan `via` another table,
+** whose rows come in another order than the bundle's query reads them, a
+** sum that is not of whole numbers, whose rounding would depend on the
+** order): the bundle is then computed by its own query, whose message names
+** the indicator. The table's check is left to snapshot_finish() unless the
+** scan read every row. */
 static int scan_rows(sqlite3 *db, const bundle_scan *scan, const snapshot *s, const params *ps,
-                     const idset *ids, double *sums, bool *fallback, error *e)
+                     const scan_map *map, double *sums, bool *fallback, error *e)
 {
     snapshot_rows *check = NULL;
     sqlite3_stmt *statement = NULL;
     buffer sql;
     size_t k = scan->kind_count, j;
-    char last[64]; /* the previous row's community id (when short), and its index */
+    char last[64]; /* the previous row's id (when short), and its index */
     int last_bytes = -1, first, rc;
     long last_index = -1;
     int status;
-    bool stopped = false;
+    bool stopped = false, inexact = false;
     error ignored;
     *fallback = false;
     buffer_init(&sql);
@@ -263,27 +273,33 @@ static int scan_rows(sqlite3 *db, const bundle_scan *scan, const snapshot *s, co
         if (bytes == last_bytes && memcmp(id, last, (size_t)bytes) == 0) {
             c = last_index;
         } else {
-            c = idset_find(ids, id, (size_t)bytes);
+            c = idset_find(map->ids, id, (size_t)bytes);
+            if (c >= 0 && map->community != NULL)
+                c = map->community[c];
             last_index = c;
             last_bytes = (size_t)bytes <= sizeof last ? bytes : -1;
             if (last_bytes >= 0)
                 memcpy(last, id, (size_t)bytes);
         }
         if (c < 0)
-            continue; /* no such community: no row of the LEFT JOIN */
+            continue; /* no such community: no row of the join */
         for (j = 0; j < k; j++) {
             sqlite3_value *v = sqlite3_column_value(statement, first + 1 + (int)j);
             double *sum = &sums[(size_t)c * k + j];
+            int type = sqlite3_value_type(v);
             /* As SUM(0/1) for a count, as TOTAL() for a sum: NULL skipped,
             ** every other value added as a double, in row order. */
             if (scan->kinds[j] == SCAN_COUNT)
                 *sum += (double)sqlite3_value_int64(v);
-            else if (sqlite3_value_type(v) != SQLITE_NULL)
+            else if (type != SQLITE_NULL)
                 *sum += sqlite3_value_double(v);
+            inexact = inexact || (type != SQLITE_INTEGER && type != SQLITE_NULL) ||
+                      fabs(*sum) > 9007199254740992.0; /* 2^53: whole sums stay exact */
         }
     }
     if (stopped || rc == SQLITE_DONE) {
         status = snapshot_rows_end(check, db, stopped ? SQLITE_ROW : rc, true, e);
+        *fallback = scan->via != NULL && inexact;
     } else {
         snapshot_rows_end(check, db, rc, false, NULL);
         *fallback = true;
@@ -342,9 +358,9 @@ static int scan_table_fill(sqlite3 *db, const bundle_scan *scan, const snapshot 
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     buffer_free(&sql);
     if (rc != SQLITE_OK) {
-        int status = error_set(e, error_sqlite_status(rc, ERROR_SYSTEM),
-                               "cannot keep a table's sums for the indicators: %s",
-                               sqlite3_errstr(rc));
+        int status =
+            error_set(e, error_sqlite_status(rc, ERROR_SYSTEM),
+                      "cannot keep a table's sums for the indicators: %s", sqlite3_errstr(rc));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_exec(db, "DROP TABLE IF EXISTS temp.kaohe_scan", NULL, NULL, NULL);
         return status;
@@ -355,9 +371,9 @@ static int scan_table_fill(sqlite3 *db, const bundle_scan *scan, const snapshot 
 /* Computes bundle `index` (with a scan) from one read of its table, which
 ** also checks the table's rows. Sets *scanned false when it could not
 ** (see scan_rows): the caller then runs the bundle's own query. */
-static int load_scan(sqlite3 *db, const rules *r, size_t index, const snapshot *s,
-                     const params *ps, const idset *ids, indicator_data *all, long long *rows,
-                     bool *scanned, error *e)
+static int load_scan(sqlite3 *db, const rules *r, size_t index, const snapshot *s, const params *ps,
+                     const scan_map *map, indicator_data *all, long long *rows, bool *scanned,
+                     error *e)
 {
     const indicator_bundle *b = &r->bundles[index];
     const bundle_scan *scan = b->scan;
@@ -368,10 +384,10 @@ static int load_scan(sqlite3 *db, const rules *r, size_t index, const snapshot *
     *scanned = false;
     if (sums == NULL)
         return error_set(e, ERROR_SYSTEM, "out of memory");
-    status = scan_rows(db, scan, s, ps, ids, sums, &fallback, e);
+    status = scan_rows(db, scan, s, ps, map, sums, &fallback, e);
     if (status != ERROR_OK || fallback || snapshot_rows_problems(s)) {
         /* A snapshot with problems fails at snapshot_finish(): compute nothing. */
-        *scanned = status != ERROR_OK || !fallback;
+        *scanned = status != ERROR_OK || (!fallback && snapshot_rows_problems(s));
         free(sums);
         return status;
     }
@@ -754,11 +770,59 @@ typedef struct load_pool {
     size_t next; /* next shared job */
     size_t done; /* jobs finished, for progress */
     const eval_options *options;
-    idset communities; /* the communities' ids, for JOB_SCAN */
+    idset communities;   /* the communities' ids, for JOB_SCAN */
+    const char *via;     /* the one table a JOB_SCAN may go through (workers) */
+    idset via_ids;       /* its ids */
+    long *via_community; /* [ordinal in via_ids] the row's community index, or -1 */
     pthread_mutex_t lock;
     int status; /* first failure */
     error failure;
 } load_pool;
+
+/* Reads the community of every row of `table` (id, community_id) for the
+** scans that go through it. Leaves pool->via NULL, so those bundles run
+** their queries, when the table cannot be read so; fails only when out of
+** memory. */
+static int load_via(const snapshot *s, const char *table, load_pool *pool, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    size_t capacity = 0, count = 0;
+    char sql[96];
+    int rc;
+    snprintf(sql, sizeof sql, "SELECT id, community_id FROM \"%s\"", table);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
+        sqlite3_finalize(statement);
+        return ERROR_OK;
+    }
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const void *id = sqlite3_column_blob(statement, 0);
+        const char *where = (const char *)sqlite3_column_text(statement, 1);
+        size_t before = pool->via_ids.count;
+        if (id == NULL)
+            continue;
+        if (idset_add(&pool->via_ids, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0)
+            goto out_of_memory;
+        if (pool->via_ids.count == before)
+            continue; /* a repeated id: the snapshot's check refuses it */
+        if (count == capacity) {
+            size_t more = capacity ? capacity * 2 : 4096;
+            long *grown = realloc(pool->via_community, more * sizeof *grown);
+            if (grown == NULL)
+                goto out_of_memory;
+            pool->via_community = grown;
+            capacity = more;
+        }
+        pool->via_community[count++] =
+            where == NULL ? -1 : idset_find(&pool->communities, where, strlen(where));
+    }
+    sqlite3_finalize(statement);
+    if (rc == SQLITE_DONE)
+        pool->via = table;
+    return ERROR_OK;
+out_of_memory:
+    sqlite3_finalize(statement);
+    return error_set(e, ERROR_SYSTEM, "out of memory reading %s", table);
+}
 
 static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long *rows, error *e)
 {
@@ -782,8 +846,12 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
                               data->indicators, rows, e);
     case JOB_SCAN: {
         bool scanned;
-        int status = load_scan(db, data->rules, job->index, data->snapshot, pool->ps,
-                               &pool->communities, data->indicators, rows, &scanned, e);
+        scan_map map;
+        int status;
+        map.ids = data->rules->bundles[job->index].scan->via ? &pool->via_ids : &pool->communities;
+        map.community = data->rules->bundles[job->index].scan->via ? pool->via_community : NULL;
+        status = load_scan(db, data->rules, job->index, data->snapshot, pool->ps, &map,
+                           data->indicators, rows, &scanned, e);
         if (status != ERROR_OK || scanned)
             return status;
         return load_bundle(db, data->rules, job->index, data->snapshot, pool->ps, data->indicators,
@@ -943,27 +1011,35 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
             free(bundled);
             return error_set(e, ERROR_SYSTEM, "out of memory");
         }
-        for (i = 0; i < r->bundle_count; i++) {
-            const bundle_scan *scan = r->bundles[i].scan;
-            scans[i] = scan != NULL && snapshot_rows_later(s, scan->table);
-            for (j = 0; scans[i] && j < i; j++)
-                scans[i] = !(scans[j] && strcmp(r->bundles[j].scan->table, scan->table) == 0);
-        }
-        for (members = r->indicator_count; members > 0; members--)
-            for (i = 0; i < r->bundle_count; i++)
-                if (r->bundles[i].member_count == members)
-                    pool.jobs[n++] = (load_job){scans[i] ? JOB_SCAN : JOB_BUNDLE, i, false};
         for (i = 0; i < r->bundle_count && status == ERROR_OK; i++)
-            if (scans[i] && pool.communities.count == 0) {
+            if (r->bundles[i].scan != NULL && snapshot_rows_later(s, r->bundles[i].scan->table) &&
+                pool.communities.count == 0) {
                 size_t c;
                 for (c = 0; c < s->community_count && status == ERROR_OK; c++)
                     if (idset_add(&pool.communities, s->communities[c].id,
                                   strlen(s->communities[c].id)) != 0)
                         status = error_set(e, ERROR_SYSTEM, "out of memory");
             }
+        for (i = 0; i < r->bundle_count && status == ERROR_OK; i++) {
+            const bundle_scan *scan = r->bundles[i].scan;
+            scans[i] = scan != NULL && snapshot_rows_later(s, scan->table);
+            for (j = 0; scans[i] && j < i; j++)
+                scans[i] = !(scans[j] && strcmp(r->bundles[j].scan->table, scan->table) == 0);
+            if (scans[i] && scan->via != NULL) {
+                if (pool.via == NULL && load_via(s, scan->via, &pool, e) != ERROR_OK)
+                    status = ERROR_SYSTEM;
+                scans[i] = pool.via != NULL && strcmp(pool.via, scan->via) == 0;
+            }
+        }
+        for (members = r->indicator_count; members > 0; members--)
+            for (i = 0; i < r->bundle_count; i++)
+                if (r->bundles[i].member_count == members)
+                    pool.jobs[n++] = (load_job){scans[i] ? JOB_SCAN : JOB_BUNDLE, i, false};
         free(scans);
         if (status != ERROR_OK) {
             idset_free(&pool.communities);
+            idset_free(&pool.via_ids);
+            free(pool.via_community);
             free(pool.jobs);
             free(bundled);
             return status;
@@ -989,13 +1065,13 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         buffer_append(&data->bundle_names, "", 1);
     }
     for (i = 0; data->job_names != NULL && i < n; i++)
-        data->job_names[i] =
-            pool.jobs[i].kind == JOB_DECIDE ? "admission decisions"
-            : pool.jobs[i].kind == JOB_BUNDLE || pool.jobs[i].kind == JOB_SCAN
-                ? bundle_name(data, pool.jobs[i].index)
-            : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
-            : pool.jobs[i].kind == JOB_TARGET    ? r->targets[pool.jobs[i].index].id
-                                                 : r->indicators[pool.jobs[i].index].id;
+        data->job_names[i] = pool.jobs[i].kind == JOB_DECIDE ? "admission decisions"
+                             : pool.jobs[i].kind == JOB_BUNDLE || pool.jobs[i].kind == JOB_SCAN
+                                 ? bundle_name(data, pool.jobs[i].index)
+                             : pool.jobs[i].kind == JOB_APPRAISAL ? "appraisal"
+                             : pool.jobs[i].kind == JOB_TARGET
+                                 ? r->targets[pool.jobs[i].index].id
+                                 : r->indicators[pool.jobs[i].index].id;
     data->job_count = n;
     pool.data = data;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1023,6 +1099,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         status = pool.status;
     }
     idset_free(&pool.communities);
+    idset_free(&pool.via_ids);
+    free(pool.via_community);
     free(pool.jobs);
     free(bundled);
     return status;

@@ -73,7 +73,8 @@ static int grow(idset *set)
             continue;
         entry = set->arena + (slot & OFFSET_MASK) - 1;
         memcpy(&length, entry, sizeof length);
-        slot_place(slots, capacity, slot, id_hash((const unsigned char *)entry + ENTRY_HEAD, length));
+        slot_place(slots, capacity, slot,
+                   id_hash((const unsigned char *)entry + ENTRY_HEAD, length));
     }
     free(set->slots);
     set->slots = slots;

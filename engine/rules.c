@@ -795,6 +795,7 @@ static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b)
     b->scan = scan;
     scan->table = field_string(r, L, t, "table");
     scan->alias = field_string(r, L, t, "alias");
+    scan->via = field_string(r, L, t, "via");
     scan->sql = field_string(r, L, t, "sql");
     if (scan->table == NULL || scan->sql == NULL ||
         copy_binds(L, t, r, &scan->binds, &scan->bind_count, "bundle scan") != 0)
@@ -1618,6 +1619,7 @@ void rules_free(rules *r)
             bundle_scan *scan = r->bundles[i].scan;
             free(scan->table);
             free(scan->alias);
+            free(scan->via);
             free(scan->sql);
             free(scan->binds);
             free(scan->kinds);

@@ -84,11 +84,14 @@ typedef struct indicator {
 ** by a scan of that table (eval.c): `sql` is the select list giving, per
 ** row, the community, then each aggregate's value (kinds[i]: summed as a
 ** count or as SQL's TOTAL); the sums go into temp.kaohe_scan (community_id,
-** a1, a2...), which `after_sql` reads in place of grouping the rows. */
+** a1, a2...), which `after_sql` reads in place of grouping the rows. With
+** `via`, the first value is not the community but the id of a row of table
+** `via` (a worker), whose community_id is the community. */
 typedef enum { SCAN_COUNT, SCAN_TOTAL } scan_kind;
 
 typedef struct bundle_scan {
     char *table, *alias; /* alias NULL when none */
+    char *via;           /* NULL, or the table whose id the scan's first value is (rules.h) */
     char *sql;
     rules_bind *binds;
     size_t bind_count;

@@ -744,9 +744,8 @@ static int rows_status(snapshot_rows *t, sqlite3 *db, int rc, error *e)
         return error_set(e, ERROR_SYSTEM, "%s: out of memory reading table %s", t->s->path,
                          t->table);
     if (t->found <= PROBLEMS_SHOWN && rc != SQLITE_DONE)
-        return error_set(e, error_sqlite_status(rc, ERROR_INPUT),
-                         "%s: table %s cannot be read: %s", t->s->path, t->table,
-                         sqlite3_errmsg(db));
+        return error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: table %s cannot be read: %s",
+                         t->s->path, t->table, sqlite3_errmsg(db));
     if (buffer_failed(&t->c.message) || buffer_failed(&t->id) || buffer_failed(&t->problems.text))
         return error_set(e, ERROR_SYSTEM, "out of memory");
     return ERROR_OK;
@@ -1282,10 +1281,9 @@ static void check_tables_on(check_pool *pool, sqlite3 *db)
         pthread_mutex_unlock(&pool->lock);
         if (i == pool->count)
             break;
-        pool->statuses[i] =
-            check_table(pool->s, db, schema_db, pool->tables[i], pool->references,
-                        pool->later != NULL && pool->later[i], &pool->lists[i], &pool->rows[i],
-                        &pool->errors[i]);
+        pool->statuses[i] = check_table(pool->s, db, schema_db, pool->tables[i], pool->references,
+                                        pool->later != NULL && pool->later[i], &pool->lists[i],
+                                        &pool->rows[i], &pool->errors[i]);
     }
     sqlite3_close(schema_db);
 }
@@ -1641,8 +1639,8 @@ static int problems_report(const char *path, problem_list *problems, error *e)
     if (problems->count > PROBLEMS_SHOWN)
         buffer_printf(&problems->text, "\n... and %zu more problems",
                       problems->count - PROBLEMS_SHOWN);
-    return error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path,
-                     problems->count, problems->count == 1 ? "" : "s", buffer_text(&problems->text));
+    return error_set(e, ERROR_INPUT, "%s: the snapshot has %zu problem%s:%s", path, problems->count,
+                     problems->count == 1 ? "" : "s", buffer_text(&problems->text));
 }
 
 static int changed_error(const char *path, error *e)
@@ -1741,8 +1739,8 @@ int snapshot_rows_begin(const snapshot *s, sqlite3 *db, const char *table, snaps
         pthread_mutex_unlock(&p->lock);
     }
     if (!mine)
-        return error_set(e, ERROR_SYSTEM, "%s: the rows of table %s are not left to check",
-                         s->path, table);
+        return error_set(e, ERROR_SYSTEM, "%s: the rows of table %s are not left to check", s->path,
+                         table);
     status = snapshot_open_schema(&schema_db, e);
     if (status == ERROR_OK) {
         count = table_columns(schema_db, "main", table, &expected);
@@ -1995,9 +1993,9 @@ static int open_checked(const char *path, int threads, const char *const *later,
     idset_init(&kept.communities);
     idset_init(&kept.workers);
     for (;;) {
-        status = check_all_tables(s, tables, SNAPSHOT_TABLES, threads,
-                                  deferring ? later_flags : NULL, deferring ? &kept : NULL,
-                                  &problems, e);
+        status =
+            check_all_tables(s, tables, SNAPSHOT_TABLES, threads, deferring ? later_flags : NULL,
+                             deferring ? &kept : NULL, &problems, e);
         if (status != ERROR_OK)
             break;
         if (problems.count == 0) {

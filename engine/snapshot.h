@@ -48,9 +48,9 @@ typedef struct snapshot {
     size_t district_count;
     char **streets; /* distinct street scope ids (district/street), sorted */
     size_t street_count;
-    size_t *community_district; /* [community] index into districts */
-    size_t *community_street;   /* [community] index into streets */
-    long long rows_read;        /* rows validated, for throughput figures */
+    size_t *community_district;       /* [community] index into districts */
+    size_t *community_street;         /* [community] index into streets */
+    long long rows_read;              /* rows validated, for throughput figures */
     struct snapshot_pending *pending; /* snapshot_open_later(): what is left to check */
 } snapshot;
 
