@@ -284,15 +284,15 @@ static int scan_rows(sqlite3 *db, const bundle_scan *scan, const snapshot *s, co
         if (c < 0)
             continue; /* no such community: no row of the join */
         for (j = 0; j < k; j++) {
-            sqlite3_value *v = sqlite3_column_value(statement, first + 1 + (int)j);
+            int column = first + 1 + (int)j;
             double *sum = &sums[(size_t)c * k + j];
-            int type = sqlite3_value_type(v);
+            int type = sqlite3_column_type(statement, column);
             /* As SUM(0/1) for a count, as TOTAL() for a sum: NULL skipped,
             ** every other value added as a double, in row order. */
             if (scan->kinds[j] == SCAN_COUNT)
-                *sum += (double)sqlite3_value_int64(v);
+                *sum += (double)sqlite3_column_int64(statement, column);
             else if (type != SQLITE_NULL)
-                *sum += sqlite3_value_double(v);
+                *sum += sqlite3_column_double(statement, column);
             inexact = inexact || (type != SQLITE_INTEGER && type != SQLITE_NULL) ||
                       fabs(*sum) > 9007199254740992.0; /* 2^53: whole sums stay exact */
         }
