@@ -1005,7 +1005,8 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         /* A table left to check (snapshot_open_later) is read once, by the
         ** first bundle that scans it; the other bundles run their queries. */
         size_t members, j;
-        bool *scans = calloc(r->bundle_count + 1, sizeof *scans);
+        bool *scans = calloc(2 * (r->bundle_count + 1), sizeof *scans);
+        bool *placed = scans + r->bundle_count + 1;
         if (scans == NULL) {
             free(pool.jobs);
             free(bundled);
@@ -1031,10 +1032,24 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
                 scans[i] = pool.via != NULL && strcmp(pool.via, scan->via) == 0;
             }
         }
+        /* The scans first, biggest table first: they are the longest jobs. */
+        for (;;) {
+            size_t best = r->bundle_count;
+            for (i = 0; i < r->bundle_count; i++)
+                if (scans[i] && (best == r->bundle_count ||
+                                 snapshot_table_rows(s, r->bundles[i].scan->table) >
+                                     snapshot_table_rows(s, r->bundles[best].scan->table)))
+                    best = i;
+            if (best == r->bundle_count)
+                break;
+            pool.jobs[n++] = (load_job){JOB_SCAN, best, false};
+            scans[best] = false;
+            placed[best] = true;
+        }
         for (members = r->indicator_count; members > 0; members--)
             for (i = 0; i < r->bundle_count; i++)
-                if (r->bundles[i].member_count == members)
-                    pool.jobs[n++] = (load_job){scans[i] ? JOB_SCAN : JOB_BUNDLE, i, false};
+                if (r->bundles[i].member_count == members && !placed[i])
+                    pool.jobs[n++] = (load_job){JOB_BUNDLE, i, false};
         free(scans);
         if (status != ERROR_OK) {
             idset_free(&pool.communities);

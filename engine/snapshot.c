@@ -1381,6 +1381,8 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
     for (i = 0; i < count; i++) {
         const char *text = buffer_text(&pool.lists[i].text);
         s->rows_read += pool.rows[i];
+        if (i < sizeof s->table_rows / sizeof s->table_rows[0])
+            s->table_rows[i] = pool.rows[i];
         if (status == ERROR_OK && pool.statuses[i] != ERROR_OK) {
             status = pool.statuses[i];
             *e = pool.errors[i];
@@ -1713,6 +1715,14 @@ static void pending_free(struct snapshot_pending *p, snapshot *s)
         buffer_free(&p->lists[i].text);
     free(p);
     s->pending = NULL;
+}
+
+long long snapshot_table_rows(const snapshot *s, const char *table)
+{
+    size_t i = table_index(table);
+    return i < SNAPSHOT_TABLES && i < sizeof s->table_rows / sizeof s->table_rows[0]
+               ? s->table_rows[i]
+               : 0;
 }
 
 bool snapshot_rows_later(const snapshot *s, const char *table)

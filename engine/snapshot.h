@@ -51,6 +51,7 @@ typedef struct snapshot {
     size_t *community_district;       /* [community] index into districts */
     size_t *community_street;         /* [community] index into streets */
     long long rows_read;              /* rows validated, for throughput figures */
+    long long table_rows[16];         /* of each table, in snapshot.c\'s order */
     struct snapshot_pending *pending; /* snapshot_open_later(): what is left to check */
 } snapshot;
 
@@ -98,6 +99,9 @@ int snapshot_open_later(const char *path, int threads, const char *const *later,
                         error *e);
 
 typedef struct snapshot_rows snapshot_rows;
+
+/* The number of rows of `table` (0 when unknown). */
+long long snapshot_table_rows(const snapshot *s, const char *table);
 
 /* True when the rows of `table` are left to the caller. */
 bool snapshot_rows_later(const snapshot *s, const char *table);
