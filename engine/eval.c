@@ -1238,8 +1238,8 @@ static int department_compare(const void *a, const void *b)
 ** department. Also hands the decisions to the outcome (borrowed). */
 static int department_stats(const eval_data *data, outcome *o, error *e)
 {
-    size_t i, k, count = 0;
-    department_stat *stats = calloc(data->decision_count + 1, sizeof *stats);
+    size_t i, k, count = 0, capacity = 16;
+    department_stat *stats = calloc(capacity, sizeof *stats);
     o->decisions = data->decisions;
     o->decision_count = data->decision_count;
     if (stats == NULL)
@@ -1249,6 +1249,16 @@ static int department_stats(const eval_data *data, outcome *o, error *e)
         department_stat key, *found;
         key.department = d->department;
         found = count > 0 ? bsearch(&key, stats, count, sizeof *stats, department_compare) : NULL;
+        if (found == NULL && count == capacity) {
+            /* Departments are few: grow as they come, not one per task. */
+            department_stat *grown = realloc(stats, 2 * capacity * sizeof *stats);
+            if (grown == NULL) {
+                free(stats);
+                return error_set(e, ERROR_SYSTEM, "out of memory");
+            }
+            stats = grown;
+            capacity *= 2;
+        }
         if (found == NULL) {
             /* insert in order: departments are few, a shifting insert is fine */
             for (k = count; k > 0 && strcmp(stats[k - 1].department, d->department) > 0; k--)
