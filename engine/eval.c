@@ -207,10 +207,10 @@ static int load_bundle(sqlite3 *db, const rules *r, size_t index, const snapshot
 /* --- scans: one read per row ---------------------------------------------- */
 
 /* Where a scan's rows belong: a community's index from its id, or, for a
-** scan `via` another table, from the id of that table's row (a worker). */
+** scan through workers, from the worker's id. */
 typedef struct scan_map {
-    const idset *ids;      /* communities, or the rows of `via` */
-    const long *community; /* NULL, or [ordinal in ids] community index (-1 none) */
+    const idset *ids;         /* the communities' ids: ordinal = index */
+    const snapshot *snapshot; /* non-NULL: the id is a worker's (snapshot_rows_worker_community) */
 } scan_map;
 
 /* Sums a scan's per-row values per community (rules.h bundle_scan) while
@@ -273,9 +273,9 @@ static int scan_rows(sqlite3 *db, const bundle_scan *scan, const snapshot *s, co
         if (bytes == last_bytes && memcmp(id, last, (size_t)bytes) == 0) {
             c = last_index;
         } else {
-            c = idset_find(map->ids, id, (size_t)bytes);
-            if (c >= 0 && map->community != NULL)
-                c = map->community[c];
+            c = map->snapshot != NULL
+                    ? snapshot_rows_worker_community(map->snapshot, id, (size_t)bytes)
+                    : idset_find(map->ids, id, (size_t)bytes);
             last_index = c;
             last_bytes = (size_t)bytes <= sizeof last ? bytes : -1;
             if (last_bytes >= 0)
@@ -770,59 +770,11 @@ typedef struct load_pool {
     size_t next; /* next shared job */
     size_t done; /* jobs finished, for progress */
     const eval_options *options;
-    idset communities;   /* the communities' ids, for JOB_SCAN */
-    const char *via;     /* the one table a JOB_SCAN may go through (workers) */
-    idset via_ids;       /* its ids */
-    long *via_community; /* [ordinal in via_ids] the row's community index, or -1 */
+    idset communities; /* the communities' ids, for JOB_SCAN */
     pthread_mutex_t lock;
     int status; /* first failure */
     error failure;
 } load_pool;
-
-/* Reads the community of every row of `table` (id, community_id) for the
-** scans that go through it. Leaves pool->via NULL, so those bundles run
-** their queries, when the table cannot be read so; fails only when out of
-** memory. */
-static int load_via(const snapshot *s, const char *table, load_pool *pool, error *e)
-{
-    sqlite3_stmt *statement = NULL;
-    size_t capacity = 0, count = 0;
-    char sql[96];
-    int rc;
-    snprintf(sql, sizeof sql, "SELECT id, community_id FROM \"%s\"", table);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
-        sqlite3_finalize(statement);
-        return ERROR_OK;
-    }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        const void *id = sqlite3_column_blob(statement, 0);
-        const char *where = (const char *)sqlite3_column_text(statement, 1);
-        size_t before = pool->via_ids.count;
-        if (id == NULL)
-            continue;
-        if (idset_add(&pool->via_ids, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0)
-            goto out_of_memory;
-        if (pool->via_ids.count == before)
-            continue; /* a repeated id: the snapshot's check refuses it */
-        if (count == capacity) {
-            size_t more = capacity ? capacity * 2 : 4096;
-            long *grown = realloc(pool->via_community, more * sizeof *grown);
-            if (grown == NULL)
-                goto out_of_memory;
-            pool->via_community = grown;
-            capacity = more;
-        }
-        pool->via_community[count++] =
-            where == NULL ? -1 : idset_find(&pool->communities, where, strlen(where));
-    }
-    sqlite3_finalize(statement);
-    if (rc == SQLITE_DONE)
-        pool->via = table;
-    return ERROR_OK;
-out_of_memory:
-    sqlite3_finalize(statement);
-    return error_set(e, ERROR_SYSTEM, "out of memory reading %s", table);
-}
 
 static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long *rows, error *e)
 {
@@ -848,8 +800,8 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
         bool scanned;
         scan_map map;
         int status;
-        map.ids = data->rules->bundles[job->index].scan->via ? &pool->via_ids : &pool->communities;
-        map.community = data->rules->bundles[job->index].scan->via ? pool->via_community : NULL;
+        map.ids = &pool->communities;
+        map.snapshot = data->rules->bundles[job->index].scan->via ? data->snapshot : NULL;
         status = load_scan(db, data->rules, job->index, data->snapshot, pool->ps, &map,
                            data->indicators, rows, &scanned, e);
         if (status != ERROR_OK || scanned)
@@ -1026,11 +978,10 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
             scans[i] = scan != NULL && snapshot_rows_later(s, scan->table);
             for (j = 0; scans[i] && j < i; j++)
                 scans[i] = !(scans[j] && strcmp(r->bundles[j].scan->table, scan->table) == 0);
-            if (scans[i] && scan->via != NULL) {
-                if (pool.via == NULL && load_via(s, scan->via, &pool, e) != ERROR_OK)
-                    status = ERROR_SYSTEM;
-                scans[i] = pool.via != NULL && strcmp(pool.via, scan->via) == 0;
-            }
+            /* Through workers only: the snapshot knows each one's community. */
+            if (scans[i] && scan->via != NULL)
+                scans[i] = strcmp(scan->via, "workers") == 0 &&
+                           snapshot_rows_worker_community(s, "", 0) != -2;
         }
         /* The scans first, biggest table first: they are the longest jobs. */
         for (;;) {
@@ -1053,8 +1004,6 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         free(scans);
         if (status != ERROR_OK) {
             idset_free(&pool.communities);
-            idset_free(&pool.via_ids);
-            free(pool.via_community);
             free(pool.jobs);
             free(bundled);
             return status;
@@ -1072,11 +1021,15 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
     data->job_names = calloc(n + 1, sizeof *data->job_names);
     buffer_init(&data->bundle_names);
     for (i = 0; i < r->bundle_count; i++) {
-        /* "A01+A02+A03": for --timings -v, NUL-separated in one buffer. */
-        size_t m;
+        /* "A01+A02+A03": for --timings -v, NUL-separated in one buffer;
+        ** "(scan of workers)" when that bundle checks and reads the table. */
+        size_t m, j;
         for (m = 0; m < r->bundles[i].member_count; m++)
             buffer_printf(&data->bundle_names, "%s%s", m ? "+" : "",
                           r->indicators[r->bundles[i].members[m]].id);
+        for (j = 0; j < n; j++)
+            if (pool.jobs[j].kind == JOB_SCAN && pool.jobs[j].index == i)
+                buffer_printf(&data->bundle_names, " (scan of %s)", r->bundles[i].scan->table);
         buffer_append(&data->bundle_names, "", 1);
     }
     for (i = 0; data->job_names != NULL && i < n; i++)
@@ -1114,8 +1067,6 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         status = pool.status;
     }
     idset_free(&pool.communities);
-    idset_free(&pool.via_ids);
-    free(pool.via_community);
     free(pool.jobs);
     free(bundled);
     return status;

@@ -376,7 +376,19 @@ static void columns_free(column_info *columns, int count)
 typedef struct reference_sets {
     idset communities; /* communities.id */
     idset workers;     /* workers.id */
+    /* [ordinal in workers] its community: an ordinal in `communities`,
+    ** then (snapshot_open_later) an index into snapshot.communities; -1 for
+    ** none. NULL unless asked for. */
+    long *worker_community;
 } reference_sets;
+
+static void reference_sets_free(reference_sets *references)
+{
+    idset_free(&references->communities);
+    idset_free(&references->workers);
+    free(references->worker_community);
+    references->worker_community = NULL;
+}
 
 /* One column of the canonical schema, as the row check sees it. */
 typedef struct column_check {
@@ -817,17 +829,28 @@ done:
 }
 
 /* Reads the ids that references point to, into `references`. */
-static int reference_sets_load(snapshot *s, reference_sets *references, error *e)
+static int reference_sets_load(snapshot *s, reference_sets *references, bool worker_communities,
+                               error *e)
 {
     static const char *const tables[] = {"communities", "workers"};
-    size_t t;
+    size_t t, capacity = 0;
     int status = ERROR_OK;
     for (t = 0; t < 2 && status == ERROR_OK; t++) {
         idset *set = t == 0 ? &references->communities : &references->workers;
         sqlite3_stmt *statement = NULL;
         char sql[64];
         int rc;
-        snprintf(sql, sizeof sql, "SELECT id FROM %s", tables[t]);
+        bool mapping = t == 1 && worker_communities;
+        snprintf(sql, sizeof sql, "SELECT id%s FROM %s", mapping ? ", community_id" : "",
+                 tables[t]);
+        /* Without that column, the table checks say so; the set is still
+        ** needed for the references to workers. */
+        if (mapping && sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
+            mapping = false;
+            snprintf(sql, sizeof sql, "SELECT id FROM %s", tables[t]);
+        }
+        sqlite3_finalize(statement);
+        statement = NULL;
         /* A missing table or column is reported by the table checks; being
         ** out of memory is not a missing table. */
         if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK) {
@@ -849,10 +872,29 @@ static int reference_sets_load(snapshot *s, reference_sets *references, error *e
             }
             if (id == NULL)
                 continue;
+            size_t before = set->count;
             if (idset_add(set, id, (size_t)sqlite3_column_bytes(statement, 0)) != 0) {
                 status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading the ids of %s",
                                    s->path, tables[t]);
                 break;
+            }
+            if (mapping && set->count > before) {
+                const void *home = sqlite3_column_blob(statement, 1);
+                if (set->count > capacity) {
+                    size_t more = capacity ? 2 * capacity : 4096;
+                    long *grown = realloc(references->worker_community, more * sizeof *grown);
+                    if (grown == NULL) {
+                        status = error_set(e, ERROR_SYSTEM, "%s: out of memory reading workers",
+                                           s->path);
+                        break;
+                    }
+                    references->worker_community = grown;
+                    capacity = more;
+                }
+                references->worker_community[set->count - 1] =
+                    home == NULL ? -1
+                                 : idset_find(&references->communities, home,
+                                              (size_t)sqlite3_column_bytes(statement, 1));
             }
         }
         if (status == ERROR_OK && rc != SQLITE_DONE)
@@ -1328,8 +1370,7 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
     int status = ERROR_OK;
     bool locked = false;
     memset(&pool, 0, sizeof pool);
-    idset_init(&references.communities);
-    idset_init(&references.workers);
+    memset(&references, 0, sizeof references);
     pool.s = s;
     pool.tables = tables;
     pool.count = count;
@@ -1365,7 +1406,7 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
     }
     for (i = 0; i < count; i++)
         buffer_init(&pool.lists[i].text);
-    status = reference_sets_load(s, &references, e);
+    status = reference_sets_load(s, &references, later != NULL, e);
     if (status != ERROR_OK)
         goto done;
     pthread_mutex_init(&pool.lock, NULL);
@@ -1407,12 +1448,10 @@ done:
     free(pool.errors);
     free(pool.rows);
     free((size_t *)pool.order);
-    if (keep != NULL && status == ERROR_OK) {
+    if (keep != NULL && status == ERROR_OK)
         *keep = references; /* the caller's row checks need them */
-    } else {
-        idset_free(&references.communities);
-        idset_free(&references.workers);
-    }
+    else
+        reference_sets_free(&references);
     return status;
 }
 
@@ -1709,12 +1748,21 @@ static void pending_free(struct snapshot_pending *p, snapshot *s)
     if (p->hashing)
         pthread_join(p->hasher, NULL);
     pthread_mutex_destroy(&p->lock);
-    idset_free(&p->references.communities);
-    idset_free(&p->references.workers);
+    reference_sets_free(&p->references);
     for (i = 0; i < SNAPSHOT_TABLES; i++)
         buffer_free(&p->lists[i].text);
     free(p);
     s->pending = NULL;
+}
+
+long snapshot_rows_worker_community(const snapshot *s, const void *worker_id, size_t length)
+{
+    const reference_sets *refs = s->pending != NULL ? &s->pending->references : NULL;
+    long ordinal;
+    if (refs == NULL || refs->worker_community == NULL)
+        return -2;
+    ordinal = idset_find(&refs->workers, worker_id, length);
+    return ordinal < 0 ? -1 : refs->worker_community[ordinal];
 }
 
 long long snapshot_table_rows(const snapshot *s, const char *table)
@@ -2000,8 +2048,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
     /* With more than one thread, the file is hashed while it is checked
     ** (and, when rows are left to the caller, while the caller reads them). */
     hashing = threads > 1 && pthread_create(&hasher, NULL, hash_worker, s) == 0;
-    idset_init(&kept.communities);
-    idset_init(&kept.workers);
+    memset(&kept, 0, sizeof kept);
     for (;;) {
         status =
             check_all_tables(s, tables, SNAPSHOT_TABLES, threads, deferring ? later_flags : NULL,
@@ -2031,8 +2078,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
             break;
         /* Something is wrong: check every row now, so the message is the one
         ** a full check gives (row problems first, the meta data's only without). */
-        idset_free(&kept.communities);
-        idset_free(&kept.workers);
+        reference_sets_free(&kept);
         buffer_reset(&problems.text);
         problems.count = 0;
         s->rows_read = 0;
@@ -2044,8 +2090,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
     if (deferring && status == ERROR_OK) {
         s->pending = calloc(1, sizeof *s->pending);
         if (s->pending == NULL) {
-            idset_free(&kept.communities);
-            idset_free(&kept.workers);
+            reference_sets_free(&kept);
             status = error_set(e, ERROR_SYSTEM, "out of memory");
         } else {
             pthread_mutex_init(&s->pending->lock, NULL);
@@ -2059,8 +2104,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
             hashing = false; /* snapshot_finish() waits for it */
         }
     } else if (deferring) {
-        idset_free(&kept.communities);
-        idset_free(&kept.workers);
+        reference_sets_free(&kept);
     }
     if (hashing) {
         pthread_join(hasher, NULL);
@@ -2099,6 +2143,27 @@ static int open_checked(const char *path, int threads, const char *const *later,
     status = load_communities(s, e);
     if (status != ERROR_OK)
         goto done;
+    if (s->pending != NULL && s->pending->references.worker_community != NULL) {
+        /* Each worker's community as an index into s->communities. */
+        reference_sets *refs = &s->pending->references;
+        long *sorted = malloc((refs->communities.count + 1) * sizeof *sorted);
+        if (sorted == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            goto done;
+        }
+        for (i = 0; i < refs->communities.count; i++)
+            sorted[i] = -1;
+        for (i = 0; i < s->community_count; i++) {
+            long ordinal =
+                idset_find(&refs->communities, s->communities[i].id, strlen(s->communities[i].id));
+            if (ordinal >= 0)
+                sorted[ordinal] = (long)i;
+        }
+        for (i = 0; i < refs->workers.count; i++)
+            if (refs->worker_community[i] >= 0)
+                refs->worker_community[i] = sorted[refs->worker_community[i]];
+        free(sorted);
+    }
     if (index_scope(s, offsetof(community, district), &s->districts, &s->district_count,
                     &s->community_district) != 0 ||
         index_scope(s, offsetof(community, street_key), &s->streets, &s->street_count,

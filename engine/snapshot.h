@@ -126,6 +126,12 @@ bool snapshot_rows_check(snapshot_rows *t, sqlite3_stmt *scan);
 ** table (its problems are kept for snapshot_finish()). */
 int snapshot_rows_end(snapshot_rows *t, sqlite3 *db, int rc, bool complete, error *e);
 
+/* The community (index into s->communities) of the worker `worker_id`, -1
+** when there is no such worker or it has none; -2 when unknown (the
+** snapshot was not opened with snapshot_open_later(), or its workers have
+** no community_id column). Valid until snapshot_finish(). Thread-safe. */
+long snapshot_rows_worker_community(const snapshot *s, const void *worker_id, size_t length);
+
 /* True when a completed scan found a problem: the run will fail. */
 bool snapshot_rows_problems(const snapshot *s);
 
