@@ -46,6 +46,30 @@ static void test_idset_compares_bytes_and_lengths_not_c_strings(void **state)
     idset_free(&set);
 }
 
+static void test_idset_find_gives_the_order_each_id_was_first_added(void **state)
+{
+    idset set;
+    char id[32];
+    int i;
+    (void)state;
+    idset_init(&set);
+    /* Enough ids to grow the table several times: ordinals survive it. */
+    for (i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "W%07d", (i * 7919) % 5000);
+        assert_int_equal(idset_add(&set, id, strlen(id)), 0);
+    }
+    assert_int_equal(idset_add(&set, "W0000000", 8), 0); /* again: keeps its ordinal */
+    assert_int_equal((int)set.count, 5000);
+    for (i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "W%07d", (i * 7919) % 5000);
+        assert_int_equal(idset_find(&set, id, strlen(id)), i);
+    }
+    assert_int_equal(idset_find(&set, "W0000000x", 9), -1);
+    assert_int_equal(idset_find(&set, "", 0), -1);
+    idset_free(&set);
+    assert_int_equal(idset_find(&set, "W0000000", 8), -1);
+}
+
 static void test_strpool_returns_one_pointer_per_distinct_text(void **state)
 {
     strpool pool;
@@ -98,6 +122,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idset_finds_exactly_the_ids_added),
         cmocka_unit_test(test_idset_compares_bytes_and_lengths_not_c_strings),
+        cmocka_unit_test(test_idset_find_gives_the_order_each_id_was_first_added),
         cmocka_unit_test(test_strpool_returns_one_pointer_per_distinct_text),
         cmocka_unit_test(test_textarena_copies_stay_valid_across_blocks),
     };
