@@ -400,6 +400,7 @@ int cli_eval(const cli_options *o)
     status = eval_score(&data, &ps, &scores, &e);
     if (status != ERROR_OK)
         goto fail;
+    eval_data_drop_columns(&data);
     score_ms = elapsed_ms(&stage);
     rss_kb[2] = peak_rss_kb();
     clock_gettime(CLOCK_MONOTONIC, &stage);

@@ -1115,6 +1115,16 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     return status;
 }
 
+void eval_data_drop_columns(eval_data *data)
+{
+    size_t i;
+    for (i = 0; data->indicators != NULL && i < data->rules->indicator_count; i++) {
+        free(data->indicators[i].columns);
+        data->indicators[i].columns = NULL;
+    }
+    malloc_trim(0); /* before the results are written: a national run holds both otherwise */
+}
+
 void eval_data_free(eval_data *data)
 {
     size_t i;

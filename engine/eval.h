@@ -102,6 +102,10 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
                  error *e);
 void eval_data_free(eval_data *data);
 
+/* Frees what the indicator queries returned, once it is scored and nothing
+** more will be scored from it (eval, before the results are written). */
+void eval_data_drop_columns(eval_data *data);
+
 /* Scores loaded data with parameter values `ps`. Free with eval_result_free. */
 int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e);
 void eval_result_free(eval_result *result);
