@@ -815,6 +815,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
             return error_set(e, ERROR_SYSTEM, "out of memory");
         status = decide_tasks(r, s, ps, data, e);
         data->rows_returned += (long long)data->decision_count;
+        data->decide_generation++;
         decided = true;
         (*rerun)++;
     }
@@ -826,6 +827,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
             !(decided && uses_decisions))
             continue;
         status = load_indicator(s->db, r, i, s, ps, data->indicators, &data->rows_returned, e);
+        d->generation++;
         (*rerun)++;
     }
     for (i = 0; i < r->target_count && status == ERROR_OK; i++) {
@@ -833,11 +835,13 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
                            ps))
             continue;
         status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
+        data->targets[i].generation++;
         (*rerun)++;
     }
     if (status == ERROR_OK && r->appraisal.present &&
         query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
         status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
+        data->appraisal.generation++;
         (*rerun)++;
     }
     return status;
@@ -873,9 +877,11 @@ void eval_data_free(eval_data *data)
     memset(data, 0, sizeof *data);
 }
 
-/* Status of one community's indicator from its value and inputs. */
+/* Status of one community's indicator from its value and inputs. `limits`
+** holds the value of each check's parameter (eval_memo), resolved once per
+** scenario. */
 static indicator_status indicator_status_of(const indicator *ind, const double *columns,
-                                            const params *ps, double epsilon)
+                                            const double *limits, double epsilon)
 {
     size_t i;
     const double *inputs = columns + 1;
@@ -890,7 +896,7 @@ static indicator_status indicator_status_of(const indicator *ind, const double *
         }
         switch (c->rhs_kind) {
         case RHS_PARAM:
-            y = params_number(ps, c->param);
+            y = limits[i];
             break;
         case RHS_INPUT:
             y = inputs[c->input];
@@ -977,15 +983,357 @@ static int rank_compare(const void *a, const void *b, void *user)
     return strcmp(context->snapshot->communities[x].id, context->snapshot->communities[y].id);
 }
 
-int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e)
+/* What eval_rescore keeps between scenarios (eval.h). Every parameter value
+** scoring uses is resolved into a set of doubles: [0] compare.epsilon; then
+** per indicator its max points [1 + i], lin/ratio arguments [1 + m + i] and
+** [1 + 2m + i], and its checks' parameters [check_at[i] + k]; per star grade
+** its total threshold [grade_at[g]] and its conditions' [grade_at[g] + 1 + k];
+** per target its required value [target_at + t]. A scenario resolves the next
+** set and compares it bit for bit with the set the result was scored with:
+** what did not change, and reads no reloaded data, is not computed again. */
+typedef struct eval_memo eval_memo;
+struct eval_memo {
+    const eval_data *data;     /* the data the result was scored from */
+    size_t value_count;        /* doubles per set of values */
+    size_t *check_at;          /* [indicator] where its checks' values begin */
+    size_t *grade_at;          /* [grade] where its values begin; [grades] = target_at */
+    size_t target_at;          /* where the targets' required values begin */
+    double *values;            /* the values the result was scored with */
+    double *next;              /* the values being scored */
+    unsigned long *generation; /* data seen: [indicator], [m + target], appraisal, decisions */
+    unsigned char *touched;    /* [community] scratch: 1 a score changed, 2 the total too */
+    size_t *list;              /* [community] scratch: the touched communities */
+    size_t *merged;            /* [community] scratch: the next rank order */
+    size_t *check_start;       /* [target + 1] each target's checks in outcome.checks */
+    bool checks_grouped;       /* the checks come target by target (check_start holds) */
+    appraisal_memo *appraisal; /* the workers' rank order, cuts and floors */
+};
+
+static void memo_free(eval_memo *memo)
+{
+    if (memo == NULL)
+        return;
+    free(memo->check_at);
+    free(memo->grade_at);
+    free(memo->values);
+    free(memo->next);
+    free(memo->generation);
+    free(memo->touched);
+    free(memo->list);
+    free(memo->merged);
+    free(memo->check_start);
+    appraisal_memo_free(memo->appraisal);
+    free(memo);
+}
+
+/* A memo for results scored from `data`, its value layout set; NULL when
+** out of memory. */
+static eval_memo *memo_new(const eval_data *data)
 {
     const rules *r = data->rules;
-    const snapshot *s = data->snapshot;
-    size_t n = s->community_count, m = r->indicator_count, nc = r->category_count;
-    size_t c, i, g, k;
-    double *max_points = NULL, *arg0 = NULL, *arg1 = NULL;
-    double epsilon = eval_epsilon(ps);
+    size_t n = data->snapshot->community_count, m = r->indicator_count, at, i, g;
+    eval_memo *memo = calloc(1, sizeof *memo);
+    if (memo == NULL)
+        return NULL;
+    memo->data = data;
+    memo->check_at = malloc((m + 1) * sizeof *memo->check_at);
+    memo->grade_at = malloc((r->star_count + 1) * sizeof *memo->grade_at);
+    if (memo->check_at == NULL || memo->grade_at == NULL) {
+        memo_free(memo);
+        return NULL;
+    }
+    at = 1 + 3 * m;
+    for (i = 0; i < m; i++) {
+        memo->check_at[i] = at;
+        at += r->indicators[i].check_count;
+    }
+    for (g = 0; g < r->star_count; g++) {
+        memo->grade_at[g] = at;
+        at += 1 + r->stars[g].also_count;
+    }
+    memo->grade_at[r->star_count] = at;
+    memo->target_at = at;
+    memo->value_count = at + r->target_count;
+    memo->values = calloc(memo->value_count, sizeof *memo->values);
+    memo->next = calloc(memo->value_count, sizeof *memo->next);
+    memo->generation = calloc(m + r->target_count + 2, sizeof *memo->generation);
+    memo->touched = calloc(n + 1, sizeof *memo->touched);
+    memo->list = malloc((n + 1) * sizeof *memo->list);
+    memo->merged = malloc((n + 1) * sizeof *memo->merged);
+    memo->check_start = malloc((r->target_count + 1) * sizeof *memo->check_start);
+    if (memo->values == NULL || memo->next == NULL || memo->generation == NULL ||
+        memo->touched == NULL || memo->list == NULL || memo->merged == NULL ||
+        memo->check_start == NULL) {
+        memo_free(memo);
+        return NULL;
+    }
+    return memo;
+}
+
+/* Resolves every parameter value scoring uses into `v` (layout: eval_memo). */
+static void resolve_values(const eval_memo *memo, const rules *r, const params *ps, int year,
+                           double *v)
+{
+    size_t m = r->indicator_count, i, k, g, t;
+    v[0] = eval_epsilon(ps);
+    for (i = 0; i < m; i++) {
+        const indicator *ind = &r->indicators[i];
+        v[1 + i] = rules_ref_value(&ind->max, ps, year);
+        v[1 + m + i] = rules_ref_value(&ind->score_args[0], ps, year);
+        v[1 + 2 * m + i] = rules_ref_value(&ind->score_args[1], ps, year);
+        for (k = 0; k < ind->check_count; k++) {
+            const indicator_check *c = &ind->checks[k];
+            v[memo->check_at[i] + k] =
+                c->op != OP_NULL && c->rhs_kind == RHS_PARAM ? params_number(ps, c->param) : 0.0;
+        }
+    }
+    for (g = 0; g < r->star_count; g++) {
+        const star_grade *grade = &r->stars[g];
+        double *at = &v[memo->grade_at[g]];
+        at[0] = grade->total_param >= 0 ? params_number(ps, grade->total_param) : 0.0;
+        for (k = 0; k < grade->also_count; k++)
+            at[1 + k] = grade->also[k].param >= 0 ? params_number(ps, grade->also[k].param) : 0.0;
+    }
+    for (t = 0; t < r->target_count; t++)
+        v[memo->target_at + t] = rules_ref_value(&r->targets[t].required, ps, year);
+}
+
+/* Whether `count` doubles are the same bit for bit (NaN included, and 0
+** told from -0: what is the same gives the same result). */
+static bool same_values(const double *a, const double *b, size_t count)
+{
+    return memcmp(a, b, count * sizeof *a) == 0;
+}
+
+static bool same_score(const indicator_score *a, const indicator_score *b)
+{
+    return a->status == b->status && same_values(&a->value, &b->value, 1) &&
+           same_values(&a->points, &b->points, 1) && same_values(&a->max_points, &b->max_points, 1);
+}
+
+/* Scores indicator `i` of every community into result->scores with the
+** values `v`. Unless `all`, marks in memo->touched and appends to
+** memo->list (*listed entries) each community whose score changed. */
+static void score_column(const eval_data *data, size_t i, const double *v, bool all,
+                         eval_memo *memo, size_t *listed, eval_result *result)
+{
+    const indicator *ind = &data->rules->indicators[i];
+    const indicator_data *d = &data->indicators[i];
+    size_t n = result->community_count, m = result->indicator_count, c;
+    double max_points = v[1 + i], arg0 = v[1 + m + i], arg1 = v[1 + 2 * m + i], epsilon = v[0];
+    const double *limits = &v[memo->check_at[i]];
+    for (c = 0; c < n; c++) {
+        const double *columns = &d->columns[c * d->stride];
+        indicator_score now, *score = &result->scores[c * m + i];
+        now.max_points = max_points;
+        now.status = (unsigned char)indicator_status_of(ind, columns, limits, epsilon);
+        if (now.status != STATUS_OK) {
+            now.value = NAN;
+            now.points = 0;
+        } else {
+            double f = ind->score == SCORE_LIN ? eval_lin(columns[0], arg0, arg1)
+                                               : eval_ratio(columns[0], arg0);
+            now.value = columns[0];
+            now.points = f * max_points;
+        }
+        if (!all && same_score(score, &now))
+            continue;
+        *score = now;
+        if (!all && memo->touched[c] == 0) {
+            memo->touched[c] = 1;
+            memo->list[(*listed)++] = c;
+        }
+    }
+}
+
+/* Sums community `c`'s points into its total and category points, in
+** indicator order. Returns whether the total changed. */
+static bool sum_community(const rules *r, size_t c, eval_result *result)
+{
+    size_t m = result->indicator_count, nc = result->category_count, i;
+    const indicator_score *scores = &result->scores[c * m];
+    double *categories = &result->category_points[c * nc];
+    double total = 0;
+    bool changed;
+    memset(categories, 0, nc * sizeof *categories);
+    for (i = 0; i < m; i++) {
+        total += scores[i].points;
+        if (r->indicators[i].category_index >= 0)
+            categories[r->indicators[i].category_index] += scores[i].points;
+    }
+    changed = !same_values(&total, &result->totals[c], 1);
+    result->totals[c] = total;
+    return changed;
+}
+
+/* The stars of community `c` with the values `v`: the best grade whose
+** total threshold and conditions it meets, else 0. */
+static int grade_community(const rules *r, const eval_memo *memo, const double *v, size_t c,
+                           const eval_result *result)
+{
+    size_t m = result->indicator_count, g, k;
+    double total = result->totals[c], epsilon = v[0];
+    for (g = 0; g < r->star_count; g++) {
+        const star_grade *grade = &r->stars[g];
+        const double *at = &v[memo->grade_at[g]];
+        bool ok = grade->total_param >= 0 && eval_compare(total, OP_GE, at[0], epsilon);
+        for (k = 0; ok && k < grade->also_count; k++) {
+            const star_condition *cond = &grade->also[k];
+            double value =
+                cond->indicator >= 0 ? result->scores[c * m + (size_t)cond->indicator].value : NAN;
+            ok = !isnan(value) && cond->param >= 0 &&
+                 eval_compare(value, cond->op, at[1 + k], epsilon);
+        }
+        if (ok)
+            return grade->stars;
+    }
+    return 0;
+}
+
+/* Moves the `moved` communities whose total changed (memo->list[0..moved),
+** touched 2) to their places in result->order. The others keep their
+** relative order, so one merge of the two sorted runs gives the order a
+** full sort gives: total descending, then id, a strict order when no total
+** is NaN. Clears their marks. */
+static void reorder(const snapshot *s, eval_memo *memo, size_t moved, eval_result *result)
+{
+    rank_context context = {result->totals, s};
+    size_t n = result->community_count, k, j = 0, out = 0;
+    size_t *old = result->order;
+    qsort_r(memo->list, moved, sizeof *memo->list, rank_compare, &context);
+    for (k = 0; k < n; k++) {
+        size_t c = old[k];
+        if (memo->touched[c] == 2)
+            continue;
+        while (j < moved && rank_compare(&memo->list[j], &c, &context) < 0)
+            memo->merged[out++] = memo->list[j++];
+        memo->merged[out++] = c;
+    }
+    while (j < moved)
+        memo->merged[out++] = memo->list[j++];
+    for (k = 0; k < moved; k++)
+        memo->touched[memo->list[k]] = 0;
+    result->order = memo->merged;
+    memo->merged = old;
+}
+
+/* Ranks from the order: within epsilon of the one before, the same rank. */
+static void rank_communities(eval_result *result, double epsilon)
+{
+    size_t k;
+    for (k = 0; k < result->community_count; k++) {
+        size_t here = result->order[k];
+        if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <= epsilon)
+            result->ranks[here] = result->ranks[result->order[k - 1]];
+        else
+            result->ranks[here] = (int)k + 1;
+    }
+}
+
+/* Statuses, points, totals, stars and ranks of every community for the
+** values memo->next, computing again only what `all` or a changed value
+** or generation asks for. */
+static void score_communities(const eval_data *data, eval_memo *memo, bool all, eval_result *result)
+{
+    const rules *r = data->rules;
+    const double *v = memo->next, *was = memo->values;
+    size_t n = result->community_count, m = result->indicator_count, i, k, listed = 0, moved = 0;
+    bool regrade = all || !same_values(&v[memo->grade_at[0]], &was[memo->grade_at[0]],
+                                       memo->target_at - memo->grade_at[0]);
+    bool any_nan = false;
+    if (all || !same_values(&v[1], &was[1], m)) {
+        memset(result->category_max, 0, result->category_count * sizeof *result->category_max);
+        result->max_total = 0;
+        for (i = 0; i < m; i++) {
+            result->max_total += v[1 + i];
+            if (r->indicators[i].category_index >= 0)
+                result->category_max[r->indicators[i].category_index] += v[1 + i];
+        }
+    }
+    for (i = 0; i < m; i++) {
+        const size_t at = memo->check_at[i], checks = r->indicators[i].check_count;
+        if (all || data->indicators[i].generation != memo->generation[i] ||
+            !same_values(&v[1 + i], &was[1 + i], 1) ||
+            !same_values(&v[1 + m + i], &was[1 + m + i], 1) ||
+            !same_values(&v[1 + 2 * m + i], &was[1 + 2 * m + i], 1) ||
+            !same_values(&v[at], &was[at], checks))
+            score_column(data, i, v, all, memo, &listed, result);
+        memo->generation[i] = data->indicators[i].generation;
+    }
+    if (all)
+        for (k = 0; k < n; k++)
+            sum_community(r, k, result);
+    for (k = 0; k < (all ? 0 : listed); k++) {
+        size_t c = memo->list[k];
+        bool total_changed = sum_community(r, c, result);
+        if (!regrade)
+            result->stars[c] = grade_community(r, memo, v, c, result);
+        memo->touched[c] = total_changed ? 2 : 0;
+        if (total_changed)
+            memo->list[moved++] = c; /* moved <= k: the list is compacted as it is read */
+    }
+    if (regrade)
+        for (k = 0; k < n; k++)
+            result->stars[k] = grade_community(r, memo, v, k, result);
+    if (moved > 0)
+        for (k = 0; k < n && !any_nan; k++)
+            any_nan = isnan(result->totals[k]);
+    if (all || any_nan) {
+        rank_context context = {result->totals, data->snapshot};
+        for (k = 0; k < moved; k++)
+            memo->touched[memo->list[k]] = 0;
+        for (k = 0; k < n; k++)
+            result->order[k] = k;
+        qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
+    } else if (moved > 0) {
+        reorder(data->snapshot, memo, moved, result);
+    }
+    if (all || moved > 0)
+        rank_communities(result, v[0]);
+}
+
+/* The target checks for memo->next: each target's checks judged again when
+** only its required value changed, all of them built again when `all` or
+** a target's data was reloaded. */
+static int score_targets(const eval_data *data, const params *ps, eval_memo *memo, bool all,
+                         outcome *o, error *e)
+{
+    const rules *r = data->rules;
+    size_t m = r->indicator_count, t, k;
+    bool rebuild = all || !memo->checks_grouped;
     int status = ERROR_OK;
+    for (t = 0; t < r->target_count; t++) {
+        rebuild = rebuild || data->targets[t].generation != memo->generation[m + t];
+        memo->generation[m + t] = data->targets[t].generation;
+    }
+    if (!rebuild) {
+        for (t = 0; t < r->target_count; t++)
+            if (!same_values(&memo->next[memo->target_at + t], &memo->values[memo->target_at + t],
+                             1))
+                targets_rejudge(&o->checks[memo->check_start[t]],
+                                memo->check_start[t + 1] - memo->check_start[t],
+                                memo->next[memo->target_at + t], memo->next[0]);
+        return ERROR_OK;
+    }
+    free(o->checks);
+    o->checks = NULL;
+    o->check_count = 0;
+    status = targets_score(r, data->snapshot, data->targets, ps, memo->next[0], o, e);
+    for (t = 0, k = 0; status == ERROR_OK && t < r->target_count; t++) {
+        memo->check_start[t] = k;
+        while (k < o->check_count && o->checks[k].target_id == r->targets[t].id)
+            k++;
+    }
+    memo->check_start[r->target_count] = k;
+    memo->checks_grouped = status == ERROR_OK && k == o->check_count;
+    return status;
+}
+
+/* The arrays of a result for `data`, and its memo. */
+static int result_new(const eval_data *data, eval_result *result, error *e)
+{
+    const rules *r = data->rules;
+    size_t n = data->snapshot->community_count, m = r->indicator_count, nc = r->category_count;
     memset(result, 0, sizeof *result);
     result->community_count = n;
     result->indicator_count = m;
@@ -997,90 +1345,74 @@ int eval_score(const eval_data *data, const params *ps, eval_result *result, err
     result->stars = calloc(n + 1, sizeof *result->stars);
     result->ranks = calloc(n + 1, sizeof *result->ranks);
     result->order = malloc((n + 1) * sizeof *result->order);
-    max_points = malloc((m + 1) * sizeof *max_points);
-    arg0 = malloc((m + 1) * sizeof *arg0);
-    arg1 = malloc((m + 1) * sizeof *arg1);
+    result->memo = memo_new(data);
     if (result->scores == NULL || result->category_points == NULL || result->category_max == NULL ||
         result->totals == NULL || result->stars == NULL || result->ranks == NULL ||
-        result->order == NULL || max_points == NULL || arg0 == NULL || arg1 == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory scoring");
-        goto done;
-    }
-    /* Scoring arguments are resolved once per run, not per community. */
-    for (i = 0; i < m; i++) {
-        const indicator *ind = &r->indicators[i];
-        max_points[i] = rules_ref_value(&ind->max, ps, s->year);
-        arg0[i] = rules_ref_value(&ind->score_args[0], ps, s->year);
-        arg1[i] = rules_ref_value(&ind->score_args[1], ps, s->year);
-        result->max_total += max_points[i];
-        if (ind->category_index >= 0)
-            result->category_max[ind->category_index] += max_points[i];
-    }
-    for (c = 0; c < n; c++) {
-        double total = 0;
-        for (i = 0; i < m; i++) {
-            const indicator *ind = &r->indicators[i];
-            const indicator_data *d = &data->indicators[i];
-            const double *columns = &d->columns[c * d->stride];
-            indicator_score *score = &result->scores[c * m + i];
-            score->max_points = max_points[i];
-            score->status = (unsigned char)indicator_status_of(ind, columns, ps, epsilon);
-            if (score->status != STATUS_OK) {
-                score->value = NAN;
-                score->points = 0;
-            } else {
-                double f = ind->score == SCORE_LIN ? eval_lin(columns[0], arg0[i], arg1[i])
-                                                   : eval_ratio(columns[0], arg0[i]);
-                score->value = columns[0];
-                score->points = f * max_points[i];
-            }
-            total += score->points;
-            if (ind->category_index >= 0)
-                result->category_points[c * nc + (size_t)ind->category_index] += score->points;
-        }
-        result->totals[c] = total;
-        result->stars[c] = 0;
-        for (g = 0; g < r->star_count; g++) {
-            const star_grade *grade = &r->stars[g];
-            bool ok = grade->total_param >= 0 &&
-                      eval_compare(total, OP_GE, params_number(ps, grade->total_param), epsilon);
-            for (k = 0; ok && k < grade->also_count; k++) {
-                const star_condition *cond = &grade->also[k];
-                double value = cond->indicator >= 0
-                                   ? result->scores[c * m + (size_t)cond->indicator].value
-                                   : NAN;
-                ok = !isnan(value) && cond->param >= 0 &&
-                     eval_compare(value, cond->op, params_number(ps, cond->param), epsilon);
-            }
-            if (ok) {
-                result->stars[c] = grade->stars;
-                break;
-            }
-        }
-        result->order[c] = c;
-    }
-    {
-        rank_context context = {result->totals, s};
-        qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
-    }
-    status = targets_score(r, s, data->targets, ps, epsilon, &result->outcome, e);
-    if (status == ERROR_OK)
-        status = appraisal_score(r, s, &data->appraisal, ps, epsilon, &result->outcome, e);
-    if (status == ERROR_OK)
-        status = department_stats(data, &result->outcome, e);
-    for (k = 0; k < n; k++) {
-        size_t here = result->order[k];
-        if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <= epsilon)
-            result->ranks[here] = result->ranks[result->order[k - 1]];
-        else
-            result->ranks[here] = (int)k + 1;
-    }
-done:
-    free(max_points);
-    free(arg0);
-    free(arg1);
-    if (status != ERROR_OK)
+        result->order == NULL || result->memo == NULL) {
         eval_result_free(result);
+        return error_set(e, ERROR_SYSTEM, "out of memory scoring");
+    }
+    return ERROR_OK;
+}
+
+int eval_rescore(const eval_data *data, const params *ps, eval_result *result, error *e)
+{
+    const rules *r = data->rules;
+    size_t m = r->indicator_count;
+    eval_memo *memo = result->memo;
+    outcome *o = &result->outcome;
+    bool all = memo == NULL || memo->data != data;
+    double *swap;
+    int status = ERROR_OK;
+    if (all) {
+        eval_result_free(result);
+        status = result_new(data, result, e);
+        if (status != ERROR_OK)
+            return status;
+        memo = result->memo;
+    }
+    resolve_values(memo, r, ps, data->snapshot->year, memo->next);
+    /* the tolerance takes part in every comparison and tie */
+    all = all || !same_values(&memo->next[0], &memo->values[0], 1);
+    score_communities(data, memo, all, result);
+    status = score_targets(data, ps, memo, all, o, e);
+    if (status == ERROR_OK) {
+        if (all || data->appraisal.generation != memo->generation[m + r->target_count]) {
+            free(o->appraisals);
+            appraisal_memo_free(memo->appraisal);
+            memo->appraisal = NULL;
+            status = appraisal_score(r, data->snapshot, &data->appraisal, ps, memo->next[0],
+                                     &memo->appraisal, o, e);
+        } else {
+            appraisal_rescore(r, &data->appraisal, ps, memo->next[0], memo->appraisal, o);
+        }
+        memo->generation[m + r->target_count] = data->appraisal.generation;
+    }
+    if (status == ERROR_OK &&
+        (all || data->decide_generation != memo->generation[m + r->target_count + 1])) {
+        free(o->departments);
+        o->departments = NULL;
+        o->department_count = 0;
+        status = department_stats(data, o, e);
+        memo->generation[m + r->target_count + 1] = data->decide_generation;
+    }
+    if (status != ERROR_OK) {
+        eval_result_free(result);
+        return status;
+    }
+    swap = memo->values; /* the next values are now the result's */
+    memo->values = memo->next;
+    memo->next = swap;
+    return ERROR_OK;
+}
+
+int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e)
+{
+    int status;
+    memset(result, 0, sizeof *result);
+    status = eval_rescore(data, ps, result, e);
+    memo_free(result->memo); /* nothing will re-score it */
+    result->memo = NULL;
     return status;
 }
 
@@ -1094,7 +1426,58 @@ void eval_result_free(eval_result *result)
     free(result->stars);
     free(result->ranks);
     free(result->order);
+    memo_free(result->memo);
     memset(result, 0, sizeof *result);
+}
+
+/* A malloc'd copy of `size` bytes at `p`; NULL for a NULL `p` or when out
+** of memory. */
+static void *copy_of(const void *p, size_t size)
+{
+    void *q = p != NULL ? malloc(size + 1) : NULL;
+    if (q != NULL)
+        memcpy(q, p, size);
+    return q;
+}
+
+int eval_result_copy(eval_result *to, const eval_result *from, error *e)
+{
+    size_t n = from->community_count, m = from->indicator_count, nc = from->category_count;
+    const outcome *o = &from->outcome;
+    memset(to, 0, sizeof *to);
+    to->community_count = n;
+    to->indicator_count = m;
+    to->category_count = nc;
+    to->max_total = from->max_total;
+    to->scores = copy_of(from->scores, n * m * sizeof *to->scores);
+    to->category_points = copy_of(from->category_points, n * nc * sizeof *to->category_points);
+    to->category_max = copy_of(from->category_max, nc * sizeof *to->category_max);
+    to->totals = copy_of(from->totals, n * sizeof *to->totals);
+    to->stars = copy_of(from->stars, n * sizeof *to->stars);
+    to->ranks = copy_of(from->ranks, n * sizeof *to->ranks);
+    to->order = copy_of(from->order, n * sizeof *to->order);
+    to->outcome.checks = copy_of(o->checks, o->check_count * sizeof *o->checks);
+    to->outcome.check_count = o->check_count;
+    to->outcome.appraisals = copy_of(o->appraisals, o->appraisal_count * sizeof *o->appraisals);
+    to->outcome.appraisal_count = o->appraisal_count;
+    to->outcome.decisions = o->decisions;
+    to->outcome.decision_count = o->decision_count;
+    to->outcome.departments = copy_of(o->departments, o->department_count * sizeof *o->departments);
+    to->outcome.department_count = o->department_count;
+    if ((to->scores == NULL) != (from->scores == NULL) ||
+        (to->category_points == NULL) != (from->category_points == NULL) ||
+        (to->category_max == NULL) != (from->category_max == NULL) ||
+        (to->totals == NULL) != (from->totals == NULL) ||
+        (to->stars == NULL) != (from->stars == NULL) ||
+        (to->ranks == NULL) != (from->ranks == NULL) ||
+        (to->order == NULL) != (from->order == NULL) ||
+        (to->outcome.checks == NULL) != (o->checks == NULL) ||
+        (to->outcome.appraisals == NULL) != (o->appraisals == NULL) ||
+        (to->outcome.departments == NULL) != (o->departments == NULL)) {
+        eval_result_free(to);
+        return error_set(e, ERROR_SYSTEM, "out of memory copying a result");
+    }
+    return ERROR_OK;
 }
 
 /* Prepares one rule query (under the SQL guard, which refuses what rule SQL
