@@ -331,6 +331,27 @@ static bool decisions_retire(eval_data *data)
     return true;
 }
 
+/* Worker ids of an appraisal replaced by a re-run: an earlier eval_result
+** (a what-if baseline) borrows them, so they stay until eval_data_free. */
+typedef struct retired_ids {
+    textarena ids;
+    struct retired_ids *next;
+} retired_ids;
+
+/* Moves the appraisal's worker id texts aside (they stay where they are);
+** false when out of memory. */
+static bool appraisal_ids_retire(eval_data *data)
+{
+    retired_ids *r = malloc(sizeof *r);
+    if (r == NULL)
+        return false;
+    r->ids = data->appraisal.ids; /* handed over */
+    textarena_init(&data->appraisal.ids);
+    r->next = data->retired_ids;
+    data->retired_ids = r;
+    return true;
+}
+
 static void decisions_free(eval_data *data)
 {
     decisions_array_free(data->decisions, data->decision_count);
@@ -840,7 +861,8 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     }
     if (status == ERROR_OK && r->appraisal.present &&
         query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
-        status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
+        status = appraisal_ids_retire(data) ? appraisal_load(s->db, r, s, ps, &data->appraisal, e)
+                                            : error_set(e, ERROR_SYSTEM, "out of memory");
         data->appraisal.generation++;
         (*rerun)++;
     }
@@ -867,6 +889,12 @@ void eval_data_free(eval_data *data)
         decisions_array_free(data->retired->decisions, data->retired->count);
         free(data->retired);
         data->retired = next;
+    }
+    while (data->retired_ids != NULL) {
+        retired_ids *next = data->retired_ids->next;
+        textarena_free(&data->retired_ids->ids);
+        free(data->retired_ids);
+        data->retired_ids = next;
     }
     strpool_free(&data->strings);
     textarena_free(&data->task_ids);

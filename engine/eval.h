@@ -55,6 +55,7 @@ typedef struct eval_data {
     size_t decision_count;
     param_value *admission_bound;      /* match limits the decisions were made with */
     struct retired_decisions *retired; /* earlier decisions that results may still borrow */
+    struct retired_ids *retired_ids;   /* earlier appraisals' worker ids, borrowed likewise */
     unsigned long decide_generation;   /* times eval_refresh decided the tasks again */
     long long rows_returned;           /* rows the rule queries returned */
     int jobs;                          /* threads used for queries */
