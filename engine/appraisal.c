@@ -223,15 +223,32 @@ static size_t bottom_cut(double ratio, size_t count, double epsilon)
     return cut > count ? count : cut;
 }
 
+/* The flags, in the order of outcome.flagged. */
+enum { FLAG_BELOW_FLOOR, FLAG_BOTTOM_RATIO, FLAG_NO_SCORE };
+static const char *const flag_names[] = {"below_floor", "bottom_ratio", "no_score"};
+
+/* Sets a worker's flag (one of flag_names, or NULL) and keeps o->flagged. */
+static void flag_worker(outcome *o, worker_appraisal *w, const char *flag)
+{
+    int k;
+    if (w->flag == flag)
+        return;
+    for (k = 0; k < 3; k++) {
+        o->flagged[k] -= w->flag == flag_names[k];
+        o->flagged[k] += flag == flag_names[k];
+    }
+    w->flag = flag;
+}
+
 /* The flag of the worker at `k` in its group's run. */
 static void set_flag(const appraisal_memo *memo, size_t run, size_t k, outcome *o)
 {
     uint32_t i = memo->order[memo->start[run] + k];
-    worker_appraisal *w = &o->appraisals[i];
-    if (k < memo->cut[run] && !memo->below[i])
-        w->flag = "bottom_ratio";
-    else
-        w->flag = memo->below[i] ? "below_floor" : NULL;
+    bool below = memo->below[i];
+    flag_worker(o, &o->appraisals[i],
+                k < memo->cut[run] && !below ? flag_names[FLAG_BOTTOM_RATIO]
+                : below                      ? flag_names[FLAG_BELOW_FLOOR]
+                                             : NULL);
 }
 
 int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, const params *ps,
@@ -244,6 +261,7 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
     int status = ERROR_OK;
     o->appraisals = NULL;
     o->appraisal_count = 0;
+    memset(o->flagged, 0, sizeof o->flagged);
     if (keep != NULL)
         *keep = NULL;
     if (!a->present)
@@ -291,7 +309,7 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
         if (!complete) {
             w->score = NAN;
             w->rank = 0;
-            w->flag = "no_score";
+            flag_worker(o, w, flag_names[FLAG_NO_SCORE]);
             continue;
         }
         w->score = d->score[i];

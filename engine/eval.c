@@ -1488,6 +1488,7 @@ int eval_result_copy(eval_result *to, const eval_result *from, error *e)
     to->outcome.check_count = o->check_count;
     to->outcome.appraisals = copy_of(o->appraisals, o->appraisal_count * sizeof *o->appraisals);
     to->outcome.appraisal_count = o->appraisal_count;
+    memcpy(to->outcome.flagged, o->flagged, sizeof o->flagged);
     to->outcome.decisions = o->decisions;
     to->outcome.decision_count = o->decision_count;
     to->outcome.departments = copy_of(o->departments, o->department_count * sizeof *o->departments);

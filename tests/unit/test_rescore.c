@@ -204,6 +204,10 @@ static bool differ(const eval_result *got, const eval_result *want, char *out, s
                        a->worker_id, a->score, a->rank, a->flag ? a->flag : "-", b->worker_id,
                        b->score, b->rank, b->flag ? b->flag : "-");
     }
+    for (k = 0; k < 3; k++)
+        if (g->flagged[k] != w->flagged[k])
+            return say(out, size, "%ld workers with flag %zu, expected %ld", g->flagged[k], k,
+                       w->flagged[k]);
     if (g->decision_count != w->decision_count || g->department_count != w->department_count)
         return say(out, size, "%zu decisions in %zu departments, expected %zu in %zu",
                    g->decision_count, g->department_count, w->decision_count, w->department_count);
