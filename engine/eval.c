@@ -1020,6 +1020,13 @@ static int rank_compare(const void *a, const void *b, void *user)
 ** set and compares it bit for bit with the set the result was scored with:
 ** what did not change, and reads no reloaded data, is not computed again. */
 typedef struct eval_memo eval_memo;
+
+/* A community in the rank order being sorted. */
+typedef struct rank_key {
+    double total;
+    size_t community;
+} rank_key;
+
 struct eval_memo {
     const eval_data *data;     /* the data the result was scored from */
     size_t value_count;        /* doubles per set of values */
@@ -1029,9 +1036,12 @@ struct eval_memo {
     double *values;            /* the values the result was scored with */
     double *next;              /* the values being scored */
     unsigned long *generation; /* data seen: [indicator], [m + target], appraisal, decisions */
-    unsigned char *touched;    /* [community] scratch: 1 a score changed, 2 the total too */
+    int *category_of;          /* [indicator] its category, -1 none */
+    unsigned char *touched;    /* [community] scratch: a score changed */
     size_t *list;              /* [community] scratch: the touched communities */
-    size_t *merged;            /* [community] scratch: the next rank order */
+    bool ids_sorted;           /* the communities are in strcmp order of their ids */
+    struct rank_key *keys;     /* [community] scratch: the rank order being sorted */
+    struct rank_key *spare;    /* [community] scratch: the other half of the merges */
     size_t *check_start;       /* [target + 1] each target's checks in outcome.checks */
     bool checks_grouped;       /* the checks come target by target (check_start holds) */
     appraisal_memo *appraisal; /* the workers' rank order, cuts and floors */
@@ -1046,9 +1056,11 @@ static void memo_free(eval_memo *memo)
     free(memo->values);
     free(memo->next);
     free(memo->generation);
+    free(memo->category_of);
     free(memo->touched);
     free(memo->list);
-    free(memo->merged);
+    free(memo->keys);
+    free(memo->spare);
     free(memo->check_start);
     appraisal_memo_free(memo->appraisal);
     free(memo);
@@ -1085,16 +1097,24 @@ static eval_memo *memo_new(const eval_data *data)
     memo->values = calloc(memo->value_count, sizeof *memo->values);
     memo->next = calloc(memo->value_count, sizeof *memo->next);
     memo->generation = calloc(m + r->target_count + 2, sizeof *memo->generation);
+    memo->category_of = malloc((m + 1) * sizeof *memo->category_of);
     memo->touched = calloc(n + 1, sizeof *memo->touched);
     memo->list = malloc((n + 1) * sizeof *memo->list);
-    memo->merged = malloc((n + 1) * sizeof *memo->merged);
+    memo->keys = malloc((n + 1) * sizeof *memo->keys);
+    memo->spare = malloc((n + 1) * sizeof *memo->spare);
     memo->check_start = malloc((r->target_count + 1) * sizeof *memo->check_start);
     if (memo->values == NULL || memo->next == NULL || memo->generation == NULL ||
-        memo->touched == NULL || memo->list == NULL || memo->merged == NULL ||
-        memo->check_start == NULL) {
+        memo->category_of == NULL || memo->touched == NULL || memo->list == NULL ||
+        memo->keys == NULL || memo->spare == NULL || memo->check_start == NULL) {
         memo_free(memo);
         return NULL;
     }
+    for (i = 0; i < m; i++)
+        memo->category_of[i] = r->indicators[i].category_index;
+    memo->ids_sorted = true;
+    for (i = 1; i < n && memo->ids_sorted; i++)
+        memo->ids_sorted =
+            strcmp(data->snapshot->communities[i - 1].id, data->snapshot->communities[i].id) < 0;
     return memo;
 }
 
@@ -1176,7 +1196,7 @@ static void score_column(const eval_data *data, size_t i, const double *v, bool 
 
 /* Sums community `c`'s points into its total and category points, in
 ** indicator order. Returns whether the total changed. */
-static bool sum_community(const rules *r, size_t c, eval_result *result)
+static bool sum_community(const eval_memo *memo, size_t c, eval_result *result)
 {
     size_t m = result->indicator_count, nc = result->category_count, i;
     const indicator_score *scores = &result->scores[c * m];
@@ -1186,8 +1206,8 @@ static bool sum_community(const rules *r, size_t c, eval_result *result)
     memset(categories, 0, nc * sizeof *categories);
     for (i = 0; i < m; i++) {
         total += scores[i].points;
-        if (r->indicators[i].category_index >= 0)
-            categories[r->indicators[i].category_index] += scores[i].points;
+        if (memo->category_of[i] >= 0)
+            categories[memo->category_of[i]] += scores[i].points;
     }
     changed = !same_values(&total, &result->totals[c], 1);
     result->totals[c] = total;
@@ -1218,31 +1238,77 @@ static int grade_community(const rules *r, const eval_memo *memo, const double *
     return 0;
 }
 
-/* Moves the `moved` communities whose total changed (memo->list[0..moved),
-** touched 2) to their places in result->order. The others keep their
-** relative order, so one merge of the two sorted runs gives the order a
-** full sort gives: total descending, then id, a strict order when no total
-** is NaN. Clears their marks. */
-static void reorder(const snapshot *s, eval_memo *memo, size_t moved, eval_result *result)
+/* Whether `a` ranks before `b`: a higher total, or the same and a lower
+** index (with the communities in id order, the lower id: rank_compare). */
+static bool key_before(const rank_key *a, const rank_key *b)
 {
-    rank_context context = {result->totals, s};
-    size_t n = result->community_count, k, j = 0, out = 0;
-    size_t *old = result->order;
-    qsort_r(memo->list, moved, sizeof *memo->list, rank_compare, &context);
-    for (k = 0; k < n; k++) {
-        size_t c = old[k];
-        if (memo->touched[c] == 2)
-            continue;
-        while (j < moved && rank_compare(&memo->list[j], &c, &context) < 0)
-            memo->merged[out++] = memo->list[j++];
-        memo->merged[out++] = c;
+    return a->total > b->total || (a->total == b->total && a->community < b->community);
+}
+
+/* The end of the run of keys in rank order that begins at `start`. */
+static size_t run_end(const rank_key *keys, size_t start, size_t n)
+{
+    size_t k = start + 1;
+    while (k < n && key_before(&keys[k - 1], &keys[k]))
+        k++;
+    return k;
+}
+
+/* Sorts keys[0..n) by key_before, merging the runs already in order two by
+** two (`spare` holds n more): one pass when the order barely changed, log2
+** of the runs in all. Returns the array (keys or spare) that holds them. */
+static rank_key *sort_keys(rank_key *keys, rank_key *spare, size_t n)
+{
+    for (;;) {
+        size_t start = 0, runs = 0;
+        rank_key *swap;
+        while (start < n) {
+            size_t middle = run_end(keys, start, n);
+            size_t end = middle < n ? run_end(keys, middle, n) : n;
+            size_t i = start, j = middle, out = start;
+            while (i < middle && j < end)
+                spare[out++] = key_before(&keys[j], &keys[i]) ? keys[j++] : keys[i++];
+            while (i < middle)
+                spare[out++] = keys[i++];
+            while (j < end)
+                spare[out++] = keys[j++];
+            runs++;
+            start = end;
+        }
+        swap = keys;
+        keys = spare;
+        spare = swap;
+        if (runs <= 1)
+            return keys;
     }
-    while (j < moved)
-        memo->merged[out++] = memo->list[j++];
-    for (k = 0; k < moved; k++)
-        memo->touched[memo->list[k]] = 0;
-    result->order = memo->merged;
-    memo->merged = old;
+}
+
+/* Puts result->order in rank order (total descending, then id), sorting
+** from the previous order unless `all`: what a full sort gives, as the order
+** is strict. A NaN total, or ids not in order, take qsort_r from the
+** identity, as eval_score always did. */
+static void rank_order(const snapshot *s, eval_memo *memo, bool all, eval_result *result)
+{
+    size_t n = result->community_count, k;
+    bool any_nan = false;
+    rank_key *sorted;
+    for (k = 0; k < n && !any_nan; k++)
+        any_nan = isnan(result->totals[k]);
+    if (any_nan || !memo->ids_sorted) {
+        rank_context context = {result->totals, s};
+        for (k = 0; k < n; k++)
+            result->order[k] = k;
+        qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
+        return;
+    }
+    for (k = 0; k < n; k++) {
+        size_t c = all ? k : result->order[k];
+        memo->keys[k].total = result->totals[c];
+        memo->keys[k].community = c;
+    }
+    sorted = sort_keys(memo->keys, memo->spare, n);
+    for (k = 0; k < n; k++)
+        result->order[k] = sorted[k].community;
 }
 
 /* Ranks from the order: within epsilon of the one before, the same rank. */
@@ -1268,7 +1334,6 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
     size_t n = result->community_count, m = result->indicator_count, i, k, listed = 0, moved = 0;
     bool regrade = all || !same_values(&v[memo->grade_at[0]], &was[memo->grade_at[0]],
                                        memo->target_at - memo->grade_at[0]);
-    bool any_nan = false;
     if (all || !same_values(&v[1], &was[1], m)) {
         memset(result->category_max, 0, result->category_count * sizeof *result->category_max);
         result->max_total = 0;
@@ -1290,34 +1355,21 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
     }
     if (all)
         for (k = 0; k < n; k++)
-            sum_community(r, k, result);
+            sum_community(memo, k, result);
     for (k = 0; k < (all ? 0 : listed); k++) {
         size_t c = memo->list[k];
-        bool total_changed = sum_community(r, c, result);
+        moved += sum_community(memo, c, result);
         if (!regrade)
             result->stars[c] = grade_community(r, memo, v, c, result);
-        memo->touched[c] = total_changed ? 2 : 0;
-        if (total_changed)
-            memo->list[moved++] = c; /* moved <= k: the list is compacted as it is read */
+        memo->touched[c] = 0;
     }
     if (regrade)
         for (k = 0; k < n; k++)
             result->stars[k] = grade_community(r, memo, v, k, result);
-    if (moved > 0)
-        for (k = 0; k < n && !any_nan; k++)
-            any_nan = isnan(result->totals[k]);
-    if (all || any_nan) {
-        rank_context context = {result->totals, data->snapshot};
-        for (k = 0; k < moved; k++)
-            memo->touched[memo->list[k]] = 0;
-        for (k = 0; k < n; k++)
-            result->order[k] = k;
-        qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
-    } else if (moved > 0) {
-        reorder(data->snapshot, memo, moved, result);
-    }
-    if (all || moved > 0)
+    if (all || moved > 0) {
+        rank_order(data->snapshot, memo, all, result);
         rank_communities(result, v[0]);
+    }
 }
 
 /* The target checks for memo->next: each target's checks judged again when
