@@ -331,25 +331,46 @@ static bool decisions_retire(eval_data *data)
     return true;
 }
 
-/* Worker ids of an appraisal replaced by a re-run: an earlier eval_result
-** (a what-if baseline) borrows them, so they stay until eval_data_free. */
+/* Worker ids of an appraisal replaced by a re-run that returned other
+** workers: an earlier eval_result (a what-if baseline) borrows them, so they
+** stay until eval_data_free. */
 typedef struct retired_ids {
     textarena ids;
     struct retired_ids *next;
 } retired_ids;
 
-/* Moves the appraisal's worker id texts aside (they stay where they are);
-** false when out of memory. */
-static bool appraisal_ids_retire(eval_data *data)
+/* Runs the appraisal query again. The worker id texts that results borrow
+** stay valid: when the query returns the same workers (a changed weight or
+** bonus), the new rows point at the texts already there and the copies are
+** dropped; otherwise the old texts are retired, not freed. */
+static int reload_appraisal(eval_data *data, const params *ps, error *e)
 {
-    retired_ids *r = malloc(sizeof *r);
-    if (r == NULL)
-        return false;
-    r->ids = data->appraisal.ids; /* handed over */
-    textarena_init(&data->appraisal.ids);
-    r->next = data->retired_ids;
-    data->retired_ids = r;
-    return true;
+    appraisal_data *d = &data->appraisal;
+    retired_ids *old = malloc(sizeof *old);
+    const char **old_ids = d->worker_ids;
+    size_t old_count = d->count, i;
+    int status;
+    if (old == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    old->ids = d->ids; /* handed over, with old_ids */
+    textarena_init(&d->ids);
+    d->worker_ids = NULL;
+    status = appraisal_load(data->snapshot->db, data->rules, data->snapshot, ps, d, e);
+    for (i = 0; status == ERROR_OK && i < old_count && d->count == old_count; i++)
+        if (strcmp(d->worker_ids[i], old_ids[i]) != 0)
+            break;
+    if (status == ERROR_OK && d->count == old_count && i == old_count) {
+        if (old_count > 0)
+            memcpy(d->worker_ids, old_ids, old_count * sizeof *old_ids);
+        textarena_free(&d->ids);
+        d->ids = old->ids;
+        free(old);
+    } else {
+        old->next = data->retired_ids;
+        data->retired_ids = old;
+    }
+    free(old_ids);
+    return status;
 }
 
 static void decisions_free(eval_data *data)
@@ -861,8 +882,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     }
     if (status == ERROR_OK && r->appraisal.present &&
         query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
-        status = appraisal_ids_retire(data) ? appraisal_load(s->db, r, s, ps, &data->appraisal, e)
-                                            : error_set(e, ERROR_SYSTEM, "out of memory");
+        status = reload_appraisal(data, ps, e);
         data->appraisal.generation++;
         (*rerun)++;
     }
