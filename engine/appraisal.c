@@ -149,15 +149,19 @@ void appraisal_data_free(const rules *r, appraisal_data *d)
 /* See appraisal.h. 32-bit worker indexes: four million workers' arrays take
 ** half the memory, at the peak of a national run. */
 struct appraisal_memo {
-    uint32_t *order; /* scored workers by group, score, worker id */
-    size_t scored;   /* entries of order */
-    size_t *start;   /* [run] where each group's run begins in order; [runs] = scored */
-    size_t *cut;     /* [run] its first `cut` workers are the bottom ratio */
-    size_t runs;     /* groups with a scored worker */
-    bool *below;     /* [worker] under a floor */
-    double *floors;  /* [floor] the values `below` was judged with */
-    double ratio;    /* the ratio `cut` was computed with */
+    uint32_t *order;       /* scored workers by group, score, worker id */
+    size_t scored;         /* entries of order */
+    size_t *start;         /* [run] where each group's run begins in order; [runs] = scored */
+    size_t *cut;           /* [run] its first `cut` workers are the bottom ratio */
+    size_t runs;           /* groups with a scored worker */
+    uint32_t *run_of;      /* [worker] the run of a scored worker (its place: rank - 1) */
+    unsigned char *judged; /* [worker] OVER or UNDER the floors, or UNSCORED */
+    double *floors;        /* [floor] the values `judged` was judged with */
+    double ratio;          /* the ratio `cut` was computed with */
 };
+
+/* A worker's standing against the floors. */
+enum { OVER, UNDER, UNSCORED };
 
 void appraisal_memo_free(appraisal_memo *memo)
 {
@@ -166,7 +170,8 @@ void appraisal_memo_free(appraisal_memo *memo)
     free(memo->order);
     free(memo->start);
     free(memo->cut);
-    free(memo->below);
+    free(memo->run_of);
+    free(memo->judged);
     free(memo->floors);
     free(memo);
 }
@@ -240,11 +245,10 @@ static void flag_worker(outcome *o, worker_appraisal *w, const char *flag)
     w->flag = flag;
 }
 
-/* The flag of the worker at `k` in its group's run. */
-static void set_flag(const appraisal_memo *memo, size_t run, size_t k, outcome *o)
+/* The flag of scored worker `i`, at `k` in its group's run `run`. */
+static void set_flag(const appraisal_memo *memo, uint32_t i, size_t run, size_t k, outcome *o)
 {
-    uint32_t i = memo->order[memo->start[run] + k];
-    bool below = memo->below[i];
+    bool below = memo->judged[i] == UNDER;
     flag_worker(o, &o->appraisals[i],
                 k < memo->cut[run] && !below ? flag_names[FLAG_BOTTOM_RATIO]
                 : below                      ? flag_names[FLAG_BELOW_FLOOR]
@@ -274,11 +278,12 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
     group = malloc((n + 1) * sizeof *group);
     if (memo != NULL) {
         memo->order = malloc((n + 1) * sizeof *memo->order);
-        memo->below = calloc(n + 1, sizeof *memo->below);
+        memo->run_of = malloc((n + 1) * sizeof *memo->run_of);
+        memo->judged = malloc((n + 1) * sizeof *memo->judged);
         memo->floors = malloc((a->floor_count + 1) * sizeof *memo->floors);
     }
     if (memo == NULL || o->appraisals == NULL || group == NULL || memo->order == NULL ||
-        memo->below == NULL || memo->floors == NULL) {
+        memo->run_of == NULL || memo->judged == NULL || memo->floors == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory scoring appraisals");
         goto done;
     }
@@ -310,10 +315,11 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
             w->score = NAN;
             w->rank = 0;
             flag_worker(o, w, flag_names[FLAG_NO_SCORE]);
+            memo->judged[i] = UNSCORED;
             continue;
         }
         w->score = d->score[i];
-        memo->below[i] = under_floor(a, d, i, memo->floors, epsilon);
+        memo->judged[i] = under_floor(a, d, i, memo->floors, epsilon) ? UNDER : OVER;
         memo->order[memo->scored++] = (uint32_t)i;
     }
     o->appraisal_count = n;
@@ -337,8 +343,10 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
         memo->start[run] = start;
         memo->cut[run] = bottom_cut(memo->ratio, end - start, epsilon);
         for (k = 0; k < end - start; k++) {
-            o->appraisals[memo->order[start + k]].rank = (int)k + 1;
-            set_flag(memo, run, k, o);
+            uint32_t worker = memo->order[start + k];
+            o->appraisals[worker].rank = (int)k + 1;
+            memo->run_of[worker] = (uint32_t)run;
+            set_flag(memo, worker, run, k, o);
         }
         start = end;
     }
@@ -359,7 +367,7 @@ void appraisal_rescore(const rules *r, const appraisal_data *d, const params *ps
     const appraisal_rule *a = &r->appraisal;
     double ratio = a->bottom_ratio_param >= 0 ? params_number(ps, a->bottom_ratio_param) : 0;
     bool floors_changed = false;
-    size_t run, k;
+    size_t run, k, i;
     if (!a->present || memo == NULL)
         return;
     for (k = 0; k < a->floor_count; k++) {
@@ -367,21 +375,30 @@ void appraisal_rescore(const rules *r, const appraisal_data *d, const params *ps
         floors_changed = floors_changed || memcmp(&value, &memo->floors[k], sizeof value) != 0;
     }
     if (floors_changed) {
-        /* A floor can touch any worker: judge each once, then flag every run. */
+        /* A floor can touch any worker: judge each again, in index order
+        ** (the arrays are read straight through); a worker whose standing
+        ** changed gets its flag again (with the cut it had). */
         floor_values(a, ps, memo->floors);
-        for (k = 0; k < memo->scored; k++)
-            memo->below[memo->order[k]] = under_floor(a, d, memo->order[k], memo->floors, epsilon);
-    } else if (memcmp(&ratio, &memo->ratio, sizeof ratio) == 0) {
-        return;
+        for (i = 0; i < d->count; i++) {
+            unsigned char now;
+            if (memo->judged[i] == UNSCORED)
+                continue;
+            now = under_floor(a, d, i, memo->floors, epsilon) ? UNDER : OVER;
+            if (now == memo->judged[i])
+                continue;
+            memo->judged[i] = now;
+            set_flag(memo, (uint32_t)i, memo->run_of[i], (size_t)o->appraisals[i].rank - 1, o);
+        }
     }
+    if (memcmp(&ratio, &memo->ratio, sizeof ratio) == 0)
+        return;
+    /* The cut moves: only the workers between the old and the new one. */
     memo->ratio = ratio;
     for (run = 0; run < memo->runs; run++) {
         size_t count = memo->start[run + 1] - memo->start[run];
         size_t before = memo->cut[run], after = bottom_cut(ratio, count, epsilon);
-        size_t from = floors_changed ? 0 : before < after ? before : after;
-        size_t to = floors_changed ? count : before < after ? after : before;
         memo->cut[run] = after;
-        for (k = from; k < to; k++)
-            set_flag(memo, run, k, o);
+        for (k = before < after ? before : after; k < (before < after ? after : before); k++)
+            set_flag(memo, memo->order[memo->start[run] + k], run, k, o);
     }
 }

@@ -47,8 +47,9 @@ int appraisal_score(const rules *r, const snapshot *s, const appraisal_data *d, 
 /* Brings o->appraisals, scored by appraisal_score (with `memo`) from the
 ** same data and epsilon, up to the floors and bottom ratio of `ps`: the rank
 ** order cannot change, so a changed ratio re-flags only the workers between
-** each group's old and new cut, a changed floor re-judges every scored
-** worker once. The flags are then exactly what appraisal_score gives. */
+** each group's old and new cut, and a changed floor re-judges each scored
+** worker's score against it (one pass, no sort) and re-flags those whose
+** standing changed. The flags are then exactly what appraisal_score gives. */
 void appraisal_rescore(const rules *r, const appraisal_data *d, const params *ps, double epsilon,
                        appraisal_memo *memo, outcome *o);
 
