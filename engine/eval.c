@@ -1060,13 +1060,14 @@ struct eval_memo {
     unsigned char *touched;    /* [community] scratch: a score changed */
     size_t *list;              /* [community] scratch: the touched communities */
     bool ids_sorted;           /* the communities are in strcmp order of their ids */
-    struct rank_key *keys;     /* [community] scratch: the rank order being sorted */
-    struct rank_key *spare;    /* [community] scratch: the other half of the merges */
+    rank_key *keys;            /* [community] scratch: the rank order being sorted */
+    rank_key *spare;           /* [community] scratch: the other half of the merges */
     size_t *check_start;       /* [target + 1] each target's checks in outcome.checks */
     bool checks_grouped;       /* the checks come target by target (check_start holds) */
     appraisal_memo *appraisal; /* the workers' rank order, cuts and floors */
 };
 
+/* Frees a memo and what it owns; NULL-safe. */
 static void memo_free(eval_memo *memo)
 {
     if (memo == NULL)
@@ -1173,6 +1174,7 @@ static bool same_values(const double *a, const double *b, size_t count)
     return memcmp(a, b, count * sizeof *a) == 0;
 }
 
+/* Whether two scores are the same, bit for bit. */
 static bool same_score(const indicator_score *a, const indicator_score *b)
 {
     return a->status == b->status && same_values(&a->value, &b->value, 1) &&
