@@ -1057,8 +1057,7 @@ struct eval_memo {
     double *next;              /* the values being scored */
     unsigned long *generation; /* data seen: [indicator], [m + target], appraisal, decisions */
     int *category_of;          /* [indicator] its category, -1 none */
-    unsigned char *touched;    /* [community] scratch: a score changed */
-    size_t *list;              /* [community] scratch: the touched communities */
+    size_t *dirty;             /* [indicator] scratch: the indicators to score again */
     bool ids_sorted;           /* the communities are in strcmp order of their ids */
     rank_key *keys;            /* [community] scratch: the rank order being sorted */
     rank_key *spare;           /* [community] scratch: the other half of the merges */
@@ -1078,8 +1077,7 @@ static void memo_free(eval_memo *memo)
     free(memo->next);
     free(memo->generation);
     free(memo->category_of);
-    free(memo->touched);
-    free(memo->list);
+    free(memo->dirty);
     free(memo->keys);
     free(memo->spare);
     free(memo->check_start);
@@ -1119,14 +1117,13 @@ static eval_memo *memo_new(const eval_data *data)
     memo->next = calloc(memo->value_count, sizeof *memo->next);
     memo->generation = calloc(m + r->target_count + 2, sizeof *memo->generation);
     memo->category_of = malloc((m + 1) * sizeof *memo->category_of);
-    memo->touched = calloc(n + 1, sizeof *memo->touched);
-    memo->list = malloc((n + 1) * sizeof *memo->list);
+    memo->dirty = malloc((m + 1) * sizeof *memo->dirty);
     memo->keys = malloc((n + 1) * sizeof *memo->keys);
     memo->spare = malloc((n + 1) * sizeof *memo->spare);
     memo->check_start = malloc((r->target_count + 1) * sizeof *memo->check_start);
     if (memo->values == NULL || memo->next == NULL || memo->generation == NULL ||
-        memo->category_of == NULL || memo->touched == NULL || memo->list == NULL ||
-        memo->keys == NULL || memo->spare == NULL || memo->check_start == NULL) {
+        memo->category_of == NULL || memo->dirty == NULL || memo->keys == NULL ||
+        memo->spare == NULL || memo->check_start == NULL) {
         memo_free(memo);
         return NULL;
     }
@@ -1181,39 +1178,31 @@ static bool same_score(const indicator_score *a, const indicator_score *b)
            same_values(&a->points, &b->points, 1) && same_values(&a->max_points, &b->max_points, 1);
 }
 
-/* Scores indicator `i` of every community into result->scores with the
-** values `v`. Unless `all`, marks in memo->touched and appends to
-** memo->list (*listed entries) each community whose score changed. */
-static void score_column(const eval_data *data, size_t i, const double *v, bool all,
-                         eval_memo *memo, size_t *listed, eval_result *result)
+/* Scores indicator `i` of community `c` into result->scores with the
+** values `v`; returns whether the score changed. */
+static bool score_one(const eval_data *data, const eval_memo *memo, const double *v, size_t i,
+                      size_t c, eval_result *result)
 {
     const indicator *ind = &data->rules->indicators[i];
     const indicator_data *d = &data->indicators[i];
-    size_t n = result->community_count, m = result->indicator_count, c;
-    double max_points = v[1 + i], arg0 = v[1 + m + i], arg1 = v[1 + 2 * m + i], epsilon = v[0];
-    const double *limits = &v[memo->check_at[i]];
-    for (c = 0; c < n; c++) {
-        const double *columns = &d->columns[c * d->stride];
-        indicator_score now, *score = &result->scores[c * m + i];
-        now.max_points = max_points;
-        now.status = (unsigned char)indicator_status_of(ind, columns, limits, epsilon);
-        if (now.status != STATUS_OK) {
-            now.value = NAN;
-            now.points = 0;
-        } else {
-            double f = ind->score == SCORE_LIN ? eval_lin(columns[0], arg0, arg1)
-                                               : eval_ratio(columns[0], arg0);
-            now.value = columns[0];
-            now.points = f * max_points;
-        }
-        if (!all && same_score(score, &now))
-            continue;
-        *score = now;
-        if (!all && memo->touched[c] == 0) {
-            memo->touched[c] = 1;
-            memo->list[(*listed)++] = c;
-        }
+    const double *columns = &d->columns[c * d->stride];
+    size_t m = result->indicator_count;
+    indicator_score now, *score = &result->scores[c * m + i];
+    now.max_points = v[1 + i];
+    now.status = (unsigned char)indicator_status_of(ind, columns, &v[memo->check_at[i]], v[0]);
+    if (now.status != STATUS_OK) {
+        now.value = NAN;
+        now.points = 0;
+    } else {
+        double f = ind->score == SCORE_LIN ? eval_lin(columns[0], v[1 + m + i], v[1 + 2 * m + i])
+                                           : eval_ratio(columns[0], v[1 + m + i]);
+        now.value = columns[0];
+        now.points = f * now.max_points;
     }
+    if (same_score(score, &now))
+        return false;
+    *score = now;
+    return true;
 }
 
 /* Sums community `c`'s points into its total and category points, in
@@ -1276,28 +1265,41 @@ static size_t run_end(const rank_key *keys, size_t start, size_t n)
     return k;
 }
 
-/* Sorts keys[0..n) by key_before, merging the runs already in order two by
-** two (`spare` holds n more): one pass when the order barely changed, log2
-** of the runs in all. Returns the array (keys or spare) that holds them. */
+/* Sorts keys[0..n) by key_before (`spare` holds n more) and returns the
+** array that holds them. An order that barely changed (a step of a sweep) is
+** sorted by insertion, while that takes at most a few moves per key; past
+** that, by merging the runs already in order two by two (log2 of the runs
+** passes). */
 static rank_key *sort_keys(rank_key *keys, rank_key *spare, size_t n)
 {
+    size_t moves = 0, k, j;
+    for (k = 1; k < n && moves <= 4 * n; k++) {
+        rank_key key = keys[k];
+        for (j = k; j > 0 && key_before(&key, &keys[j - 1]); j--) {
+            keys[j] = keys[j - 1];
+            moves++;
+        }
+        keys[j] = key;
+    }
+    if (moves <= 4 * n)
+        return keys;
     for (;;) {
         size_t start = 0, runs = 0;
         rank_key *swap;
         while (start < n) {
             size_t middle = run_end(keys, start, n);
             size_t end = middle < n ? run_end(keys, middle, n) : n;
-            size_t i = start, j = middle, out = start;
-            while (i < middle && j < end)
-                spare[out++] = key_before(&keys[j], &keys[i]) ? keys[j++] : keys[i++];
-            while (i < middle)
-                spare[out++] = keys[i++];
-            while (j < end)
-                spare[out++] = keys[j++];
+            size_t a = start, b = middle, out = start;
+            while (a < middle && b < end)
+                spare[out++] = key_before(&keys[b], &keys[a]) ? keys[b++] : keys[a++];
+            while (a < middle)
+                spare[out++] = keys[a++];
+            while (b < end)
+                spare[out++] = keys[b++];
             runs++;
             start = end;
         }
-        swap = keys;
+        swap = keys; /* the merged runs are in spare */
         keys = spare;
         spare = swap;
         if (runs <= 1)
@@ -1353,7 +1355,7 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
 {
     const rules *r = data->rules;
     const double *v = memo->next, *was = memo->values;
-    size_t n = result->community_count, m = result->indicator_count, i, k, listed = 0, moved = 0;
+    size_t n = result->community_count, m = result->indicator_count, i, k, c, dirty = 0, moved = 0;
     bool regrade = all || !same_values(&v[memo->grade_at[0]], &was[memo->grade_at[0]],
                                        memo->target_at - memo->grade_at[0]);
     if (all || !same_values(&v[1], &was[1], m)) {
@@ -1372,18 +1374,19 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
             !same_values(&v[1 + m + i], &was[1 + m + i], 1) ||
             !same_values(&v[1 + 2 * m + i], &was[1 + 2 * m + i], 1) ||
             !same_values(&v[at], &was[at], checks))
-            score_column(data, i, v, all, memo, &listed, result);
+            memo->dirty[dirty++] = i;
         memo->generation[i] = data->indicators[i].generation;
     }
-    if (all)
-        for (k = 0; k < n; k++)
-            sum_community(memo, k, result);
-    for (k = 0; k < (all ? 0 : listed); k++) {
-        size_t c = memo->list[k];
+    /* Community by community, so that its row is summed while in cache. */
+    for (c = 0; c < n && dirty > 0; c++) {
+        bool changed = false;
+        for (k = 0; k < dirty; k++)
+            changed = score_one(data, memo, v, memo->dirty[k], c, result) || changed;
+        if (!changed && !all)
+            continue;
         moved += sum_community(memo, c, result);
         if (!regrade)
             result->stars[c] = grade_community(r, memo, v, c, result);
-        memo->touched[c] = 0;
     }
     if (regrade)
         for (k = 0; k < n; k++)
@@ -1440,7 +1443,7 @@ static int result_new(const eval_data *data, eval_result *result, error *e)
     result->community_count = n;
     result->indicator_count = m;
     result->category_count = nc;
-    result->scores = malloc((n * m + 1) * sizeof *result->scores);
+    result->scores = calloc(n * m + 1, sizeof *result->scores); /* compared before written */
     result->category_points = calloc(n * nc + 1, sizeof *result->category_points);
     result->category_max = calloc(nc + 1, sizeof *result->category_max);
     result->totals = calloc(n + 1, sizeof *result->totals);
