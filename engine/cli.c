@@ -762,10 +762,15 @@ int cli_whatif(const cli_options *o)
     status = rules_check_invariants(r, &changed, s->year, &e);
     if (status != ERROR_OK)
         goto fail;
+    /* The first load: the queries, the baseline scored into `after` (which
+    ** each scenario then re-scores in place: eval_rescore) and, to compare
+    ** a scenario with, a copy of it in `before`. */
     clock_gettime(CLOCK_MONOTONIC, &start);
     status = eval_load(r, s, &baseline, &options, &data, &e);
     if (status == ERROR_OK)
-        status = eval_score(&data, &baseline, &before, &e);
+        status = eval_rescore(&data, &baseline, &after, &e);
+    if (status == ERROR_OK && o->sweep == NULL)
+        status = eval_result_copy(&before, &after, &e);
     if (status != ERROR_OK)
         goto fail;
     load_ms = elapsed_ms(&start);
@@ -800,8 +805,6 @@ int cli_whatif(const cli_options *o)
             double value = from + step * (double)k;
             progress_update(&line, k);
             char text[64];
-            eval_result result;
-            memset(&result, 0, sizeof result);
             snprintf(text, sizeof text, "%.12g", value);
             params_free(&value_params);
             status = params_copy(&value_params, &changed, &e);
@@ -812,11 +815,10 @@ int cli_whatif(const cli_options *o)
             if (status == ERROR_OK)
                 status = eval_refresh(&data, &value_params, &options, &rerun, &e);
             if (status == ERROR_OK)
-                status = eval_score(&data, &value_params, &result, &e);
+                status = eval_rescore(&data, &value_params, &after, &e);
             if (status == ERROR_OK)
-                status = whatif_sweep_row_fill(r, value, &result, &sweep.rows[k], &e);
+                status = whatif_sweep_row_fill(r, value, &after, &sweep.rows[k], &e);
             sweep.row_count = (size_t)k + 1;
-            eval_result_free(&result);
             if (status != ERROR_OK) {
                 error_prefix(&e, "--sweep at %s", text);
                 goto fail;
@@ -848,7 +850,7 @@ int cli_whatif(const cli_options *o)
         clock_gettime(CLOCK_MONOTONIC, &start);
         status = eval_refresh(&data, &changed, &options, &rerun, &e);
         if (status == ERROR_OK)
-            status = eval_score(&data, &changed, &after, &e);
+            status = eval_rescore(&data, &changed, &after, &e);
         if (status != ERROR_OK)
             goto fail;
         rescore_ms = elapsed_ms(&start);

@@ -534,6 +534,48 @@ static bool decisions_retire(eval_data *data)
     return true;
 }
 
+/* Worker ids of an appraisal replaced by a re-run that returned other
+** workers: an earlier eval_result (a what-if baseline) borrows them, so they
+** stay until eval_data_free. */
+typedef struct retired_ids {
+    textarena ids;
+    struct retired_ids *next;
+} retired_ids;
+
+/* Runs the appraisal query again. The worker id texts that results borrow
+** stay valid: when the query returns the same workers (a changed weight or
+** bonus), the new rows point at the texts already there and the copies are
+** dropped; otherwise the old texts are retired, not freed. */
+static int reload_appraisal(eval_data *data, const params *ps, error *e)
+{
+    appraisal_data *d = &data->appraisal;
+    retired_ids *old = malloc(sizeof *old);
+    const char **old_ids = d->worker_ids;
+    size_t old_count = d->count, i;
+    int status;
+    if (old == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    old->ids = d->ids; /* handed over, with old_ids */
+    textarena_init(&d->ids);
+    d->worker_ids = NULL;
+    status = appraisal_load(data->snapshot->db, data->rules, data->snapshot, ps, d, e);
+    for (i = 0; status == ERROR_OK && i < old_count && d->count == old_count; i++)
+        if (strcmp(d->worker_ids[i], old_ids[i]) != 0)
+            break;
+    if (status == ERROR_OK && d->count == old_count && i == old_count) {
+        if (old_count > 0)
+            memcpy(d->worker_ids, old_ids, old_count * sizeof *old_ids);
+        textarena_free(&d->ids);
+        d->ids = old->ids;
+        free(old);
+    } else {
+        old->next = data->retired_ids;
+        data->retired_ids = old;
+    }
+    free(old_ids);
+    return status;
+}
+
 static void decisions_free(eval_data *data)
 {
     decisions_array_free(data->decisions, data->decision_count);
@@ -1087,6 +1129,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
             return error_set(e, ERROR_SYSTEM, "out of memory");
         status = decide_tasks(r, s, ps, data, e);
         data->rows_returned += (long long)data->decision_count;
+        data->decide_generation++;
         decided = true;
         (*rerun)++;
     }
@@ -1098,6 +1141,7 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
             !(decided && uses_decisions))
             continue;
         status = load_indicator(s->db, r, i, s, ps, data->indicators, &data->rows_returned, e);
+        d->generation++;
         (*rerun)++;
     }
     for (i = 0; i < r->target_count && status == ERROR_OK; i++) {
@@ -1105,11 +1149,13 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
                            ps))
             continue;
         status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
+        data->targets[i].generation++;
         (*rerun)++;
     }
     if (status == ERROR_OK && r->appraisal.present &&
         query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
-        status = appraisal_load(s->db, r, s, ps, &data->appraisal, e);
+        status = reload_appraisal(data, ps, e);
+        data->appraisal.generation++;
         (*rerun)++;
     }
     return status;
@@ -1146,6 +1192,12 @@ void eval_data_free(eval_data *data)
         free(data->retired);
         data->retired = next;
     }
+    while (data->retired_ids != NULL) {
+        retired_ids *next = data->retired_ids->next;
+        textarena_free(&data->retired_ids->ids);
+        free(data->retired_ids);
+        data->retired_ids = next;
+    }
     strpool_free(&data->strings);
     textarena_free(&data->task_ids);
     query_forget(data->admission_bound, ADMISSION_BOUND);
@@ -1155,9 +1207,11 @@ void eval_data_free(eval_data *data)
     memset(data, 0, sizeof *data);
 }
 
-/* Status of one community's indicator from its value and inputs. */
+/* Status of one community's indicator from its value and inputs. `limits`
+** holds the value of each check's parameter (eval_memo), resolved once per
+** scenario. */
 static indicator_status indicator_status_of(const indicator *ind, const double *columns,
-                                            const params *ps, double epsilon)
+                                            const double *limits, double epsilon)
 {
     size_t i;
     const double *inputs = columns + 1;
@@ -1172,7 +1226,7 @@ static indicator_status indicator_status_of(const indicator *ind, const double *
         }
         switch (c->rhs_kind) {
         case RHS_PARAM:
-            y = params_number(ps, c->param);
+            y = limits[i];
             break;
         case RHS_INPUT:
             y = inputs[c->input];
@@ -1269,110 +1323,528 @@ static int rank_compare(const void *a, const void *b, void *user)
     return strcmp(context->snapshot->communities[x].id, context->snapshot->communities[y].id);
 }
 
-int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e)
+/* What eval_rescore keeps between scenarios (eval.h). Every parameter value
+** scoring uses is resolved into a set of doubles: [0] compare.epsilon; then
+** per indicator its max points [1 + i], lin/ratio arguments [1 + m + i] and
+** [1 + 2m + i], and its checks' parameters [check_at[i] + k]; per star grade
+** its total threshold [grade_at[g]] and its conditions' [grade_at[g] + 1 + k];
+** per target its required value [target_at + t]. A scenario resolves the next
+** set and compares it bit for bit with the set the result was scored with:
+** what did not change, and reads no reloaded data, is not computed again. */
+typedef struct eval_memo eval_memo;
+
+/* A community in the rank order being sorted. */
+typedef struct rank_key {
+    double total;
+    size_t community;
+} rank_key;
+
+struct eval_memo {
+    const eval_data *data;     /* the data the result was scored from */
+    size_t value_count;        /* doubles per set of values */
+    size_t *check_at;          /* [indicator] where its checks' values begin */
+    size_t *grade_at;          /* [grade] where its values begin; [grades] = target_at */
+    size_t target_at;          /* where the targets' required values begin */
+    double *values;            /* the values the result was scored with */
+    double *next;              /* the values being scored */
+    unsigned long *generation; /* data seen: [indicator], [m + target], appraisal, decisions */
+    int *category_of;          /* [indicator] its category, -1 none */
+    size_t *dirty;             /* [indicator] scratch: the indicators to score again */
+    bool *rewrite;             /* [indicator] scratch: its data or max points changed */
+    double *points;            /* [community * m + indicator] the points again, and */
+    unsigned char *status;     /* the statuses: a changed score is told, and a row summed,
+                               ** from 4 cache lines, not 17; NULL when the result will not
+                               ** be re-scored (eval_score) */
+    bool ids_sorted;           /* the communities are in strcmp order of their ids */
+    rank_key *keys;            /* [community] scratch: the rank order being sorted */
+    rank_key *spare;           /* [community] scratch: the other half of the merges */
+    size_t *check_start;       /* [target + 1] each target's checks in outcome.checks */
+    bool checks_grouped;       /* the checks come target by target (check_start holds) */
+    appraisal_memo *appraisal; /* the workers' rank order, cuts and floors */
+};
+
+/* Frees a memo and what it owns; NULL-safe. */
+static void memo_free(eval_memo *memo)
+{
+    if (memo == NULL)
+        return;
+    free(memo->check_at);
+    free(memo->grade_at);
+    free(memo->values);
+    free(memo->next);
+    free(memo->generation);
+    free(memo->category_of);
+    free(memo->dirty);
+    free(memo->rewrite);
+    free(memo->points);
+    free(memo->status);
+    free(memo->keys);
+    free(memo->spare);
+    free(memo->check_start);
+    appraisal_memo_free(memo->appraisal);
+    free(memo);
+}
+
+/* A memo for results scored from `data`, its value layout set, with the
+** points kept when `keep` (the result will be re-scored); NULL when out of
+** memory. */
+static eval_memo *memo_new(const eval_data *data, bool keep)
 {
     const rules *r = data->rules;
-    const snapshot *s = data->snapshot;
-    size_t n = s->community_count, m = r->indicator_count, nc = r->category_count;
-    size_t c, i, g, k;
-    double *max_points = NULL, *arg0 = NULL, *arg1 = NULL;
-    double epsilon = eval_epsilon(ps);
-    int status = ERROR_OK;
-    memset(result, 0, sizeof *result);
-    result->community_count = n;
-    result->indicator_count = m;
-    result->category_count = nc;
-    result->scores = malloc((n * m + 1) * sizeof *result->scores);
-    result->category_points = calloc(n * nc + 1, sizeof *result->category_points);
-    result->category_max = calloc(nc + 1, sizeof *result->category_max);
-    result->totals = calloc(n + 1, sizeof *result->totals);
-    result->stars = calloc(n + 1, sizeof *result->stars);
-    result->ranks = calloc(n + 1, sizeof *result->ranks);
-    result->order = malloc((n + 1) * sizeof *result->order);
-    max_points = malloc((m + 1) * sizeof *max_points);
-    arg0 = malloc((m + 1) * sizeof *arg0);
-    arg1 = malloc((m + 1) * sizeof *arg1);
-    if (result->scores == NULL || result->category_points == NULL || result->category_max == NULL ||
-        result->totals == NULL || result->stars == NULL || result->ranks == NULL ||
-        result->order == NULL || max_points == NULL || arg0 == NULL || arg1 == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory scoring");
-        goto done;
+    size_t n = data->snapshot->community_count, m = r->indicator_count, at, i, g;
+    eval_memo *memo = calloc(1, sizeof *memo);
+    if (memo == NULL)
+        return NULL;
+    memo->data = data;
+    memo->check_at = malloc((m + 1) * sizeof *memo->check_at);
+    memo->grade_at = malloc((r->star_count + 1) * sizeof *memo->grade_at);
+    if (memo->check_at == NULL || memo->grade_at == NULL) {
+        memo_free(memo);
+        return NULL;
     }
-    /* Scoring arguments are resolved once per run, not per community. */
+    at = 1 + 3 * m;
+    for (i = 0; i < m; i++) {
+        memo->check_at[i] = at;
+        at += r->indicators[i].check_count;
+    }
+    for (g = 0; g < r->star_count; g++) {
+        memo->grade_at[g] = at;
+        at += 1 + r->stars[g].also_count;
+    }
+    memo->grade_at[r->star_count] = at;
+    memo->target_at = at;
+    memo->value_count = at + r->target_count;
+    memo->values = calloc(memo->value_count, sizeof *memo->values);
+    memo->next = calloc(memo->value_count, sizeof *memo->next);
+    memo->generation = calloc(m + r->target_count + 2, sizeof *memo->generation);
+    memo->category_of = malloc((m + 1) * sizeof *memo->category_of);
+    memo->dirty = malloc((m + 1) * sizeof *memo->dirty);
+    memo->rewrite = malloc((m + 1) * sizeof *memo->rewrite);
+    memo->points = keep ? calloc(n * m + 1, sizeof *memo->points) : NULL;
+    memo->status = keep ? calloc(n * m + 1, sizeof *memo->status) : NULL;
+    memo->keys = malloc((n + 1) * sizeof *memo->keys);
+    memo->spare = malloc((n + 1) * sizeof *memo->spare);
+    memo->check_start = malloc((r->target_count + 1) * sizeof *memo->check_start);
+    if (memo->values == NULL || memo->next == NULL || memo->generation == NULL ||
+        memo->category_of == NULL || memo->dirty == NULL || memo->rewrite == NULL ||
+        (keep && (memo->points == NULL || memo->status == NULL)) || memo->keys == NULL ||
+        memo->spare == NULL || memo->check_start == NULL) {
+        memo_free(memo);
+        return NULL;
+    }
+    for (i = 0; i < m; i++)
+        memo->category_of[i] = r->indicators[i].category_index;
+    memo->ids_sorted = true;
+    for (i = 1; i < n && memo->ids_sorted; i++)
+        memo->ids_sorted =
+            strcmp(data->snapshot->communities[i - 1].id, data->snapshot->communities[i].id) < 0;
+    return memo;
+}
+
+/* Resolves every parameter value scoring uses into `v` (layout: eval_memo). */
+static void resolve_values(const eval_memo *memo, const rules *r, const params *ps, int year,
+                           double *v)
+{
+    size_t m = r->indicator_count, i, k, g, t;
+    v[0] = eval_epsilon(ps);
     for (i = 0; i < m; i++) {
         const indicator *ind = &r->indicators[i];
-        max_points[i] = rules_ref_value(&ind->max, ps, s->year);
-        arg0[i] = rules_ref_value(&ind->score_args[0], ps, s->year);
-        arg1[i] = rules_ref_value(&ind->score_args[1], ps, s->year);
-        result->max_total += max_points[i];
-        if (ind->category_index >= 0)
-            result->category_max[ind->category_index] += max_points[i];
-    }
-    for (c = 0; c < n; c++) {
-        double total = 0;
-        for (i = 0; i < m; i++) {
-            const indicator *ind = &r->indicators[i];
-            const indicator_data *d = &data->indicators[i];
-            const double *columns = &d->columns[c * d->stride];
-            indicator_score *score = &result->scores[c * m + i];
-            score->max_points = max_points[i];
-            score->status = (unsigned char)indicator_status_of(ind, columns, ps, epsilon);
-            if (score->status != STATUS_OK) {
-                score->value = NAN;
-                score->points = 0;
-            } else {
-                double f = ind->score == SCORE_LIN ? eval_lin(columns[0], arg0[i], arg1[i])
-                                                   : eval_ratio(columns[0], arg0[i]);
-                score->value = columns[0];
-                score->points = f * max_points[i];
-            }
-            total += score->points;
-            if (ind->category_index >= 0)
-                result->category_points[c * nc + (size_t)ind->category_index] += score->points;
+        v[1 + i] = rules_ref_value(&ind->max, ps, year);
+        v[1 + m + i] = rules_ref_value(&ind->score_args[0], ps, year);
+        v[1 + 2 * m + i] = rules_ref_value(&ind->score_args[1], ps, year);
+        for (k = 0; k < ind->check_count; k++) {
+            const indicator_check *c = &ind->checks[k];
+            v[memo->check_at[i] + k] =
+                c->op != OP_NULL && c->rhs_kind == RHS_PARAM ? params_number(ps, c->param) : 0.0;
         }
-        result->totals[c] = total;
-        result->stars[c] = 0;
-        for (g = 0; g < r->star_count; g++) {
-            const star_grade *grade = &r->stars[g];
-            bool ok = grade->total_param >= 0 &&
-                      eval_compare(total, OP_GE, params_number(ps, grade->total_param), epsilon);
-            for (k = 0; ok && k < grade->also_count; k++) {
-                const star_condition *cond = &grade->also[k];
-                double value = cond->indicator >= 0
-                                   ? result->scores[c * m + (size_t)cond->indicator].value
-                                   : NAN;
-                ok = !isnan(value) && cond->param >= 0 &&
-                     eval_compare(value, cond->op, params_number(ps, cond->param), epsilon);
-            }
-            if (ok) {
-                result->stars[c] = grade->stars;
-                break;
-            }
-        }
-        result->order[c] = c;
     }
-    {
+    for (g = 0; g < r->star_count; g++) {
+        const star_grade *grade = &r->stars[g];
+        double *at = &v[memo->grade_at[g]];
+        at[0] = grade->total_param >= 0 ? params_number(ps, grade->total_param) : 0.0;
+        for (k = 0; k < grade->also_count; k++)
+            at[1 + k] = grade->also[k].param >= 0 ? params_number(ps, grade->also[k].param) : 0.0;
+    }
+    for (t = 0; t < r->target_count; t++)
+        v[memo->target_at + t] = rules_ref_value(&r->targets[t].required, ps, year);
+}
+
+/* Whether `count` doubles are the same bit for bit (NaN included, and 0
+** told from -0: what is the same gives the same result). */
+static bool same_values(const double *a, const double *b, size_t count)
+{
+    return memcmp(a, b, count * sizeof *a) == 0;
+}
+
+/* Whether two scores are the same, bit for bit. */
+static bool same_score(const indicator_score *a, const indicator_score *b)
+{
+    return a->status == b->status && same_values(&a->value, &b->value, 1) &&
+           same_values(&a->points, &b->points, 1) && same_values(&a->max_points, &b->max_points, 1);
+}
+
+/* Scores indicator `i` of community `c` into result->scores with the
+** values `v`; returns whether the score changed (always, with `rewrite`). */
+static bool score_one(const eval_data *data, const eval_memo *memo, const double *v, size_t i,
+                      size_t c, bool rewrite, eval_result *result)
+{
+    const indicator *ind = &data->rules->indicators[i];
+    const indicator_data *d = &data->indicators[i];
+    const double *columns = &d->columns[c * d->stride];
+    size_t m = result->indicator_count;
+    indicator_score now, *score = &result->scores[c * m + i];
+    now.max_points = v[1 + i];
+    now.status = (unsigned char)indicator_status_of(ind, columns, &v[memo->check_at[i]], v[0]);
+    if (now.status != STATUS_OK) {
+        now.value = NAN;
+        now.points = 0;
+    } else {
+        double f = ind->score == SCORE_LIN ? eval_lin(columns[0], v[1 + m + i], v[1 + 2 * m + i])
+                                           : eval_ratio(columns[0], v[1 + m + i]);
+        now.value = columns[0];
+        now.points = f * now.max_points;
+    }
+    if (!rewrite && memo->points != NULL) {
+        /* The same data and max points: the value follows from the status. */
+        if (memo->status[c * m + i] == now.status &&
+            same_values(&memo->points[c * m + i], &now.points, 1))
+            return false;
+    } else if (!rewrite && same_score(score, &now)) {
+        return false;
+    }
+    *score = now;
+    if (memo->points != NULL) {
+        memo->points[c * m + i] = now.points;
+        memo->status[c * m + i] = now.status;
+    }
+    return true;
+}
+
+/* Sums community `c`'s points into its total and category points, in
+** indicator order. Returns whether the total changed. */
+static bool sum_community(const eval_memo *memo, size_t c, eval_result *result)
+{
+    size_t m = result->indicator_count, nc = result->category_count, i;
+    const indicator_score *scores = &result->scores[c * m];
+    const double *points = memo->points != NULL ? &memo->points[c * m] : NULL;
+    double *categories = &result->category_points[c * nc];
+    double total = 0;
+    bool changed;
+    memset(categories, 0, nc * sizeof *categories);
+    for (i = 0; i < m; i++) {
+        double p = points != NULL ? points[i] : scores[i].points;
+        total += p;
+        if (memo->category_of[i] >= 0)
+            categories[memo->category_of[i]] += p;
+    }
+    changed = !same_values(&total, &result->totals[c], 1);
+    result->totals[c] = total;
+    return changed;
+}
+
+/* The stars of community `c` with the values `v`: the best grade whose
+** total threshold and conditions it meets, else 0. */
+static int grade_community(const rules *r, const eval_memo *memo, const double *v, size_t c,
+                           const eval_result *result)
+{
+    size_t m = result->indicator_count, g, k;
+    double total = result->totals[c], epsilon = v[0];
+    for (g = 0; g < r->star_count; g++) {
+        const star_grade *grade = &r->stars[g];
+        const double *at = &v[memo->grade_at[g]];
+        bool ok = grade->total_param >= 0 && eval_compare(total, OP_GE, at[0], epsilon);
+        for (k = 0; ok && k < grade->also_count; k++) {
+            const star_condition *cond = &grade->also[k];
+            double value =
+                cond->indicator >= 0 ? result->scores[c * m + (size_t)cond->indicator].value : NAN;
+            ok = !isnan(value) && cond->param >= 0 &&
+                 eval_compare(value, cond->op, at[1 + k], epsilon);
+        }
+        if (ok)
+            return grade->stars;
+    }
+    return 0;
+}
+
+/* Whether `a` ranks before `b`: a higher total, or the same and a lower
+** index (with the communities in id order, the lower id: rank_compare). */
+static bool key_before(const rank_key *a, const rank_key *b)
+{
+    return a->total > b->total || (a->total == b->total && a->community < b->community);
+}
+
+/* The end of the run of keys in rank order that begins at `start`. */
+static size_t run_end(const rank_key *keys, size_t start, size_t n)
+{
+    size_t k = start + 1;
+    while (k < n && key_before(&keys[k - 1], &keys[k]))
+        k++;
+    return k;
+}
+
+/* Sorts keys[0..n) by key_before (`spare` holds n more) and returns the
+** array that holds them. An order that barely changed (a step of a sweep) is
+** sorted by insertion, while that takes at most a few moves per key; past
+** that, by merging the runs already in order two by two (log2 of the runs
+** passes). */
+static rank_key *sort_keys(rank_key *keys, rank_key *spare, size_t n)
+{
+    size_t moves = 0, k, j;
+    for (k = 1; k < n && moves <= 4 * n; k++) {
+        rank_key key = keys[k];
+        for (j = k; j > 0 && key_before(&key, &keys[j - 1]); j--) {
+            keys[j] = keys[j - 1];
+            moves++;
+        }
+        keys[j] = key;
+    }
+    if (moves <= 4 * n)
+        return keys;
+    for (;;) {
+        size_t start = 0, runs = 0;
+        rank_key *swap;
+        while (start < n) {
+            size_t middle = run_end(keys, start, n);
+            size_t end = middle < n ? run_end(keys, middle, n) : n;
+            size_t a = start, b = middle, out = start;
+            while (a < middle && b < end)
+                spare[out++] = key_before(&keys[b], &keys[a]) ? keys[b++] : keys[a++];
+            while (a < middle)
+                spare[out++] = keys[a++];
+            while (b < end)
+                spare[out++] = keys[b++];
+            runs++;
+            start = end;
+        }
+        swap = keys; /* the merged runs are in spare */
+        keys = spare;
+        spare = swap;
+        if (runs <= 1)
+            return keys;
+    }
+}
+
+/* Puts result->order in rank order (total descending, then id), sorting
+** from the previous order unless `all`: what a full sort gives, as the order
+** is strict. A NaN total, or ids not in order, take qsort_r from the
+** identity, as eval_score always did. */
+static void rank_order(const snapshot *s, eval_memo *memo, bool all, eval_result *result)
+{
+    size_t n = result->community_count, k;
+    bool any_nan = false;
+    rank_key *sorted;
+    for (k = 0; k < n && !any_nan; k++)
+        any_nan = isnan(result->totals[k]);
+    if (any_nan || !memo->ids_sorted) {
         rank_context context = {result->totals, s};
+        for (k = 0; k < n; k++)
+            result->order[k] = k;
         qsort_r(result->order, n, sizeof *result->order, rank_compare, &context);
+        return;
     }
-    status = targets_score(r, s, data->targets, ps, epsilon, &result->outcome, e);
-    if (status == ERROR_OK)
-        status = appraisal_score(r, s, &data->appraisal, ps, epsilon, &result->outcome, e);
-    if (status == ERROR_OK)
-        status = department_stats(data, &result->outcome, e);
     for (k = 0; k < n; k++) {
+        size_t c = all ? k : result->order[k];
+        memo->keys[k].total = result->totals[c];
+        memo->keys[k].community = c;
+    }
+    sorted = sort_keys(memo->keys, memo->spare, n);
+    for (k = 0; k < n; k++)
+        result->order[k] = sorted[k].community;
+}
+
+/* Ranks from the order: within epsilon of the one before, the same rank. */
+static void rank_communities(eval_result *result, double epsilon)
+{
+    size_t k;
+    for (k = 0; k < result->community_count; k++) {
         size_t here = result->order[k];
         if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <= epsilon)
             result->ranks[here] = result->ranks[result->order[k - 1]];
         else
             result->ranks[here] = (int)k + 1;
     }
-done:
-    free(max_points);
-    free(arg0);
-    free(arg1);
-    if (status != ERROR_OK)
+}
+
+/* Statuses, points, totals, stars and ranks of every community for the
+** values memo->next, computing again only what `all` or a changed value
+** or generation asks for. */
+static void score_communities(const eval_data *data, eval_memo *memo, bool all, eval_result *result)
+{
+    const rules *r = data->rules;
+    const double *v = memo->next, *was = memo->values;
+    size_t n = result->community_count, m = result->indicator_count, i, k, c, dirty = 0, moved = 0;
+    bool regrade = all || !same_values(&v[memo->grade_at[0]], &was[memo->grade_at[0]],
+                                       memo->target_at - memo->grade_at[0]);
+    if (all || !same_values(&v[1], &was[1], m)) {
+        memset(result->category_max, 0, result->category_count * sizeof *result->category_max);
+        result->max_total = 0;
+        for (i = 0; i < m; i++) {
+            result->max_total += v[1 + i];
+            if (r->indicators[i].category_index >= 0)
+                result->category_max[r->indicators[i].category_index] += v[1 + i];
+        }
+    }
+    for (i = 0; i < m; i++) {
+        const size_t at = memo->check_at[i], checks = r->indicators[i].check_count;
+        bool rewrite = all || data->indicators[i].generation != memo->generation[i] ||
+                       !same_values(&v[1 + i], &was[1 + i], 1);
+        memo->rewrite[i] = rewrite;
+        if (rewrite || !same_values(&v[1 + m + i], &was[1 + m + i], 1) ||
+            !same_values(&v[1 + 2 * m + i], &was[1 + 2 * m + i], 1) ||
+            !same_values(&v[at], &was[at], checks))
+            memo->dirty[dirty++] = i;
+        memo->generation[i] = data->indicators[i].generation;
+    }
+    /* Community by community, so that its row is summed while in cache. */
+    for (c = 0; c < n && dirty > 0; c++) {
+        bool changed = false;
+        for (k = 0; k < dirty; k++) {
+            size_t which = memo->dirty[k];
+            changed = score_one(data, memo, v, which, c, memo->rewrite[which], result) || changed;
+        }
+        if (!changed && !all)
+            continue;
+        moved += sum_community(memo, c, result);
+        if (!regrade)
+            result->stars[c] = grade_community(r, memo, v, c, result);
+    }
+    if (regrade)
+        for (k = 0; k < n; k++)
+            result->stars[k] = grade_community(r, memo, v, k, result);
+    if (all || moved > 0) {
+        rank_order(data->snapshot, memo, all, result);
+        rank_communities(result, v[0]);
+    }
+}
+
+/* The target checks for memo->next: each target's checks judged again when
+** only its required value changed, all of them built again when `all` or
+** a target's data was reloaded. */
+static int score_targets(const eval_data *data, const params *ps, eval_memo *memo, bool all,
+                         outcome *o, error *e)
+{
+    const rules *r = data->rules;
+    size_t m = r->indicator_count, t, k;
+    bool rebuild = all || !memo->checks_grouped;
+    int status = ERROR_OK;
+    for (t = 0; t < r->target_count; t++) {
+        rebuild = rebuild || data->targets[t].generation != memo->generation[m + t];
+        memo->generation[m + t] = data->targets[t].generation;
+    }
+    if (!rebuild) {
+        for (t = 0; t < r->target_count; t++)
+            if (!same_values(&memo->next[memo->target_at + t], &memo->values[memo->target_at + t],
+                             1))
+                targets_rejudge(&o->checks[memo->check_start[t]],
+                                memo->check_start[t + 1] - memo->check_start[t],
+                                memo->next[memo->target_at + t], memo->next[0]);
+        return ERROR_OK;
+    }
+    free(o->checks);
+    o->checks = NULL;
+    o->check_count = 0;
+    status = targets_score(r, data->snapshot, data->targets, ps, memo->next[0], o, e);
+    for (t = 0, k = 0; status == ERROR_OK && t < r->target_count; t++) {
+        memo->check_start[t] = k;
+        while (k < o->check_count && o->checks[k].target_id == r->targets[t].id)
+            k++;
+    }
+    memo->check_start[r->target_count] = k;
+    memo->checks_grouped = status == ERROR_OK && k == o->check_count;
+    return status;
+}
+
+/* The arrays of a result for `data`, and its memo (`keep`: memo_new). */
+static int result_new(const eval_data *data, bool keep, eval_result *result, error *e)
+{
+    const rules *r = data->rules;
+    size_t n = data->snapshot->community_count, m = r->indicator_count, nc = r->category_count;
+    memset(result, 0, sizeof *result);
+    result->community_count = n;
+    result->indicator_count = m;
+    result->category_count = nc;
+    result->scores = calloc(n * m + 1, sizeof *result->scores); /* compared before written */
+    result->category_points = calloc(n * nc + 1, sizeof *result->category_points);
+    result->category_max = calloc(nc + 1, sizeof *result->category_max);
+    result->totals = calloc(n + 1, sizeof *result->totals);
+    result->stars = calloc(n + 1, sizeof *result->stars);
+    result->ranks = calloc(n + 1, sizeof *result->ranks);
+    result->order = malloc((n + 1) * sizeof *result->order);
+    result->memo = memo_new(data, keep);
+    if (result->scores == NULL || result->category_points == NULL || result->category_max == NULL ||
+        result->totals == NULL || result->stars == NULL || result->ranks == NULL ||
+        result->order == NULL || result->memo == NULL) {
         eval_result_free(result);
+        return error_set(e, ERROR_SYSTEM, "out of memory scoring");
+    }
+    return ERROR_OK;
+}
+
+/* eval_rescore; `keep`: the result will be re-scored (memo_new). */
+static int rescore(const eval_data *data, const params *ps, bool keep, eval_result *result,
+                   error *e)
+{
+    const rules *r = data->rules;
+    size_t m = r->indicator_count;
+    eval_memo *memo = result->memo;
+    outcome *o = &result->outcome;
+    bool all = memo == NULL || memo->data != data;
+    double *swap;
+    int status = ERROR_OK;
+    if (all) {
+        eval_result_free(result);
+        status = result_new(data, keep, result, e);
+        if (status != ERROR_OK)
+            return status;
+        memo = result->memo;
+    }
+    resolve_values(memo, r, ps, data->snapshot->year, memo->next);
+    /* the tolerance takes part in every comparison and tie */
+    all = all || !same_values(&memo->next[0], &memo->values[0], 1);
+    score_communities(data, memo, all, result);
+    status = score_targets(data, ps, memo, all, o, e);
+    if (status == ERROR_OK) {
+        if (all || data->appraisal.generation != memo->generation[m + r->target_count]) {
+            free(o->appraisals);
+            appraisal_memo_free(memo->appraisal);
+            memo->appraisal = NULL;
+            status = appraisal_score(r, data->snapshot, &data->appraisal, ps, memo->next[0],
+                                     &memo->appraisal, o, e);
+        } else {
+            appraisal_rescore(r, &data->appraisal, ps, memo->next[0], memo->appraisal, o);
+        }
+        memo->generation[m + r->target_count] = data->appraisal.generation;
+    }
+    if (status == ERROR_OK &&
+        (all || data->decide_generation != memo->generation[m + r->target_count + 1])) {
+        free(o->departments);
+        o->departments = NULL;
+        o->department_count = 0;
+        status = department_stats(data, o, e);
+        memo->generation[m + r->target_count + 1] = data->decide_generation;
+    }
+    if (status != ERROR_OK) {
+        eval_result_free(result);
+        return status;
+    }
+    swap = memo->values; /* the next values are now the result's */
+    memo->values = memo->next;
+    memo->next = swap;
+    return ERROR_OK;
+}
+
+int eval_rescore(const eval_data *data, const params *ps, eval_result *result, error *e)
+{
+    return rescore(data, ps, true, result, e);
+}
+
+int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e)
+{
+    int status;
+    memset(result, 0, sizeof *result);
+    status = rescore(data, ps, false, result, e);
+    memo_free(result->memo); /* nothing will re-score it */
+    result->memo = NULL;
     return status;
 }
 
@@ -1386,7 +1858,59 @@ void eval_result_free(eval_result *result)
     free(result->stars);
     free(result->ranks);
     free(result->order);
+    memo_free(result->memo);
     memset(result, 0, sizeof *result);
+}
+
+/* A malloc'd copy of `size` bytes at `p`; NULL for a NULL `p` or when out
+** of memory. */
+static void *copy_of(const void *p, size_t size)
+{
+    void *q = p != NULL ? malloc(size + 1) : NULL;
+    if (q != NULL)
+        memcpy(q, p, size);
+    return q;
+}
+
+int eval_result_copy(eval_result *to, const eval_result *from, error *e)
+{
+    size_t n = from->community_count, m = from->indicator_count, nc = from->category_count;
+    const outcome *o = &from->outcome;
+    memset(to, 0, sizeof *to);
+    to->community_count = n;
+    to->indicator_count = m;
+    to->category_count = nc;
+    to->max_total = from->max_total;
+    to->scores = copy_of(from->scores, n * m * sizeof *to->scores);
+    to->category_points = copy_of(from->category_points, n * nc * sizeof *to->category_points);
+    to->category_max = copy_of(from->category_max, nc * sizeof *to->category_max);
+    to->totals = copy_of(from->totals, n * sizeof *to->totals);
+    to->stars = copy_of(from->stars, n * sizeof *to->stars);
+    to->ranks = copy_of(from->ranks, n * sizeof *to->ranks);
+    to->order = copy_of(from->order, n * sizeof *to->order);
+    to->outcome.checks = copy_of(o->checks, o->check_count * sizeof *o->checks);
+    to->outcome.check_count = o->check_count;
+    to->outcome.appraisals = copy_of(o->appraisals, o->appraisal_count * sizeof *o->appraisals);
+    to->outcome.appraisal_count = o->appraisal_count;
+    memcpy(to->outcome.flagged, o->flagged, sizeof o->flagged);
+    to->outcome.decisions = o->decisions;
+    to->outcome.decision_count = o->decision_count;
+    to->outcome.departments = copy_of(o->departments, o->department_count * sizeof *o->departments);
+    to->outcome.department_count = o->department_count;
+    if ((to->scores == NULL) != (from->scores == NULL) ||
+        (to->category_points == NULL) != (from->category_points == NULL) ||
+        (to->category_max == NULL) != (from->category_max == NULL) ||
+        (to->totals == NULL) != (from->totals == NULL) ||
+        (to->stars == NULL) != (from->stars == NULL) ||
+        (to->ranks == NULL) != (from->ranks == NULL) ||
+        (to->order == NULL) != (from->order == NULL) ||
+        (to->outcome.checks == NULL) != (o->checks == NULL) ||
+        (to->outcome.appraisals == NULL) != (o->appraisals == NULL) ||
+        (to->outcome.departments == NULL) != (o->departments == NULL)) {
+        eval_result_free(to);
+        return error_set(e, ERROR_SYSTEM, "out of memory copying a result");
+    }
+    return ERROR_OK;
 }
 
 /* Prepares one rule query (under the SQL guard, which refuses what rule SQL

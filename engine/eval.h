@@ -9,7 +9,10 @@
 **   eval_score()  turns loaded data into statuses, points, totals, stars and
 **                 ranks for one set of parameter values. Pure C, no SQL.
 **
-** eval_refresh() re-runs only the queries whose bound parameters changed.
+** eval_refresh() re-runs only the queries whose bound parameters changed;
+** eval_rescore() then brings a result up to new parameter values in place,
+** recomputing only what the changed values (and the reloaded queries) can
+** touch, so that one more what-if scenario costs what it changes.
 ** Before the indicator queries, every task is decided against the admission
 ** list and the decisions are put in the temporary table task_decision, which
 ** indicator B01 reads. Comparisons follow POLICY.md §0: the tolerance is the
@@ -34,9 +37,10 @@
 
 /* What the queries returned for one indicator. */
 typedef struct indicator_data {
-    size_t stride;      /* 1 + input count: doubles per community */
-    double *columns;    /* [community * stride + 0] value, then inputs; NaN = NULL */
-    param_value *bound; /* the parameter values the query ran with (per bind) */
+    size_t stride;            /* 1 + input count: doubles per community */
+    double *columns;          /* [community * stride + 0] value, then inputs; NaN = NULL */
+    param_value *bound;       /* the parameter values the query ran with (per bind) */
+    unsigned long generation; /* times eval_refresh reloaded it */
 } indicator_data;
 
 typedef struct eval_data {
@@ -51,6 +55,8 @@ typedef struct eval_data {
     size_t decision_count;
     param_value *admission_bound;      /* match limits the decisions were made with */
     struct retired_decisions *retired; /* earlier decisions that results may still borrow */
+    struct retired_ids *retired_ids;   /* earlier appraisals' worker ids, borrowed likewise */
+    unsigned long decide_generation;   /* times eval_refresh decided the tasks again */
     long long rows_returned;           /* rows the rule queries returned */
     int jobs;                          /* threads used for queries */
     double decide_ms;                  /* time to decide the tasks */
@@ -78,9 +84,10 @@ typedef struct eval_result {
     double *totals;
     int *stars;
     int *ranks;
-    size_t *order;    /* communities by rank (then id) */
-    double max_total; /* sum of max points */
-    outcome outcome;  /* targets, appraisals, decisions, departments */
+    size_t *order;          /* communities by rank (then id) */
+    double max_total;       /* sum of max points */
+    outcome outcome;        /* targets, appraisals, decisions, departments */
+    struct eval_memo *memo; /* what eval_rescore reuses (eval.c); NULL from eval_score */
 } eval_result;
 
 typedef struct eval_options {
@@ -109,6 +116,22 @@ void eval_data_drop_columns(eval_data *data);
 /* Scores loaded data with parameter values `ps`. Free with eval_result_free. */
 int eval_score(const eval_data *data, const params *ps, eval_result *result, error *e);
 void eval_result_free(eval_result *result);
+
+/* Brings `result` up to parameter values `ps` in place. `result` is either
+** zeroed (the first call scores everything, as eval_score does) or an
+** earlier result of eval_score or eval_rescore: a result of eval_rescore on
+** the same `data` keeps what it was scored with, and only what differs is
+** computed again (a changed indicator parameter re-scores that indicator's
+** column and the totals of the communities it moved; a star threshold only
+** re-grades; a target's required value only re-judges its checks; the
+** bottom ratio only re-flags the workers between the old and new cut; data
+** that eval_refresh reloaded is scored again). The result is exactly what
+** eval_score(data, ps) gives. On error the result is freed (and zeroed). */
+int eval_rescore(const eval_data *data, const params *ps, eval_result *result, error *e);
+
+/* A deep copy of `from` into `to` (without what eval_rescore reuses: `to`
+** re-scored later is scored in full once). Decisions stay borrowed. */
+int eval_result_copy(eval_result *to, const eval_result *from, error *e);
 
 /* The scoring functions, exposed for tests: fraction in [0, 1]. */
 double eval_lin(double x, double from, double to);

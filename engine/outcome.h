@@ -50,6 +50,7 @@ typedef struct outcome {
     size_t check_count;
     worker_appraisal *appraisals;
     size_t appraisal_count;
+    long flagged[3];                /* appraisals flagged below_floor, bottom_ratio, no_score */
     const task_decision *decisions; /* borrowed */
     size_t decision_count;
     department_stat *departments;

@@ -78,6 +78,21 @@ void targets_data_free(const rules *r, target_data *all)
     free(all);
 }
 
+/* Whether `actual` meets `required` (POLICY.md §0: x >= t is x > t - ε). */
+static int check_met(double actual, double required, double epsilon)
+{
+    return !isnan(actual) && actual > required - epsilon;
+}
+
+void targets_rejudge(target_check *checks, size_t count, double required, double epsilon)
+{
+    size_t k;
+    for (k = 0; k < count; k++) {
+        checks[k].required = required;
+        checks[k].met = check_met(checks[k].actual, required, epsilon);
+    }
+}
+
 /* Adds one check; false when out of memory. */
 static bool add_check(outcome *o, size_t *capacity, const target_rule *t, const char *scope,
                       const char *scope_id, double numerator, double denominator, double required,
@@ -109,7 +124,7 @@ static bool add_check(outcome *o, size_t *capacity, const target_rule *t, const 
     c->actual = actual;
     c->numerator = numerator;
     c->denominator = denominator;
-    c->met = !isnan(actual) && actual > required - epsilon;
+    c->met = check_met(actual, required, epsilon);
     return true;
 }
 

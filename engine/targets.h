@@ -16,9 +16,10 @@
 #include "snapshot.h"
 
 typedef struct target_data {
-    double *numerator;   /* [community] */
-    double *denominator; /* [community] */
-    param_value *bound;  /* parameter values the query ran with */
+    double *numerator;        /* [community] */
+    double *denominator;      /* [community] */
+    param_value *bound;       /* parameter values the query ran with */
+    unsigned long generation; /* times eval_refresh reloaded it */
 } target_data;
 
 /* Runs target `index`'s query into `d` (allocated on first use). */
@@ -30,5 +31,10 @@ void targets_data_free(const rules *r, target_data *all);
 ** broadest first, scope ids sorted. */
 int targets_score(const rules *r, const snapshot *s, const target_data *all, const params *ps,
                   double epsilon, outcome *o, error *e);
+
+/* Sets `required` and `met` of a target's `count` checks (scored by
+** targets_score) for a new required value: what targets_score gives, when
+** only the required value changed. */
+void targets_rejudge(target_check *checks, size_t count, double required, double epsilon);
 
 #endif

@@ -417,20 +417,20 @@ int whatif_sweep_row_fill(const rules *r, double value, const eval_result *resul
     for (c = 0; c < result->community_count; c++)
         if (result->stars[c] >= 0 && result->stars[c] <= 5)
             row->stars[result->stars[c]]++;
-    for (t = 0; t < r->target_count; t++)
-        for (i = 0; i < o->check_count; i++)
-            if (strcmp(o->checks[i].target_id, r->targets[t].id) == 0) {
-                row->checks[t]++;
-                row->met[t] += o->checks[i].met != 0;
-            }
-    for (i = 0; i < o->appraisal_count; i++) {
-        const char *flag = o->appraisals[i].flag;
-        if (flag == NULL)
+    /* The checks come target by target, in target order (targets_score). */
+    for (i = 0, t = 0; i < o->check_count; i++) {
+        const char *id = o->checks[i].target_id;
+        if (t == r->target_count || id != r->targets[t].id)
+            for (t = 0; t < r->target_count && strcmp(id, r->targets[t].id) != 0;)
+                t++;
+        if (t == r->target_count)
             continue;
-        row->flagged++;
-        row->flags[strcmp(flag, "below_floor") == 0    ? 0
-                   : strcmp(flag, "bottom_ratio") == 0 ? 1
-                                                       : 2]++;
+        row->checks[t]++;
+        row->met[t] += o->checks[i].met != 0;
+    }
+    for (i = 0; i < 3; i++) {
+        row->flags[i] = o->flagged[i];
+        row->flagged += o->flagged[i];
     }
     return ERROR_OK;
 }

@@ -153,3 +153,16 @@ test_whatif_without_a_change_is_a_usage_error() {
     run_kaohe whatif "$SMALL_DB" --sweep stars.five=95:90:1
     expect_exit 2
 }
+
+test_whatif_appraisal_weights_rerun_the_query_and_compare_every_worker() {
+    # Only the residents' score counts: S3-W01's residents' score is above the
+    # floor, so it is no longer below_floor, and all 29 tie at 82: ratio 0.02
+    # → k = ceil(0.58) = 1 → the first by id, S1-W01. The appraisal query runs
+    # again; the baseline's worker ids must outlive it (they are compared).
+    run_kaohe whatif "$SMALL_DB" --set appraisal.weight.civil=0 --set appraisal.weight.community=0 --set appraisal.weight.residents=1 --json
+    expect_exit 0
+    local doc
+    doc=$(json_of_last_run)
+    expect_sql :memory: "SELECT json_extract('$doc', '\$.summary.queries_rerun')" "1"
+    expect_sql :memory: "SELECT group_concat(json_extract(value, '\$.worker_id') || ':' || coalesce(json_extract(value, '\$.flag_before'), '-') || '>' || coalesce(json_extract(value, '\$.flag_after'), '-'), ' ') FROM json_each('$doc', '\$.workers')" "S1-W01:->bottom_ratio S3-W01:below_floor>-"
+}
