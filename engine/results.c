@@ -48,14 +48,6 @@ static int write_failure(sqlite3 *db, const char *path, const char *what, error 
                      sqlite3_errmsg(db));
 }
 
-static void bind_real_or_null(sqlite3_stmt *statement, int slot, double x)
-{
-    if (isnan(x))
-        sqlite3_bind_null(statement, slot);
-    else
-        sqlite3_bind_double(statement, slot, x);
-}
-
 static void bind_text_or_null(sqlite3_stmt *statement, int slot, const char *text)
 {
     if (text == NULL)
@@ -78,256 +70,491 @@ static const char *status_name(unsigned char status)
     return status == STATUS_OK ? "ok" : status == STATUS_MISSING ? "missing" : "invalid";
 }
 
-/* Writes one run's rows; the transaction is the caller's. */
-static int write_run(sqlite3 *db, const char *path, const results_run *run, long long baseline,
-                     long long *run_id, error *e)
+/* --- inserting many rows ------------------------------------------------------
+**
+** Inserted one statement per row, SQLite opens a table and its primary-key
+** index, seeks each from the root and closes them again for every row: most
+** of a run's write. Rows are therefore inserted BATCH_ROWS at a time by one
+** multi-row INSERT ... VALUES (...), (...): its cursors stay open from row to
+** row, and a row that comes in key order goes in where the previous one
+** ended. Rows go in in the order given, so their rowids (and what sqlite3
+** .dump prints) are what one statement per row gives. Bindings are kept from
+** one batch to the next: every row binds every column. */
+
+/* Rows per statement: 64 rows of 7 values stay far below SQLite's limit on
+** parameters (999 in old versions), and more rows gain little. */
+#define BATCH_ROWS 64
+
+/* Rows going into one table; text values are borrowed (SQLITE_STATIC)
+** until the statement they are bound to has run. */
+typedef struct inserter {
+    sqlite3 *db;
+    const char *insert;    /* "INSERT INTO t (a, b)", without VALUES */
+    int columns;           /* values per row */
+    size_t remaining;      /* rows not yet bound, counting the one being bound */
+    sqlite3_stmt *batch;   /* BATCH_ROWS rows; NULL until needed */
+    sqlite3_stmt *tail;    /* the last remaining % BATCH_ROWS rows; NULL until needed */
+    sqlite3_stmt *current; /* the statement the row being bound goes to */
+    int row;               /* that row's place in `current` */
+    int rows;              /* rows `current` takes */
+    bool out_of_memory;    /* a statement's text could not be made */
+} inserter;
+
+/* Sets `ins` up for exactly `count` rows of `columns` values each. */
+static void inserter_start(inserter *ins, sqlite3 *db, const char *insert, int columns,
+                           size_t count)
 {
-    static const char *const sql[] = {
+    memset(ins, 0, sizeof *ins);
+    ins->db = db;
+    ins->insert = insert;
+    ins->columns = columns;
+    ins->remaining = count;
+}
+
+/* Prepares the insert of `rows` rows into *statement; false on failure
+** (inserter_failure says why). */
+static bool inserter_prepare(inserter *ins, int rows, sqlite3_stmt **statement)
+{
+    buffer sql;
+    int r, c;
+    bool ok;
+    buffer_init(&sql);
+    buffer_puts(&sql, ins->insert);
+    buffer_puts(&sql, " VALUES ");
+    for (r = 0; r < rows; r++) {
+        buffer_puts(&sql, r > 0 ? ", (" : "(");
+        for (c = 0; c < ins->columns; c++)
+            buffer_puts(&sql, c > 0 ? ", ?" : "?");
+        buffer_puts(&sql, ")");
+    }
+    ins->out_of_memory = buffer_failed(&sql);
+    ok = !ins->out_of_memory &&
+         sqlite3_prepare_v2(ins->db, buffer_text(&sql), -1, statement, NULL) == SQLITE_OK;
+    buffer_free(&sql);
+    return ok;
+}
+
+/* Starts the next row; false when its statement cannot be prepared
+** (inserter_failure says why). */
+static bool inserter_row(inserter *ins)
+{
+    if (ins->current != NULL && ins->row < ins->rows)
+        return true;
+    ins->row = 0;
+    if (ins->remaining >= BATCH_ROWS) {
+        if (ins->batch == NULL && !inserter_prepare(ins, BATCH_ROWS, &ins->batch))
+            return false;
+        ins->current = ins->batch;
+        ins->rows = BATCH_ROWS;
+    } else {
+        if (!inserter_prepare(ins, (int)ins->remaining, &ins->tail))
+            return false;
+        ins->current = ins->tail;
+        ins->rows = (int)ins->remaining;
+    }
+    return true;
+}
+
+/* Slot of value `column` (1-based) of the row being bound. */
+static int slot(const inserter *ins, int column)
+{
+    return ins->row * ins->columns + column;
+}
+
+static void put_int(inserter *ins, int column, sqlite3_int64 x)
+{
+    sqlite3_bind_int64(ins->current, slot(ins, column), x);
+}
+
+/* NaN is written as NULL (as sqlite3_bind_double would). */
+static void put_real(inserter *ins, int column, double x)
+{
+    if (isnan(x))
+        sqlite3_bind_null(ins->current, slot(ins, column));
+    else
+        sqlite3_bind_double(ins->current, slot(ins, column), x);
+}
+
+/* NULL text is written as NULL; the text is borrowed. */
+static void put_text(inserter *ins, int column, const char *text)
+{
+    if (text == NULL)
+        sqlite3_bind_null(ins->current, slot(ins, column));
+    else
+        sqlite3_bind_text(ins->current, slot(ins, column), text, -1, SQLITE_STATIC);
+}
+
+static void put_null(inserter *ins, int column)
+{
+    sqlite3_bind_null(ins->current, slot(ins, column));
+}
+
+/* Ends the row; when it fills its statement, the statement runs. False when
+** it fails (inserter_failure says why). */
+static bool inserter_end_row(inserter *ins)
+{
+    int rc;
+    ins->remaining--;
+    if (++ins->row < ins->rows)
+        return true;
+    rc = sqlite3_step(ins->current);
+    sqlite3_reset(ins->current);
+    return rc == SQLITE_DONE;
+}
+
+/* The error for a failed row of `what` (such as "task decisions"). */
+static int inserter_failure(const inserter *ins, const char *path, const char *what, error *e)
+{
+    if (ins->out_of_memory)
+        return error_set(e, ERROR_SYSTEM,
+                         "%s: cannot write %s: out of memory (nothing was written)", path, what);
+    return write_failure(ins->db, path, what, e);
+}
+
+/* Frees the statements (rows bound but not run are not written). */
+static void inserter_end(inserter *ins)
+{
+    sqlite3_finalize(ins->batch);
+    sqlite3_finalize(ins->tail);
+    ins->batch = ins->tail = ins->current = NULL;
+}
+
+/* --- a run's rows ---------------------------------------------------------------
+**
+** A run is written in four parts, each of which needs only what is known by
+** then: its row in `runs` (write_run_row), what its ids mean
+** (write_names), the task decisions (write_decisions) and what the scoring
+** made (write_scores). The parts go in in this order whoever writes them
+** (results_write at once, or a results_writer as they are ready), so the
+** file comes out the same. */
+
+/* Inserts the run's row into `runs` with `finished` as finished_at; its id
+** into *run_id. */
+static int write_run_row(sqlite3 *db, const char *path, const results_run *run, long long baseline,
+                         const char *finished, long long *run_id, error *e)
+{
+    static const char sql[] =
         "INSERT INTO runs (started_at, finished_at, engine_version, snapshot_sha256, "
         "rules_sha256, as_of, params, region, snapshot_path, rules_root, kind, scenario, "
         "baseline_run_id, communities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14)",
-        "INSERT INTO indicator_scores (run_id, community_id, indicator_id, value, points, "
-        "max_points, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        "INSERT INTO community_scores (run_id, community_id, total, stars, rank) VALUES (?1, ?2, "
-        "?3, ?4, ?5)",
-        "INSERT INTO category_scores (run_id, community_id, category_id, points, max_points) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)",
-        "INSERT INTO target_checks (run_id, target_id, scope, scope_id, required, actual, met) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        "INSERT INTO worker_appraisals (run_id, worker_id, community_id, score, rank, flag) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        "INSERT INTO task_decisions (run_id, task_id, decision, rule_id, reason) VALUES (?1, ?2, "
-        "?3, ?4, ?5)",
-        "INSERT INTO department_stats (run_id, department, tasks, admitted, rejected, review) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        "INSERT INTO run_communities (run_id, community_id, name, district, street) VALUES (?1, "
-        "?2, ?3, ?4, ?5)",
-        "INSERT INTO run_indicators (run_id, indicator_id, name, category_id, unit, max_points, "
-        "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        "INSERT INTO run_categories (run_id, category_id, name, max_points) VALUES (?1, ?2, ?3, "
-        "?4)",
-        "INSERT INTO run_targets (run_id, target_id, name, measure, unit, source) VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6)",
-    };
-    enum {
-        RUN,
-        INDICATOR,
-        COMMUNITY,
-        CATEGORY,
-        TARGET,
-        WORKER,
-        TASK,
-        DEPARTMENT,
-        RUN_COMMUNITY,
-        RUN_INDICATOR,
-        RUN_CATEGORY,
-        RUN_TARGET,
-        STATEMENTS
-    };
-    sqlite3_stmt *statements[STATEMENTS] = {NULL};
+        "?13, ?14)";
     const rules *r = run->rules;
     const snapshot *s = run->snapshot;
-    const eval_result *scores = run->scores;
-    const outcome *o = run->outcome;
+    sqlite3_stmt *statement = NULL;
     char *params_json = NULL;
-    char finished[32];
     char snapshot_real[PATH_MAX], rules_real[PATH_MAX];
-    size_t i, c;
-    long long id;
     int status = ERROR_OK;
-    for (i = 0; i < STATEMENTS; i++) {
-        if (sqlite3_prepare_v2(db, sql[i], -1, &statements[i], NULL) != SQLITE_OK) {
-            status = write_failure(db, path, "the results", e);
-            goto done;
-        }
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK) {
+        status = write_failure(db, path, "the results", e);
+        goto done;
     }
     params_json = params_to_json(run->params);
     if (params_json == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory writing parameters");
         goto done;
     }
-    results_timestamp(finished);
-    sqlite3_bind_text(statements[RUN], 1, run->started_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 2, finished, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 3, results_engine_version, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 4, s->sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 5, r->sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 6, s->as_of, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 7, params_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 8, s->region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 1, run->started_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, finished, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 3, results_engine_version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 4, s->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 5, r->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 6, s->as_of, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 7, params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 8, s->region, -1, SQLITE_STATIC);
     /* Absolute paths, so `kaohe verify` finds the files from anywhere. */
-    sqlite3_bind_text(statements[RUN], 9,
-                      realpath(s->path, snapshot_real) ? snapshot_real : s->path, -1,
+    sqlite3_bind_text(statement, 9, realpath(s->path, snapshot_real) ? snapshot_real : s->path, -1,
                       SQLITE_STATIC);
-    sqlite3_bind_text(statements[RUN], 10, realpath(r->root, rules_real) ? rules_real : r->root, -1,
+    sqlite3_bind_text(statement, 10, realpath(r->root, rules_real) ? rules_real : r->root, -1,
                       SQLITE_STATIC);
-    bind_text_or_null(statements[RUN], 11, run->kind ? run->kind : "eval");
-    bind_text_or_null(statements[RUN], 12, run->scenario);
+    bind_text_or_null(statement, 11, run->kind ? run->kind : "eval");
+    bind_text_or_null(statement, 12, run->scenario);
     if (baseline > 0)
-        sqlite3_bind_int64(statements[RUN], 13, baseline);
-    sqlite3_bind_int64(statements[RUN], 14, (sqlite3_int64)s->community_count);
-    if (!step_insert(statements[RUN])) {
+        sqlite3_bind_int64(statement, 13, baseline);
+    sqlite3_bind_int64(statement, 14, (sqlite3_int64)s->community_count);
+    if (!step_insert(statement)) {
         status = write_failure(db, path, "the run", e);
         goto done;
     }
-    id = sqlite3_last_insert_rowid(db);
-    for (c = 0; scores != NULL && c < s->community_count; c++) {
-        const char *community_id = s->communities[c].id;
+    *run_id = sqlite3_last_insert_rowid(db);
+done:
+    sqlite3_finalize(statement);
+    free(params_json);
+    return status;
+}
+
+/* What the community and target ids mean, so reports need only the results
+** file: run_communities and run_targets. */
+static int write_names(sqlite3 *db, const char *path, long long id, const results_run *run,
+                       error *e)
+{
+    const rules *r = run->rules;
+    const snapshot *s = run->snapshot;
+    inserter ins;
+    size_t i;
+    int status = ERROR_OK;
+    inserter_start(&ins, db,
+                   "INSERT INTO run_communities (run_id, community_id, name, district, street)", 5,
+                   s->community_count);
+    for (i = 0; i < s->community_count; i++) {
+        const community *cm = &s->communities[i];
+        if (!inserter_row(&ins))
+            goto communities_failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, cm->id);
+        put_text(&ins, 3, cm->name);
+        put_text(&ins, 4, cm->district);
+        put_text(&ins, 5, cm->street);
+        if (!inserter_end_row(&ins))
+            goto communities_failed;
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO run_targets (run_id, target_id, name, measure, unit, source)", 6,
+                   r->target_count);
+    for (i = 0; i < r->target_count; i++) {
+        const target_rule *t = &r->targets[i];
+        if (!inserter_row(&ins))
+            goto targets_failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, t->id);
+        put_text(&ins, 3, t->name ? t->name : t->id);
+        put_text(&ins, 4, t->count ? "count" : "ratio");
+        put_text(&ins, 5, t->unit);
+        put_text(&ins, 6, t->source);
+        if (!inserter_end_row(&ins))
+            goto targets_failed;
+    }
+    goto done;
+communities_failed:
+    status = inserter_failure(&ins, path, "communities", e);
+    goto done;
+targets_failed:
+    status = inserter_failure(&ins, path, "targets", e);
+done:
+    inserter_end(&ins);
+    return status;
+}
+
+/* The task decisions, in the order given: task_decisions. */
+static int write_decisions(sqlite3 *db, const char *path, long long id,
+                           const task_decision *decisions, size_t count, error *e)
+{
+    inserter ins;
+    size_t i;
+    int status = ERROR_OK;
+    inserter_start(&ins, db,
+                   "INSERT INTO task_decisions (run_id, task_id, decision, rule_id, reason)", 5,
+                   count);
+    for (i = 0; i < count; i++) {
+        const task_decision *d = &decisions[i];
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, d->task_id);
+        put_text(&ins, 3, d->decision);
+        put_text(&ins, 4, d->rule_id);
+        put_text(&ins, 5, d->reason);
+        if (!inserter_end_row(&ins))
+            goto failed;
+    }
+    goto done;
+failed:
+    status = inserter_failure(&ins, path, "task decisions", e);
+done:
+    inserter_end(&ins);
+    return status;
+}
+
+/* What the scoring made: indicator_scores, community_scores, category_scores,
+** target_checks, worker_appraisals, department_stats, run_indicators and
+** run_categories (whose maximum points the scoring sets). */
+static int write_scores(sqlite3 *db, const char *path, long long id, const results_run *run,
+                        error *e)
+{
+    const rules *r = run->rules;
+    const snapshot *s = run->snapshot;
+    const eval_result *scores = run->scores;
+    const outcome *o = run->outcome;
+    size_t communities = scores != NULL ? s->community_count : 0;
+    const char *what = NULL; /* the rows being written, for a failure */
+    inserter ins;
+    size_t i, c;
+    int status = ERROR_OK;
+    inserter_start(
+        &ins, db,
+        "INSERT INTO indicator_scores (run_id, community_id, indicator_id, value, points, "
+        "max_points, status)",
+        7, communities * (scores != NULL ? scores->indicator_count : 0));
+    what = "indicator scores";
+    for (c = 0; c < communities; c++) {
         for (i = 0; i < scores->indicator_count; i++) {
             const indicator_score *score = &scores->scores[c * scores->indicator_count + i];
-            sqlite3_stmt *st = statements[INDICATOR];
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, community_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, r->indicators[i].id, -1, SQLITE_STATIC);
-            bind_real_or_null(st, 4, score->value);
-            sqlite3_bind_double(st, 5, score->points);
-            sqlite3_bind_double(st, 6, score->max_points);
-            sqlite3_bind_text(st, 7, status_name(score->status), -1, SQLITE_STATIC);
-            if (!step_insert(st)) {
-                status = write_failure(db, path, "indicator scores", e);
-                goto done;
-            }
-        }
-        sqlite3_bind_int64(statements[COMMUNITY], 1, id);
-        sqlite3_bind_text(statements[COMMUNITY], 2, community_id, -1, SQLITE_STATIC);
-        sqlite3_bind_double(statements[COMMUNITY], 3, scores->totals[c]);
-        sqlite3_bind_int(statements[COMMUNITY], 4, scores->stars[c]);
-        sqlite3_bind_int(statements[COMMUNITY], 5, scores->ranks[c]);
-        if (!step_insert(statements[COMMUNITY])) {
-            status = write_failure(db, path, "community scores", e);
-            goto done;
-        }
-        for (i = 0; i < scores->category_count; i++) {
-            sqlite3_stmt *st = statements[CATEGORY];
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, community_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, r->categories[i].id, -1, SQLITE_STATIC);
-            sqlite3_bind_double(st, 4, scores->category_points[c * scores->category_count + i]);
-            sqlite3_bind_double(st, 5, scores->category_max[i]);
-            if (!step_insert(st)) {
-                status = write_failure(db, path, "category scores", e);
-                goto done;
-            }
+            if (!inserter_row(&ins))
+                goto failed;
+            put_int(&ins, 1, id);
+            put_text(&ins, 2, s->communities[c].id);
+            put_text(&ins, 3, r->indicators[i].id);
+            put_real(&ins, 4, score->value);
+            put_real(&ins, 5, score->points);
+            put_real(&ins, 6, score->max_points);
+            put_text(&ins, 7, status_name(score->status));
+            if (!inserter_end_row(&ins))
+                goto failed;
         }
     }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO community_scores (run_id, community_id, total, stars, rank)", 5,
+                   communities);
+    what = "community scores";
+    for (c = 0; c < communities; c++) {
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, s->communities[c].id);
+        put_real(&ins, 3, scores->totals[c]);
+        put_int(&ins, 4, scores->stars[c]);
+        put_int(&ins, 5, scores->ranks[c]);
+        if (!inserter_end_row(&ins))
+            goto failed;
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO category_scores (run_id, community_id, category_id, points, "
+                   "max_points)",
+                   5, communities * (scores != NULL ? scores->category_count : 0));
+    what = "category scores";
+    for (c = 0; c < communities; c++) {
+        for (i = 0; i < scores->category_count; i++) {
+            if (!inserter_row(&ins))
+                goto failed;
+            put_int(&ins, 1, id);
+            put_text(&ins, 2, s->communities[c].id);
+            put_text(&ins, 3, r->categories[i].id);
+            put_real(&ins, 4, scores->category_points[c * scores->category_count + i]);
+            put_real(&ins, 5, scores->category_max[i]);
+            if (!inserter_end_row(&ins))
+                goto failed;
+        }
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO target_checks (run_id, target_id, scope, scope_id, required, "
+                   "actual, met)",
+                   7, o != NULL ? o->check_count : 0);
+    what = "target checks";
     for (i = 0; o != NULL && i < o->check_count; i++) {
         const target_check *t = &o->checks[i];
-        sqlite3_stmt *st = statements[TARGET];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, t->target_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t->scope, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t->scope_id, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 5, t->required);
-        bind_real_or_null(st, 6, t->actual);
-        sqlite3_bind_int(st, 7, t->met);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "target checks", e);
-            goto done;
-        }
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, t->target_id);
+        put_text(&ins, 3, t->scope);
+        put_text(&ins, 4, t->scope_id);
+        put_real(&ins, 5, t->required);
+        put_real(&ins, 6, t->actual);
+        put_int(&ins, 7, t->met);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO worker_appraisals (run_id, worker_id, community_id, score, rank, "
+                   "flag)",
+                   6, o != NULL ? o->appraisal_count : 0);
+    what = "worker appraisals";
     for (i = 0; o != NULL && i < o->appraisal_count; i++) {
         const worker_appraisal *w = &o->appraisals[i];
-        sqlite3_stmt *st = statements[WORKER];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, w->worker_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, w->community_id, -1, SQLITE_STATIC);
-        bind_real_or_null(st, 4, w->score);
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, w->worker_id);
+        put_text(&ins, 3, w->community_id);
+        put_real(&ins, 4, w->score);
         if (w->rank > 0)
-            sqlite3_bind_int(st, 5, w->rank);
-        bind_text_or_null(st, 6, w->flag);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "worker appraisals", e);
-            goto done;
-        }
+            put_int(&ins, 5, w->rank);
+        else
+            put_null(&ins, 5);
+        put_text(&ins, 6, w->flag);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
-    for (i = 0; o != NULL && i < o->decision_count; i++) {
-        const task_decision *d = &o->decisions[i];
-        sqlite3_stmt *st = statements[TASK];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, d->task_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, d->decision, -1, SQLITE_STATIC);
-        bind_text_or_null(st, 4, d->rule_id);
-        sqlite3_bind_text(st, 5, d->reason, -1, SQLITE_STATIC);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "task decisions", e);
-            goto done;
-        }
-    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO department_stats (run_id, department, tasks, admitted, rejected, "
+                   "review)",
+                   6, o != NULL ? o->department_count : 0);
+    what = "department statistics";
     for (i = 0; o != NULL && i < o->department_count; i++) {
         const department_stat *d = &o->departments[i];
-        sqlite3_stmt *st = statements[DEPARTMENT];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, d->department, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, d->tasks);
-        sqlite3_bind_int64(st, 4, d->admitted);
-        sqlite3_bind_int64(st, 5, d->rejected);
-        sqlite3_bind_int64(st, 6, d->review);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "department statistics", e);
-            goto done;
-        }
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, d->department);
+        put_int(&ins, 3, d->tasks);
+        put_int(&ins, 4, d->admitted);
+        put_int(&ins, 5, d->rejected);
+        put_int(&ins, 6, d->review);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
-    /* What the ids mean, so reports need only the results file. */
-    for (c = 0; c < s->community_count; c++) {
-        sqlite3_stmt *st = statements[RUN_COMMUNITY];
-        const community *cm = &s->communities[c];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, cm->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, cm->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, cm->district, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, cm->street, -1, SQLITE_STATIC);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "communities", e);
-            goto done;
-        }
-    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT INTO run_indicators (run_id, indicator_id, name, category_id, unit, "
+                   "max_points, source)",
+                   7, scores != NULL ? r->indicator_count : 0);
+    what = "indicators";
     for (i = 0; scores != NULL && i < r->indicator_count; i++) {
-        sqlite3_stmt *st = statements[RUN_INDICATOR];
         const indicator *ind = &r->indicators[i];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, ind->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, ind->name ? ind->name : ind->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, ind->category ? ind->category : "", -1, SQLITE_STATIC);
-        bind_text_or_null(st, 5, ind->unit);
-        sqlite3_bind_double(st, 6, s->community_count > 0 ? scores->scores[i].max_points : 0);
-        bind_text_or_null(st, 7, ind->source);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "indicators", e);
-            goto done;
-        }
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, ind->id);
+        put_text(&ins, 3, ind->name ? ind->name : ind->id);
+        put_text(&ins, 4, ind->category ? ind->category : "");
+        put_text(&ins, 5, ind->unit);
+        put_real(&ins, 6, s->community_count > 0 ? scores->scores[i].max_points : 0);
+        put_text(&ins, 7, ind->source);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
+    inserter_end(&ins);
+    inserter_start(&ins, db, "INSERT INTO run_categories (run_id, category_id, name, max_points)",
+                   4, scores != NULL ? r->category_count : 0);
+    what = "categories";
     for (i = 0; scores != NULL && i < r->category_count; i++) {
-        sqlite3_stmt *st = statements[RUN_CATEGORY];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, r->categories[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r->categories[i].name ? r->categories[i].name : "", -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_double(st, 4, scores->category_max[i]);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "categories", e);
-            goto done;
-        }
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, r->categories[i].id);
+        put_text(&ins, 3, r->categories[i].name ? r->categories[i].name : "");
+        put_real(&ins, 4, scores->category_max[i]);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
-    for (i = 0; i < r->target_count; i++) {
-        sqlite3_stmt *st = statements[RUN_TARGET];
-        const target_rule *t = &r->targets[i];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t->name ? t->name : t->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t->count ? "count" : "ratio", -1, SQLITE_STATIC);
-        bind_text_or_null(st, 5, t->unit);
-        bind_text_or_null(st, 6, t->source);
-        if (!step_insert(st)) {
-            status = write_failure(db, path, "targets", e);
-            goto done;
-        }
-    }
-    *run_id = id;
+    goto done;
+failed:
+    status = inserter_failure(&ins, path, what, e);
 done:
-    for (i = 0; i < STATEMENTS; i++)
-        sqlite3_finalize(statements[i]);
-    free(params_json);
+    inserter_end(&ins);
+    return status;
+}
+
+/* Writes one run's rows; the transaction is the caller's. */
+static int write_run(sqlite3 *db, const char *path, const results_run *run, long long baseline,
+                     long long *run_id, error *e)
+{
+    char finished[32];
+    int status;
+    results_timestamp(finished);
+    status = write_run_row(db, path, run, baseline, finished, run_id, e);
+    if (status == ERROR_OK)
+        status = write_names(db, path, *run_id, run, e);
+    if (status == ERROR_OK && run->outcome != NULL)
+        status = write_decisions(db, path, *run_id, run->outcome->decisions,
+                                 run->outcome->decision_count, e);
+    if (status == ERROR_OK)
+        status = write_scores(db, path, *run_id, run, e);
     return status;
 }
 
@@ -687,8 +914,10 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         }
     }
     /* Never SQLITE_OPEN_CREATE: the file exists (ours, or the user's);
-    ** if it vanished meanwhile, SQLite must not make a new one in place. */
-    rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE, NULL);
+    ** if it vanished meanwhile, SQLite must not make a new one in place.
+    ** NOMUTEX: only this thread uses the connection, so SQLite need not
+    ** lock it on each of the millions of calls a run's rows take. */
+    rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         status =
             error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open for writing: %s",
