@@ -292,9 +292,10 @@ static int write_names(sqlite3 *db, const char *path, long long id, const result
     inserter ins;
     size_t i;
     int status = ERROR_OK;
-    inserter_start(&ins, db,
-                   "INSERT INTO run_communities (run_id, community_id, name, district, street)", 5,
-                   s->community_count);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO run_communities (run_id, community_id, name, district, street)", 5,
+        s->community_count);
     for (i = 0; i < s->community_count; i++) {
         const community *cm = &s->communities[i];
         if (!inserter_row(&ins))
@@ -308,9 +309,10 @@ static int write_names(sqlite3 *db, const char *path, long long id, const result
             goto communities_failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO run_targets (run_id, target_id, name, measure, unit, source)", 6,
-                   r->target_count);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO run_targets (run_id, target_id, name, measure, unit, source)", 6,
+        r->target_count);
     for (i = 0; i < r->target_count; i++) {
         const target_rule *t = &r->targets[i];
         if (!inserter_row(&ins))
@@ -342,9 +344,9 @@ static int write_decisions(sqlite3 *db, const char *path, long long id,
     inserter ins;
     size_t i;
     int status = ERROR_OK;
-    inserter_start(&ins, db,
-                   "INSERT INTO task_decisions (run_id, task_id, decision, rule_id, reason)", 5,
-                   count);
+    inserter_start(
+        &ins, db, "INSERT OR FAIL INTO task_decisions (run_id, task_id, decision, rule_id, reason)",
+        5, count);
     for (i = 0; i < count; i++) {
         const task_decision *d = &decisions[i];
         if (!inserter_row(&ins))
@@ -382,7 +384,7 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
     int status = ERROR_OK;
     inserter_start(
         &ins, db,
-        "INSERT INTO indicator_scores (run_id, community_id, indicator_id, value, points, "
+        "INSERT OR FAIL INTO indicator_scores (run_id, community_id, indicator_id, value, points, "
         "max_points, status)",
         7, communities * (scores != NULL ? scores->indicator_count : 0));
     what = "indicator scores";
@@ -403,9 +405,9 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
         }
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO community_scores (run_id, community_id, total, stars, rank)", 5,
-                   communities);
+    inserter_start(
+        &ins, db, "INSERT OR FAIL INTO community_scores (run_id, community_id, total, stars, rank)",
+        5, communities);
     what = "community scores";
     for (c = 0; c < communities; c++) {
         if (!inserter_row(&ins))
@@ -419,10 +421,11 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
             goto failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO category_scores (run_id, community_id, category_id, points, "
-                   "max_points)",
-                   5, communities * (scores != NULL ? scores->category_count : 0));
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO category_scores (run_id, community_id, category_id, points, "
+        "max_points)",
+        5, communities * (scores != NULL ? scores->category_count : 0));
     what = "category scores";
     for (c = 0; c < communities; c++) {
         for (i = 0; i < scores->category_count; i++) {
@@ -438,10 +441,11 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
         }
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO target_checks (run_id, target_id, scope, scope_id, required, "
-                   "actual, met)",
-                   7, o != NULL ? o->check_count : 0);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO target_checks (run_id, target_id, scope, scope_id, required, "
+        "actual, met)",
+        7, o != NULL ? o->check_count : 0);
     what = "target checks";
     for (i = 0; o != NULL && i < o->check_count; i++) {
         const target_check *t = &o->checks[i];
@@ -458,10 +462,11 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
             goto failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO worker_appraisals (run_id, worker_id, community_id, score, rank, "
-                   "flag)",
-                   6, o != NULL ? o->appraisal_count : 0);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO worker_appraisals (run_id, worker_id, community_id, score, rank, "
+        "flag)",
+        6, o != NULL ? o->appraisal_count : 0);
     what = "worker appraisals";
     for (i = 0; o != NULL && i < o->appraisal_count; i++) {
         const worker_appraisal *w = &o->appraisals[i];
@@ -480,10 +485,11 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
             goto failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO department_stats (run_id, department, tasks, admitted, rejected, "
-                   "review)",
-                   6, o != NULL ? o->department_count : 0);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO department_stats (run_id, department, tasks, admitted, rejected, "
+        "review)",
+        6, o != NULL ? o->department_count : 0);
     what = "department statistics";
     for (i = 0; o != NULL && i < o->department_count; i++) {
         const department_stat *d = &o->departments[i];
@@ -499,10 +505,11 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
             goto failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db,
-                   "INSERT INTO run_indicators (run_id, indicator_id, name, category_id, unit, "
-                   "max_points, source)",
-                   7, scores != NULL ? r->indicator_count : 0);
+    inserter_start(
+        &ins, db,
+        "INSERT OR FAIL INTO run_indicators (run_id, indicator_id, name, category_id, unit, "
+        "max_points, source)",
+        7, scores != NULL ? r->indicator_count : 0);
     what = "indicators";
     for (i = 0; scores != NULL && i < r->indicator_count; i++) {
         const indicator *ind = &r->indicators[i];
@@ -519,8 +526,9 @@ static int write_scores(sqlite3 *db, const char *path, long long id, const resul
             goto failed;
     }
     inserter_end(&ins);
-    inserter_start(&ins, db, "INSERT INTO run_categories (run_id, category_id, name, max_points)",
-                   4, scores != NULL ? r->category_count : 0);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_categories (run_id, category_id, name, max_points)", 4,
+                   scores != NULL ? r->category_count : 0);
     what = "categories";
     for (i = 0; scores != NULL && i < r->category_count; i++) {
         if (!inserter_row(&ins))
@@ -566,16 +574,38 @@ static int setup(sqlite3 *db, const char *sql, const char *path, error *e)
     return ERROR_OK;
 }
 
-int results_write(sqlite3 *db, const char *path, const results_run *runs, size_t count,
-                  long long *run_ids, error *e)
+/* What keeps a write that fails or is killed from being seen. */
+typedef enum {
+    SAFETY_JOURNAL, /* a file others may read: a rollback journal and synchronous=FULL
+                       make the transaction all or nothing, on disk at its commit */
+    SAFETY_NONE     /* a new file under a temporary name, which no one reads and which
+                       is thrown away whole on failure: no journal, no syncs (the
+                       caller syncs the finished file before it is given its name) */
+} write_safety;
+
+/* Sets up `db` for writing, starts the write transaction and checks and
+** completes the schema (nothing is written when the file's schema is not
+** kaohe's). Ends with the transaction open (ERROR_OK) or rolled back. */
+static int begin_write(sqlite3 *db, const char *path, write_safety safety, error *e)
 {
-    bool empty = false, in_transaction = false;
-    size_t i;
+    bool empty = false;
     int status;
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     status = results_schema_configure(db, e);
-    if (status == ERROR_OK)
+    /* Crash safety for a new file is its name: it is built under a
+    ** temporary one, synced when complete, then linked into place. A
+    ** rollback journal kept in memory stays empty (pages past the end of
+    ** the file when the transaction began are never journaled), so
+    ** ROLLBACK still works and nothing is written twice; journal_mode=OFF
+    ** would do the same, but SQLITE_DBCONFIG_DEFENSIVE refuses it. No
+    ** other process opens the file: the lock is taken once and kept. */
+    if (status == ERROR_OK && safety == SAFETY_NONE)
+        status = setup(db,
+                       "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; "
+                       "PRAGMA synchronous = OFF",
+                       path, e);
+    if (status == ERROR_OK && safety == SAFETY_JOURNAL)
         status = setup(db, "PRAGMA synchronous = FULL", path, e);
     /* A run is hundreds of thousands of rows: a bigger page cache (16 MB at
     ** most, only what is used) spills fewer pages to the file before the
@@ -583,32 +613,54 @@ int results_write(sqlite3 *db, const char *path, const results_run *runs, size_t
     if (status == ERROR_OK)
         status = setup(db, "PRAGMA cache_size = -16384", path, e);
     if (status != ERROR_OK)
-        goto done;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        status = write_failure(db, path, "(cannot start a transaction)", e);
-        goto done;
-    }
-    in_transaction = true;
+        return status;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return write_failure(db, path, "(cannot start a transaction)", e);
     /* Before anything is written: what the file holds must not act on it. */
     status = results_schema_check(db, "main", path, "nothing was written", &empty, e);
     if (status == ERROR_OK)
         status = results_schema_complete(db, path, empty, e);
+    if (status != ERROR_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
+/* Commits the transaction begin_write started; rolls it back when the
+** commit fails. */
+static int commit_write(sqlite3 *db, const char *path, error *e)
+{
+    int status = ERROR_OK;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        status = write_failure(db, path, "(commit failed)", e);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return status;
+}
+
+/* results_write with a choice of safety. */
+static int write_runs(sqlite3 *db, const char *path, const results_run *runs, size_t count,
+                      long long *run_ids, write_safety safety, error *e)
+{
+    size_t i;
+    int status = begin_write(db, path, safety, e);
+    if (status != ERROR_OK)
+        return status;
     for (i = 0; status == ERROR_OK && i < count; i++) {
         long long baseline =
             runs[i].baseline_run == -1 && i > 0 ? run_ids[i - 1] : runs[i].baseline_run;
         status = write_run(db, path, &runs[i], baseline, &run_ids[i], e);
     }
-    if (status != ERROR_OK)
-        goto done;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        status = write_failure(db, path, "(commit failed)", e);
-        goto done;
-    }
-    in_transaction = false;
-done:
-    if (in_transaction)
+    if (status == ERROR_OK)
+        status = commit_write(db, path, e);
+    else
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return status;
+}
+
+int results_write(sqlite3 *db, const char *path, const results_run *runs, size_t count,
+                  long long *run_ids, error *e)
+{
+    return write_runs(db, path, runs, count, run_ids, SAFETY_JOURNAL, e);
 }
 
 /* --- what --out names ------------------------------------------------------ */
@@ -882,6 +934,56 @@ static int create_temporary(const char *path, const char *temporary, int *lock_f
                      path, temporary);
 }
 
+/* --- publishing a new file ------------------------------------------------------ */
+
+/* Syncs the finished new file `temporary` (open as `fd`, SQLite's connection
+** to it closed) and links it to `path`, which it publishes only if no file
+** appeared there meanwhile: two processes creating the same results file
+** must not lose a run. *raced is set when one did. */
+static int publish(const char *path, const char *temporary, int fd, bool *raced, error *e)
+{
+    /* Written with synchronous=OFF: the pages may not be on disk yet. They
+    ** must be before the name is, or a crash could leave RESULTS naming a
+    ** file with pages missing. */
+    if (fsync(fd) != 0)
+        return error_set(e, error_errno_status(errno, ERROR_SYSTEM),
+                         "%s: cannot write the results: %s (nothing was written)", path,
+                         error_errno_text(errno));
+    if (link(temporary, path) == 0)
+        return ERROR_OK;
+    if (errno == EEXIST) {
+        *raced = true;
+        return error_set(e, ERROR_INPUT,
+                         "%s: another process created it while this run was being written, "
+                         "twice in a row; run again",
+                         path);
+    }
+    return error_set(e, error_errno_status(errno, ERROR_SYSTEM),
+                     "%s: cannot move the new results file into place: %s", path,
+                     error_errno_text(errno));
+}
+
+/* Removes the name `temporary` of a new file of `path` and its journal, if
+** any. After a publish, syncs the folder so that the new name is on disk
+** too; best effort: the run is complete in its file, and a folder that
+** cannot be synced cannot be made to forget the name either. */
+static void drop_temporary(const char *path, const char *temporary, bool published)
+{
+    char journal[PATH_MAX + 64], directory[PATH_MAX];
+    int fd;
+    snprintf(journal, sizeof journal, "%s-journal", temporary);
+    unlink(journal);
+    unlink(temporary);
+    if (!published)
+        return;
+    folder_of(path, strrchr(path, '/'), directory, sizeof directory);
+    fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 /* --- appending ---------------------------------------------------------------- */
 
 /* One attempt; *raced is set when a new file was created by another
@@ -894,6 +996,7 @@ static int results_append_once(const char *path, const results_run *runs, size_t
     out_kind kind;
     const char *target = path;
     int lock_fd = -1;
+    bool published = false;
     int status, rc;
     buffer_init(&temporary);
     status = classify_out(path, &kind, e);
@@ -924,7 +1027,8 @@ static int results_append_once(const char *path, const results_run *runs, size_t
                       path, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto done;
     }
-    status = results_write(db, path, runs, count, run_ids, e);
+    status = write_runs(db, path, runs, count, run_ids,
+                        kind == OUT_ABSENT ? SAFETY_NONE : SAFETY_JOURNAL, e);
     if (status != ERROR_OK)
         goto done;
     rc = sqlite3_close(db);
@@ -933,34 +1037,15 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", path, sqlite3_errstr(rc));
         goto done;
     }
-    /* link() publishes the new file only if none appeared meanwhile: two
-    ** processes creating the same results file must not lose a run. */
-    if (kind == OUT_ABSENT && link(target, path) != 0) {
-        if (errno == EEXIST) {
-            *raced = true;
-            status = error_set(e, ERROR_INPUT,
-                               "%s: another process created it while this run was being "
-                               "written, twice in a row; run again",
-                               path);
-        } else {
-            status = error_set(e, error_errno_status(errno, ERROR_SYSTEM),
-                               "%s: cannot move the new results file into place: %s", path,
-                               error_errno_text(errno));
-        }
-        goto done;
+    if (kind == OUT_ABSENT) {
+        status = publish(path, target, lock_fd, raced, e);
+        published = status == ERROR_OK;
     }
 done:
     sqlite3_close(db);
     /* Whether published or not, the temporary name goes, then its lock. */
-    if (temporary.length > 0) {
-        buffer journal;
-        buffer_init(&journal);
-        buffer_printf(&journal, "%s-journal", buffer_text(&temporary));
-        if (!buffer_failed(&journal))
-            unlink(buffer_text(&journal));
-        unlink(buffer_text(&temporary));
-        buffer_free(&journal);
-    }
+    if (temporary.length > 0)
+        drop_temporary(path, buffer_text(&temporary), published);
     if (lock_fd >= 0)
         close(lock_fd);
     buffer_free(&temporary);
