@@ -10,8 +10,11 @@
 ** none of it. A new results file is built under a temporary name
 ** (RESULTS.tmp-PID, locked by its creator) and linked into place, so a
 ** failure never leaves a half-made file behind; what a killed process
-** leaves is removed by the next writer of RESULTS. Writers wait up to 60 s
-** for another process's transaction.
+** leaves is removed by the next writer of RESULTS. As nothing reads it
+** before it is complete, it is built with no rollback journal on disk and
+** no sync per commit, then synced before the link and its folder after.
+** An existing file is written with its journal and synchronous=FULL.
+** Writers wait up to 60 s for another process's transaction.
 **
 ** An existing file is written only when its schema is exactly what kaohe
 ** makes (results_schema.h): a trigger, view, index or changed table is
