@@ -80,7 +80,10 @@ static const char *status_name(unsigned char status)
 ** row, and a row that comes in key order goes in where the previous one
 ** ended. Rows go in in the order given, so their rowids (and what sqlite3
 ** .dump prints) are what one statement per row gives. Bindings are kept from
-** one batch to the next: every row binds every column. */
+** one batch to the next: every row binds every column. The statements are
+** INSERT OR FAIL: a row that fails still fails the whole write (the caller
+** rolls the transaction back, or throws a new file away), and SQLite need
+** not journal each statement to undo just its own rows. */
 
 /* Rows per statement: 64 rows of 7 values stay far below SQLite's limit on
 ** parameters (999 in old versions), and more rows gain little. */
@@ -290,34 +293,37 @@ static int write_names(sqlite3 *db, const char *path, long long id, const result
 {
     const rules *r = run->rules;
     const snapshot *s = run->snapshot;
+    const char *what; /* the rows being written, for a failure */
     inserter ins;
     size_t i;
     int status = ERROR_OK;
-    inserter_start(
-        &ins, db,
-        "INSERT OR FAIL INTO run_communities (run_id, community_id, name, district, street)", 5,
-        s->community_count);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_communities (run_id, community_id, name, district, "
+                   "street)",
+                   5, s->community_count);
+    what = "communities";
     for (i = 0; i < s->community_count; i++) {
         const community *cm = &s->communities[i];
         if (!inserter_row(&ins))
-            goto communities_failed;
+            goto failed;
         put_int(&ins, 1, id);
         put_text(&ins, 2, cm->id);
         put_text(&ins, 3, cm->name);
         put_text(&ins, 4, cm->district);
         put_text(&ins, 5, cm->street);
         if (!inserter_end_row(&ins))
-            goto communities_failed;
+            goto failed;
     }
     inserter_end(&ins);
-    inserter_start(
-        &ins, db,
-        "INSERT OR FAIL INTO run_targets (run_id, target_id, name, measure, unit, source)", 6,
-        r->target_count);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_targets (run_id, target_id, name, measure, unit, "
+                   "source)",
+                   6, r->target_count);
+    what = "targets";
     for (i = 0; i < r->target_count; i++) {
         const target_rule *t = &r->targets[i];
         if (!inserter_row(&ins))
-            goto targets_failed;
+            goto failed;
         put_int(&ins, 1, id);
         put_text(&ins, 2, t->id);
         put_text(&ins, 3, t->name ? t->name : t->id);
@@ -325,14 +331,11 @@ static int write_names(sqlite3 *db, const char *path, long long id, const result
         put_text(&ins, 5, t->unit);
         put_text(&ins, 6, t->source);
         if (!inserter_end_row(&ins))
-            goto targets_failed;
+            goto failed;
     }
     goto done;
-communities_failed:
-    status = inserter_failure(&ins, path, "communities", e);
-    goto done;
-targets_failed:
-    status = inserter_failure(&ins, path, "targets", e);
+failed:
+    status = inserter_failure(&ins, path, what, e);
 done:
     inserter_end(&ins);
     return status;
