@@ -301,6 +301,12 @@ static void eval_progress(void *user, long done, long total)
     progress_update(line, done);
 }
 
+/* eval_load's hook: the decisions go to the results writer at once. */
+static void eval_decided(void *user, const eval_data *data)
+{
+    results_writer_feed_decisions(user, data->decisions, data->decision_count);
+}
+
 /* The report failed after the run was committed (run_id > 0): the message
 ** says the results are in RESULTS, or a rerun would append them twice. */
 static int report_failed(error *e, const char *what, const char *results_path, long long run_id)
@@ -321,12 +327,14 @@ int cli_eval(const cli_options *o)
     eval_data data;
     eval_result scores;
     eval_options options;
+    results_writer *writer = NULL; /* the run's results, written as they are ready */
+    results_run run;
     error e;
     buffer out;
     char started[32];
     long long run_id = 0;
     struct timespec begin, stage;
-    double open_ms = 0, score_ms = 0, write_ms = 0;
+    double open_ms = 0, score_ms = 0, write_ms = 0, write_early_ms = 0;
     long rss_kb[3] = {0, 0, 0}; /* peak resident memory after open, load, score */
     progress line;
     int status;
@@ -346,8 +354,15 @@ int cli_eval(const cli_options *o)
     status = effective_params(o, r, &ps);
     if (status != ERROR_OK)
         goto done;
+    memset(&run, 0, sizeof run);
     if (o->out != NULL) {
+        /* With threads for the queries, the write gets one of its own:
+        ** --jobs 1 stays one thread. */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        bool overlap = o->jobs > 1 || (o->jobs <= 0 && cores > 1);
         status = results_check_out(o->out, &e);
+        if (status == ERROR_OK)
+            status = results_writer_begin(o->out, overlap, &writer, &e);
         if (status != ERROR_OK)
             goto fail;
     }
@@ -366,6 +381,13 @@ int cli_eval(const cli_options *o)
         goto fail;
     open_ms = elapsed_ms(&stage);
     rss_kb[0] = peak_rss_kb();
+    run.rules = r;
+    run.snapshot = s;
+    run.params = &ps;
+    run.started_at = started;
+    run.kind = "eval";
+    if (writer != NULL)
+        results_writer_feed_run(writer, &run);
     status = rules_check_invariants(r, &ps, s->year, &e);
     if (status != ERROR_OK) {
         /* A snapshot with problems is reported first, as when every row
@@ -381,6 +403,10 @@ int cli_eval(const cli_options *o)
     progress_start(&line, "计算指标（查询）", 0, o->quiet);
     options.progress = eval_progress;
     options.user = &line;
+    if (writer != NULL) {
+        options.decided = eval_decided;
+        options.decided_user = writer;
+    }
     status = eval_load(r, s, &ps, &options, &data, &e);
     progress_end(&line);
     {
@@ -404,17 +430,13 @@ int cli_eval(const cli_options *o)
     score_ms = elapsed_ms(&stage);
     rss_kb[2] = peak_rss_kb();
     clock_gettime(CLOCK_MONOTONIC, &stage);
-    if (o->out != NULL) {
-        results_run run;
-        memset(&run, 0, sizeof run);
-        run.rules = r;
-        run.snapshot = s;
-        run.params = &ps;
+    if (writer != NULL) {
+        results_writer *finishing = writer;
+        writer = NULL; /* finish frees it, whatever happens */
         run.scores = &scores;
         run.outcome = &scores.outcome;
-        run.started_at = started;
-        run.kind = "eval";
-        status = results_append(o->out, &run, 1, &run_id, &e);
+        write_early_ms = results_writer_busy_ms(finishing);
+        status = results_writer_finish(finishing, &run, &run_id, &e);
         if (status != ERROR_OK)
             goto fail;
     }
@@ -425,14 +447,15 @@ int cli_eval(const cli_options *o)
         fprintf(stderr,
                 "{\"communities\":%zu,\"jobs\":%d,\"open_ms\":%.1f,\"decide_ms\":%.1f,"
                 "\"decide_distinct\":%zu,\"decide_steps\":%llu,\"queries_ms\":%.1f,\"score_ms\":%."
-                "1f,\"write_ms\":%.1f,\"total_ms\":%.1f,"
+                "1f,\"write_ms\":%.1f,\"write_early_ms\":%.1f,\"total_ms\":%.1f,"
                 "\"rows_returned\":%lld,\"rows_validated\":%lld,\"peak_rss_kb\":%ld,"
                 "\"peak_rss_kb_after_open\":%ld,\"peak_rss_kb_after_queries\":%ld,"
                 "\"peak_rss_kb_after_score\":%ld,\"cpu_user_s\":%.3f,"
                 "\"cpu_system_s\":%.3f}\n",
                 s->community_count, data.jobs, open_ms, data.decide_ms, data.decide_distinct,
-                data.decide_steps, data.query_ms, score_ms, write_ms, elapsed_ms(&begin),
-                data.rows_returned, s->rows_read, usage.ru_maxrss, rss_kb[0], rss_kb[1], rss_kb[2],
+                data.decide_steps, data.query_ms, score_ms, write_ms, write_early_ms,
+                elapsed_ms(&begin), data.rows_returned, s->rows_read, usage.ru_maxrss, rss_kb[0],
+                rss_kb[1], rss_kb[2],
                 (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                 (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
         if (o->verbose) {
@@ -471,6 +494,8 @@ int cli_eval(const cli_options *o)
 fail:
     print_error(&e);
 done:
+    /* Before what it borrows is freed; nothing is left at a new --out. */
+    results_writer_abort(writer);
     buffer_free(&out);
     eval_result_free(&scores);
     eval_data_free(&data);

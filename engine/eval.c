@@ -833,6 +833,8 @@ static int run_job(sqlite3 *db, load_pool *pool, const load_job *job, long long 
         data->decide_ms =
             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         *rows += (long long)data->decision_count;
+        if (status == ERROR_OK && pool->options != NULL && pool->options->decided != NULL)
+            pool->options->decided(pool->options->decided_user, data);
         return status;
     }
     case JOB_INDICATOR:

@@ -96,6 +96,11 @@ typedef struct eval_options {
     ** from whichever thread ran it, one call at a time. */
     void (*progress)(void *user, long done, long total);
     void *user;
+    /* Optional: called once by eval_load, on the thread that made them, as
+    ** soon as the task decisions are in data->decisions (they do not change
+    ** afterwards), so that they can be written while the queries run. */
+    void (*decided)(void *decided_user, const eval_data *data);
+    void *decided_user;
 } eval_options;
 
 /* Runs every indicator query. `ps` gives the values bound to parameters in

@@ -41,3 +41,32 @@ test_check_verbose_lists_each_bundle_and_its_members() {
     expect_stdout_contains "-- bundle (what eval runs instead of these indicators' own queries): B04 C04 E01 E02 E03 E04"
     expect_stdout_contains "-- bundle (what eval runs instead of these indicators' own queries): A01 A02 A03 A04 A05 F02"
 }
+
+# results_dump FILE: what sqlite3 .dump prints of FILE, with the run's times
+# and paths blanked (rows in rowid order: insertion order counts too).
+results_dump() {
+    cp "$1" "$1.dump.db" || die "cp $1"
+    sqlite3 -batch "$1.dump.db" "UPDATE runs SET started_at = '', finished_at = '',
+        snapshot_path = '', rules_root = ''" || die "blanking $1"
+    sqlite3 -batch "$1.dump.db" .dump
+    rm -f "$1.dump.db"
+}
+
+# A new results file is written while the run is computed: by a thread of its
+# own with --jobs 2, by the main thread between the stages with --jobs 1. An
+# existing (empty) file is written in one go after the run. All three hold
+# the same rows in the same order.
+test_new_results_file_is_the_same_whether_written_during_or_after_the_run() {
+    run_kaohe eval "$SAMPLE_DB" --out during-2.db -q --jobs 2
+    expect_exit 0
+    run_kaohe eval "$SAMPLE_DB" --out during-1.db -q --jobs 1
+    expect_exit 0
+    : >after.db
+    run_kaohe eval "$SAMPLE_DB" --out after.db -q --jobs 2
+    expect_exit 0
+    expect_eq "$(results_dump during-1.db | sha256sum)" "$(results_dump during-2.db | sha256sum)" \
+        "the dump of --jobs 1 against --jobs 2"
+    expect_eq "$(results_dump after.db | sha256sum)" "$(results_dump during-2.db | sha256sum)" \
+        "the dump of a run written after it was computed against one written during"
+    expect_dir_holds . during-1.db during-2.db after.db
+}

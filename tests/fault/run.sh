@@ -3,7 +3,7 @@
 #
 #   bash tests/fault/run.sh [--asan] [--persist] [--bound B] [--sample S]
 #                           [--exhaustive] [--jobs J] [--threads] [--only N,N,...]
-#                           [--kaohe PATH]
+#                           [--new] [--kaohe PATH]
 #
 # Runs   kaohe eval fixtures/small.db --out RESULTS --jobs 1
 # with build/fault/faultinject.so preloaded (tests/fault/faultinject.c) so that
@@ -41,6 +41,10 @@
 # --persist: every allocation from the Nth on fails, not just the Nth (the
 # machine stays out of memory: proves that paths which survive one failure,
 # such as Lua's emergency collection, still end cleanly).
+# --new: RESULTS does not exist before each run (a new results file, built
+# under a temporary name and written while the run is computed): a run that
+# fails leaves no RESULTS and no temporary file; one that exits 0 leaves
+# exactly the results of a normal run as run 1.
 # --only N,...: just these N (to reproduce). --jobs J: J runs at a time
 # (default: cores).
 #
@@ -69,7 +73,7 @@ if [ "${1:-}" = --one ]; then
     work=$FAULT_WORK/n$n-j$jobs_flag
     rm -rf "$work"
     mkdir -p "$work"
-    cp "$FAULT_WORK/base.db" "$work/results.db"
+    [ "$FAULT_RUN" = 1 ] || cp "$FAULT_WORK/base.db" "$work/results.db"
     start=$(date +%s%N)
     (
         cd "$work" || exit 99
@@ -93,28 +97,39 @@ if [ "${1:-}" = --one ]; then
     if [ "$code" -gt 0 ] && [ "$code" -lt 124 ] && ! grep -q '^kaohe' "$work/stderr"; then
         problems+=("exit $code without a kaohe: message")
     fi
-    # RESULTS: integrity, the earlier run unchanged, the new run whole or absent.
-    integrity=$(sqlite3 -batch "$work/results.db" 'PRAGMA integrity_check' 2>&1)
-    [ "$integrity" = ok ] || problems+=("integrity_check: $integrity")
-    earlier=$(sqlite3 -batch "$work/results.db" "$FAULT_EARLIER_SQL" 2>&1 | sha256sum | cut -c1-16)
-    [ "$earlier" = "$FAULT_EARLIER_SUM" ] || problems+=("the earlier run's rows changed")
-    runs=$(sqlite3 -batch "$work/results.db" 'SELECT count(*) FROM runs' 2>&1)
-    if [ "$code" = 0 ]; then
-        whole=$(sqlite3 -batch "$work/results.db" \
-            "SELECT (SELECT count(*) FROM indicator_scores WHERE run_id = 2) =
-                    (SELECT communities FROM runs WHERE run_id = 2) * $FAULT_INDICATORS" 2>&1)
-        [ "$runs" = 2 ] && [ "$whole" = 1 ] || problems+=("exit 0 but runs=$runs, new run whole=$whole")
-        # A tolerated failure must not change a single result.
-        same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
-        [ "$same" = "$FAULT_NEW_SUM" ] || problems+=("exit 0 but the new run's results differ from a normal run's")
-    elif [ "$code" -lt 124 ] && grep -q 'the results were written as run 2' "$work/stderr"; then
-        # Failed after the commit (printing the report): the run must be whole
-        # and right, and the message says it was written.
-        same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
-        [ "$runs" = 2 ] && [ "$same" = "$FAULT_NEW_SUM" ] ||
-            problems+=("says run 2 was written but runs=$runs, same as a normal run: $([ "$same" = "$FAULT_NEW_SUM" ] && echo yes || echo no)")
-    elif [ "$code" -lt 124 ]; then
-        [ "$runs" = 1 ] || problems+=("failed (exit $code) but runs=$runs")
+    # RESULTS: integrity, the earlier run unchanged, the new run whole or absent
+    # (with --new, RESULTS itself absent).
+    if [ "$FAULT_RUN" = 1 ] && [ ! -e "$work/results.db" ]; then
+        [ "$code" != 0 ] || problems+=("exit 0 but no results file")
+        ! grep -q 'the results were written as run' "$work/stderr" ||
+            problems+=("says the run was written but there is no results file")
+    else
+        integrity=$(sqlite3 -batch "$work/results.db" 'PRAGMA integrity_check' 2>&1)
+        [ "$integrity" = ok ] || problems+=("integrity_check: $integrity")
+        if [ "$FAULT_RUN" = 2 ]; then
+            earlier=$(sqlite3 -batch "$work/results.db" "$FAULT_EARLIER_SQL" 2>&1 | sha256sum | cut -c1-16)
+            [ "$earlier" = "$FAULT_EARLIER_SUM" ] || problems+=("the earlier run's rows changed")
+        fi
+        runs=$(sqlite3 -batch "$work/results.db" 'SELECT count(*) FROM runs' 2>&1)
+        if [ "$code" = 0 ]; then
+            whole=$(sqlite3 -batch "$work/results.db" \
+                "SELECT (SELECT count(*) FROM indicator_scores WHERE run_id = $FAULT_RUN) =
+                        (SELECT communities FROM runs WHERE run_id = $FAULT_RUN) * $FAULT_INDICATORS" 2>&1)
+            [ "$runs" = "$FAULT_RUN" ] && [ "$whole" = 1 ] || problems+=("exit 0 but runs=$runs, new run whole=$whole")
+            # A tolerated failure must not change a single result.
+            same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
+            [ "$same" = "$FAULT_NEW_SUM" ] || problems+=("exit 0 but the new run's results differ from a normal run's")
+        elif [ "$code" -lt 124 ] && grep -q "the results were written as run $FAULT_RUN" "$work/stderr"; then
+            # Failed after the commit (printing the report): the run must be whole
+            # and right, and the message says it was written.
+            same=$(sqlite3 -batch "$work/results.db" "$FAULT_NEW_SQL" 2>&1 | sha256sum | cut -c1-16)
+            [ "$runs" = "$FAULT_RUN" ] && [ "$same" = "$FAULT_NEW_SUM" ] ||
+                problems+=("says run $FAULT_RUN was written but runs=$runs, same as a normal run: $([ "$same" = "$FAULT_NEW_SUM" ] && echo yes || echo no)")
+        elif [ "$code" -lt 124 ] && [ "$FAULT_RUN" = 1 ]; then
+            problems+=("failed (exit $code) but left a results file (runs=$runs)")
+        elif [ "$code" -lt 124 ]; then
+            [ "$runs" = 1 ] || problems+=("failed (exit $code) but runs=$runs")
+        fi
     fi
     leftovers=$(cd "$work" && ls -A | grep -vxE 'results.db|stdout|stderr|fault.log' | tr '\n' ' ')
     [ -z "$leftovers" ] || problems+=("left behind: $leftovers")
@@ -150,6 +165,7 @@ while [ $# -gt 0 ]; do
     --threads) threads=1; shift ;;
     --persist) export FAULT_PERSIST=1; shift ;;
     --only) only=$2; shift 2 ;;
+    --new) export FAULT_RUN=1; shift ;;
     --jobs) jobs=$2; shift 2 ;;
     --kaohe) KAOHE_BIN=$2; shift 2 ;;
     --snapshot) snapshot=$2; shift 2 ;;
@@ -167,6 +183,8 @@ done
 command -v sqlite3 >/dev/null || { echo "fault: the sqlite3 shell is needed" >&2; exit 2; }
 
 export FAULT_WORK=${FAULT_WORK:-$ROOT/build/fault/work}
+# The run each eval writes: 2 after the earlier run, 1 with --new.
+export FAULT_RUN=${FAULT_RUN:-2}
 export FAULT_SNAPSHOT=$snapshot LIB
 # ASan with a preloaded malloc: the link-order check would refuse to start;
 # leaks make the run fail; a Lua panic's abort() is reported, not a core.
@@ -200,18 +218,18 @@ export FAULT_EARLIER_SUM
 FAULT_EARLIER_SUM=$(sqlite3 -batch "$FAULT_WORK/base.db" "$FAULT_EARLIER_SQL" | sha256sum | cut -c1-16)
 
 # Count the allocations of a normal run (same command, same kind of RESULTS).
-cp "$FAULT_WORK/base.db" "$FAULT_WORK/count.db"
+[ "$FAULT_RUN" = 1 ] || cp "$FAULT_WORK/base.db" "$FAULT_WORK/count.db"
 (cd "$FAULT_WORK" && FAULT_COUNT_FILE=$FAULT_WORK/count LD_PRELOAD=$LIB \
     "$KAOHE_BIN" eval "$snapshot" --out count.db --jobs 1 >/dev/null 2>&1)
 total=$(cat "$FAULT_WORK/count" 2>/dev/null)
 [ -n "$total" ] && [ "$total" -gt 0 ] || { echo "fault: counting failed (is $LIB loading?)" >&2; exit 1; }
-# What a normal run appends (run 2 of count.db), without its times: a run that
-# tolerated a failure must write exactly this.
+# What a normal run writes (run $FAULT_RUN of count.db), without its times: a
+# run that tolerated a failure must write exactly this.
 export FAULT_NEW_SQL="SELECT engine_version, snapshot_sha256, rules_sha256, as_of, params, region,
-    snapshot_path, rules_root, kind, scenario, baseline_run_id, communities FROM runs WHERE run_id = 2;"
+    snapshot_path, rules_root, kind, scenario, baseline_run_id, communities FROM runs WHERE run_id = $FAULT_RUN;"
 for t in indicator_scores community_scores category_scores target_checks worker_appraisals \
     task_decisions department_stats run_communities run_indicators run_categories run_targets; do
-    FAULT_NEW_SQL="$FAULT_NEW_SQL SELECT * FROM $t WHERE run_id = 2 ORDER BY 2, 3, 4;"
+    FAULT_NEW_SQL="$FAULT_NEW_SQL SELECT * FROM $t WHERE run_id = $FAULT_RUN ORDER BY 2, 3, 4;"
 done
 export FAULT_NEW_SUM
 FAULT_NEW_SUM=$(sqlite3 -batch "$FAULT_WORK/count.db" "$FAULT_NEW_SQL" | sha256sum | cut -c1-16)
@@ -234,7 +252,7 @@ else
     } | sort -nu >"$list"
 fi
 count=$(wc -l <"$list")
-echo "fault: $(basename "$KAOHE_BIN")$([ "$asan" = 1 ] && echo ' (ASan+UBSan+LSan)')$([ "${FAULT_PERSIST:-0}" = 1 ] && echo ', every allocation from the Nth on fails') eval $(basename "$snapshot"): $total allocations in a normal run; trying $count values of N with $jobs at a time"
+echo "fault: $(basename "$KAOHE_BIN")$([ "$asan" = 1 ] && echo ' (ASan+UBSan+LSan)')$([ "${FAULT_PERSIST:-0}" = 1 ] && echo ', every allocation from the Nth on fails') eval $(basename "$snapshot")$([ "$FAULT_RUN" = 1 ] && echo " into a new results file"): $total allocations in a normal run; trying $count values of N with $jobs at a time"
 start=$(date +%s)
 out=$FAULT_WORK/outcomes
 {
@@ -263,7 +281,7 @@ if [ "$failed" -gt 0 ]; then
     sort -t$'\t' -k2,2n "$out" | awk -F'\t' '$1 == "FAIL" { printf "  N=%s jobs=%s exit=%s: %s\n      stderr: %s\n", $2, $3, $4, $5, $6 }' | head -80
     first=$(awk -F'\t' '$1 == "FAIL" { print $2; exit }' "$out")
     echo
-    echo "reproduce: cd $FAULT_WORK && cp base.db r.db && FAULT_FAIL_AT=$first $([ "${FAULT_PERSIST:-0}" = 1 ] && echo 'FAULT_PERSIST=1 ')FAULT_LOG=/dev/stderr LD_PRELOAD=$LIB $KAOHE_BIN eval $snapshot --out r.db --jobs 1"
+    echo "reproduce: cd $FAULT_WORK && $([ "$FAULT_RUN" = 1 ] && echo 'rm -f r.db' || echo 'cp base.db r.db') && FAULT_FAIL_AT=$first $([ "${FAULT_PERSIST:-0}" = 1 ] && echo 'FAULT_PERSIST=1 ')FAULT_LOG=/dev/stderr LD_PRELOAD=$LIB $KAOHE_BIN eval $snapshot --out r.db --jobs 1"
     echo "(the engine checks tables and hashes the snapshot in threads, so the Nth allocation"
     echo " is not always the same one: a failure may need a few tries, or a nearby N)"
     echo "(work directories of the failing N are kept in $FAULT_WORK/nN-jJ)"
