@@ -83,7 +83,7 @@ test: test-fast test-asan
 
 test-fast: format-check unit e2e ruletests conformance fuzz-regress
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(FIXTURE_DB)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 e2e: $(KAOHE_BIN) $(FIXTURE_DB)

@@ -260,7 +260,7 @@ static int write_run_row(sqlite3 *db, const char *path, const results_run *run, 
     sqlite3_bind_text(statement, 1, run->started_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, finished, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, results_engine_version, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 4, s->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 4, s->sha256 ? s->sha256 : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 5, r->sha256, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 6, s->as_of, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 7, params_json, -1, SQLITE_STATIC);
@@ -1156,7 +1156,10 @@ static int writer_write(results_writer *w, run_part part, const results_run *run
                         const task_decision *decisions, size_t decision_count, const char *finished,
                         error *e)
 {
-    static const char update[] = "UPDATE runs SET finished_at = ?1 WHERE run_id = ?2";
+    /* The snapshot's hash too: with one read per row it is computed while
+    ** the run is (snapshot_open_later), known only once the run is scored. */
+    static const char update[] =
+        "UPDATE runs SET finished_at = ?1, snapshot_sha256 = ?3 WHERE run_id = ?2";
     sqlite3_stmt *statement = NULL;
     int status = ERROR_OK;
     switch (part) {
@@ -1179,6 +1182,8 @@ static int writer_write(results_writer *w, run_part part, const results_run *run
             }
             sqlite3_bind_text(statement, 1, finished, -1, SQLITE_STATIC);
             sqlite3_bind_int64(statement, 2, w->run_id);
+            sqlite3_bind_text(statement, 3, run->snapshot->sha256 ? run->snapshot->sha256 : "", -1,
+                              SQLITE_STATIC);
             if (!step_insert(statement))
                 status = write_failure(w->db, w->path, "the run", e);
         }
