@@ -7,8 +7,10 @@
 #   fault              every N up to FAULT_BOUND (300), then FAULT_SAMPLE (300)
 #                      N spread over the rest, plain build then ASan build,
 #                      then the plain build with every allocation from the
-#                      Nth on failing (--persist, 200 N) (about 3 minutes on
-#                      2 cores)
+#                      Nth on failing (--persist, 200 N), then a new results
+#                      file written while the run is computed (--new
+#                      --threads, ASan build, 200 N with --jobs 1 and 2)
+#                      (about 4 minutes on 2 cores)
 #   fault-exhaustive   every N of a normal run (about 37,000), ASan build
 #                      (53 minutes with 2 jobs on 2 cores; for a nightly job)
 #
@@ -48,6 +50,7 @@ fault: fault-build
 	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh --asan $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	bash tests/fault/run.sh --persist --bound 100 --sample 100 $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
+	bash tests/fault/run.sh --new --asan --threads --bound 100 --sample 100 $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	exit $$s
 
 fault-exhaustive: fault-build
