@@ -131,7 +131,11 @@ void eval_result_free(eval_result *result);
 ** re-grades; a target's required value only re-judges its checks; the
 ** bottom ratio only re-flags the workers between the old and new cut; data
 ** that eval_refresh reloaded is scored again). The result is exactly what
-** eval_score(data, ps) gives. On error the result is freed (and zeroed). */
+** eval_score(data, ps) gives. `data` must be the one loaded (and refreshed)
+** for every call: the memo knows it by its address and its reload counts.
+** Such a result holds about 9 bytes more per community and indicator, and
+** a worker's rank order, until eval_result_free. On error the result is
+** freed (and zeroed). */
 int eval_rescore(const eval_data *data, const params *ps, eval_result *result, error *e);
 
 /* A deep copy of `from` into `to` (without what eval_rescore reuses: `to`

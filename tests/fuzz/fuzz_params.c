@@ -14,7 +14,10 @@
 **     are accepted, the fixtures/small.db data (loaded once) is re-scored
 **     with them (eval_load() again only when a parameter bound into SQL
 **     changed) and every score is checked: finite, 0 <= points <= max,
-**     status 0..2, ranks 1..n.
+**     status 0..2, ranks 1..n;
+**   - one result re-scored in place with eval_rescore from input to input
+**     (when no query changed), as a what-if session does, equals that
+**     fresh eval_score bit for bit: a random chain of scenarios.
 **
 ** Oracles: statuses are ERROR_OK, ERROR_INPUT or ERROR_USAGE with a message;
 ** never ERROR_SYSTEM; an accepted date parameter is a real YYYY-MM-DD date
@@ -39,6 +42,7 @@
 static rules *shipped;
 static snapshot *small;
 static eval_data baseline;
+static eval_result rescored; /* re-scored in place, input after input */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -112,8 +116,8 @@ static bool queries_changed(const params *ps)
                       shipped->appraisal.bind_count, ps))
         return true;
     for (i = 0; i < 3; i++)
-        if (limits[i] >= 0 && params_number(ps, limits[i]) != params_number(&shipped->params,
-                                                                            limits[i]))
+        if (limits[i] >= 0 &&
+            params_number(ps, limits[i]) != params_number(&shipped->params, limits[i]))
             return true;
     return false;
 }
@@ -135,6 +139,63 @@ static void check_scores(const eval_result *result)
         FUZZ_CHECK(result->ranks[c] >= 1 && (size_t)result->ranks[c] <= n, "rank %d",
                    result->ranks[c]);
     }
+}
+
+static bool same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Aborts unless `got`, re-scored in place, is exactly the fresh `want`. */
+static void check_same_result(const eval_result *got, const eval_result *want)
+{
+    size_t n = want->community_count, m = want->indicator_count, nc = want->category_count, k;
+    const outcome *g = &got->outcome, *w = &want->outcome;
+    FUZZ_CHECK(same_bits(got->max_total, want->max_total), "re-scored max_total %.17g, fresh %.17g",
+               got->max_total, want->max_total);
+    for (k = 0; k < n * m; k++) {
+        const indicator_score *a = &got->scores[k], *b = &want->scores[k];
+        FUZZ_CHECK(a->status == b->status && same_bits(a->value, b->value) &&
+                       same_bits(a->points, b->points) && same_bits(a->max_points, b->max_points),
+                   "community %zu indicator %s: re-scored %d %.17g %.17g, fresh %d %.17g %.17g",
+                   k / m, shipped->indicators[k % m].id, a->status, a->value, a->points, b->status,
+                   b->value, b->points);
+    }
+    for (k = 0; k < n * nc; k++)
+        FUZZ_CHECK(same_bits(got->category_points[k], want->category_points[k]),
+                   "community %zu category %zu: re-scored %.17g, fresh %.17g", k / nc, k % nc,
+                   got->category_points[k], want->category_points[k]);
+    for (k = 0; k < n; k++)
+        FUZZ_CHECK(same_bits(got->totals[k], want->totals[k]) && got->stars[k] == want->stars[k] &&
+                       got->ranks[k] == want->ranks[k] && got->order[k] == want->order[k],
+                   "community %zu: re-scored total %.17g stars %d rank %d, fresh %.17g %d %d", k,
+                   got->totals[k], got->stars[k], got->ranks[k], want->totals[k], want->stars[k],
+                   want->ranks[k]);
+    FUZZ_CHECK(g->check_count == w->check_count, "re-scored %zu checks, fresh %zu", g->check_count,
+               w->check_count);
+    for (k = 0; k < w->check_count; k++)
+        FUZZ_CHECK(strcmp(g->checks[k].target_id, w->checks[k].target_id) == 0 &&
+                       strcmp(g->checks[k].scope_id, w->checks[k].scope_id) == 0 &&
+                       same_bits(g->checks[k].required, w->checks[k].required) &&
+                       same_bits(g->checks[k].actual, w->checks[k].actual) &&
+                       g->checks[k].met == w->checks[k].met,
+                   "check %s %s: re-scored required %.17g met %d, fresh %.17g %d",
+                   w->checks[k].target_id, w->checks[k].scope_id, g->checks[k].required,
+                   g->checks[k].met, w->checks[k].required, w->checks[k].met);
+    FUZZ_CHECK(g->appraisal_count == w->appraisal_count, "re-scored %zu appraisals, fresh %zu",
+               g->appraisal_count, w->appraisal_count);
+    for (k = 0; k < w->appraisal_count; k++) {
+        const worker_appraisal *a = &g->appraisals[k], *b = &w->appraisals[k];
+        FUZZ_CHECK(strcmp(a->worker_id, b->worker_id) == 0 && same_bits(a->score, b->score) &&
+                       a->rank == b->rank &&
+                       (a->flag == b->flag ||
+                        (a->flag != NULL && b->flag != NULL && strcmp(a->flag, b->flag) == 0)),
+                   "worker %s: re-scored rank %d flag %s, fresh %d %s", b->worker_id, a->rank,
+                   a->flag ? a->flag : "-", b->rank, b->flag ? b->flag : "-");
+    }
+    for (k = 0; k < 3; k++)
+        FUZZ_CHECK(g->flagged[k] == w->flagged[k], "flag %zu: re-scored %ld workers, fresh %ld", k,
+                   g->flagged[k], w->flagged[k]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -182,8 +243,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_error_t err;
         json_t *parsed = json_loads(json, 0, &err);
         FUZZ_CHECK(parsed != NULL, "params_to_json wrote bad JSON: %s", err.text);
-        FUZZ_CHECK(json_object_size(parsed) == ps.count, "runs.params JSON has %zu of %zu parameters",
-                   json_object_size(parsed), ps.count);
+        FUZZ_CHECK(json_object_size(parsed) == ps.count,
+                   "runs.params JSON has %zu of %zu parameters", json_object_size(parsed),
+                   ps.count);
         json_decref(parsed);
     }
     free(json);
@@ -198,8 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             error_clear(&e);
             again = params_set_text(&fresh, p->name, text, &e);
-            FUZZ_CHECK(again == ERROR_OK, "%s=%s does not set again: %s", p->name, text,
-                       e.message);
+            FUZZ_CHECK(again == ERROR_OK, "%s=%s does not set again: %s", p->name, text, e.message);
             FUZZ_CHECK(values_close(p, &p->value, &fresh.items[i].value),
                        "%s: the value's text %s gives another value", p->name, text);
             params_free(&fresh);
@@ -226,6 +287,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         status = eval_score(data, &ps, &result, &e);
         FUZZ_CHECK(status == ERROR_OK, "eval_score with accepted parameters: %s", e.message);
         check_scores(&result);
+        if (data == &baseline) {
+            status = eval_rescore(&baseline, &ps, &rescored, &e);
+            FUZZ_CHECK(status == ERROR_OK, "eval_rescore with accepted parameters: %s", e.message);
+            check_same_result(&rescored, &result);
+        }
         eval_result_free(&result);
         eval_data_free(&fresh_data);
     }
