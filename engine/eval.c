@@ -1667,6 +1667,59 @@ static void rank_communities(eval_result *result, double epsilon)
     }
 }
 
+/* The first place in the rank order whose total is below `bound` (at or
+** below, with `or_equal`): the order is by total, descending. */
+static size_t first_below(const eval_result *result, double bound, bool or_equal)
+{
+    size_t low = 0, high = result->community_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        double total = result->totals[result->order[middle]];
+        if (or_equal ? total <= bound : total < bound)
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return low;
+}
+
+/* Grades again the communities that a star grade whose values changed can
+** move: for a changed total threshold, those whose total lies between the
+** old and the new one; for a changed condition, every one whose total
+** reaches the threshold. The order is current, so each band is a run of it;
+** everything is graded again when a total or a threshold is NaN. The bands
+** are widened by the tolerance and a margin: grading one more community
+** again changes nothing. */
+static void regrade(const rules *r, const eval_memo *memo, eval_result *result)
+{
+    const double *v = memo->next, *was = memo->values;
+    double margin = 2 * v[0] + 1e-7;
+    size_t n = result->community_count, g, k;
+    bool any_nan = false;
+    for (g = 0; g < r->star_count; g++) {
+        const size_t at = memo->grade_at[g];
+        bool threshold = !same_values(&v[at], &was[at], 1);
+        bool conditions = !same_values(&v[at + 1], &was[at + 1], r->stars[g].also_count);
+        double low, high;
+        size_t from, to;
+        if (!threshold && !conditions)
+            continue;
+        for (k = 0; k < n && !any_nan; k++)
+            any_nan = isnan(result->totals[k]);
+        if (any_nan || isnan(v[at]) || isnan(was[at])) {
+            for (k = 0; k < n; k++)
+                result->stars[k] = grade_community(r, memo, v, k, result);
+            return;
+        }
+        low = fmin(v[at], was[at]) - margin;
+        high = conditions ? INFINITY : fmax(v[at], was[at]) + margin;
+        from = first_below(result, high, true);
+        to = first_below(result, low, false);
+        for (k = from; k < to; k++)
+            result->stars[result->order[k]] = grade_community(r, memo, v, result->order[k], result);
+    }
+}
+
 /* Statuses, points, totals, stars and ranks of every community for the
 ** values memo->next, computing again only what `all` or a changed value
 ** or generation asks for. */
@@ -1675,8 +1728,6 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
     const rules *r = data->rules;
     const double *v = memo->next, *was = memo->values;
     size_t n = result->community_count, m = result->indicator_count, i, k, c, dirty = 0, moved = 0;
-    bool regrade = all || !same_values(&v[memo->grade_at[0]], &was[memo->grade_at[0]],
-                                       memo->target_at - memo->grade_at[0]);
     if (all || !same_values(&v[1], &was[1], m)) {
         memset(result->category_max, 0, result->category_count * sizeof *result->category_max);
         result->max_total = 0;
@@ -1707,16 +1758,14 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
         if (!changed && !all)
             continue;
         moved += sum_community(memo, c, result);
-        if (!regrade)
-            result->stars[c] = grade_community(r, memo, v, c, result);
+        result->stars[c] = grade_community(r, memo, v, c, result);
     }
-    if (regrade)
-        for (k = 0; k < n; k++)
-            result->stars[k] = grade_community(r, memo, v, k, result);
     if (all || moved > 0) {
         rank_order(data->snapshot, memo, all, result);
         rank_communities(result, v[0]);
     }
+    if (!all)
+        regrade(r, memo, result);
 }
 
 /* The target checks for memo->next: each target's checks judged again when
