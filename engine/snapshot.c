@@ -779,6 +779,21 @@ static void rows_free(snapshot_rows *t)
     free(t);
 }
 
+/* Adds the problems of one table (`from`) to `to`, keeping the first
+** PROBLEMS_SHOWN entries overall (*shown so far), in the order added. */
+static void problems_keep(problem_list *to, const problem_list *from, size_t *shown)
+{
+    const char *text = buffer_text(&from->text);
+    to->count += from->count;
+    while (*text != '\0' && *shown < PROBLEMS_SHOWN) {
+        const char *next = strchr(text + 1, '\n');
+        size_t length = next ? (size_t)(next - text) : strlen(text);
+        buffer_append(&to->text, text, length);
+        text += length;
+        (*shown)++;
+    }
+}
+
 /* Appends the problems of `from` to `to` as problem_add did. */
 static void problems_move(problem_list *to, const problem_list *from)
 {
@@ -1420,7 +1435,6 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
     for (i = 0; i < started; i++)
         pthread_join(helpers[i], NULL);
     for (i = 0; i < count; i++) {
-        const char *text = buffer_text(&pool.lists[i].text);
         s->rows_read += pool.rows[i];
         if (i < sizeof s->table_rows / sizeof s->table_rows[0])
             s->table_rows[i] = pool.rows[i];
@@ -1428,15 +1442,7 @@ static int check_all_tables(snapshot *s, const char *const *tables, size_t count
             status = pool.statuses[i];
             *e = pool.errors[i];
         }
-        problems->count += pool.lists[i].count;
-        /* Keep the first PROBLEMS_SHOWN entries overall, in table order. */
-        while (*text != '\0' && shown < PROBLEMS_SHOWN) {
-            const char *next = strchr(text + 1, '\n');
-            size_t length = next ? (size_t)(next - text) : strlen(text);
-            buffer_append(&problems->text, text, length);
-            text += length;
-            shown++;
-        }
+        problems_keep(problems, &pool.lists[i], &shown);
     }
 done:
     if (locked)
@@ -1902,29 +1908,24 @@ int snapshot_finish(snapshot *s, error *e)
     }
     if (status != ERROR_OK)
         goto done;
-    for (i = 0; i < SNAPSHOT_TABLES; i++) {
-        const char *text = buffer_text(&p->lists[i].text);
-        problems.count += p->lists[i].count;
-        /* The first PROBLEMS_SHOWN entries overall, in table order, as
-        ** check_all_tables() keeps them. */
-        while (*text != '\0' && shown < PROBLEMS_SHOWN) {
-            const char *next = strchr(text + 1, '\n');
-            size_t length = next ? (size_t)(next - text) : strlen(text);
-            buffer_append(&problems.text, text, length);
-            text += length;
-            shown++;
-        }
-    }
-    status = problems_report(s->path, &problems, e);
-    if (status != ERROR_OK)
-        goto done;
     {
+        /* As snapshot_open: a file that changed meanwhile comes first. */
         struct stat after;
         if (stat(s->path, &after) != 0 || !same_file_state(&p->opened, &after)) {
             status = changed_error(s->path, e);
             goto done;
         }
     }
+    for (i = 0; i < SNAPSHOT_TABLES; i++)
+        problems_keep(&problems, &p->lists[i], &shown);
+    if (problems.count > 0 && buffer_failed(&problems.text)) {
+        status = error_set(e, ERROR_SYSTEM, "%s: out of memory listing the snapshot's problems",
+                           s->path);
+        goto done;
+    }
+    status = problems_report(s->path, &problems, e);
+    if (status != ERROR_OK)
+        goto done;
     if (s->sha256 == NULL)
         status = error_set(e, ERROR_SYSTEM, "%s: cannot hash the file: %s", s->path,
                            error_errno_text(errno));
