@@ -7,8 +7,11 @@
 #   make valgrind     the end-to-end suite under valgrind memcheck
 #   make format       clang-format every C file; make format-check for CI
 #
-# Sources are found by wildcard: a new engine/foo.c or tests/unit/test_foo.c
-# needs no edit here.
+# Sources are found by wildcard: a new engine/LAYER/foo.c or
+# tests/unit/test_foo.c needs no edit here. The layers, lowest first (a module
+# includes only its own layer and those before it; make layers checks):
+
+ENGINE_LAYERS := base rules data eval results check output cli
 
 CC      ?= cc
 PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter
@@ -26,15 +29,17 @@ CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS_WARN) $(CFLAGS_OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-              $(PKG_CFLAGS) -I engine -I build/gen $(CFLAGS)
+              $(PKG_CFLAGS) $(addprefix -I engine/,$(ENGINE_LAYERS)) -I build/gen $(CFLAGS)
 
-# EXCLUDE=engine/x.c leaves out a module still being written.
-ENGINE_SRC  := $(filter-out $(EXCLUDE),$(wildcard engine/*.c))
-ENGINE_HDR  := $(wildcard engine/*.h)
-LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/main.c,$(ENGINE_SRC)))
-MAIN_OBJ    := $(BUILD)/obj/main.o
-EMBEDDED    := $(patsubst engine/%.lua,build/gen/%_lua.h,$(wildcard engine/*.lua)) \
-               $(patsubst engine/%.sql,build/gen/%_sql.h,$(wildcard engine/*.sql))
+# EXCLUDE=engine/layer/x.c leaves out a module still being written.
+ENGINE_SRC  := $(filter-out $(EXCLUDE),$(wildcard engine/*/*.c))
+ENGINE_HDR  := $(wildcard engine/*/*.h)
+LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/cli/main.c,$(ENGINE_SRC)))
+MAIN_OBJ    := $(BUILD)/obj/cli/main.o
+EMBEDDED    := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
+               $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))
+vpath %.lua $(addprefix engine/,$(ENGINE_LAYERS))
+vpath %.sql $(addprefix engine/,$(ENGINE_LAYERS))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_SQL := $(wildcard fixtures/*.sql)
@@ -46,7 +51,7 @@ else
 KAOHE_BIN := $(BUILD)/kaohe
 endif
 
-.PHONY: all test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
+.PHONY: all layers test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
 
 all: $(KAOHE_BIN) $(FIXTURE_DB)
 
@@ -62,12 +67,12 @@ $(BUILD)/obj/%.o: engine/%.c $(ENGINE_HDR) $(EMBEDDED)
 
 # Files compiled into the binary: the rule DSL preludes and the two schema
 # contracts (copies of ../shared/spec, checked equal by the e2e suite).
-build/gen/%_lua.h: engine/%.lua
+build/gen/%_lua.h: %.lua
 	@mkdir -p build/gen
-	cd engine && xxd -i $*.lua > ../$@.tmp && mv ../$@.tmp ../$@
-build/gen/%_sql.h: engine/%.sql
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
+build/gen/%_sql.h: %.sql
 	@mkdir -p build/gen
-	cd engine && xxd -i $*.sql > ../$@.tmp && mv ../$@.tmp ../$@
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 
 fixtures/%.db: fixtures/%.sql
 	@rm -f $@ $@.tmp
@@ -81,7 +86,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 # --- tests -----------------------------------------------------------------
 test: test-fast test-asan
 
-test-fast: format-check unit e2e ruletests conformance fuzz-regress
+test-fast: format-check layers unit e2e ruletests conformance fuzz-regress
+
+# No module includes a header of a layer above its own.
+layers:
+	@bash tests/layers.sh $(ENGINE_LAYERS)
 
 unit: $(UNIT_BIN) $(FIXTURE_DB)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -112,10 +121,10 @@ valgrind: $(KAOHE_BIN) $(FIXTURE_DB)
 	KAOHE=$(abspath $(KAOHE_BIN)) KAOHE_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" bash tests/e2e/run.sh
 
 format:
-	clang-format -i engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i engine/*/*.c engine/*/*.h tests/unit/*.c tests/unit/*.h
 
 format-check:
-	clang-format --dry-run -Werror engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror engine/*/*.c engine/*/*.h tests/unit/*.c tests/unit/*.h
 
 bench: $(KAOHE_BIN)
 	bash bench/run.sh

@@ -1,5 +1,5 @@
 -- A 队伍精良 (POLICY.md §1, A01..A07): hand-computed rule tests.
--- Defaults (engine/test_dsl.lua): community C1 population 10000, households 3500;
+-- Defaults (engine/check/ruletest_dsl.lua): community C1 population 10000, households 3500;
 -- workers active, hired 2015-01-01; as_of 2025-12-31.
 
 local LEFT = { status = "left", left_date = "2025-06-30", left_reason = "resigned" }

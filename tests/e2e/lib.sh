@@ -419,7 +419,7 @@ e2e_setup() {
     # An existing results database, made without the engine, for the
     # "RESULTS is left untouched" checks.
     E2E_RESULTS_FIXTURE=$E2E_SUITE_TMP/existing-results.db
-    local schema=$REPO_ROOT/engine/results_schema.sql
+    local schema=$REPO_ROOT/engine/results/results_schema.sql
     [ -f "$schema" ] || schema=$SHARED_DIR/spec/results.sql
     if ! sqlite3 -batch "$E2E_RESULTS_FIXTURE" <"$schema" ||
         ! sqlite3 -batch "$E2E_RESULTS_FIXTURE" \

@@ -1,13 +1,13 @@
 # Editor support: editor/kaohe.lua (type annotations for the Lua language
-# server) must describe exactly the DSL engine/dsl.lua accepts, so completion
+# server) must describe exactly the DSL engine/rules/dsl.lua accepts, so completion
 # offers every field and nothing the engine would refuse.
 
 editor_check() {
     python3 - "$REPO_ROOT" <<'PY'
 import re, sys
 root = sys.argv[1]
-dsl = open(root + '/engine/dsl.lua', encoding='utf-8').read()
-dsl += open(root + '/engine/scenario_dsl.lua', encoding='utf-8').read()
+dsl = open(root + '/engine/rules/dsl.lua', encoding='utf-8').read()
+dsl += open(root + '/engine/rules/scenario_dsl.lua', encoding='utf-8').read()
 meta = open(root + '/editor/kaohe.lua', encoding='utf-8').read()
 pairs = {'SYSTEM_FIELDS': 'kaohe.System', 'CATEGORY_FIELDS': 'kaohe.Category',
          'PARAM_FIELDS': 'kaohe.Param', 'INDICATOR_FIELDS': 'kaohe.Indicator',
@@ -17,7 +17,7 @@ bad = 0
 for table, cls in pairs.items():
     m = re.search(r'local %s = \{(.*?)\}\n' % table, dsl, re.S)
     if not m:
-        print('no %s in engine/dsl.lua' % table); bad += 1; continue
+        print('no %s in engine/rules/dsl.lua' % table); bad += 1; continue
     accepted = set(re.findall(r'(\w+) = true', m.group(1)))
     c = re.search(r'---@class \(exact\) %s\n((?:---@field .*\n)+)' % re.escape(cls), meta)
     if not c:

@@ -1,4 +1,4 @@
-# Spreadsheet import and export (engine/import.c, engine/export.c):
+# Spreadsheet import and export (engine/data/import.c, engine/output/export.c):
 #   kaohe import DIR --out SNAPSHOT [--skip-bad]
 #   kaohe export RESULTS --xlsx FILE [--run N]
 # The sample region as CSV (fixtures/sample-csv, made by its make.py) must

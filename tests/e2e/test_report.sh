@@ -1,5 +1,5 @@
 # The year-end HTML report (`kaohe report RESULTS [--run N] [--community ID]
-# --out report.html`, engine/html.c): one self-contained page read from the
+# --out report.html`, engine/output/report.c): one self-contained page read from the
 # results database alone. Expected names and totals come from the results
 # database with SQL, formatted as the report prints them (two decimals,
 # halves away from zero as SQLite's printf does). The report card of the

@@ -209,7 +209,7 @@ test_long_condition_with_spaces_is_read_in_linear_time() {
 test_instruction_stop_inside_the_dsl_names_the_rule_line() {
     work_attack 'for i = 1, 1e9 do category("Z" .. i) { name = "x" } end'
     expect_stderr_contains "instruction limit"
-    expect_stderr_not_contains "engine/dsl.lua"
+    expect_stderr_not_contains "engine/rules/dsl.lua"
 }
 
 test_memory_stop_inside_the_dsl_names_the_rule_line() {
@@ -217,7 +217,7 @@ test_memory_stop_inside_the_dsl_names_the_rule_line() {
     run_kaohe check --rules tree --rule-memory-mb 16 --rule-instructions 10000000000
     expect_exit 1
     expect_stderr_contains "zz.lua:3:" "memory limit"
-    expect_stderr_not_contains "engine/dsl.lua"
+    expect_stderr_not_contains "engine/rules/dsl.lua"
 }
 
 # --- 10. rule files that are not files ----------------------------------------

@@ -8,19 +8,19 @@ require_shared_spec() {
 
 test_snapshot_schema_copy_is_identical_to_the_spec() {
     require_shared_spec
-    cmp "$REPO_ROOT/engine/snapshot_schema.sql" "$SHARED_DIR/spec/snapshot.sql" ||
-        fail "engine/snapshot_schema.sql differs from ../shared/spec/snapshot.sql"
+    cmp "$REPO_ROOT/engine/data/snapshot_schema.sql" "$SHARED_DIR/spec/snapshot.sql" ||
+        fail "engine/data/snapshot_schema.sql differs from ../shared/spec/snapshot.sql"
 }
 
 test_results_schema_copy_is_identical_to_the_spec() {
     require_shared_spec
-    cmp "$REPO_ROOT/engine/results_schema.sql" "$SHARED_DIR/spec/results.sql" ||
-        fail "engine/results_schema.sql differs from ../shared/spec/results.sql"
+    cmp "$REPO_ROOT/engine/results/results_schema.sql" "$SHARED_DIR/spec/results.sql" ||
+        fail "engine/results/results_schema.sql differs from ../shared/spec/results.sql"
 }
 
 test_results_database_has_every_contract_table_and_column() {
     local spec=$SHARED_DIR/spec/results.sql
-    [ -f "$spec" ] || spec=$REPO_ROOT/engine/results_schema.sql
+    [ -f "$spec" ] || spec=$REPO_ROOT/engine/results/results_schema.sql
     sqlite3 -batch contract.db <"$spec" || die "cannot load $spec"
     run_kaohe eval "$SAMPLE_DB" --out results.db -q
     expect_exit 0 || return

@@ -45,13 +45,15 @@ FUZZ_CFLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
                  -Wall -Wextra -Wno-unused-parameter -Wno-unknown-warning-option \
                  -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                  -DKAOHE_SOURCE_ROOT='"$(abspath .)"' \
-                 $(shell pkg-config --cflags $(FUZZ_PKGS)) -I engine -I build/gen -I $(FUZZ_DIR)
+                 $(shell pkg-config --cflags $(FUZZ_PKGS)) $(addprefix -I engine/,$(or $(ENGINE_LAYERS),base rules data eval results check output cli)) -I build/gen -I $(FUZZ_DIR)
 FUZZ_LIBS     := $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -lpthread
 
-FUZZ_ENGINE_SRC := $(filter-out engine/main.c $(EXCLUDE),$(wildcard engine/*.c))
+FUZZ_ENGINE_SRC := $(filter-out engine/cli/main.c $(EXCLUDE),$(wildcard engine/*/*.c))
 FUZZ_ENGINE_OBJ := $(patsubst engine/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_ENGINE_SRC))
-FUZZ_EMBEDDED   := $(patsubst engine/%.lua,build/gen/%_lua.h,$(wildcard engine/*.lua)) \
-                   $(patsubst engine/%.sql,build/gen/%_sql.h,$(wildcard engine/*.sql))
+FUZZ_EMBEDDED   := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
+                   $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))
+vpath %.lua $(wildcard engine/*/)
+vpath %.sql $(wildcard engine/*/)
 FUZZ_BINS       := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_HARNESSES))
 
 .PHONY: fuzz-build fuzz fuzz-regress fuzz-check-cc
@@ -68,11 +70,11 @@ fuzz-check-cc:
 fuzz-build: fuzz-check-cc $(FUZZ_BINS)
 
 # The engine's library objects, instrumented for coverage and the sanitizers.
-$(FUZZ_BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) $(FUZZ_EMBEDDED)
+$(FUZZ_BUILD)/obj/%.o: engine/%.c $(wildcard engine/*/*.h) $(FUZZ_EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/harness/%.o: $(FUZZ_DIR)/%.c $(FUZZ_DIR)/fuzz_common.h $(wildcard engine/*.h) $(FUZZ_EMBEDDED)
+$(FUZZ_BUILD)/harness/%.o: $(FUZZ_DIR)/%.c $(FUZZ_DIR)/fuzz_common.h $(wildcard engine/*/*.h) $(FUZZ_EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -96,12 +98,12 @@ fuzz-regress:
 
 # The generated headers, as the Makefile makes them (the same rule, so this
 # file also works alone: make -f tests/fuzz/fuzz.mk fuzz-build).
-build/gen/%_lua.h: engine/%.lua
+build/gen/%_lua.h: %.lua
 	@mkdir -p build/gen
-	cd engine && xxd -i $*.lua > ../$@.tmp && mv ../$@.tmp ../$@
-build/gen/%_sql.h: engine/%.sql
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
+build/gen/%_sql.h: %.sql
 	@mkdir -p build/gen
-	cd engine && xxd -i $*.sql > ../$@.tmp && mv ../$@.tmp ../$@
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 .SECONDARY: $(FUZZ_EMBEDDED)
 
 include $(FUZZ_DIR)/../fault/fault.mk

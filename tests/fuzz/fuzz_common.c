@@ -260,7 +260,7 @@ static unsigned previous_line;
 
 /* Line events of the engine's own preludes become edges (previous line,
 ** line); everything else goes to the engine's hook unchanged. */
-static void coverage_hook(lua_State *L, lua_Debug *ar)
+static void admit_hook(lua_State *L, lua_Debug *ar)
 {
     if (ar->event == LUA_HOOKLINE) {
         if (lua_getinfo(L, "S", ar) && strncmp(ar->source, "@engine/", 8) == 0) {
@@ -287,7 +287,7 @@ void __wrap_lua_sethook(lua_State *L, lua_Hook f, int mask, int count)
     }
     engine_hook = f;
     previous_line = 0;
-    __real_lua_sethook(L, coverage_hook, mask | LUA_MASKLINE, count);
+    __real_lua_sethook(L, admit_hook, mask | LUA_MASKLINE, count);
 }
 
 void fuzz_sql_guard(const char *harness)

@@ -17,7 +17,7 @@
 **     the input as a crash), for "wrong result" bugs that do not crash;
 **   - Lua line coverage: the engine's lua_sethook calls are wrapped
 **     (-Wl,--wrap=lua_sethook) so that every line event in the compiled-in
-**     preludes (engine/dsl.lua, engine/scenario_dsl.lua) bumps a libFuzzer
+**     preludes (engine/rules/dsl.lua, engine/rules/scenario_dsl.lua) bumps a libFuzzer
 **     extra counter. Without it libFuzzer sees only C coverage and the DSL's
 **     own branches would be invisible to it. The sandbox's count hook keeps
 **     its exact behaviour (same function, same count).

@@ -10,7 +10,7 @@
 ** eval path runs on it with the shipped rules (loaded once):
 **
 **   snapshot_open() -> rules_check_invariants() -> eval_load() -> eval_score()
-**   -> report_write() -> results_append() (into a fresh results file).
+**   -> summary_write() -> results_append() (into a fresh results file).
 **
 ** Layout of the input: byte 0 = schema flags, byte 1 = more flags, byte 2 =
 ** as_of choice, byte 3 = the table a schema change applies to (plus one more
@@ -38,7 +38,7 @@
 #include "eval.h"
 #include "fuzz_common.h"
 #include "sqlguard.h"
-#include "report.h"
+#include "summary.h"
 #include "results.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -664,7 +664,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_scores(s, &result);
     {
         buffer out;
-        report_input report;
+        summary_input report;
         buffer_init(&out);
         memset(&report, 0, sizeof report);
         report.rules = shipped;
@@ -673,7 +673,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         report.scores = &result;
         report.outcome = &result.outcome;
         report.near = 1;
-        FUZZ_CHECK(report_write(&report, (report_format)(size % 3), &out), "report_write failed");
+        FUZZ_CHECK(summary_write(&report, (summary_format)(size % 3), &out), "summary_write failed");
         buffer_free(&out);
     }
     {

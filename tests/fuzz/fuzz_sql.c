@@ -23,7 +23,7 @@
 
 #include "error.h"
 #include "fuzz_common.h"
-#include "hash.h"
+#include "sha256.h"
 #include "snapshot.h"
 #include "sqlguard.h"
 
@@ -60,7 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_sql_guard("fuzz_sql");
     sqlguard_set_limits(&limits);
     snprintf(snapshot_path, sizeof snapshot_path, "%s/fixtures/small.db", fuzz_root());
-    snapshot_sha = hash_file(snapshot_path);
+    snapshot_sha = sha256_file(snapshot_path);
     if (snapshot_sha == NULL) {
         fprintf(stderr, "fuzz_sql: cannot read %s (run make)\n", snapshot_path);
         abort();
@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "the same rule SQL gave different rows on a second run");
     }
     FUZZ_CHECK(entries_here() == entries, "rule SQL wrote a file");
-    sha = hash_file(snapshot_path);
+    sha = sha256_file(snapshot_path);
     FUZZ_CHECK(sha != NULL && strcmp(sha, snapshot_sha) == 0, "rule SQL changed the snapshot");
     free(sha);
     free(sql);

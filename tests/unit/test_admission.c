@@ -1,5 +1,5 @@
 /*
- * test_admission.c -- unit tests of engine/admission.c (POLICY.md §4): the
+ * test_admission.c -- unit tests of engine/rules/admission.c (POLICY.md §4): the
  * deny -> allow -> review order, duty/assist rules (费随事转, 权随责走, 准入审批),
  * department patterns, Chinese and mixed-width titles, limits that must end
  * in review naming the entry, reasons, a 10,000-entry list, the memo that

@@ -1,5 +1,5 @@
 /*
- * test_error.c -- cmocka tests of engine/error.c: a failure always has a
+ * test_error.c -- cmocka tests of engine/base/error.c: a failure always has a
  * message. "kaohe: " with nothing after it told a user that something
  * failed and nothing else (an empty --out file, a dangling symlink); the
  * class is closed in error_setv itself, whatever the caller formats.

@@ -1,5 +1,5 @@
 /*
- * test_gen.c -- unit tests of engine/gen.c, the synthetic snapshot generator:
+ * test_gen.c -- unit tests of engine/data/gen.c, the synthetic snapshot generator:
  * determinism per seed, valid references, values inside the schema's lists
  * and date rules (checked in SQL and by the engine's own snapshot_open()),
  * no overwriting, tiny and odd options, plausible volumes and spreads, and

@@ -1,5 +1,5 @@
 /*
- * test_html.c -- unit tests of engine/html.c, the HTML report, on a small
+ * test_html.c -- unit tests of engine/output/report.c, the HTML report, on a small
  * hand-made results database (three communities, three categories, two
  * runs): the page is self-contained and escapes every text, the default run
  * is the latest 'eval' one, the certificate trajectory interpolates the
@@ -16,7 +16,7 @@
 
 #include "buffer.h"
 #include "error.h"
-#include "html.h"
+#include "report.h"
 
 /* The tables of a kaohe results database (contract + engine's own). */
 static const char schema_sql[] =
@@ -135,19 +135,19 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs html_write and returns the page (caller frees); fails the test on
+/* Runs report_write and returns the page (caller frees); fails the test on
  * error. */
 static char *report(long long run_id, const char *community_id, double margin)
 {
-    html_options options = {results_path, run_id, community_id, margin};
+    report_options options = {results_path, run_id, community_id, margin};
     buffer out;
     error e;
     int status;
     buffer_init(&out);
     error_clear(&e);
-    status = html_write(&options, &out, &e);
+    status = report_write(&options, &out, &e);
     if (status != ERROR_OK)
-        fail_msg("html_write failed (%d): %s", status, e.message);
+        fail_msg("report_write failed (%d): %s", status, e.message);
     assert_false(buffer_failed(&out));
     return buffer_take(&out);
 }
@@ -347,18 +347,18 @@ static void test_same_results_give_identical_bytes(void **state)
     free(d);
 }
 
-/* html_write must fail with `status`, a message holding `needle`, and leave
+/* report_write must fail with `status`, a message holding `needle`, and leave
  * the output buffer as it was. */
 static void expect_failure(const char *path, long long run_id, const char *community_id,
                            double margin, int status, const char *needle)
 {
-    html_options options = {path, run_id, community_id, margin};
+    report_options options = {path, run_id, community_id, margin};
     buffer out;
     error e;
     buffer_init(&out);
     buffer_puts(&out, "before");
     error_clear(&e);
-    assert_int_equal(html_write(&options, &out, &e), status);
+    assert_int_equal(report_write(&options, &out, &e), status);
     if (strstr(e.message, needle) == NULL)
         fail_msg("message \"%s\" does not contain \"%s\"", e.message, needle);
     assert_string_equal(buffer_text(&out), "before");

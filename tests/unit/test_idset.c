@@ -1,5 +1,5 @@
 /*
- * test_idset.c -- unit tests of engine/idset.c: the id set behind the
+ * test_idset.c -- unit tests of engine/base/idset.c: the id set behind the
  * snapshot's reference checks, the string pool of task decisions and the
  * text arena of worker and task ids.
  */

@@ -1,6 +1,6 @@
 /*
- * test_import.c -- unit tests of engine/import.c (CSV directory -> snapshot)
- * and of the refusals of engine/export.c (results -> .xlsx).
+ * test_import.c -- unit tests of engine/data/import.c (CSV directory -> snapshot)
+ * and of the refusals of engine/output/export.c (results -> .xlsx).
  *
  * Each test writes a few small CSV files into a fresh directory under
  * $TMPDIR, imports them, and checks the status, the "file:line: reason"

@@ -1,5 +1,5 @@
 /*
- * test_re.c -- unit tests of engine/re.c, the PCRE2 layer: dialect (UTF,
+ * test_re.c -- unit tests of engine/rules/re.c, the PCRE2 layer: dialect (UTF,
  * Unicode case folding, character counting), error positions in characters,
  * UTF-8 validation, limits as "indeterminate", JIT and interpreter agreeing,
  * a 10,000-pattern set in bounded time, the caps on limits and metered

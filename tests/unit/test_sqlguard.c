@@ -1,5 +1,5 @@
 /*
- * test_sqlguard.c -- cmocka tests of the SQL guard (engine/sqlguard.c):
+ * test_sqlguard.c -- cmocka tests of the SQL guard (engine/base/sqlguard.c):
  * what rule SQL may call, read and run, the clock and the time zone, and
  * the limits. Rule SQL is prepared on the bare snapshot schema
  * (snapshot_open_schema()), as `kaohe check` does; the statements the rule

@@ -1,7 +1,7 @@
 /*
 ** html.c — the HTML report of html.h.
 **
-** How it works: html_write() opens the results database read-only inside one
+** How it works: report_write() opens the results database read-only inside one
 ** read transaction, loads what several sections share (the run, its key
 ** parameters, categories, communities with their totals and category
 ** subtotals, targets) into a `document`, then writes the sections one after
@@ -10,7 +10,7 @@
 ** with fixed decimals, and nothing reads the clock, so the output is a pure
 ** function of the file.
 */
-#include "html.h"
+#include "report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -2437,7 +2437,7 @@ done:
 
 /* html.h. Checks the options, loads the document, writes the page into a
 ** buffer of its own and appends it to `out` only when everything succeeded. */
-int html_write(const html_options *options, buffer *out, error *e)
+int report_write(const report_options *options, buffer *out, error *e)
 {
     document d;
     buffer page;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "jsontext.h"
-#include "report.h"
+#include "summary.h"
 #include "text.h"
 
 static int scope_rank(const char *scope)
@@ -245,7 +245,7 @@ int whatif_write_text(const whatif_report *w, buffer *out)
             text_pad(out, c->name, 10, false);
             buffer_printf(out, "  总分 %6.2f → %6.2f（%+.2f）  星级 %s → %s  排名 %d → %d\n",
                           x->total_before, x->total_after, x->total_after - x->total_before,
-                          report_stars_name(x->stars_before), report_stars_name(x->stars_after),
+                          summary_stars_name(x->stars_before), summary_stars_name(x->stars_after),
                           x->rank_before, x->rank_after);
         }
     }

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coverage.h"
+#include "admit.h"
 #include "jsontext.h"
-#include "report.h"
+#include "summary.h"
 #include "text.h"
 
 static const char *status_label(unsigned char status)
@@ -173,7 +173,7 @@ int explain_community(const explain_input *in, const char *community_id, const c
     } else {
         buffer_printf(out, "%s %s（%s）：总分 %.2f / %g，%s，排名 %d / %zu\n", s->communities[c].id,
                       s->communities[c].name, s->communities[c].street_key, res->totals[c],
-                      res->max_total, report_stars_name(res->stars[c]), res->ranks[c],
+                      res->max_total, summary_stars_name(res->stars[c]), res->ranks[c],
                       s->community_count);
     }
     for (i = 0; i < r->indicator_count; i++) {
@@ -405,7 +405,7 @@ int explain_task(const explain_input *in, const char *task_id, bool json, buffer
 {
     const snapshot *s = in->snapshot;
     sqlite3_stmt *select = NULL;
-    coverage_task task;
+    admit_task task;
     int status;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT title, detail, department, approval_ref, funded, staffed, "
@@ -441,7 +441,7 @@ int explain_task(const explain_input *in, const char *task_id, bool json, buffer
                       : task.staffed == 0 ? "未随附"
                                           : "未填报",
                       task.approval_ref ? task.approval_ref : "（无）");
-    status = coverage_try(in->rules, in->params, &task, json, out, e);
+    status = admit_try(in->rules, in->params, &task, json, out, e);
     sqlite3_finalize(select);
     return status;
 }

@@ -1,14 +1,14 @@
 /*
 ** coverage.h — how the admission list meets real tasks (`kaohe admit`).
 **
-** coverage_try() decides one task typed on the command line, so staff can
-** try the list without a snapshot. coverage_report() runs every task of a
+** admit_try() decides one task typed on the command line, so staff can
+** try the list without a snapshot. admit_report() runs every task of a
 ** snapshot against every entry and reports: decisions per entry, entries that
 ** matched nothing (dead entries), titles that fell through to review because
 ** nothing matched, and titles matched by both a deny and an allow entry.
 */
-#ifndef KAOHE_COVERAGE_H
-#define KAOHE_COVERAGE_H
+#ifndef KAOHE_ADMIT_H
+#define KAOHE_ADMIT_H
 
 #include <stdbool.h>
 
@@ -17,27 +17,27 @@
 #include "rules.h"
 #include "snapshot.h"
 
-typedef struct coverage_task {
+typedef struct admit_task {
     const char *title;
     const char *detail;       /* NULL = none */
     const char *department;   /* "" = none given */
     const char *approval_ref; /* NULL = none */
     int funded, staffed;      /* 1 yes, 0 no */
-} coverage_task;
+} admit_task;
 
 /* Decides one task; writes the decision, the entry and why into `out`
 ** (JSON when `json`). Returns an exit status. */
-int coverage_try(const rules *r, const params *ps, const coverage_task *task, bool json,
-                 buffer *out, error *e);
+int admit_try(const rules *r, const params *ps, const admit_task *task, bool json, buffer *out,
+              error *e);
 
 /* The coverage report over every task of `s`. */
-int coverage_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
-                    error *e);
+int admit_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
+                 error *e);
 
 /* Adds warnings to `r` about the list against a snapshot's tasks: entries
 ** that match no task, entries never reached because an earlier entry always
 ** decides first, allow entries overlapping an earlier allow entry, and
 ** entries with the same pattern. */
-int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e);
+int admit_lint(rules *r, const params *ps, const snapshot *s, error *e);
 
 #endif

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     }
     memset(&o, 0, sizeof o);
     o.program = argv[0];
-    o.format = REPORT_TABLE;
+    o.format = SUMMARY_TABLE;
     if (argc < 2) {
         fputs(usage_text, stderr);
         return ERROR_USAGE;
@@ -243,17 +243,17 @@ int main(int argc, char **argv)
             break;
         case 'f':
             if (strcmp(optarg, "table") == 0)
-                o.format = REPORT_TABLE;
+                o.format = SUMMARY_TABLE;
             else if (strcmp(optarg, "csv") == 0)
-                o.format = REPORT_CSV;
+                o.format = SUMMARY_CSV;
             else if (strcmp(optarg, "json") == 0)
-                o.format = REPORT_JSON;
+                o.format = SUMMARY_JSON;
             else
                 status = usage_error("--format %s: use table, csv or json", optarg);
             break;
         case OPTION_JSON:
             o.json = true;
-            o.format = REPORT_JSON;
+            o.format = SUMMARY_JSON;
             break;
         case 'j':
             if (!parse_number(optarg, 1, 256, &number))

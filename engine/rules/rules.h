@@ -5,7 +5,7 @@
 ** shipped default), or a profile directory of *.lua files that begins with
 ** `extends "default"` and overrides or adds only what differs. Files are
 ** loaded text-only into a sandbox (sandbox.h) after the DSL prelude
-** (engine/dsl.lua); the prelude compiles the declarations and this module
+** (engine/rules/dsl.lua); the prelude compiles the declarations and this module
 ** copies the result into the structs below, resolving parameter names to
 ** indexes. After rules_load() no Lua runs during evaluation.
 **

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "report.h"
+#include "summary.h"
 
 typedef struct cli_options {
     const char *program;   /* argv[0] */
@@ -23,7 +23,7 @@ typedef struct cli_options {
     const char *scenario;     /* --scenario FILE.lua */
     const char *sweep;        /* --sweep NAME=FROM:TO:STEP */
     const char *chart;        /* --chart FILE.svg */
-    report_format format;     /* --format */
+    summary_format format;    /* --format */
     bool json;                /* --json */
     bool quiet;               /* --quiet */
     bool verbose;             /* --verbose */

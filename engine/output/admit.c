@@ -1,7 +1,7 @@
 /*
 ** coverage.c — trying and auditing the admission list (coverage.h).
 */
-#include "coverage.h"
+#include "admit.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -17,7 +17,7 @@
 /* How many example titles each list of the report shows. */
 #define EXAMPLES_SHOWN 15
 
-static admission_task task_of(const coverage_task *t)
+static admission_task task_of(const admit_task *t)
 {
     admission_task task;
     memset(&task, 0, sizeof task);
@@ -80,8 +80,8 @@ static void spend_free(admission_spend *spend)
     free(spend->tasks);
 }
 
-int coverage_try(const rules *r, const params *ps, const coverage_task *t, bool json, buffer *out,
-                 error *e)
+int admit_try(const rules *r, const params *ps, const admit_task *t, bool json, buffer *out,
+              error *e)
 {
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
@@ -189,8 +189,8 @@ typedef struct entry_count {
     long decided[3]; /* admit, reject, review decided by this entry */
 } entry_count;
 
-int coverage_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
-                    error *e)
+int admit_report(const rules *r, const params *ps, const snapshot *s, bool json, buffer *out,
+                 error *e)
 {
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
@@ -227,7 +227,7 @@ int coverage_report(const rules *r, const params *ps, const snapshot *s, bool js
         goto done;
     }
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-        coverage_task t;
+        admit_task t;
         admission_task task;
         admission_decision decision;
         bool deny = false, allow = false;
@@ -374,7 +374,7 @@ done:
     return status;
 }
 
-int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
+int admit_lint(rules *r, const params *ps, const snapshot *s, error *e)
 {
     const admission_rules *a = &r->admission;
     re_limits limits = eval_admission_limits(r, ps);
@@ -415,7 +415,7 @@ int coverage_lint(rules *r, const params *ps, const snapshot *s, error *e)
     }
     error_clear(&spent);
     while (!stopped && (rc = sqlite3_step(select)) == SQLITE_ROW) {
-        coverage_task t;
+        admit_task t;
         admission_task task;
         admission_decision decision;
         size_t first_allow = n;

@@ -4,8 +4,8 @@
 ** mark so Excel and WPS read Chinese), or one JSON document.
 ** Output is a pure function of its inputs: sorted by rank, then id.
 */
-#ifndef KAOHE_REPORT_H
-#define KAOHE_REPORT_H
+#ifndef KAOHE_SUMMARY_H
+#define KAOHE_SUMMARY_H
 
 #include <stdio.h>
 
@@ -15,9 +15,9 @@
 #include "rules.h"
 #include "snapshot.h"
 
-typedef enum { REPORT_TABLE, REPORT_CSV, REPORT_JSON } report_format;
+typedef enum { SUMMARY_TABLE, SUMMARY_CSV, SUMMARY_JSON } summary_format;
 
-typedef struct report_input {
+typedef struct summary_input {
     const rules *rules;
     const snapshot *snapshot;
     const params *params;
@@ -26,27 +26,27 @@ typedef struct report_input {
     long long run_id;       /* 0 when not written */
     double near;            /* margin of the near-threshold list; 0 = no list */
     const char *results_path;
-} report_input;
+} summary_input;
 
 /* Writes the report into `out`; false when out of memory. */
-int report_write(const report_input *in, report_format format, buffer *out);
+int summary_write(const summary_input *in, summary_format format, buffer *out);
 
 /* One entry of the near-threshold list. */
-typedef struct report_near {
+typedef struct summary_near {
     const char *kind;  /* "stars" or a target id */
     const char *scope; /* "community" for stars, else the target's scope */
     const char *scope_id;
     double value;    /* the total or the actual */
     double boundary; /* the star threshold or the required value */
     int stars;       /* the grade whose threshold is near (stars only) */
-} report_near;
+} summary_near;
 
 /* Communities within `margin` points of a star threshold, and target checks
 ** at street scope within `margin` percentage points (ratios) or `margin`
 ** (counts) of their required value. Caller frees *out. */
-int report_near_list(const report_input *in, double margin, report_near **out, size_t *count);
+int summary_near_list(const summary_input *in, double margin, summary_near **out, size_t *count);
 
 /* Chinese name of a star grade: 五星 … 二星, 未评级. */
-const char *report_stars_name(int stars);
+const char *summary_stars_name(int stars);
 
 #endif

@@ -1,5 +1,5 @@
 --[[
-engine/scenario_dsl.lua — the prelude for scenario files (--scenario), compiled
+engine/rules/scenario_dsl.lua — the prelude for scenario files (--scenario), compiled
 into the binary. A scenario file names a what-if and lists parameter
 overrides, exactly as --set would give them:
 

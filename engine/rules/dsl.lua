@@ -1,5 +1,5 @@
 --[[
-engine/dsl.lua — the rule DSL prelude, compiled into the kaohe binary.
+engine/rules/dsl.lua — the rule DSL prelude, compiled into the kaohe binary.
 
 It runs once per sandbox, before any rule file, with the host's full
 (already trimmed) globals. It adds the declaration functions that rule files

@@ -1,7 +1,7 @@
 /*
 ** scenario.h — scenario files (--scenario FILE.lua): a named what-if with a
 ** description and parameter overrides, loaded text-only in a sandbox
-** (engine/scenario_dsl.lua) and applied like --set, with the same checks.
+** (engine/rules/scenario_dsl.lua) and applied like --set, with the same checks.
 */
 #ifndef KAOHE_SCENARIO_H
 #define KAOHE_SCENARIO_H

@@ -1,7 +1,7 @@
 /*
 ** report.c — the eval report of report.h.
 */
-#include "report.h"
+#include "summary.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -12,7 +12,7 @@
 #include "jsontext.h"
 #include "text.h"
 
-const char *report_stars_name(int stars)
+const char *summary_stars_name(int stars)
 {
     switch (stars) {
     case 5:
@@ -56,7 +56,7 @@ static const char *scope_label(const char *scope)
 }
 
 /* The short target, appraisal and admission summary under the ranking. */
-static void write_outcome_summary(const report_input *in, buffer *out)
+static void write_outcome_summary(const summary_input *in, buffer *out)
 {
     const rules *r = in->rules;
     const outcome *o = in->outcome;
@@ -132,7 +132,7 @@ static void write_outcome_summary(const report_input *in, buffer *out)
     }
 }
 
-int report_near_list(const report_input *in, double margin, report_near **out, size_t *count)
+int summary_near_list(const summary_input *in, double margin, summary_near **out, size_t *count)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -143,14 +143,14 @@ int report_near_list(const report_input *in, double margin, report_near **out, s
 #define NEAR_ADD(...)                                                                              \
     do {                                                                                           \
         if (*count == capacity) {                                                                  \
-            report_near *grown;                                                                    \
+            summary_near *grown;                                                                   \
             capacity = capacity ? capacity * 2 : 32;                                               \
             grown = realloc(*out, capacity * sizeof *grown);                                       \
             if (grown == NULL)                                                                     \
                 return 0;                                                                          \
             *out = grown;                                                                          \
         }                                                                                          \
-        (*out)[(*count)++] = (report_near){__VA_ARGS__};                                           \
+        (*out)[(*count)++] = (summary_near){__VA_ARGS__};                                          \
     } while (0)
     for (k = 0; k < s->community_count; k++) {
         size_t c = res->order[k];
@@ -182,11 +182,11 @@ int report_near_list(const report_input *in, double margin, report_near **out, s
 }
 
 /* The near-threshold list under the ranking (eval --near MARGIN). */
-static void write_near(const report_input *in, buffer *out)
+static void write_near(const summary_input *in, buffer *out)
 {
-    report_near *list = NULL;
+    summary_near *list = NULL;
     size_t count = 0, i;
-    if (!report_near_list(in, in->near, &list, &count)) {
+    if (!summary_near_list(in, in->near, &list, &count)) {
         out->failed = true;
         return;
     }
@@ -197,12 +197,12 @@ static void write_near(const report_input *in, buffer *out)
     if (count == 0)
         buffer_puts(out, "  无\n");
     for (i = 0; i < count; i++) {
-        const report_near *n = &list[i];
+        const summary_near *n = &list[i];
         if (strcmp(n->kind, "stars") == 0) {
             long c = snapshot_find_community(in->snapshot, n->scope_id);
             buffer_printf(out, "  社区 %s %s：总分 %.2f，%s线 %g（%+.2f）\n", n->scope_id,
                           c >= 0 ? in->snapshot->communities[c].name : "", n->value,
-                          report_stars_name(n->stars), n->boundary, n->value - n->boundary);
+                          summary_stars_name(n->stars), n->boundary, n->value - n->boundary);
         } else {
             bool count_target = false;
             size_t t;
@@ -221,7 +221,7 @@ static void write_near(const report_input *in, buffer *out)
     free(list);
 }
 
-static void write_table(const report_input *in, buffer *out)
+static void write_table(const summary_input *in, buffer *out)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -275,7 +275,7 @@ static void write_table(const report_input *in, buffer *out)
         snprintf(number, sizeof number, "%.2f", res->totals[c]);
         buffer_puts(out, "  ");
         text_pad(out, number, 6, true);
-        buffer_printf(out, "  %s\n", report_stars_name(res->stars[c]));
+        buffer_printf(out, "  %s\n", summary_stars_name(res->stars[c]));
         if (res->stars[c] >= 0 && res->stars[c] <= 5)
             star_counts[res->stars[c]]++;
         for (i = 0; i < res->indicator_count; i++) {
@@ -313,7 +313,7 @@ static void csv_field(buffer *out, const char *text, bool last)
     buffer_puts(out, last ? "\r\n" : ",");
 }
 
-static void write_csv(const report_input *in, buffer *out)
+static void write_csv(const summary_input *in, buffer *out)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -358,7 +358,7 @@ static json_t *json_number_or_null(double x)
     return isnan(x) ? json_null() : json_real(x);
 }
 
-static int write_json(const report_input *in, buffer *out)
+static int write_json(const summary_input *in, buffer *out)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -443,10 +443,10 @@ static int write_json(const report_input *in, buffer *out)
         json_object_set_new(root, "departments", departments);
     }
     if (in->near > 0) {
-        report_near *near_list = NULL;
+        summary_near *near_list = NULL;
         size_t near_count = 0;
         json_t *near = json_array();
-        if (!report_near_list(in, in->near, &near_list, &near_count)) {
+        if (!summary_near_list(in, in->near, &near_list, &near_count)) {
             json_decref(near);
             json_decref(root);
             return 0;
@@ -469,16 +469,16 @@ static int write_json(const report_input *in, buffer *out)
     return 1;
 }
 
-int report_write(const report_input *in, report_format format, buffer *out)
+int summary_write(const summary_input *in, summary_format format, buffer *out)
 {
     switch (format) {
-    case REPORT_TABLE:
+    case SUMMARY_TABLE:
         write_table(in, out);
         break;
-    case REPORT_CSV:
+    case SUMMARY_CSV:
         write_csv(in, out);
         break;
-    case REPORT_JSON:
+    case SUMMARY_JSON:
         if (!write_json(in, out))
             return 0;
         break;

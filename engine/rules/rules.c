@@ -25,7 +25,7 @@
 
 #include "buffer.h"
 #include "dsl_lua.h"
-#include "hash.h"
+#include "sha256.h"
 #include "text.h"
 
 const char *const rules_scope_names[SCOPE_COUNT] = {"region", "district", "street", "community"};
@@ -455,7 +455,7 @@ int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e)
 /* Runs the prelude; leaves its API table at the top of the stack. */
 static int run_prelude(sandbox *sb, error *e)
 {
-    return sandbox_run_prelude(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/dsl.lua",
+    return sandbox_run_prelude(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/rules/dsl.lua",
                                rules_host_open, e);
 }
 
@@ -1391,18 +1391,18 @@ static int copy_compiled_protected(lua_State *L)
 /* SHA-256 over each file's name and bytes, in load order. */
 static char *hash_files(const file_list *files)
 {
-    hash_sha256 *h = hash_begin();
+    sha256_ctx *h = sha256_begin();
     size_t i;
     if (h == NULL)
         return NULL;
     for (i = 0; i < files->count; i++) {
         const char *name = strrchr(files->items[i].path, '/');
         name = name != NULL ? name + 1 : files->items[i].path;
-        hash_update(h, name, strlen(name) + 1);
-        hash_update(h, files->items[i].text, files->items[i].length);
-        hash_update(h, "", 1);
+        sha256_update(h, name, strlen(name) + 1);
+        sha256_update(h, files->items[i].text, files->items[i].length);
+        sha256_update(h, "", 1);
     }
-    return hash_end(h);
+    return sha256_end(h);
 }
 
 /* Resolves an extends name to a directory: "default" is the shipped rule

@@ -13,7 +13,7 @@
 #include "buffer.h"
 #include "eval.h"
 #include "snapshot.h"
-#include "test_dsl_lua.h"
+#include "ruletest_dsl_lua.h"
 #include "text.h"
 
 /* Numbers in expectations match within this absolute tolerance. */
@@ -561,8 +561,8 @@ int ruletest_run(const rules *r, const ruletest_options *options, FILE *out)
     if (status != ERROR_OK)
         goto fail;
     L = sandbox_state(sb);
-    status = sandbox_run_prelude(sb, (const char *)test_dsl_lua, test_dsl_lua_len,
-                                 "@engine/test_dsl.lua", rules_host_open, &e);
+    status = sandbox_run_prelude(sb, (const char *)ruletest_dsl_lua, ruletest_dsl_lua_len,
+                                 "@engine/check/ruletest_dsl.lua", rules_host_open, &e);
     if (status != ERROR_OK)
         goto fail;
     api = lua_gettop(L);
@@ -572,7 +572,7 @@ int ruletest_run(const rules *r, const ruletest_options *options, FILE *out)
     if (status != ERROR_OK)
         goto fail;
     /* From here on only plain data the prelude copied and checked is read
-    ** (test_dsl.lua): no metamethod can run, and no read can hit the cap. */
+    ** (ruletest_dsl.lua): no metamethod can run, and no read can hit the cap. */
     sandbox_rules_done(sb);
     lua_getfield(L, api, "cases");
     n = (lua_Integer)lua_rawlen(L, -1);

@@ -1,7 +1,7 @@
 /*
 ** hash.c — SHA-256 through libcrypto's EVP interface (hash.h).
 */
-#include "hash.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-struct hash_sha256 {
+struct sha256_ctx {
     EVP_MD_CTX *context;
     int failed;
 };
@@ -33,9 +33,9 @@ static void sha256_init(void)
         sha256 = EVP_MD_fetch(sha256_library, "SHA2-256", NULL);
 }
 
-hash_sha256 *hash_begin(void)
+sha256_ctx *sha256_begin(void)
 {
-    hash_sha256 *h;
+    sha256_ctx *h;
     if (pthread_once(&sha256_once, sha256_init) != 0 || sha256 == NULL)
         return NULL;
     h = calloc(1, sizeof *h);
@@ -50,7 +50,7 @@ hash_sha256 *hash_begin(void)
     return h;
 }
 
-int hash_update(hash_sha256 *h, const void *data, size_t length)
+int sha256_update(sha256_ctx *h, const void *data, size_t length)
 {
     if (h->failed || EVP_DigestUpdate(h->context, data, length) != 1) {
         h->failed = 1;
@@ -59,7 +59,7 @@ int hash_update(hash_sha256 *h, const void *data, size_t length)
     return 0;
 }
 
-char *hash_end(hash_sha256 *h)
+char *sha256_end(sha256_ctx *h)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0, i;
@@ -76,12 +76,12 @@ char *hash_end(hash_sha256 *h)
     return hex;
 }
 
-char *hash_file(const char *path)
+char *sha256_file(const char *path)
 {
     static unsigned char chunk[1 << 20];
     unsigned char *buffer = malloc(sizeof chunk);
     FILE *stream = fopen(path, "rb");
-    hash_sha256 *h = hash_begin();
+    sha256_ctx *h = sha256_begin();
     char *hex = NULL;
     size_t n;
     int error_number = 0;
@@ -91,19 +91,19 @@ char *hash_file(const char *path)
         goto done;
     }
     while ((n = fread(buffer, 1, sizeof chunk, stream)) > 0)
-        if (hash_update(h, buffer, n) != 0)
+        if (sha256_update(h, buffer, n) != 0)
             break;
     if (ferror(stream)) {
         error_number = errno ? errno : EIO;
         goto done;
     }
-    hex = hash_end(h);
+    hex = sha256_end(h);
     h = NULL;
 done:
     if (stream != NULL)
         fclose(stream);
     if (h != NULL)
-        free(hash_end(h));
+        free(sha256_end(h));
     free(buffer);
     if (hex == NULL)
         errno = error_number ? error_number : ENOMEM;

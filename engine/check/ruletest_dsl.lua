@@ -1,5 +1,5 @@
 --[[
-engine/test_dsl.lua — the prelude for rule test files (kaohe test),
+engine/check/ruletest_dsl.lua — the prelude for rule test files (kaohe test),
 compiled into the binary.
 
 A test file declares cases. Each case describes a small snapshot inline
@@ -11,7 +11,7 @@ expectations made with expect(...), each remembering its own file:line:
     expect "A06" { value = 10, points = 3, status = "ok" },
   }
 
-The C host (engine/ruletest.c) builds the snapshot in a temporary SQLite
+The C host (engine/check/ruletest.c) builds the snapshot in a temporary SQLite
 file, evaluates it with the real engine and compares.
 ]]
 

@@ -1,7 +1,7 @@
 /*
 ** ruletest.h — `kaohe test`: rule tests written in Lua next to the rules.
 **
-** Each test file declares cases (engine/test_dsl.lua): a small snapshot
+** Each test file declares cases (engine/check/ruletest_dsl.lua): a small snapshot
 ** described inline and expectations about indicator values, points,
 ** statuses, totals, stars, ranks, target checks, worker flags and task
 ** decisions. Every case is built into a temporary SQLite snapshot and run

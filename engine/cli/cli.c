@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 #include "buffer.h"
-#include "coverage.h"
+#include "admit.h"
 #include "eval.h"
 #include "explain.h"
 #include "gen.h"
 #include "export.h"
-#include "html.h"
+#include "report.h"
 #include "import.h"
 #include "jsontext.h"
 #include "progress.h"
@@ -239,7 +239,7 @@ int cli_check(const cli_options *o)
             (status = eval_load(r, s, &r->params, &options, &data, &e)) == ERROR_OK &&
             (status = eval_score(&data, &r->params, &result, &e)) == ERROR_OK) {
             eval_lint_scoring(r, &data, &result, &r->params);
-            status = coverage_lint(r, &r->params, s, &e);
+            status = admit_lint(r, &r->params, s, &e);
         }
         if (status != ERROR_OK) {
             print_error(&e);
@@ -465,7 +465,7 @@ int cli_eval(const cli_options *o)
         }
     }
     if (!o->quiet) {
-        report_input in;
+        summary_input in;
         memset(&in, 0, sizeof in);
         in.rules = r;
         in.snapshot = s;
@@ -475,11 +475,11 @@ int cli_eval(const cli_options *o)
         in.run_id = run_id;
         in.results_path = o->out;
         in.near = o->near;
-        if (!report_write(&in, o->format, &out)) {
+        if (!summary_write(&in, o->format, &out)) {
             status = report_failed(&e, "out of memory writing the report", o->out, run_id);
             goto fail;
         }
-        if (o->format == REPORT_TABLE && o->out != NULL)
+        if (o->format == SUMMARY_TABLE && o->out != NULL)
             buffer_printf(&out, "结果已写入 %s（run %lld）\n", o->out, run_id);
         /* ferror too: a write that failed inside fwrite leaves nothing for
         ** fflush to fail on. */
@@ -650,7 +650,7 @@ int cli_admit(const cli_options *o)
     if (status != ERROR_OK)
         goto done;
     if (o->title != NULL) {
-        coverage_task task;
+        admit_task task;
         memset(&task, 0, sizeof task);
         task.title = o->title;
         task.detail = o->detail;
@@ -658,11 +658,11 @@ int cli_admit(const cli_options *o)
         task.approval_ref = o->approval;
         task.funded = o->funded;
         task.staffed = o->staffed;
-        status = coverage_try(r, &ps, &task, o->json, &out, &e);
+        status = admit_try(r, &ps, &task, o->json, &out, &e);
     } else {
         status = snapshot_open(o->snapshot, &s, &e);
         if (status == ERROR_OK)
-            status = coverage_report(r, &ps, s, o->json, &out, &e);
+            status = admit_report(r, &ps, s, o->json, &out, &e);
     }
     if (status != ERROR_OK) {
         print_error(&e);
@@ -1106,7 +1106,7 @@ static int write_file_atomically(const char *path, const buffer *out, error *e)
 
 int cli_report(const cli_options *o)
 {
-    html_options options;
+    report_options options;
     buffer out;
     error e;
     int status;
@@ -1122,7 +1122,7 @@ int cli_report(const cli_options *o)
     options.margin = o->near;
     buffer_init(&out);
     error_clear(&e);
-    status = html_write(&options, &out, &e);
+    status = report_write(&options, &out, &e);
     if (status == ERROR_OK)
         status = write_file_atomically(o->out, &out, &e);
     if (status != ERROR_OK)

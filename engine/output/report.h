@@ -17,25 +17,25 @@
 ** prints on A4, escapes every text, and is a pure function of the results:
 ** the same database gives byte-identical output (no clock, every list sorted).
 */
-#ifndef KAOHE_HTML_H
-#define KAOHE_HTML_H
+#ifndef KAOHE_REPORT_H
+#define KAOHE_REPORT_H
 
 #include "buffer.h"
 #include "error.h"
 
-typedef struct html_options {
+typedef struct report_options {
     const char *results_path; /* the results database (opened read-only) */
     long long run_id;         /* 0 = the latest run of kind 'eval' (or any kind if none) */
     const char *community_id; /* NULL = the region report; "all" = every community's card;
                                  else the report card of that community */
     double margin;            /* near-threshold margin in points (default 1.0 when 0) */
-} html_options;
+} report_options;
 
 /* Appends the report described by `options` to `out`. Returns ERROR_OK;
 ** ERROR_INPUT when the file, the run or the community does not exist or the
 ** file is not a kaohe results database (the message names it); ERROR_USAGE
 ** for a negative margin; ERROR_SYSTEM when out of memory or the file cannot
 ** be read. On failure `out` is left as it was. The caller owns `out`. */
-int html_write(const html_options *options, buffer *out, error *e);
+int report_write(const report_options *options, buffer *out, error *e);
 
 #endif

@@ -49,7 +49,7 @@ int scenario_load(const char *path, const sandbox_limits *limits, scenario *out,
         goto done;
     L = sandbox_state(sb);
     status = sandbox_run_prelude(sb, (const char *)scenario_dsl_lua, scenario_dsl_lua_len,
-                                 "@engine/scenario_dsl.lua", rules_host_open, e);
+                                 "@engine/rules/scenario_dsl.lua", rules_host_open, e);
     if (status != ERROR_OK)
         goto done;
     api = lua_gettop(L);

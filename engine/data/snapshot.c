@@ -1,7 +1,7 @@
 /*
 ** snapshot.c — opening and validating snapshots (snapshot.h).
 **
-** The canonical schema is engine/snapshot_schema.sql, a copy of
+** The canonical schema is engine/data/snapshot_schema.sql, a copy of
 ** ../shared/spec/snapshot.sql compiled into the binary. Column types, NOT
 ** NULL and primary keys come from it; the allowed values, dates and ranges
 ** below come from its comments. Each table's form is compared with it first
@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
-#include "hash.h"
+#include "sha256.h"
 #include "idset.h"
 #include "snapshot_schema_sql.h"
 #include "text.h"
@@ -1361,7 +1361,7 @@ static void *check_worker(void *argument)
 static void *hash_worker(void *argument)
 {
     snapshot *s = argument;
-    s->sha256 = hash_file(s->path);
+    s->sha256 = sha256_file(s->path);
     return NULL;
 }
 
@@ -1904,7 +1904,7 @@ int snapshot_finish(snapshot *s, error *e)
         pthread_join(p->hasher, NULL);
         p->hashing = false;
     } else if (status == ERROR_OK && s->sha256 == NULL) {
-        s->sha256 = hash_file(s->path); /* one thread: after the rows */
+        s->sha256 = sha256_file(s->path); /* one thread: after the rows */
     }
     if (status != ERROR_OK)
         goto done;
@@ -2111,7 +2111,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
         pthread_join(hasher, NULL);
         hashing = false;
     } else if (s->pending == NULL) {
-        s->sha256 = hash_file(path);
+        s->sha256 = sha256_file(path);
     }
     if (status != ERROR_OK)
         goto done;
