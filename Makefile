@@ -34,8 +34,9 @@ ALL_CFLAGS := $(CFLAGS_WARN) $(CFLAGS_OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_
 # EXCLUDE=engine/layer/x.c leaves out a module still being written.
 ENGINE_SRC  := $(filter-out $(EXCLUDE),$(wildcard engine/*/*.c))
 ENGINE_HDR  := $(wildcard engine/*/*.h)
-LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/cli/main.c,$(ENGINE_SRC)))
-MAIN_OBJ    := $(BUILD)/obj/cli/main.o
+# The library is every layer but cli/; unit tests and fuzzers link it alone.
+LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/cli/%,$(ENGINE_SRC)))
+MAIN_OBJ    := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter engine/cli/%,$(ENGINE_SRC)))
 EMBEDDED    := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
                $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))
 vpath %.lua $(addprefix engine/,$(ENGINE_LAYERS))

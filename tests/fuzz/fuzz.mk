@@ -48,7 +48,7 @@ FUZZ_CFLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
                  $(shell pkg-config --cflags $(FUZZ_PKGS)) $(addprefix -I engine/,$(or $(ENGINE_LAYERS),base rules data eval results check output cli)) -I build/gen -I $(FUZZ_DIR)
 FUZZ_LIBS     := $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -lpthread
 
-FUZZ_ENGINE_SRC := $(filter-out engine/cli/main.c $(EXCLUDE),$(wildcard engine/*/*.c))
+FUZZ_ENGINE_SRC := $(filter-out engine/cli/% $(EXCLUDE),$(wildcard engine/*/*.c))
 FUZZ_ENGINE_OBJ := $(patsubst engine/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_ENGINE_SRC))
 FUZZ_EMBEDDED   := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
                    $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))

@@ -1,0 +1,179 @@
+/*
+** session.c — the one pipeline (session.h).
+*/
+#include "session.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buffer.h"
+
+void session_init(session *s, const session_config *config)
+{
+    memset(s, 0, sizeof *s);
+    s->options.jobs = config != NULL ? config->jobs : 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "yichang, tieshan" — the shipped profiles, sorted; "" when none. */
+static void list_profiles(const char *folder, buffer *out)
+{
+    DIR *dir = opendir(folder);
+    struct dirent *entry;
+    char *names[256];
+    size_t count = 0, i;
+    if (dir == NULL)
+        return;
+    while ((entry = readdir(dir)) != NULL && count < sizeof names / sizeof names[0]) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (entry->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", folder, entry->d_name);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+            (names[count] = strdup(entry->d_name)) != NULL)
+            count++;
+    }
+    closedir(dir);
+    qsort(names, count, sizeof names[0], compare_names);
+    for (i = 0; i < count; i++) {
+        buffer_printf(out, "%s%s", i > 0 ? ", " : "", names[i]);
+        free(names[i]);
+    }
+}
+
+int session_rules(session *s, const session_config *config, error *e)
+{
+    rules_options options;
+    char profile_dir[PATH_MAX + 512];
+    memset(&options, 0, sizeof options);
+    options.default_root = config->default_root;
+    options.directory = config->default_root;
+    options.limits = config->limits;
+    if (config->rules_directory != NULL && config->profile != NULL)
+        return error_set(e, ERROR_USAGE, "give --rules or --profile, not both");
+    if (config->rules_directory != NULL)
+        options.directory = config->rules_directory;
+    if (config->profile != NULL) {
+        char folder[PATH_MAX];
+        struct stat st;
+        snprintf(folder, sizeof folder, "%s/rules/profiles", config->default_root);
+        snprintf(profile_dir, sizeof profile_dir, "%s/%s", folder, config->profile);
+        /* A name, not a path: --profile ../x would leave the folder. */
+        if (strchr(config->profile, '/') != NULL || config->profile[0] == '.' ||
+            stat(profile_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            buffer known;
+            int status;
+            buffer_init(&known);
+            list_profiles(folder, &known);
+            if (known.length > 0)
+                status = error_set(e, ERROR_INPUT, "no profile '%s'; the shipped profiles are: %s",
+                                   config->profile, buffer_text(&known));
+            else
+                status = error_set(e, ERROR_INPUT, "no profile '%s' (no profiles in %s)",
+                                   config->profile, folder);
+            buffer_free(&known);
+            return status;
+        }
+        options.directory = profile_dir;
+    }
+    return rules_load(&options, &s->rules, e);
+}
+
+int session_require_valid(const session *s, error *e)
+{
+    size_t n = s->rules->problem_count;
+    if (n == 0)
+        return ERROR_OK;
+    return error_set(e, ERROR_INPUT,
+                     "the rules have %zu problem%s (run kaohe check); nothing was evaluated", n,
+                     n == 1 ? "" : "s");
+}
+
+int session_params(session *s, const session_config *config, error *e)
+{
+    size_t i;
+    int status = params_copy(&s->params, &s->rules->params, e);
+    if (status == ERROR_OK && config->scenario_file != NULL) {
+        status = scenario_load(config->scenario_file, &config->limits, &s->scenario, e);
+        if (status == ERROR_OK)
+            status = scenario_apply(&s->scenario, &s->params, e);
+    }
+    for (i = 0; status == ERROR_OK && i < config->set_count; i++)
+        status = params_set_assignment(&s->params, config->sets[i], e);
+    return status;
+}
+
+void session_scanned_tables(const session *s, const char **names, size_t capacity)
+{
+    size_t i, n = 0;
+    for (i = 0; i < s->rules->bundle_count && n + 1 < capacity; i++)
+        if (s->rules->bundles[i].scan != NULL)
+            names[n++] = s->rules->bundles[i].scan->table;
+    if (capacity > 0)
+        names[n] = NULL;
+}
+
+int session_open(session *s, const char *path, const char *const *later, error *e)
+{
+    int status = later != NULL ? snapshot_open_later(path, s->options.jobs, later, &s->snapshot, e)
+                               : snapshot_open_threads(path, s->options.jobs, &s->snapshot, e);
+    if (status != ERROR_OK)
+        return status;
+    status = rules_check_invariants(s->rules, &s->params, s->snapshot->year, e);
+    if (status != ERROR_OK) {
+        /* A snapshot with problems is reported first, as when every row
+        ** was checked before the rules' invariants. */
+        error mine;
+        error_clear(&mine);
+        if (snapshot_finish(s->snapshot, &mine) != ERROR_OK)
+            *e = mine;
+        return e->status;
+    }
+    return ERROR_OK;
+}
+
+int session_load(session *s, error *e)
+{
+    error mine;
+    int finished, status = eval_load(s->rules, s->snapshot, &s->params, &s->options, &s->data, e);
+    /* The rows the scans left, the hash; a problem in the snapshot comes
+    ** before any failure of the rule queries. */
+    error_clear(&mine);
+    finished = snapshot_finish(s->snapshot, &mine);
+    if (finished != ERROR_OK) {
+        *e = mine;
+        return finished;
+    }
+    return status;
+}
+
+int session_score(session *s, error *e)
+{
+    return eval_score(&s->data, &s->params, &s->result, e);
+}
+
+int session_evaluate(session *s, error *e)
+{
+    int status = session_load(s, e);
+    return status == ERROR_OK ? session_score(s, e) : status;
+}
+
+void session_free(session *s)
+{
+    eval_result_free(&s->result);
+    eval_data_free(&s->data);
+    snapshot_close(s->snapshot);
+    scenario_free(&s->scenario);
+    params_free(&s->params);
+    rules_free(s->rules);
+    memset(s, 0, sizeof *s);
+}
