@@ -16,6 +16,7 @@
 #include "results.h"
 #include "results_schema.h"
 #include "rules.h"
+#include "session.h"
 #include "snapshot.h"
 
 /* The tables compared, with the columns that identify a row. */
@@ -276,22 +277,16 @@ static int compare_tables(sqlite3 *db, const char *stored_path, long long stored
 int verify_run(const verify_options *o, buffer *out, error *e)
 {
     recorded_run run;
-    rules *r = NULL;
-    snapshot *s = NULL;
-    params ps = {0};
-    eval_data data;
-    eval_result result;
-    eval_options options;
-    rules_options ro;
+    session again; /* the same pipeline eval ran, on what the run records */
+    session_config config;
     sqlite3 *fresh = NULL;
     char started[32];
     const char *snapshot_path, *rules_directory;
     long differences = 0, rows = 0;
     long long new_run = 0;
     int status, mismatch = 0;
-    memset(&data, 0, sizeof data);
-    memset(&result, 0, sizeof result);
-    memset(&options, 0, sizeof options);
+    memset(&config, 0, sizeof config);
+    session_init(&again, &config);
     status = read_run(o->results_path, o->run_id, &run, e);
     if (status != ERROR_OK)
         return status;
@@ -306,29 +301,28 @@ int verify_run(const verify_options *o, buffer *out, error *e)
                            run.id);
         goto done;
     }
-    status = snapshot_open(snapshot_path, &s, e);
+    status = session_snapshot(&again, snapshot_path, NULL, e);
     if (status != ERROR_OK)
         goto done;
-    if (strcmp(s->sha256, run.snapshot_sha256) != 0) {
+    if (strcmp(again.snapshot->sha256, run.snapshot_sha256) != 0) {
         buffer_printf(out, "不同的快照：%s 的 SHA-256 是 %s，记录的是 %s\n", snapshot_path,
-                      s->sha256, run.snapshot_sha256);
+                      again.snapshot->sha256, run.snapshot_sha256);
         mismatch = 1;
     }
-    memset(&ro, 0, sizeof ro);
-    ro.directory = rules_directory;
-    ro.default_root = o->default_root;
-    ro.limits = o->limits;
-    status = rules_load(&ro, &r, e);
+    config.default_root = o->default_root;
+    config.rules_directory = rules_directory;
+    config.limits = o->limits;
+    status = session_rules(&again, &config, e);
     if (status != ERROR_OK)
         goto done;
-    if (r->problem_count > 0) {
+    if (again.rules->problem_count > 0) {
         status = error_set(e, ERROR_INPUT, "%s: the rules have problems now (%s); run kaohe check",
-                           rules_directory, r->problems[0]);
+                           rules_directory, again.rules->problems[0]);
         goto done;
     }
-    if (strcmp(r->sha256, run.rules_sha256) != 0) {
+    if (strcmp(again.rules->sha256, run.rules_sha256) != 0) {
         buffer_printf(out, "不同的规则：%s 的 SHA-256 是 %s，记录的是 %s\n", rules_directory,
-                      r->sha256, run.rules_sha256);
+                      again.rules->sha256, run.rules_sha256);
         mismatch = 1;
     }
     if (mismatch) {
@@ -336,15 +330,13 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         status = ERROR_INPUT;
         goto done;
     }
-    status = params_copy(&ps, &r->params, e);
-    if (status != ERROR_OK)
-        goto done;
-    status = apply_recorded_params(&ps, run.params, out, e);
-    if (status != ERROR_OK)
-        goto done;
-    status = eval_load(r, s, &ps, &options, &data, e);
+    status = session_params_copy(&again, &again.rules->params, e);
     if (status == ERROR_OK)
-        status = eval_score(&data, &ps, &result, e);
+        status = apply_recorded_params(&again.params, run.params, out, e);
+    if (status == ERROR_OK)
+        status = session_invariants(&again, e);
+    if (status == ERROR_OK)
+        status = session_evaluate(&again, e);
     if (status != ERROR_OK)
         goto done;
     /* The recomputed run goes into a private temporary database: SQLite
@@ -357,17 +349,17 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         goto done;
     }
     {
-        results_run again;
-        memset(&again, 0, sizeof again);
+        results_run recomputed;
+        memset(&recomputed, 0, sizeof recomputed);
         results_timestamp(started);
-        again.rules = r;
-        again.snapshot = s;
-        again.params = &ps;
-        again.scores = &result;
-        again.outcome = &result.outcome;
-        again.started_at = started;
-        again.kind = "verify";
-        status = results_write(fresh, "the recomputed run", &again, 1, &new_run, e);
+        recomputed.rules = again.rules;
+        recomputed.snapshot = again.snapshot;
+        recomputed.params = &again.params;
+        recomputed.scores = &again.result;
+        recomputed.outcome = &again.result.outcome;
+        recomputed.started_at = started;
+        recomputed.kind = "verify";
+        status = results_write(fresh, "the recomputed run", &recomputed, 1, &new_run, e);
     }
     if (status == ERROR_OK)
         status = compare_tables(fresh, o->results_path, run.id, out, &differences, &rows, e);
@@ -382,11 +374,7 @@ int verify_run(const verify_options *o, buffer *out, error *e)
     }
 done:
     sqlite3_close(fresh);
-    eval_result_free(&result);
-    eval_data_free(&data);
-    params_free(&ps);
-    snapshot_close(s);
-    rules_free(r);
+    session_free(&again);
     recorded_free(&run);
     return status;
 }

@@ -98,6 +98,19 @@ int session_require_valid(const session *s, error *e)
                      n == 1 ? "" : "s");
 }
 
+void session_borrow_rules(session *s, const rules *r)
+{
+    /* Never freed or changed through the session (session_free). */
+    s->rules = (rules *)r;
+    s->rules_borrowed = true;
+}
+
+int session_params_copy(session *s, const params *from, error *e)
+{
+    params_free(&s->params);
+    return params_copy(&s->params, from, e);
+}
+
 int session_params(session *s, const session_config *config, error *e)
 {
     size_t i;
@@ -122,13 +135,15 @@ void session_scanned_tables(const session *s, const char **names, size_t capacit
         names[n] = NULL;
 }
 
-int session_open(session *s, const char *path, const char *const *later, error *e)
+int session_snapshot(session *s, const char *path, const char *const *later, error *e)
 {
-    int status = later != NULL ? snapshot_open_later(path, s->options.jobs, later, &s->snapshot, e)
-                               : snapshot_open_threads(path, s->options.jobs, &s->snapshot, e);
-    if (status != ERROR_OK)
-        return status;
-    status = rules_check_invariants(s->rules, &s->params, s->snapshot->year, e);
+    return later != NULL ? snapshot_open_later(path, s->options.jobs, later, &s->snapshot, e)
+                         : snapshot_open_threads(path, s->options.jobs, &s->snapshot, e);
+}
+
+int session_invariants(session *s, error *e)
+{
+    int status = rules_check_invariants(s->rules, &s->params, s->snapshot->year, e);
     if (status != ERROR_OK) {
         /* A snapshot with problems is reported first, as when every row
         ** was checked before the rules' invariants. */
@@ -139,6 +154,12 @@ int session_open(session *s, const char *path, const char *const *later, error *
         return e->status;
     }
     return ERROR_OK;
+}
+
+int session_open(session *s, const char *path, const char *const *later, error *e)
+{
+    int status = session_snapshot(s, path, later, e);
+    return status == ERROR_OK ? session_invariants(s, e) : status;
 }
 
 int session_load(session *s, error *e)
@@ -174,6 +195,7 @@ void session_free(session *s)
     snapshot_close(s->snapshot);
     scenario_free(&s->scenario);
     params_free(&s->params);
-    rules_free(s->rules);
+    if (!s->rules_borrowed)
+        rules_free(s->rules);
     memset(s, 0, sizeof *s);
 }

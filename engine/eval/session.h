@@ -36,7 +36,8 @@ typedef struct session_config {
 } session_config;
 
 typedef struct session {
-    rules *rules;         /* session_rules() */
+    rules *rules;         /* session_rules(), or borrowed: session_borrow_rules() */
+    bool rules_borrowed;  /* session_free() leaves them to their owner */
     params params;        /* session_params(): the rules', the scenario's, then --set */
     scenario scenario;    /* the --scenario file; name NULL when there is none */
     snapshot *snapshot;   /* session_open() */
@@ -54,6 +55,14 @@ void session_init(session *s, const session_config *config);
 int session_rules(session *s, const session_config *config, error *e);
 int session_require_valid(const session *s, error *e);
 
+/* Runs with rules the caller owns and keeps (the rule-test runner: one
+** rule tree, one session per case). */
+void session_borrow_rules(session *s, const rules *r);
+
+/* The parameters as `from` has them (the run's, when a caller has set
+** them another way: verify applies the recorded values). */
+int session_params_copy(session *s, const params *from, error *e);
+
 /* The run's parameter values: the rules', the scenario file's, --set. */
 int session_params(session *s, const session_config *config, error *e);
 
@@ -62,6 +71,11 @@ int session_params(session *s, const session_config *config, error *e);
 ** evaluation's scans check (snapshot_open_later()); a problem in those rows
 ** is still reported before a failed invariant. */
 int session_open(session *s, const char *path, const char *const *later, error *e);
+
+/* The two halves of session_open(), for a caller that looks at the
+** snapshot (its hash) before the invariants are checked. */
+int session_snapshot(session *s, const char *path, const char *const *later, error *e);
+int session_invariants(session *s, error *e);
 
 /* The evaluation: task decisions and queries (session_load; the snapshot's
 ** remaining checks finish first, so its problems come before any failure
