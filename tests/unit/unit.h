@@ -108,7 +108,8 @@ static inline void unit_param_schedule(params *ps, const char *name, const sched
     param *p = unit_param_add(ps, name, PARAM_SCHEDULE);
     p->value.points = malloc((count + 1) * sizeof *p->value.points);
     assert_non_null(p->value.points);
-    memcpy(p->value.points, points, count * sizeof *points);
+    if (count > 0)
+        memcpy(p->value.points, points, count * sizeof *points);
     p->value.point_count = count;
 }
 
