@@ -453,6 +453,18 @@ static void test_totals_within_epsilon_are_listed_in_id_order(void **state)
     assert_int_equal(f->result.order[0], 1); /* c2 before c3: the same rank, then id */
     assert_int_equal(f->result.order[1], 2);
 }
+
+/* KNOWN BUG (the same, through eval_score): with compare.epsilon = 0, a
+ * total of exactly 90 (F01 0.95) is four stars, not five. */
+static void test_a_total_exactly_on_the_five_star_line_is_five_stars_with_no_tolerance(void **state)
+{
+    fixture *f = *state;
+    set_total(f, 0, 90);
+    unit_param_force(&f->ps, "compare.epsilon", 0);
+    score(f);
+    assert_near(f->result.totals[0], 90, 0);
+    assert_int_equal(f->result.stars[0], 5);
+}
 #endif
 
 int main(void)
@@ -475,6 +487,7 @@ int main(void)
         T(test_totals_within_epsilon_share_a_rank_and_further_apart_do_not),
 #ifdef KAOHE_UNIT_KNOWN_BUGS
         T(test_totals_within_epsilon_are_listed_in_id_order),
+        T(test_a_total_exactly_on_the_five_star_line_is_five_stars_with_no_tolerance),
 #endif
     };
 #undef T
