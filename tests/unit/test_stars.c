@@ -10,6 +10,11 @@
  * of a few communities straight into eval_data (every indicator at full
  * points, then chosen indicators at zero), so that a total is exactly 90,
  * 80, 70 or 60, or a given hair below it.
+ *
+ * Tests marked KNOWN BUG are compiled only with KAOHE_UNIT_KNOWN_BUGS, so
+ * that make unit stays green; to see them fail:
+ *   make BUILD=build/known CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS build/known/tests/test_stars
+ *   build/known/tests/test_stars
  */
 #include "unit.h"
 
