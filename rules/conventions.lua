@@ -20,7 +20,7 @@ define "in_year" [[$1 BETWEEN {year_start} AND {as_of}]]
 define "month_in_year" [[$1 BETWEEN substr({year_start}, 1, 7) AND substr({as_of}, 1, 7)]]
 
 -- x ≥ t with the comparison tolerance of POLICY.md §0.
-define "at_least" [[$1 > $2 - {compare.epsilon}]]
+define "at_least" [[$1 >= $2 - {compare.epsilon}]]
 
 -- Weeks of the window: ceil(days / 7), days = as_of − 1 January + 1 (C06).
 define "weeks_in_window" [[(CAST(julianday({as_of}) - julianday({year_start}) AS INTEGER) + 7) / 7]]

@@ -52,7 +52,7 @@ bool eval_compare(double x, rules_op op, double y, double epsilon)
     case OP_GT:
         return x > y + epsilon;
     case OP_GE:
-        return x > y - epsilon;
+        return x >= y - epsilon; /* with epsilon 0, a value on the line reaches it */
     case OP_EQ:
         return fabs(x - y) <= epsilon;
     case OP_NE:
@@ -1654,16 +1654,35 @@ static void rank_order(const snapshot *s, eval_memo *memo, bool all, eval_result
         result->order[k] = sorted[k].community;
 }
 
-/* Ranks from the order: within epsilon of the one before, the same rank. */
-static void rank_communities(eval_result *result, double epsilon)
+/* Ranks from the order: within epsilon of the one before, the same rank.
+** Communities that share a rank are then listed by id (eval.h: the order
+** is by rank, then id), not by totals that differ only by less than
+** epsilon; such runs are short, so an insertion sort does. */
+static void rank_communities(const snapshot *s, eval_result *result, double epsilon)
 {
-    size_t k;
+    size_t k, start;
     for (k = 0; k < result->community_count; k++) {
         size_t here = result->order[k];
         if (k > 0 && fabs(result->totals[here] - result->totals[result->order[k - 1]]) <= epsilon)
             result->ranks[here] = result->ranks[result->order[k - 1]];
         else
             result->ranks[here] = (int)k + 1;
+    }
+    for (start = 0; start < result->community_count; start = k) {
+        size_t i;
+        for (k = start + 1; k < result->community_count &&
+                            result->ranks[result->order[k]] == result->ranks[result->order[start]];
+             k++)
+            ;
+        for (i = start + 1; i < k; i++) {
+            size_t moving = result->order[i], j = i;
+            while (j > start &&
+                   strcmp(s->communities[result->order[j - 1]].id, s->communities[moving].id) > 0) {
+                result->order[j] = result->order[j - 1];
+                j--;
+            }
+            result->order[j] = moving;
+        }
     }
 }
 
@@ -1762,7 +1781,7 @@ static void score_communities(const eval_data *data, eval_memo *memo, bool all, 
     }
     if (all || moved > 0) {
         rank_order(data->snapshot, memo, all, result);
-        rank_communities(result, v[0]);
+        rank_communities(data->snapshot, result, v[0]);
     }
     if (!all)
         regrade(r, memo, result);

@@ -81,7 +81,8 @@ void targets_data_free(const rules *r, target_data *all)
 /* Whether `actual` meets `required` (POLICY.md §0: x >= t is x > t - ε). */
 static int check_met(double actual, double required, double epsilon)
 {
-    return !isnan(actual) && actual > required - epsilon;
+    /* >=: with compare.epsilon 0, an actual on the requirement meets it. */
+    return !isnan(actual) && actual >= required - epsilon;
 }
 
 void targets_rejudge(target_check *checks, size_t count, double required, double epsilon)

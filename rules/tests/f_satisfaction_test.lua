@@ -59,6 +59,13 @@ case "F01 参数 F01.max = 12" {
 ---------------------------------------------------------------------------
 -- F02 居民评议达标率 = active with score_residents ≥ 60 ÷ active rated, LIN(0.80→1.0), max 4
 ---------------------------------------------------------------------------
+case "F02 正好 60 分，容差为 0 也算达标" {
+  params = { ["compare.epsilon"] = 0 },
+  workers = { { count = 8, score_residents = 60 }, { count = 2, score_residents = 40 } },
+  -- ≥ 60 includes 60 itself (conventions.lua at_least): 8 ÷ 10 = 0.8
+  expect "F02" { value = 0.8 },
+}
+
 case "F02 典型值 0.9" {
   workers = { { count = 9, score_residents = 75 }, { count = 1, score_residents = 40 } },
   -- 0.9 → 0.1/0.2 → 2

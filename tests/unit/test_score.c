@@ -11,10 +11,7 @@
  * eval_data, so each test sets exactly the values it is about; a last test
  * does the same with the shipped rules' own A01 and C02.
  *
- * Tests marked KNOWN BUG are compiled only with KAOHE_UNIT_KNOWN_BUGS, so
- * that make unit stays green; to see them fail:
- *   make BUILD=build/known CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS build/known/tests/test_score
- *   build/known/tests/test_score
+ * Tests marked "Was a bug" failed before the fix they came with.
  */
 #include "unit.h"
 
@@ -218,7 +215,7 @@ static void test_every_comparison_gives_way_by_epsilon_as_the_policy_says(void *
 {
     const double eps = 1e-9;
     (void)state;
-    /* x ≥ t is x > t − ε; x < t is x < t − ε; equal is |x − t| ≤ ε */
+    /* x ≥ t is x ≥ t − ε; x < t is x < t − ε; equal is |x − t| ≤ ε */
     assert_true(eval_compare(60 - 1e-12, OP_GE, 60, eps));
     assert_false(eval_compare(60 - 1e-6, OP_GE, 60, eps));
     assert_false(eval_compare(60 - 1e-12, OP_LT, 60, eps));
@@ -240,9 +237,7 @@ static void test_every_comparison_gives_way_by_epsilon_as_the_policy_says(void *
     assert_true(eval_compare(60, OP_EQ, 60, 0));
 }
 
-#ifdef KAOHE_UNIT_KNOWN_BUGS
-/* KNOWN BUG (reported, not fixed here; build with
- * CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS to see it fail): "x ≥ t" is computed as
+/* Was a bug (fixed with this test): "x ≥ t" was computed as
  * x > t − ε, so with compare.epsilon = 0 (its declared minimum) it is
  * x > t: a value exactly on a threshold does not reach it. A total of
  * exactly 90 is then four stars, a count target met exactly (8 of 8) is not
@@ -253,7 +248,6 @@ static void test_a_value_exactly_on_a_threshold_reaches_it_with_no_tolerance(voi
     (void)state;
     assert_true(eval_compare(60, OP_GE, 60, 0));
 }
-#endif
 
 static void test_a_null_value_is_missing_with_no_value_and_no_points(void **state)
 {
@@ -451,9 +445,7 @@ int main(void)
         T(test_ratio_scores_the_share_of_its_target_capped_at_the_max),
         T(test_the_scoring_functions_clamp_to_zero_and_one_and_give_zero_for_nan),
         T(test_every_comparison_gives_way_by_epsilon_as_the_policy_says),
-#ifdef KAOHE_UNIT_KNOWN_BUGS
         T(test_a_value_exactly_on_a_threshold_reaches_it_with_no_tolerance),
-#endif
         T(test_a_null_value_is_missing_with_no_value_and_no_points),
         T(test_an_infinite_value_is_missing),
         T(test_a_missing_if_check_makes_a_valued_indicator_missing),

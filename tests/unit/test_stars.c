@@ -1,7 +1,7 @@
 /*
  * test_stars.c -- star grades and ranks of eval_score with the shipped
  * rules (POLICY.md §1 and §0): 五星 total ≥ 90 and F01 ≥ 0.90, 四星 ≥ 80,
- * 三星 ≥ 70, 二星 ≥ 60, else 0; "x ≥ t" means x > t − ε with ε the rules'
+ * 三星 ≥ 70, 二星 ≥ 60, else 0; "x ≥ t" means x ≥ t − ε with ε the rules'
  * compare.epsilon (1e-9), so a total a hair below a line still reaches it;
  * ranks by total descending, totals within ε share the better rank
  * (1, 2, 2, 4), and the rank order lists ties by community id.
@@ -11,10 +11,7 @@
  * points, then chosen indicators at zero), so that a total is exactly 90,
  * 80, 70 or 60, or a given hair below it.
  *
- * Tests marked KNOWN BUG are compiled only with KAOHE_UNIT_KNOWN_BUGS, so
- * that make unit stays green; to see them fail:
- *   make BUILD=build/known CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS build/known/tests/test_stars
- *   build/known/tests/test_stars
+ * Tests marked "Was a bug" failed before the fix they came with.
  */
 #include "unit.h"
 
@@ -436,11 +433,9 @@ static void test_totals_within_epsilon_share_a_rank_and_further_apart_do_not(voi
     assert_int_equal(f->result.ranks[4], 5);
 }
 
-#ifdef KAOHE_UNIT_KNOWN_BUGS
-/* KNOWN BUG (reported, not fixed here; build with
- * CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS to see it fail): eval.h says the rank
+/* Was a bug (fixed with this test): eval.h says the rank
  * order is "by rank (then id)", and totals within ε are equal (POLICY.md
- * §0) and share a rank, but rank_order sorts by the exact total, so of two
+ * §0) and share a rank, but rank_order sorted by the exact total, so of two
  * communities at rank 1 the one 3e-13 points higher is listed first
  * whatever its id (the terminal summary lists them in this order). */
 static void test_totals_within_epsilon_are_listed_in_id_order(void **state)
@@ -459,7 +454,7 @@ static void test_totals_within_epsilon_are_listed_in_id_order(void **state)
     assert_int_equal(f->result.order[1], 2);
 }
 
-/* KNOWN BUG (the same, through eval_score): with compare.epsilon = 0, a
+/* Was a bug (the same, through eval_score): with compare.epsilon = 0, a
  * total of exactly 90 (F01 0.95) is four stars, not five. */
 static void test_a_total_exactly_on_the_five_star_line_is_five_stars_with_no_tolerance(void **state)
 {
@@ -470,7 +465,6 @@ static void test_a_total_exactly_on_the_five_star_line_is_five_stars_with_no_tol
     assert_near(f->result.totals[0], 90, 0);
     assert_int_equal(f->result.stars[0], 5);
 }
-#endif
 
 int main(void)
 {
@@ -490,10 +484,8 @@ int main(void)
         T(test_ranks_go_by_total_and_equal_totals_share_the_better_rank),
         T(test_tied_communities_are_listed_in_id_order),
         T(test_totals_within_epsilon_share_a_rank_and_further_apart_do_not),
-#ifdef KAOHE_UNIT_KNOWN_BUGS
         T(test_totals_within_epsilon_are_listed_in_id_order),
         T(test_a_total_exactly_on_the_five_star_line_is_five_stars_with_no_tolerance),
-#endif
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

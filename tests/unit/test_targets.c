@@ -10,10 +10,7 @@
  *
  * Rules, parameters, snapshot and loaded numbers are made in C.
  *
- * Tests marked KNOWN BUG are compiled only with KAOHE_UNIT_KNOWN_BUGS, so
- * that make unit stays green; to see them fail:
- *   make BUILD=build/known CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS build/known/tests/test_targets
- *   build/known/tests/test_targets
+ * Tests marked "Was a bug" failed before the fix they came with.
  */
 #include "unit.h"
 
@@ -344,9 +341,7 @@ static void test_rejudging_with_a_new_required_value_gives_what_scoring_gives(vo
     destroy(f);
 }
 
-#ifdef KAOHE_UNIT_KNOWN_BUGS
-/* KNOWN BUG (reported, not fixed here; build with
- * CFLAGS=-DKAOHE_UNIT_KNOWN_BUGS to see it fail): check_met computes
+/* Was a bug (fixed with this test): check_met computed
  * actual ≥ required as actual > required − ε, so with compare.epsilon = 0
  * (its declared minimum) a street with exactly 8 new certificates does not
  * meet "≥ 8", nor 3 of 5 certified "≥ 0.60". */
@@ -362,7 +357,6 @@ static void test_an_actual_exactly_on_the_requirement_is_met_with_no_tolerance(v
     assert_int_equal(get(f, "cert_ratio", "community", "c3")->met, 1);
     destroy(f);
 }
-#endif
 
 int main(void)
 {
@@ -379,9 +373,7 @@ int main(void)
         cmocka_unit_test(test_a_count_target_compares_the_numerator_with_the_required_count),
         cmocka_unit_test(test_a_required_count_follows_its_parameter),
         cmocka_unit_test(test_rejudging_with_a_new_required_value_gives_what_scoring_gives),
-#ifdef KAOHE_UNIT_KNOWN_BUGS
         cmocka_unit_test(test_an_actual_exactly_on_the_requirement_is_met_with_no_tolerance),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
