@@ -6,6 +6,9 @@
 #   make test-fast    the suite once, without the sanitizer build
 #   make valgrind     the end-to-end suite under valgrind memcheck
 #   make format       clang-format every C file; make format-check for CI
+#   make install      PREFIX=/usr/local DESTDIR= : the binary, the shipped rules
+#                     and profiles, the sample, the editor files, kaohe.1 and
+#                     the bash completion; make uninstall removes them
 #
 # Sources are found by wildcard: a new engine/LAYER/foo.c or
 # tests/unit/test_foo.c needs no edit here. The layers, lowest first (a module
@@ -52,7 +55,7 @@ else
 KAOHE_BIN := $(BUILD)/kaohe
 endif
 
-.PHONY: all layers test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
+.PHONY: install uninstall all layers test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
 
 all: $(KAOHE_BIN) $(FIXTURE_DB)
 
@@ -134,6 +137,30 @@ bench: $(KAOHE_BIN)
 # make fuzz-regress (every corpus and crash input once, part of make test),
 # make fault (the Nth allocation fails along an eval). See tests/fuzz/README.md.
 include tests/fuzz/fuzz.mk
+
+# --- install ---------------------------------------------------------------
+# The installed binary finds its rules in PREFIX/share/kaohe (cli.c,
+# cli_default_root), wherever it is run from. INSTALL_BIN: the binary to
+# install (the e2e test installs the one it tests).
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+INSTALL_BIN ?= $(KAOHE_BIN)
+SHARE_DIR   := $(DESTDIR)$(PREFIX)/share/kaohe
+
+install: $(INSTALL_BIN) fixtures/sample.db
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE_DIR)/fixtures $(SHARE_DIR)/editor \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/kaohe
+	cp -R indicators rules $(SHARE_DIR)/
+	install -m 644 fixtures/sample.db $(SHARE_DIR)/fixtures/sample.db
+	cp -R editor/. $(SHARE_DIR)/editor/
+	$(abspath $(INSTALL_BIN)) help --man > $(DESTDIR)$(PREFIX)/share/man/man1/kaohe.1
+	$(abspath $(INSTALL_BIN)) help --completion > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kaohe
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/kaohe $(DESTDIR)$(PREFIX)/share/man/man1/kaohe.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kaohe
+	rm -rf $(SHARE_DIR)
 
 clean:
 	rm -rf build kaohe fixtures/*.db

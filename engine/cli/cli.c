@@ -29,10 +29,15 @@ static bool has_rule_tree(const char *directory)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Where the shipped rules are: $KAOHE_HOME; else the folder of the
+** executable or one of its parents (a build tree: ./kaohe beside indicators/
+** and rules/); else PREFIX/share/kaohe for an installed PREFIX/bin/kaohe
+** (make install). NULL when none holds a rule tree: a copied binary must
+** not take the working folder for its rules. */
 const char *cli_default_root(const char *program)
 {
     static char root[PATH_MAX];
-    char executable[PATH_MAX];
+    char executable[PATH_MAX], candidate[PATH_MAX + 32];
     const char *home = getenv("KAOHE_HOME");
     ssize_t n;
     int level;
@@ -40,20 +45,21 @@ const char *cli_default_root(const char *program)
     if (home != NULL && *home != '\0')
         return home;
     n = readlink("/proc/self/exe", executable, sizeof executable - 1);
-    if (n > 0) {
-        executable[n] = '\0';
-        for (level = 0; level < 4; level++) {
-            char *slash = strrchr(executable, '/');
-            if (slash == NULL)
-                break;
-            *slash = '\0';
-            if (has_rule_tree(executable)) {
-                snprintf(root, sizeof root, "%s", executable);
-                return root;
-            }
+    if (n <= 0)
+        return NULL;
+    executable[n] = '\0';
+    for (level = 0; level < 4; level++) {
+        char *slash = strrchr(executable, '/');
+        if (slash == NULL)
+            break;
+        *slash = '\0';
+        snprintf(candidate, sizeof candidate, "%s/share/kaohe", executable);
+        if (has_rule_tree(executable) || (level == 1 && has_rule_tree(candidate))) {
+            snprintf(root, sizeof root, "%s", has_rule_tree(executable) ? executable : candidate);
+            return root;
         }
     }
-    return ".";
+    return NULL;
 }
 
 /* The rule sandbox's limits from --rule-*: one home for every command. */

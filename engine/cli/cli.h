@@ -156,6 +156,10 @@ int cli_parse(const cli_command *command, int argc, char **argv, int first, cli_
 void cli_options_free(cli_options *o);
 /* The command's own help: usage, what it does, its options. */
 void cli_print_help(const cli_command *command, FILE *stream);
+/* The manual page (roff) and the bash completion script, both made from
+** the command table (make install writes them). */
+void cli_print_man(FILE *stream, const char *version);
+void cli_print_completion(FILE *stream);
 /* " SNAPSHOT [--out RESULTS]": the arguments of the usage line. */
 void cli_print_arguments(const cli_command *command, FILE *stream);
 /* The closest of `count` names to `word`, or NULL when none is close. */
@@ -190,5 +194,6 @@ int cmd_gen(const cli_options *o);
 int cmd_report(const cli_options *o);
 int cmd_import(const cli_options *o);
 int cmd_export(const cli_options *o);
+int cmd_profiles(const cli_options *o);
 
 #endif

@@ -61,7 +61,7 @@ int cmd_check(const cli_options *o)
     if (r->problem_count == 0)
         rules_warn_unused_params(r);
     /* Lint against data: the snapshot given, else the shipped sample. */
-    if (lint_path == NULL) {
+    if (lint_path == NULL && cli_default_root(o->program) != NULL) {
         snprintf(fixture, sizeof fixture, "%s/fixtures/sample.db", cli_default_root(o->program));
         if (access(fixture, R_OK) == 0)
             lint_path = fixture;

@@ -18,7 +18,7 @@ int cmd_verify(const cli_options *o)
     options.run_id = o->run;
     options.snapshot_path = o->snapshot;
     options.rules_directory = o->rules_dir;
-    options.default_root = cli_default_root(o->program);
+    options.default_root = session_root_or_placeholder(cli_default_root(o->program));
     options.limits = cli_rule_limits(o);
     buffer_init(&out);
     error_clear(&e);

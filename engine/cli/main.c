@@ -94,6 +94,13 @@ const cli_command cli_commands[] = {
      "List every policy parameter with its value, range and source.",
      NULL,
      CLI_RULES | CLI_PARAMS | O(OPT_JSON) | CLI_COMMON},
+    {"profiles",
+     cmd_profiles,
+     {NULL},
+     "",
+     "List the shipped profiles (a city's own rules).",
+     NULL,
+     CLI_COMMON},
     {"test",
      cmd_test,
      {"DIR?", "NAME?"},
@@ -183,6 +190,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         print_usage(stdout);
+        return ERROR_OK;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc == 3 && strcmp(argv[2], "--man") == 0) {
+        cli_print_man(stdout, results_engine_version);
+        return ERROR_OK;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc == 3 && strcmp(argv[2], "--completion") == 0) {
+        cli_print_completion(stdout);
         return ERROR_OK;
     }
     if (strcmp(argv[1], "help") == 0) {

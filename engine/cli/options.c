@@ -514,3 +514,125 @@ void cli_print_help(const cli_command *c, FILE *stream)
                     "says where),\n2 usage error, 3 the system failed (out of memory, disk "
                     "full, I/O error)\n");
 }
+
+/* Text for roff: a leading '.' or '\'' would be a request, '-' a hyphen. */
+static void roff_text(FILE *stream, const char *text, size_t length)
+{
+    size_t i;
+    for (i = 0; i < length; i++) {
+        char ch = text[i];
+        if ((i == 0 || text[i - 1] == '\n') && (ch == '.' || ch == '\''))
+            fputs("\\&", stream);
+        if (ch == '-' || ch == '\\')
+            fputc('\\', stream);
+        fputc(ch == '\n' ? ' ' : ch, stream);
+    }
+}
+
+static void roff_string(FILE *stream, const char *text)
+{
+    roff_text(stream, text, strlen(text));
+}
+
+void cli_print_man(FILE *stream, const char *version)
+{
+    size_t i, k;
+    fprintf(stream, ".TH KAOHE 1 \"\" \"kaohe %s\" \"User Commands\"\n", version);
+    fprintf(stream, ".SH NAME\nkaohe \\- assess communities and community workers: policy in "
+                    "Lua rule files, data in an SQLite snapshot\n");
+    fprintf(stream, ".SH SYNOPSIS\n.B kaohe\n.I COMMAND\n[arguments] [options]\n");
+    fprintf(stream, ".SH DESCRIPTION\nkaohe runs the rule files (the indicators, stars, "
+                    "targets, worker appraisal and admission list) over a snapshot and writes "
+                    "the results database, reports and what\\-if answers.\n");
+    fprintf(stream, ".SH COMMANDS\n");
+    for (i = 0; i < cli_command_count; i++) {
+        const cli_command *c = &cli_commands[i];
+        fprintf(stream, ".TP\n.B kaohe %s", c->name);
+        for (k = 0; k < 3 && c->args[k] != NULL; k++) {
+            fputc(' ', stream);
+            if (positional_optional(c->args[k])) {
+                fputc('[', stream);
+                roff_text(stream, c->args[k], strlen(c->args[k]) - 1);
+                fputc(']', stream);
+            } else
+                roff_string(stream, c->args[k]);
+        }
+        fputc(' ', stream);
+        roff_string(stream, c->usage);
+        fputc('\n', stream);
+        roff_string(stream, c->summary);
+        fprintf(stream, "\n.br\nOptions:");
+        for (k = 0; k < OPT_COUNT; k++)
+            if (c->options & CLI_OPTION(k)) {
+                fputs(" \\-\\-", stream);
+                roff_string(stream, option_specs[k].name);
+            }
+        fputc('\n', stream);
+    }
+    fprintf(stream, ".SH OPTIONS\nEach command takes only the options it lists; any other is "
+                    "refused (exit status 2).\n");
+    for (i = 0; i < OPT_COUNT; i++) {
+        const option_spec *spec = &option_specs[i];
+        fprintf(stream, ".TP\n.B ");
+        if (spec->short_name)
+            fprintf(stream, "\\-%c, ", spec->short_name);
+        fputs("\\-\\-", stream);
+        roff_string(stream, spec->name);
+        if (spec->value) {
+            fputs(" \\fI", stream);
+            roff_string(stream, spec->value);
+            fputs("\\fR", stream);
+        }
+        fputc('\n', stream);
+        roff_string(stream, spec->help ? spec->help : "where to write (see each command)");
+        fputc('\n', stream);
+    }
+    fprintf(stream, ".SH EXIT STATUS\n0 success; 1 the input or the rules are wrong (the message "
+                    "says where); 2 usage error; 3 the system failed (out of memory, disk full, "
+                    "I/O error).\n");
+    fprintf(stream, ".SH ENVIRONMENT\n.TP\n.B KAOHE_HOME\nThe folder holding the shipped rules "
+                    "(indicators/, rules/); by default the folder of the program or "
+                    "PREFIX/share/kaohe.\n");
+    fprintf(stream, ".SH FILES\n.TP\n.I PREFIX/share/kaohe/\nThe shipped rules, profiles "
+                    "(rules/profiles/), rule tests, the sample snapshot and the editor "
+                    "files.\n");
+}
+
+void cli_print_completion(FILE *stream)
+{
+    size_t i, k;
+    fprintf(stream, "# bash completion for kaohe (made by kaohe help --completion)\n"
+                    "_kaohe() {\n"
+                    "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} "
+                    "options=\n"
+                    "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+                    "        COMPREPLY=($(compgen -W \"");
+    for (i = 0; i < cli_command_count; i++)
+        fprintf(stream, "%s%s", i ? " " : "", cli_commands[i].name);
+    fprintf(stream, " help\" -- \"$cur\"))\n        return\n    fi\n"
+                    "    case $prev in\n"
+                    "    --profile|-p)\n"
+                    "        COMPREPLY=($(compgen -W \"$(kaohe profiles 2>/dev/null | "
+                    "sed -n 's/^\\([a-z0-9_-]*\\)$/\\1/p')\" -- \"$cur\"))\n"
+                    "        return ;;\n"
+                    "    --format|-f)\n"
+                    "        COMPREPLY=($(compgen -W \"table csv json\" -- \"$cur\"))\n"
+                    "        return ;;\n"
+                    "    esac\n"
+                    "    case ${COMP_WORDS[1]} in\n");
+    for (i = 0; i < cli_command_count; i++) {
+        fprintf(stream, "    %s) options=\"", cli_commands[i].name);
+        for (k = 0; k < OPT_COUNT; k++)
+            if (cli_commands[i].options & CLI_OPTION(k))
+                fprintf(stream, " --%s", option_specs[k].name);
+        fprintf(stream, "\" ;;\n");
+    }
+    fprintf(stream, "    esac\n"
+                    "    if [[ $cur == -* ]]; then\n"
+                    "        COMPREPLY=($(compgen -W \"$options\" -- \"$cur\"))\n"
+                    "    else\n"
+                    "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+                    "    fi\n"
+                    "}\n"
+                    "complete -o filenames -F _kaohe kaohe\n");
+}

@@ -23,16 +23,16 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "yichang, tieshan" — the shipped profiles, sorted; "" when none. */
-static void list_profiles(const char *folder, buffer *out)
+/* The names of the folders in `folder`, sorted; caller frees each and
+** the array. */
+static size_t profile_names(const char *folder, char **names, size_t capacity)
 {
     DIR *dir = opendir(folder);
     struct dirent *entry;
-    char *names[256];
-    size_t count = 0, i;
+    size_t count = 0;
     if (dir == NULL)
-        return;
-    while ((entry = readdir(dir)) != NULL && count < sizeof names / sizeof names[0]) {
+        return 0;
+    while ((entry = readdir(dir)) != NULL && count < capacity) {
         char path[PATH_MAX];
         struct stat st;
         if (entry->d_name[0] == '.')
@@ -44,10 +44,48 @@ static void list_profiles(const char *folder, buffer *out)
     }
     closedir(dir);
     qsort(names, count, sizeof names[0], compare_names);
+    return count;
+}
+
+/* "chengdong, tieshan, yichang": for the message of an unknown profile. */
+static void list_profiles(const char *folder, buffer *out)
+{
+    char *names[256];
+    size_t count = profile_names(folder, names, sizeof names / sizeof names[0]), i;
     for (i = 0; i < count; i++) {
         buffer_printf(out, "%s%s", i > 0 ? ", " : "", names[i]);
         free(names[i]);
     }
+}
+
+void session_list_profiles(const char *default_root, buffer *out)
+{
+    char folder[PATH_MAX], *names[256];
+    size_t count, i;
+    snprintf(folder, sizeof folder, "%s/rules/profiles", default_root);
+    count = profile_names(folder, names, sizeof names / sizeof names[0]);
+    for (i = 0; i < count; i++) {
+        char path[PATH_MAX + 300], line[512] = "";
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%s/profile.lua", folder, names[i]);
+        /* The first line, when it is a comment, says what the profile is. */
+        if ((f = fopen(path, "r")) != NULL) {
+            if (fgets(line, sizeof line, f) == NULL || strncmp(line, "--", 2) != 0)
+                line[0] = '\0';
+            fclose(f);
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        buffer_printf(out, "%s\t%s\n", names[i], line[0] ? line + 2 + strspn(line + 2, " ") : "");
+        free(names[i]);
+    }
+}
+
+const char *session_root_or_placeholder(const char *default_root)
+{
+    /* Rules of one's own still run without the shipped ones; only extends
+    ** "default" needs them, and its message then shows this name. */
+    return default_root != NULL ? default_root
+                                : "(kaohe's shipped rules: not found; set KAOHE_HOME)";
 }
 
 int session_rules(session *s, const session_config *config, error *e)
@@ -60,6 +98,14 @@ int session_rules(session *s, const session_config *config, error *e)
     options.limits = config->limits;
     if (config->rules_directory != NULL && config->profile != NULL)
         return error_set(e, ERROR_USAGE, "give --rules or --profile, not both");
+    if (config->default_root == NULL) {
+        if (config->rules_directory == NULL)
+            return error_set(e, ERROR_INPUT,
+                             "cannot find kaohe's shipped rules (indicators/ and rules/ beside the "
+                             "program or in PREFIX/share/kaohe); install with make install, set "
+                             "KAOHE_HOME=DIR, or give --rules DIR");
+        options.default_root = session_root_or_placeholder(NULL);
+    }
     if (config->rules_directory != NULL)
         options.directory = config->rules_directory;
     if (config->profile != NULL) {

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buffer.h"
 #include "error.h"
 #include "eval.h"
 #include "params.h"
@@ -25,7 +26,7 @@
 
 /* What a run is made of, as the command line gives it. */
 typedef struct session_config {
-    const char *default_root;    /* the shipped rule tree (indicators/, rules/) */
+    const char *default_root;    /* the shipped rule tree (indicators/, rules/); NULL: not found */
     const char *rules_directory; /* --rules DIR; NULL: the shipped rules */
     const char *profile;         /* --profile NAME (rules/profiles/NAME); NULL: none */
     sandbox_limits limits;       /* --rule-* */
@@ -53,6 +54,10 @@ void session_init(session *s, const session_config *config);
 ** them all); session_require_valid() then refuses them. An unknown profile
 ** is ERROR_INPUT with the shipped profiles listed. */
 int session_rules(session *s, const session_config *config, error *e);
+
+/* `default_root`, or when it is NULL a name that says the shipped rules were
+** not found (for extends "default" in rules of one's own). */
+const char *session_root_or_placeholder(const char *default_root);
 int session_require_valid(const session *s, error *e);
 
 /* Runs with rules the caller owns and keeps (the rule-test runner: one
@@ -62,6 +67,10 @@ void session_borrow_rules(session *s, const rules *r);
 /* The parameters as `from` has them (the run's, when a caller has set
 ** them another way: verify applies the recorded values). */
 int session_params_copy(session *s, const params *from, error *e);
+
+/* The shipped profiles under `default_root`, sorted, one per line:
+** "NAME\tDESCRIPTION" (the first comment of its profile.lua, "" if none). */
+void session_list_profiles(const char *default_root, buffer *out);
 
 /* The run's parameter values: the rules', the scenario file's, --set. */
 int session_params(session *s, const session_config *config, error *e);
