@@ -17,7 +17,7 @@
 ENGINE_LAYERS := base rules data eval results check output cli
 
 CC      ?= cc
-PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter
+PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter libmicrohttpd
 BUILD   ?= build
 SANITIZE ?=
 
@@ -41,9 +41,11 @@ ENGINE_HDR  := $(wildcard engine/*/*.h)
 LIB_OBJ     := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter-out engine/cli/%,$(ENGINE_SRC)))
 MAIN_OBJ    := $(patsubst engine/%.c,$(BUILD)/obj/%.o,$(filter engine/cli/%,$(ENGINE_SRC)))
 EMBEDDED    := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
-               $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))
+               $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql))) \
+               $(patsubst %.html,build/gen/%_html.h,$(notdir $(wildcard engine/*/*.html)))
 vpath %.lua $(addprefix engine/,$(ENGINE_LAYERS))
 vpath %.sql $(addprefix engine/,$(ENGINE_LAYERS))
+vpath %.html $(addprefix engine/,$(ENGINE_LAYERS))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FIXTURE_SQL := $(wildcard fixtures/*.sql)
@@ -75,6 +77,9 @@ build/gen/%_lua.h: %.lua
 	@mkdir -p build/gen
 	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 build/gen/%_sql.h: %.sql
+	@mkdir -p build/gen
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
+build/gen/%_html.h: %.html
 	@mkdir -p build/gen
 	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 

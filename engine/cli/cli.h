@@ -63,6 +63,8 @@ typedef enum cli_option_id {
     OPT_APPROVAL,
     OPT_FUNDED,
     OPT_STAFFED,
+    OPT_PORT,
+    OPT_LISTEN,
     OPT_HELP,
     OPT_COUNT
 } cli_option_id;
@@ -131,6 +133,9 @@ typedef struct cli_options {
     const char *department;  /* --department */
     const char *approval;    /* --approval */
     bool funded, staffed;    /* --funded, --staffed */
+    int port;                /* --port N */
+    bool port_given;         /* --port was given (0 is a port: any free one) */
+    const char *listen;      /* --listen ADDR */
     bool help;               /* --help */
 } cli_options;
 
@@ -195,5 +200,6 @@ int cmd_report(const cli_options *o);
 int cmd_import(const cli_options *o);
 int cmd_export(const cli_options *o);
 int cmd_profiles(const cli_options *o);
+int cmd_serve(const cli_options *o);
 
 #endif

@@ -7,24 +7,8 @@
 
 #include "cli.h"
 #include "jsontext.h"
+#include "params_list.h"
 #include "text.h"
-
-static const char *param_type_name(param_type t)
-{
-    switch (t) {
-    case PARAM_NUMBER:
-        return "number";
-    case PARAM_INTEGER:
-        return "integer";
-    case PARAM_SCHEDULE:
-        return "schedule";
-    case PARAM_STRING:
-        return "string";
-    case PARAM_DATE:
-        return "date";
-    }
-    return "?";
-}
 
 int cmd_params(const cli_options *o)
 {
@@ -38,28 +22,12 @@ int cmd_params(const cli_options *o)
     if (status != ERROR_OK)
         goto done;
     if (o->json) {
-        json_t *list = json_array();
+        json_t *list = params_list_json(ps);
         char *text;
-        for (i = 0; i < ps->count; i++) {
-            const param *p = &ps->items[i];
-            json_t *item = json_object();
-            char *value = params_value_text(p, &p->value);
-            json_object_set_new(item, "name", json_string(p->name));
-            json_object_set_new(item, "type", json_string(param_type_name(p->type)));
-            json_object_set_new(item, "value",
-                                value ? json_loads(value, JSON_DECODE_ANY, NULL) : json_null());
-            if (json_object_get(item, "value") == NULL)
-                json_object_set_new(item, "value", json_string(value ? value : ""));
-            if (p->has_min)
-                json_object_set_new(item, "min", json_real(p->min));
-            if (p->has_max)
-                json_object_set_new(item, "max", json_real(p->max));
-            json_object_set_new(item, "source", p->source ? json_string(p->source) : json_null());
-            json_object_set_new(item, "description",
-                                p->description ? json_string(p->description) : json_null());
-            json_object_set_new(item, "defined_at", json_sprintf("%s:%d", p->file, p->line));
-            json_array_append_new(list, item);
-            free(value);
+        if (list == NULL) {
+            fprintf(stderr, "kaohe: out of memory writing the parameters as JSON\n");
+            status = ERROR_SYSTEM;
+            goto done;
         }
         text = jsontext_dump(list, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         json_decref(list);
@@ -89,7 +57,7 @@ int cmd_params(const cli_options *o)
         buffer_puts(&out, "  ");
         text_pad(&out, value ? value : "?", 12, false);
         buffer_puts(&out, "  ");
-        text_pad(&out, param_type_name(p->type), 8, false);
+        text_pad(&out, params_list_type_name(p->type), 8, false);
         buffer_puts(&out, "  ");
         text_pad(&out, range, 10, false);
         buffer_printf(&out, "  %s%s\n", p->source ? p->source : "(no source)",

@@ -36,7 +36,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_JOBS     ?= 1
 FUZZ_SEED     ?=
 FUZZ_REQUIRED ?= 0
-FUZZ_HARNESSES := rules snapshot schema admission params scenario import results sql
+FUZZ_HARNESSES := rules snapshot schema admission params scenario import results sql web
 
 # The Makefile's PKGS (read from it when this file is used alone).
 FUZZ_PKGS     := $(or $(PKGS),$(shell sed -n 's/^PKGS *:= *//p' Makefile))
@@ -51,9 +51,11 @@ FUZZ_LIBS     := $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -lpthread
 FUZZ_ENGINE_SRC := $(filter-out engine/cli/% $(EXCLUDE),$(wildcard engine/*/*.c))
 FUZZ_ENGINE_OBJ := $(patsubst engine/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_ENGINE_SRC))
 FUZZ_EMBEDDED   := $(patsubst %.lua,build/gen/%_lua.h,$(notdir $(wildcard engine/*/*.lua))) \
-                   $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql)))
+                   $(patsubst %.sql,build/gen/%_sql.h,$(notdir $(wildcard engine/*/*.sql))) \
+                   $(patsubst %.html,build/gen/%_html.h,$(notdir $(wildcard engine/*/*.html)))
 vpath %.lua $(wildcard engine/*/)
 vpath %.sql $(wildcard engine/*/)
+vpath %.html $(wildcard engine/*/)
 FUZZ_BINS       := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_HARNESSES))
 
 .PHONY: fuzz-build fuzz fuzz-regress fuzz-check-cc
@@ -102,6 +104,9 @@ build/gen/%_lua.h: %.lua
 	@mkdir -p build/gen
 	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 build/gen/%_sql.h: %.sql
+	@mkdir -p build/gen
+	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
+build/gen/%_html.h: %.html
 	@mkdir -p build/gen
 	cd $(dir $<) && xxd -i $(notdir $<) > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
 .SECONDARY: $(FUZZ_EMBEDDED)
