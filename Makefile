@@ -57,7 +57,7 @@ else
 KAOHE_BIN := $(BUILD)/kaohe
 endif
 
-.PHONY: install uninstall all layers test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
+.PHONY: install uninstall all layers browser test test-fast test-asan unit e2e conformance ruletests valgrind format format-check clean bench
 
 all: $(KAOHE_BIN) $(FIXTURE_DB)
 
@@ -95,7 +95,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 # --- tests -----------------------------------------------------------------
 test: test-fast test-asan
 
-test-fast: format-check layers unit e2e ruletests conformance fuzz-regress
+test-fast: format-check layers unit e2e browser ruletests conformance fuzz-regress
 
 # No module includes a header of a layer above its own.
 layers:
@@ -106,6 +106,12 @@ unit: $(UNIT_BIN) $(FIXTURE_DB)
 
 e2e: $(KAOHE_BIN) $(FIXTURE_DB)
 	KAOHE=$(abspath $(KAOHE_BIN)) bash tests/e2e/run.sh
+
+# The workbench in headless Chromium (playwright-core from npm, pinned in
+# tests/browser/package-lock.json); skipped with a message without node or
+# chromium unless BROWSER_REQUIRED=1 (.ci/run).
+browser: $(KAOHE_BIN) $(FIXTURE_DB)
+	KAOHE=$(abspath $(KAOHE_BIN)) KAOHE_SHOTS=$(abspath $(BUILD))/shots bash tests/browser/run.sh
 
 ruletests: $(KAOHE_BIN)
 	./$(KAOHE_BIN) test
