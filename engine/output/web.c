@@ -264,22 +264,92 @@ static void answer_communities(web_state *w, web_reply *reply)
                          rows, "max_total", b->max_total));
 }
 
-static void answer_community(web_state *w, const web_request *request, web_reply *reply)
+/* The id argument of an explanation, checked: present and UTF-8 (it goes
+** back in messages, and JSON text is UTF-8). NULL when refused (answered). */
+static const char *id_argument(const web_request *request, const char *what, web_reply *reply)
 {
     const char *id = request->argument ? request->argument(request->argument_user, "id") : NULL;
+    if (id == NULL || *id == '\0') {
+        char message[128];
+        snprintf(message, sizeof message, "give the %s: ?id=ID", what);
+        reply_error(reply, 400, message);
+        return NULL;
+    }
+    if (!text_utf8_valid(id, strlen(id), NULL)) {
+        reply_error(reply, 400, "the id is not UTF-8 text");
+        return NULL;
+    }
+    return id;
+}
+
+enum explain_kind { EXPLAIN_WORKER, EXPLAIN_TASK };
+
+/* A worker's flag or a task's decision, explained as kaohe explain does. */
+static void answer_explain(web_state *w, const web_request *request, enum explain_kind kind,
+                           web_reply *reply)
+{
+    const char *id = id_argument(request, kind == EXPLAIN_WORKER ? "worker" : "task", reply);
+    explain_input in;
+    buffer out;
+    error e;
+    json_t *value;
+    int status;
+    if (id == NULL)
+        return;
+    memset(&in, 0, sizeof in);
+    in.rules = w->run->rules;
+    in.snapshot = w->run->snapshot;
+    in.params = &w->run->rules->params;
+    in.data = &w->run->data;
+    in.result = &w->baseline;
+    buffer_init(&out);
+    error_clear(&e);
+    status = kind == EXPLAIN_WORKER ? explain_worker(&in, id, true, &out, &e)
+                                    : explain_task(&in, id, true, &out, &e);
+    if (status != ERROR_OK)
+        reply_error(reply, e.status == ERROR_INPUT ? 404 : 500, e.message);
+    else if ((value = json_loads(buffer_text(&out), 0, NULL)) == NULL)
+        reply_error(reply, 500, "out of memory");
+    else
+        reply_json(reply, 200, value);
+    buffer_free(&out);
+}
+
+/* The next star grade above the community's and the points it lacks, from
+** the run's own star lines (its other conditions are on the card). */
+static json_t *next_star(const web_state *w, size_t c)
+{
+    const rules *r = w->run->rules;
+    const params *ps = &w->run->rules->params;
+    int have = w->baseline.stars[c], best = -1;
+    double line = 0, total = w->baseline.totals[c];
+    size_t g;
+    for (g = 0; g < r->star_count; g++) {
+        const star_grade *grade = &r->stars[g];
+        double at;
+        if (grade->stars <= have || grade->total_param < 0)
+            continue;
+        at = params_number(ps, grade->total_param);
+        if (best < 0 || grade->stars < best) {
+            best = grade->stars;
+            line = at;
+        }
+    }
+    if (best < 0 || isnan(total))
+        return json_null();
+    return json_pack("{s:i,s:f,s:f}", "stars", best, "line", line, "lacks",
+                     line - total > 0 ? line - total : 0.0);
+}
+
+static void answer_community(web_state *w, const web_request *request, web_reply *reply)
+{
+    const char *id = id_argument(request, "community", reply);
     explain_input in;
     error e;
     buffer out;
     json_t *value;
-    if (id == NULL || *id == '\0') {
-        reply_error(reply, 400, "give the community: /api/community?id=ID");
+    if (id == NULL)
         return;
-    }
-    /* The id goes back in messages, and JSON text is UTF-8. */
-    if (!text_utf8_valid(id, strlen(id), NULL)) {
-        reply_error(reply, 400, "the community id is not UTF-8 text");
-        return;
-    }
     memset(&in, 0, sizeof in);
     in.rules = w->run->rules;
     in.snapshot = w->run->snapshot;
@@ -293,6 +363,12 @@ static void answer_community(web_state *w, const web_request *request, web_reply
     } else if ((value = json_loads(buffer_text(&out), 0, NULL)) == NULL) {
         reply_error(reply, 500, "out of memory");
     } else {
+        const snapshot *s = w->run->snapshot;
+        const char *found = json_string_value(json_object_get(value, "community_id"));
+        size_t c;
+        for (c = 0; found != NULL && c < s->community_count; c++)
+            if (strcmp(s->communities[c].id, found) == 0)
+                json_object_set_new(value, "next_star", next_star(w, c));
         reply_json(reply, 200, value);
     }
     buffer_free(&out);
@@ -455,6 +531,88 @@ static void answer_whatif(web_state *w, const char *body, size_t length, web_rep
     whatif_diff_free(&diff);
 }
 
+/* One parameter over a range (?name=N&from=A&to=B&step=S, at most
+** WEB_SWEEP_MAX values): per value the stars, targets met and flags, as
+** kaohe whatif --sweep gives them, and its chart. */
+static void answer_sweep(web_state *w, const web_request *request, web_reply *reply)
+{
+    session *run = w->run;
+    const char *name = request->argument ? request->argument(request->argument_user, "name") : NULL;
+    const char *from_text =
+        request->argument ? request->argument(request->argument_user, "from") : NULL;
+    double from = 0, to = 0, step = 0;
+    whatif_sweep sweep;
+    buffer out, svg;
+    error e;
+    long count, k;
+    int status = ERROR_OK;
+    char *end;
+    if (name == NULL || from_text == NULL || !text_utf8_valid(name, strlen(name), NULL)) {
+        reply_error(reply, 400, "give ?name=PARAMETER&from=A&to=B&step=S");
+        return;
+    }
+    from = strtod(from_text, &end);
+    if (*end == '\0' && request->argument(request->argument_user, "to") != NULL)
+        to = strtod(request->argument(request->argument_user, "to"), &end);
+    if (*end == '\0' && request->argument(request->argument_user, "step") != NULL)
+        step = strtod(request->argument(request->argument_user, "step"), &end);
+    if (*end != '\0' || !(step > 0) || !(to >= from) || !isfinite(from) || !isfinite(to)) {
+        reply_error(reply, 400, "a sweep needs numbers FROM <= TO and STEP > 0");
+        return;
+    }
+    count = (long)floor((to - from) / step + 1e-9) + 1;
+    if (count > WEB_SWEEP_MAX) {
+        char message[96];
+        snprintf(message, sizeof message, "a sweep of %ld values; at most %d", count,
+                 WEB_SWEEP_MAX);
+        reply_error(reply, 400, message);
+        return;
+    }
+    memset(&sweep, 0, sizeof sweep);
+    sweep.rules = run->rules;
+    sweep.parameter = name;
+    sweep.rows = calloc((size_t)count, sizeof *sweep.rows);
+    buffer_init(&out);
+    buffer_init(&svg);
+    error_clear(&e);
+    if (sweep.rows == NULL)
+        status = error_set(&e, ERROR_SYSTEM, "out of memory");
+    for (k = 0; k < count && status == ERROR_OK; k++) {
+        char text[64];
+        size_t rerun = 0;
+        double value = from + step * (double)k;
+        snprintf(text, sizeof text, "%.12g", value);
+        params_free(&w->scenario);
+        status = params_copy(&w->scenario, &run->rules->params, &e);
+        if (status == ERROR_OK)
+            status = params_set_text(&w->scenario, name, text, &e);
+        if (status == ERROR_OK)
+            status = rules_check_invariants(run->rules, &w->scenario, run->snapshot->year, &e);
+        if (status == ERROR_OK)
+            status = eval_refresh(&run->data, &w->scenario, &run->options, &rerun, &e);
+        if (status == ERROR_OK)
+            status = eval_rescore(&run->data, &w->scenario, &w->scratch, &e);
+        if (status == ERROR_OK)
+            status = whatif_sweep_row_fill(run->rules, value, &w->scratch, &sweep.rows[k], &e);
+        sweep.row_count = (size_t)k + 1;
+    }
+    if (status != ERROR_OK) {
+        reply_error(reply, status == ERROR_SYSTEM ? 500 : 400, e.message);
+    } else if (!whatif_write_sweep_json(&sweep, &out) ||
+               !whatif_write_sweep_svg(&sweep, run->snapshot, &svg)) {
+        reply_error(reply, 500, "out of memory");
+    } else {
+        json_t *rows = json_loads(buffer_text(&out), 0, NULL);
+        reply_json(reply, rows != NULL ? 200 : 500,
+                   rows != NULL ? json_pack("{s:o,s:s%}", "sweep", rows, "svg", buffer_text(&svg),
+                                            svg.length)
+                                : json_pack("{s:s}", "error", "out of memory"));
+    }
+    buffer_free(&out);
+    buffer_free(&svg);
+    whatif_sweep_free(&sweep);
+}
+
 void web_answer(web_state *w, const web_request *request, web_reply *reply)
 {
     const char *method = request->method, *path = request->path;
@@ -471,6 +629,12 @@ void web_answer(web_state *w, const web_request *request, web_reply *reply)
         answer_communities(w, reply);
     } else if (get && strcmp(path, "/api/community") == 0) {
         answer_community(w, request, reply);
+    } else if (get && strcmp(path, "/api/worker") == 0) {
+        answer_explain(w, request, EXPLAIN_WORKER, reply);
+    } else if (get && strcmp(path, "/api/task") == 0) {
+        answer_explain(w, request, EXPLAIN_TASK, reply);
+    } else if (get && strcmp(path, "/api/sweep") == 0) {
+        answer_sweep(w, request, reply);
     } else if (get && strcmp(path, "/api/workers") == 0) {
         answer_workers(w, reply);
     } else if (get && strcmp(path, "/api/decisions") == 0) {

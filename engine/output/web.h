@@ -34,6 +34,7 @@ typedef struct web_limits {
 #define WEB_MAX_BODY_DEFAULT ((size_t)64 << 10)
 #define WEB_MAX_SETS_DEFAULT 64
 #define WEB_MAX_LIST_DEFAULT 200000
+#define WEB_SWEEP_MAX        200 /* values of one sweep */
 
 typedef struct web_state web_state;
 

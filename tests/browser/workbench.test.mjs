@@ -136,6 +136,37 @@ test("a scenario saved as a file loads again with the same answer", async () => 
   assert.equal(await page.textContent("#answer"), first);
 });
 
+test("a sweep draws its chart in the page", async () => {
+  await page.click("nav button[data-tab=whatif]");
+  await page.selectOption("#s-name", "stars.five");
+  await page.fill("#s-from", "80");
+  await page.fill("#s-to", "95");
+  await page.fill("#s-step", "5");
+  await page.click("#s-run");
+  await page.waitForSelector("#s-chart img");
+  const size = await page.$eval("#s-chart img", async (img) => { await img.decode(); return img.naturalWidth; });
+  assert.ok(size > 100, "the chart has a width");
+  await page.locator("#s-chart").scrollIntoViewIfNeeded();
+  await shot("sweep.png");
+});
+
+test("every list explains its row: a card's next star, a worker's flag, a task's decision", async () => {
+  await page.click("nav button[data-tab=ranking]");
+  await page.fill("#f-name", "新华");
+  await page.click("#t-ranking tr.row");
+  await page.waitForSelector("#card h2");
+  assert.match(await page.textContent("#card p"), /还差 \d+\.\d+ 分/);
+  await page.fill("#f-name", "");
+  await page.click("nav button[data-tab=workers]");
+  await page.click("#t-workers tr.row");
+  await page.waitForSelector("#w-why table");
+  assert.match(await page.textContent("#w-why"), /why/);
+  await page.click("nav button[data-tab=decisions]");
+  await page.click("#t-decisions tr.row");
+  await page.waitForSelector("#d-why table");
+  assert.match(await page.textContent("#d-why"), /decision/);
+});
+
 test("no console errors on the way", () => {
   assert.deepEqual(problems, []);
 });
