@@ -35,15 +35,15 @@
 #define COUNT_MARGIN 1.0
 
 /* One category of the indicator system (run_categories). */
-typedef struct category {
+typedef struct report_category {
     char *id;          /* 'A' … 'F' */
     char *name;        /* 队伍精良 … */
     double max_points; /* the category's points */
     double average;    /* region average share of max_points, 0..1; NAN when unknown */
-} category;
+} report_category;
 
 /* One community of the run (run_communities + community_scores). */
-typedef struct community {
+typedef struct report_community {
     char *id;        /* communities.id */
     char *name;      /* 新华社区 */
     char *district;  /* 海港区 */
@@ -53,21 +53,21 @@ typedef struct community {
     int stars;       /* 0, 2..5 */
     int rank;        /* 1 = best; 0 when not scored */
     double *points;  /* category_count subtotals, NAN when absent */
-} community;
+} report_community;
 
 /* One certificate milestone of cert.milestones. */
-typedef struct milestone {
+typedef struct report_point {
     int year;     /* 2020 */
     double ratio; /* 0.35 */
-} milestone;
+} report_point;
 
 /* One target of the run (run_targets, or only seen in target_checks). */
-typedef struct target {
+typedef struct report_target {
     char *id;   /* cert_ratio */
     char *name; /* 社会工作者职业水平证书持证率 (the id when unnamed) */
     bool count; /* measured in a count (人) rather than a ratio */
     char *unit; /* 人, or NULL */
-} target;
+} report_target;
 
 /* Everything the sections share. */
 typedef struct document {
@@ -88,14 +88,14 @@ typedef struct document {
     double floor;          /* elimination.floor */
     double rate_required;  /* elimination.rate_required */
     double new_required;   /* new_certified.required */
-    milestone *milestones; /* by year */
+    report_point *milestones; /* by year */
     size_t milestone_count;
-    category *categories; /* by id */
+    report_category *categories; /* by id */
     size_t category_count;
-    community *communities; /* by id (BINARY collation, as strcmp) */
+    report_community *communities; /* by id (BINARY collation, as strcmp) */
     size_t community_count;
-    const community **ranked; /* the communities by rank, then id */
-    target *targets;          /* cert_ratio first, then by id */
+    const report_community **ranked; /* the communities by rank, then id */
+    report_target *targets;          /* cert_ratio first, then by id */
     size_t target_count;
 } document;
 
@@ -305,7 +305,7 @@ static const char *fmt_signed(char *text, size_t size, double x, int decimals)
 #define SIGNED(b, x, d)  fmt_signed(b, sizeof b, x, d)
 
 /* A target's value: a ratio as a percentage, a count with its unit. */
-static void put_measure(buffer *out, const target *t, double x)
+static void put_measure(buffer *out, const report_target *t, double x)
 {
     char text[64];
     if (t == NULL || !t->count) {
@@ -339,7 +339,7 @@ static const char *grade_name(int stars)
 }
 
 /* Chinese name of a community's star grade, or "—" for an unscored community. */
-static const char *stars_name(const community *c)
+static const char *stars_name(const report_community *c)
 {
     return isnan(c->total) ? "—" : grade_name(c->stars);
 }
@@ -383,7 +383,7 @@ static const char *flag_name(const char *flag)
 }
 
 /* Appends a star-grade cell: <td class="c s5">五星</td>. */
-static void put_stars_cell(buffer *out, const community *c)
+static void put_stars_cell(buffer *out, const report_community *c)
 {
     buffer_printf(out, "<td class=\"c s%d\">%s</td>", isnan(c->total) ? 0 : c->stars,
                   stars_name(c));
@@ -516,7 +516,7 @@ static void document_free(document *d)
     }
     free(d->categories);
     for (i = 0; i < d->community_count; i++) {
-        community *c = &d->communities[i];
+        report_community *c = &d->communities[i];
         free(c->id);
         free(c->name);
         free(c->district);
@@ -716,7 +716,7 @@ static int load_run(document *d, error *e)
            row) {
         if (d->milestone_count == capacity) {
             size_t grown = capacity ? 2 * capacity : 8;
-            milestone *more = realloc(d->milestones, grown * sizeof *more);
+            report_point *more = realloc(d->milestones, grown * sizeof *more);
             if (more == NULL) {
                 status = error_set(e, ERROR_SYSTEM, "out of memory");
                 goto done;
@@ -743,7 +743,7 @@ static double required_ratio(const document *d, double year)
     if (year <= d->milestones[0].year)
         return d->milestones[0].ratio;
     for (i = 1; i < d->milestone_count; i++) {
-        const milestone *a = &d->milestones[i - 1], *b = &d->milestones[i];
+        const report_point *a = &d->milestones[i - 1], *b = &d->milestones[i];
         if (year <= b->year)
             return a->ratio + (b->ratio - a->ratio) * (year - a->year) / (b->year - a->year);
     }
@@ -763,11 +763,11 @@ static int category_index(const document *d, const char *id)
 /* bsearch comparison of an id with a community. */
 static int compare_id(const void *key, const void *element)
 {
-    return strcmp((const char *)key, ((const community *)element)->id);
+    return strcmp((const char *)key, ((const report_community *)element)->id);
 }
 
 /* The community with `id`, or NULL. */
-static community *find_community(const document *d, const char *id)
+static report_community *find_community(const document *d, const char *id)
 {
     if (d->community_count == 0 || id == NULL)
         return NULL;
@@ -777,8 +777,8 @@ static community *find_community(const document *d, const char *id)
 /* qsort comparison of community pointers: by rank (unscored last), then id. */
 static int compare_rank(const void *a, const void *b)
 {
-    const community *x = *(const community *const *)a;
-    const community *y = *(const community *const *)b;
+    const report_community *x = *(const report_community *const *)a;
+    const report_community *y = *(const report_community *const *)b;
     int rx = x->rank > 0 ? x->rank : 1 << 30, ry = y->rank > 0 ? y->rank : 1 << 30;
     if (rx != ry)
         return rx < ry ? -1 : 1;
@@ -801,7 +801,7 @@ static int load_communities(document *d, error *e)
                      "run_categories", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_categories", &row, e)) == ERROR_OK && row) {
-        category *more = realloc(d->categories, (d->category_count + 1) * sizeof *more);
+        report_category *more = realloc(d->categories, (d->category_count + 1) * sizeof *more);
         if (more == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
             goto done;
@@ -824,11 +824,11 @@ static int load_communities(document *d, error *e)
                      "run_communities", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_communities", &row, e)) == ERROR_OK && row) {
-        community *c;
+        report_community *c;
         size_t length;
         if (d->community_count == capacity) {
             size_t grown = capacity ? 2 * capacity : 64;
-            community *more = realloc(d->communities, grown * sizeof *more);
+            report_community *more = realloc(d->communities, grown * sizeof *more);
             if (more == NULL) {
                 status = error_set(e, ERROR_SYSTEM, "out of memory");
                 goto done;
@@ -868,7 +868,7 @@ static int load_communities(document *d, error *e)
                      "category_scores", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "category_scores", &row, e)) == ERROR_OK && row) {
-        community *c = find_community(d, (const char *)sqlite3_column_text(statement, 0));
+        report_community *c = find_community(d, (const char *)sqlite3_column_text(statement, 0));
         const unsigned char *id = sqlite3_column_text(statement, 1);
         int index = id != NULL ? category_index(d, (const char *)id) : -1;
         if (c != NULL && index >= 0)
@@ -919,7 +919,7 @@ static int load_targets(document *d, error *e)
                      "run_targets", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_targets", &row, e)) == ERROR_OK && row) {
-        target *more = realloc(d->targets, (d->target_count + 1) * sizeof *more);
+        report_target *more = realloc(d->targets, (d->target_count + 1) * sizeof *more);
         const unsigned char *measure = sqlite3_column_text(statement, 2);
         if (more == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
@@ -941,7 +941,7 @@ static int load_targets(document *d, error *e)
 }
 
 /* The target with `id`, or NULL. */
-static const target *find_target(const document *d, const char *id)
+static const report_target *find_target(const document *d, const char *id)
 {
     size_t i;
     for (i = 0; id != NULL && i < d->target_count; i++)
@@ -954,7 +954,7 @@ static const target *find_target(const document *d, const char *id)
 ** 社区 新华社区 (3710010101). */
 static void put_scope(buffer *out, const document *d, const char *scope, const char *scope_id)
 {
-    const community *c = strcmp(scope, "community") == 0 ? find_community(d, scope_id) : NULL;
+    const report_community *c = strcmp(scope, "community") == 0 ? find_community(d, scope_id) : NULL;
     put_text(out, scope_name(scope));
     buffer_puts(out, " ");
     if (c != NULL) {
@@ -1060,7 +1060,7 @@ static void write_stars(const document *d, buffer *out)
     double plot_w = width - left - right, plot_h = height - top - bottom, slot, y_max;
     char a[48], b[48];
     for (i = 0; i < d->community_count; i++) {
-        const community *c = &d->communities[i];
+        const report_community *c = &d->communities[i];
         if (isnan(c->total))
             continue;
         scored++;
@@ -1171,7 +1171,7 @@ static void write_ranking(const document *d, buffer *out)
     buffer_puts(out, "<th class=\"n\">总分<br><span class=\"muted\">100</span></th>"
                      "<th class=\"c\">星级</th></tr></thead>\n<tbody>\n");
     for (i = 0; i < d->community_count; i++) {
-        const community *c = d->ranked[i];
+        const report_community *c = d->ranked[i];
         buffer_puts(out, "<tr id=\"c-");
         put_text(out, c->id);
         buffer_puts(out, "\"><td class=\"n\">");
@@ -1249,7 +1249,7 @@ static void write_district_row(const document *d, buffer *out, const char *distr
     put_text(out, district ? district : d->region);
     buffer_puts(out, "</td>");
     for (i = 0; i < d->community_count; i++) {
-        const community *c = &d->communities[i];
+        const report_community *c = &d->communities[i];
         if (district != NULL && strcmp(c->district, district) != 0)
             continue;
         n++;
@@ -1270,7 +1270,7 @@ static void write_district_row(const document *d, buffer *out, const char *distr
         double points = 0, share;
         size_t m = 0;
         for (i = 0; i < d->community_count; i++) {
-            const community *c = &d->communities[i];
+            const report_community *c = &d->communities[i];
             if ((district != NULL && strcmp(c->district, district) != 0) || isnan(c->points[k]))
                 continue;
             points += c->points[k];
@@ -1490,7 +1490,7 @@ static int write_check_table(const document *d, buffer *out, const char *target_
                              const char *scopes, bool failing_only, size_t *rows, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    const target *t = find_target(d, target_id);
+    const report_target *t = find_target(d, target_id);
     char sql[640], a[48];
     bool row;
     int status;
@@ -1545,7 +1545,7 @@ static int write_failing_chips(const document *d, buffer *out, const char *targe
                                const char *scope, size_t *rows, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    const target *t = find_target(d, target_id);
+    const report_target *t = find_target(d, target_id);
     bool row;
     int status;
     *rows = 0;
@@ -1560,7 +1560,7 @@ static int write_failing_chips(const document *d, buffer *out, const char *targe
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
         const char *id = (const char *)sqlite3_column_text(statement, 0);
-        const community *c = strcmp(scope, "community") == 0 ? find_community(d, id) : NULL;
+        const report_community *c = strcmp(scope, "community") == 0 ? find_community(d, id) : NULL;
         if (*rows == 0)
             buffer_puts(out, "<div class=\"chips\">");
         (*rows)++;
@@ -1626,7 +1626,7 @@ static int write_targets(const document *d, buffer *out, error *e)
                      "scope = ?3",
                      "target_checks", &statement, e);
     for (i = 0; status == ERROR_OK && i < d->target_count; i++) {
-        const target *t = &d->targets[i];
+        const report_target *t = &d->targets[i];
         buffer_puts(out, "<tr><td>");
         put_text(out, t->name);
         buffer_puts(out, " <span class=\"muted\">");
@@ -1665,7 +1665,7 @@ static int write_targets(const document *d, buffer *out, error *e)
         goto done;
     buffer_puts(out, "</tbody>\n</table>\n");
     for (i = 0; i < d->target_count; i++) {
-        const target *t = &d->targets[i];
+        const report_target *t = &d->targets[i];
         size_t chips;
         if (strcmp(t->id, "cert_ratio") == 0)
             continue;
@@ -1941,7 +1941,7 @@ static int write_review(const document *d, buffer *out, error *e)
         if (isnan(d->star_line[line]))
             continue;
         for (i = 0; i < d->community_count; i++) {
-            const community *c = d->ranked[i];
+            const report_community *c = d->ranked[i];
             double gap = c->total - d->star_line[line];
             if (isnan(c->total) || fabs(gap) > d->margin + EPS)
                 continue;
@@ -1984,7 +1984,7 @@ static int write_review(const document *d, buffer *out, error *e)
     rows = 0;
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
-        const target *t = find_target(d, (const char *)sqlite3_column_text(statement, 0));
+        const report_target *t = find_target(d, (const char *)sqlite3_column_text(statement, 0));
         double required = sqlite3_column_double(statement, 2);
         double actual = sqlite3_column_double(statement, 3);
         bool met = sqlite3_column_int(statement, 4) != 0;
@@ -2054,7 +2054,7 @@ static int write_region(const document *d, buffer *out, error *e)
 
 /* A radar chart of the community's category shares against the region's
 ** average (needs at least three categories). */
-static void write_radar(const document *d, const community *c, buffer *out)
+static void write_radar(const document *d, const report_community *c, buffer *out)
 {
     const double width = 330, height = 290, cx = 165, cy = 140, radius = 88;
     size_t n = d->category_count, k, ring;
@@ -2151,7 +2151,7 @@ static void put_value(buffer *out, double value, const char *unit)
 }
 
 /* The card's category table: points, max, share, region average. */
-static void write_card_categories(const document *d, const community *c, buffer *out)
+static void write_card_categories(const document *d, const report_community *c, buffer *out)
 {
     size_t k;
     char a[48], b[48];
@@ -2159,7 +2159,7 @@ static void write_card_categories(const document *d, const community *c, buffer 
                      "<th class=\"n\">满分</th><th class=\"n\">得分率</th><th class=\"n\">全市平均"
                      "</th></tr></thead>\n<tbody>\n");
     for (k = 0; k < d->category_count; k++) {
-        const category *cat = &d->categories[k];
+        const report_category *cat = &d->categories[k];
         double share = cat->max_points > 0 ? c->points[k] / cat->max_points : NAN;
         buffer_puts(out, "<tr><td>");
         put_text(out, cat->id);
@@ -2176,7 +2176,7 @@ static void write_card_categories(const document *d, const community *c, buffer 
 }
 
 /* The card's targets: the community's checks, then its street's. */
-static int write_card_targets(const document *d, const community *c, buffer *out, error *e)
+static int write_card_targets(const document *d, const report_community *c, buffer *out, error *e)
 {
     sqlite3_stmt *statement = NULL;
     size_t rows = 0;
@@ -2194,7 +2194,7 @@ static int write_card_targets(const document *d, const community *c, buffer *out
         status = bind_text(d, statement, 3, c->street_id, "target_checks", e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
-        const target *t = find_target(d, (const char *)sqlite3_column_text(statement, 2));
+        const report_target *t = find_target(d, (const char *)sqlite3_column_text(statement, 2));
         double actual = column_real(statement, 4);
         bool met = sqlite3_column_int(statement, 5) != 0;
         bool street = strcmp((const char *)sqlite3_column_text(statement, 0), "street") == 0;
@@ -2225,7 +2225,7 @@ done:
 }
 
 /* The card's flagged workers (ids only, no names). */
-static int write_card_workers(const document *d, const community *c, buffer *out, error *e)
+static int write_card_workers(const document *d, const report_community *c, buffer *out, error *e)
 {
     sqlite3_stmt *statement = NULL;
     size_t rows = 0;
@@ -2261,7 +2261,7 @@ done:
 
 /* The card's indicators sorted by points lost (then id); rows that lost
 ** points have class "lost". Sets *lost_total to the points lost. */
-static int write_card_indicators(const document *d, const community *c, buffer *out,
+static int write_card_indicators(const document *d, const report_community *c, buffer *out,
                                  double *lost_total, error *e)
 {
     sqlite3_stmt *statement = NULL;
@@ -2321,7 +2321,7 @@ done:
 ** radar beside the category table and its targets, the indicators, then its
 ** flagged workers. The indicators are written first into a side buffer, so
 ** the key figures can show the points lost. */
-static int write_card(const document *d, const community *c, buffer *out, error *e)
+static int write_card(const document *d, const report_community *c, buffer *out, error *e)
 {
     buffer indicators;
     size_t k, scored = 0;
@@ -2386,7 +2386,7 @@ done:
 }
 
 /* The report card of one community, or of every community ("all"). */
-static int write_cards(const document *d, const community *only, buffer *out, error *e)
+static int write_cards(const document *d, const report_community *only, buffer *out, error *e)
 {
     size_t i;
     int status = ERROR_OK;
@@ -2441,7 +2441,7 @@ int report_write(const report_options *options, buffer *out, error *e)
 {
     document d;
     buffer page;
-    const community *only = NULL;
+    const report_community *only = NULL;
     int status = ERROR_OK;
     memset(&d, 0, sizeof d);
     buffer_init(&page);
