@@ -2628,7 +2628,7 @@ static int write_card(const document *d, const report_community *c, buffer *out,
 {
     buffer indicators;
     size_t k, scored = 0;
-    char a[48];
+    char a[48], b[48];
     double lost_total = 0;
     int status;
     buffer_init(&indicators);
@@ -2652,12 +2652,15 @@ static int write_card(const document *d, const report_community *c, buffer *out,
     buffer_puts(out, " · 截至 ");
     put_text(out, d->as_of);
     buffer_printf(out, " · 运行 #%lld</p>\n<div class=\"kpis\">", d->run_id);
-    buffer_printf(out,
-                  "<div class=\"kpi\"><span>总分（满分 100）</span><b class=\"total\">%s</b>"
-                  "</div>",
-                  FIXED(a, c->total, 2));
-    buffer_printf(out, "<div class=\"kpi\"><span>星级</span><b class=\"s%d\">%s</b></div>",
-                  isnan(c->total) ? 0 : c->stars, stars_name(d, c));
+    if (isnan(d->total))
+        buffer_puts(out, "<div class=\"kpi\"><span>总分</span>");
+    else
+        buffer_printf(out, "<div class=\"kpi\"><span>总分（满分 %s）</span>", TRIM(b, d->total, 2));
+    buffer_printf(out, "<b class=\"total\">%s</b></div>", FIXED(a, c->total, 2));
+    buffer_printf(out, "<div class=\"kpi\"><span>星级</span><b class=\"s%d\">",
+                  isnan(c->total) ? 0 : c->stars);
+    put_text(out, stars_name(d, c));
+    buffer_puts(out, "</b></div>");
     if (c->rank > 0)
         buffer_printf(out, "<div class=\"kpi\"><span>全市排名</span><b>%d / %zu</b></div>", c->rank,
                       scored);

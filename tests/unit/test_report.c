@@ -404,7 +404,7 @@ static void test_card_sorts_indicators_by_points_lost(void **state)
     assert_non_null(strstr(a01, "50.0%"));
     assert_non_null(strstr(c01, "25.5 <span class=\"muted\">平方米/百户</span>"));
     assert_non_null(strstr(page, "<b>2 / 3</b>"));
-    assert_non_null(strstr(page, "aria-label=\"六类得分率雷达图\""));
+    assert_non_null(strstr(page, "aria-label=\"各类得分率雷达图\""));
     assert_non_null(strstr(page, "<code>W1</code>"));
     free(page);
 }
