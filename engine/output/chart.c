@@ -70,6 +70,142 @@ void chart_legend(buffer *out, double x, double y, const char *colour, const cha
     buffer_puts(out, "</text>\n");
 }
 
+void chart_bars(buffer *out, const char *label, const chart_bar *bars, size_t count,
+                const char *unit, chart_format format)
+{
+    const double width = 380, height = 210, left = 36, right = 10, top = 16, bottom = 32;
+    double plot_w = width - left - right, plot_h = height - top - bottom, slot, y_max, max = 1;
+    size_t i;
+    for (i = 0; i < count; i++)
+        if (bars[i].value > max)
+            max = bars[i].value;
+    y_max = 5 * ceil(max / 5);
+    slot = plot_w / (double)(count ? count : 1);
+    buffer_printf(out,
+                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
+                  "aria-label=\"",
+                  width, height, width, height);
+    chart_text(out, label);
+    buffer_puts(out, "\" font-size=\"11\">\n");
+    chart_value_axis(out, left, width - right, top, top + plot_h, 5, y_max, format);
+    for (i = 0; i < count; i++) {
+        double h = plot_h * bars[i].value / y_max, x = left + slot * (double)i + slot * 0.18;
+        buffer_printf(out,
+                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                      "<title>",
+                      x, top + plot_h - h, slot * 0.64, h, bars[i].colour);
+        chart_text(out, bars[i].name);
+        buffer_puts(out, " ");
+        format(out, bars[i].value);
+        buffer_puts(out, " ");
+        chart_text(out, unit);
+        buffer_printf(out,
+                      "</title></rect>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                      "font-weight=\"700\">",
+                      x + slot * 0.32, top + plot_h - h - 4);
+        format(out, bars[i].value);
+        buffer_printf(out, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                      x + slot * 0.32, top + plot_h + 16);
+        chart_text(out, bars[i].name);
+        buffer_puts(out, "</text>\n");
+    }
+    buffer_puts(out, "</svg>\n");
+}
+
+/* A share clamped to 0..1 (NAN: 0), for a radar polygon. */
+static double clamp_share(double share)
+{
+    return isnan(share) || share < 0 ? 0 : share > 1 ? 1 : share;
+}
+
+void chart_radar(buffer *out, const char *label, const chart_spoke *spokes, size_t count,
+                 const char *value_name, const char *reference_name, chart_format format)
+{
+    const double width = 330, height = 290, cx = 165, cy = 140, radius = 88;
+    size_t k, ring;
+    int pass;
+    if (count < 3)
+        return;
+    buffer_printf(out,
+                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
+                  "aria-label=\"",
+                  width, height, width, height);
+    chart_text(out, label);
+    buffer_puts(out, "\" font-size=\"12.5\">\n");
+    for (ring = 1; ring <= 4; ring++) {
+        buffer_puts(out, "<polygon fill=\"none\" stroke=\"#d5dae0\" points=\"");
+        for (k = 0; k < count; k++) {
+            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)count;
+            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "",
+                          cx + radius * (double)ring / 4 * cos(angle),
+                          cy + radius * (double)ring / 4 * sin(angle));
+        }
+        buffer_puts(out, "\"/>\n");
+    }
+    for (k = 0; k < count; k++) {
+        double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)count;
+        double x = cx + (radius + 14) * cos(angle), y = cy + (radius + 14) * sin(angle);
+        const char *anchor = fabs(cos(angle)) < 0.2 ? "middle" : cos(angle) > 0 ? "start" : "end";
+        buffer_printf(
+            out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d5dae0\"/>\n", cx,
+            cy, cx + radius * cos(angle), cy + radius * sin(angle));
+        if (sin(angle) < -0.9)
+            y -= 12;
+        else if (sin(angle) > 0.9)
+            y += 4;
+        buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
+        chart_text(out, spokes[k].name);
+        buffer_printf(out, "<tspan x=\"%.1f\" dy=\"15\" font-weight=\"700\" fill=\"#2166ac\">", x);
+        format(out, spokes[k].value);
+        buffer_puts(out, "</tspan></text>\n");
+    }
+    buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8.5\" fill=\"#888\">", cx + 3,
+                  cy - radius / 2 - 2);
+    format(out, 0.5);
+    buffer_puts(out, "</text>\n");
+    for (pass = 0; pass < 2; pass++) {
+        buffer_puts(out, pass == 0 ? "<polygon fill=\"none\" stroke=\"#e08214\" stroke-width=\"2\" "
+                                     "stroke-dasharray=\"5 3\" points=\""
+                                   : "<polygon fill=\"rgba(33,102,172,0.22)\" stroke=\"#2166ac\" "
+                                     "stroke-width=\"2\" points=\"");
+        for (k = 0; k < count; k++) {
+            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)count;
+            double share = clamp_share(pass == 0 ? spokes[k].reference : spokes[k].value);
+            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "", cx + radius * share * cos(angle),
+                          cy + radius * share * sin(angle));
+        }
+        buffer_puts(out, "\"/>\n");
+    }
+    buffer_printf(out,
+                  "<rect x=\"10\" y=\"%.0f\" width=\"14\" height=\"10\" "
+                  "fill=\"rgba(33,102,172,0.22)\" stroke=\"#2166ac\"/><text x=\"29\" y=\"%.0f\">",
+                  height - 16, height - 7);
+    chart_text(out, value_name);
+    buffer_printf(out,
+                  "</text><line x1=\"90\" y1=\"%.0f\" x2=\"110\" y2=\"%.0f\" stroke=\"#e08214\" "
+                  "stroke-width=\"2\" stroke-dasharray=\"5 3\"/><text x=\"115\" y=\"%.0f\">",
+                  height - 11, height - 11, height - 7);
+    chart_text(out, reference_name);
+    buffer_puts(out, "</text>\n</svg>\n");
+}
+
+void chart_stacked_bar(buffer *out, const double *parts, const char *const *colours, size_t count,
+                       double scale)
+{
+    double x = 0;
+    size_t k;
+    buffer_puts(out, "<svg viewBox=\"0 0 160 12\" width=\"160\" height=\"12\">");
+    for (k = 0; k < count; k++) {
+        double w = scale * parts[k];
+        if (parts[k] > 0)
+            buffer_printf(out,
+                          "<rect x=\"%.1f\" y=\"1\" width=\"%.1f\" height=\"10\" fill=\"%s\"/>", x,
+                          w, colours[k]);
+        x += w;
+    }
+    buffer_puts(out, "</svg>");
+}
+
 /* Whole numbers, for counts. */
 static void format_count(buffer *out, double value)
 {

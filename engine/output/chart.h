@@ -39,6 +39,39 @@ void chart_polyline(buffer *out, const double *xs, const double *ys, size_t coun
 /* A legend entry at (x, y): a short bar of `colour`, then `name`. */
 void chart_legend(buffer *out, double x, double y, const char *colour, const char *name);
 
+/* One bar of a bar chart. */
+typedef struct chart_bar {
+    const char *name;   /* under the bar, and in its tooltip */
+    double value;       /* its height, >= 0 */
+    const char *colour; /* its fill */
+} chart_bar;
+
+/* A bar chart (380 × 210) of `count` bars over a value axis of 5 ticks,
+** each bar's value over it (written with `format`) and its name under it;
+** `label` names the chart for screen readers, `unit` follows the value in
+** a bar's tooltip. */
+void chart_bars(buffer *out, const char *label, const chart_bar *bars, size_t count,
+                const char *unit, chart_format format);
+
+/* One axis of a radar chart: its name and two shares 0..1 (NAN: none). */
+typedef struct chart_spoke {
+    const char *name;
+    double value;     /* drawn filled, and written under the name */
+    double reference; /* drawn dashed */
+} chart_spoke;
+
+/* A radar chart (330 × 290) of `count` spokes (at least 3; nothing is
+** drawn for fewer), rings at each quarter, the value polygon filled and
+** the reference polygon dashed, with a legend naming both. Shares are
+** written with `format`. */
+void chart_radar(buffer *out, const char *label, const chart_spoke *spokes, size_t count,
+                 const char *value_name, const char *reference_name, chart_format format);
+
+/* A stacked bar 160 × 12 of `count` parts, `scale` pixels per unit, each
+** part in its colour (a part of 0 draws nothing). */
+void chart_stacked_bar(buffer *out, const double *parts, const char *const *colours, size_t count,
+                       double scale);
+
 /* One series of a line chart. */
 typedef struct chart_series {
     const char *name; /* legend text */

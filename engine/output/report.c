@@ -1304,13 +1304,15 @@ static void put_grade_condition(const document *d, buffer *out, size_t g)
 static int write_stars(const document *d, buffer *out, error *e)
 {
     size_t slots = d->grade_count + 1, *counts = calloc(slots, sizeof *counts);
-    size_t scored, communities, g, max = 1, rated;
+    chart_bar *bars = calloc(slots, sizeof *bars);
+    size_t scored, communities, g, rated;
     double sum;
-    const double width = 380, height = 210, left = 36, right = 10, top = 16, bottom = 32;
-    double plot_w = width - left - right, plot_h = height - top - bottom, slot, y_max;
     char a[48];
-    if (counts == NULL)
+    if (counts == NULL || bars == NULL) {
+        free(counts);
+        free(bars);
         return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
     scored = count_grades(d, NULL, counts, &sum, &communities);
     rated = scored - counts[d->grade_count];
     buffer_puts(out, "<section id=\"overview\">\n<div class=\"kpis\">");
@@ -1332,33 +1334,10 @@ static int write_stars(const document *d, buffer *out, error *e)
     }
     buffer_puts(out, "</div>\n<h2>星级分布</h2>\n<div class=\"row\">\n<figure>\n");
     for (g = 0; g < slots; g++)
-        if (counts[g] > max)
-            max = counts[g];
-    y_max = 5 * ceil((double)max / 5);
-    slot = plot_w / (double)slots;
-    buffer_printf(out,
-                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
-                  "aria-label=\"星级分布\" font-size=\"11\">\n",
-                  width, height, width, height);
-    chart_value_axis(out, left, width - right, top, top + plot_h, 5, y_max, format_count);
-    for (g = 0; g < slots; g++) {
-        const char *name = g < d->grade_count ? d->grades[g].name : d->unrated;
-        double h = plot_h * (double)counts[g] / y_max, x = left + slot * (double)g + slot * 0.18;
-        buffer_printf(out,
-                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                      "<title>",
-                      x, top + plot_h - h, slot * 0.64, h, grade_colour(d, g));
-        put_text(out, name);
-        buffer_printf(out,
-                      " %zu 个</title></rect>\n"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"700\">%zu"
-                      "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                      counts[g], x + slot * 0.32, top + plot_h - h - 4, counts[g], x + slot * 0.32,
-                      top + plot_h + 16);
-        put_text(out, name);
-        buffer_puts(out, "</text>\n");
-    }
-    buffer_puts(out, "</svg>\n<figcaption>各星级社区数</figcaption>\n</figure>\n");
+        bars[g] = (chart_bar){g < d->grade_count ? d->grades[g].name : d->unrated,
+                              (double)counts[g], grade_colour(d, g)};
+    chart_bars(out, "星级分布", bars, slots, "个", format_count);
+    buffer_puts(out, "<figcaption>各星级社区数</figcaption>\n</figure>\n");
     buffer_puts(out, "<table>\n<thead><tr><th>星级</th><th>条件</th><th class=\"n\">社区数</th>"
                      "<th class=\"n\">占比</th></tr></thead>\n<tbody>\n");
     for (g = 0; g < slots; g++) {
@@ -1378,6 +1357,7 @@ static int write_stars(const document *d, buffer *out, error *e)
                       d->community_count - scored);
     buffer_puts(out, "</section>\n");
     free(counts);
+    free(bars);
     return ERROR_OK;
 }
 
@@ -2057,21 +2037,12 @@ done:
 static void put_decision_bar(buffer *out, long long admitted, long long rejected, long long review,
                              double scale)
 {
-    double x = 0;
-    long long parts[3] = {admitted, rejected, review};
     static const char *const colours[] = {"#4c9a62", "#c8553d", "#e0a526"};
-    int k;
-    buffer_puts(out, "<svg viewBox=\"0 0 160 12\" width=\"160\" height=\"12\">");
-    for (k = 0; k < 3; k++) {
-        double w = scale * (double)parts[k];
-        if (parts[k] > 0)
-            buffer_printf(out,
-                          "<rect x=\"%.1f\" y=\"1\" width=\"%.1f\" height=\"10\" "
-                          "fill=\"%s\"/>",
-                          x, w, colours[k]);
-        x += w;
-    }
-    buffer_puts(out, "</svg>");
+    double parts[3];
+    parts[0] = (double)admitted;
+    parts[1] = (double)rejected;
+    parts[2] = (double)review;
+    chart_stacked_bar(out, parts, colours, 3, scale);
 }
 
 /* Admission decisions by department (department_stats) and by entry
@@ -2347,80 +2318,21 @@ static int write_region(const document *d, buffer *out, error *e)
 
 /* A radar chart of the community's category shares against the region's
 ** average (needs at least three categories). */
-static void write_radar(const document *d, const report_community *c, buffer *out)
+static int write_radar(const document *d, const report_community *c, buffer *out, error *e)
 {
-    const double width = 330, height = 290, cx = 165, cy = 140, radius = 88;
-    size_t n = d->category_count, k, ring;
-    char a[48];
-    int pass;
-    if (n < 3)
-        return;
-    buffer_printf(out,
-                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
-                  "aria-label=\"各类得分率雷达图\" font-size=\"12.5\">\n",
-                  width, height, width, height);
-    for (ring = 1; ring <= 4; ring++) {
-        buffer_puts(out, "<polygon fill=\"none\" stroke=\"#d5dae0\" points=\"");
-        for (k = 0; k < n; k++) {
-            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "",
-                          cx + radius * (double)ring / 4 * cos(angle),
-                          cy + radius * (double)ring / 4 * sin(angle));
-        }
-        buffer_puts(out, "\"/>\n");
+    chart_spoke *spokes = calloc(d->category_count + 1, sizeof *spokes);
+    size_t k;
+    if (spokes == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    for (k = 0; k < d->category_count; k++) {
+        const report_category *cat = &d->categories[k];
+        spokes[k] = (chart_spoke){
+            cat->name, cat->max_points > 0 ? c->points[k] / cat->max_points : NAN, cat->average};
     }
-    for (k = 0; k < n; k++) {
-        double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-        double x = cx + (radius + 14) * cos(angle), y = cy + (radius + 14) * sin(angle);
-        double share =
-            d->categories[k].max_points > 0 ? c->points[k] / d->categories[k].max_points : NAN;
-        const char *anchor = fabs(cos(angle)) < 0.2 ? "middle" : cos(angle) > 0 ? "start" : "end";
-        buffer_printf(
-            out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d5dae0\"/>\n", cx,
-            cy, cx + radius * cos(angle), cy + radius * sin(angle));
-        if (sin(angle) < -0.9)
-            y -= 12;
-        else if (sin(angle) > 0.9)
-            y += 4;
-        buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
-        put_text(out, d->categories[k].name);
-        buffer_printf(out,
-                      "<tspan x=\"%.1f\" dy=\"15\" font-weight=\"700\" fill=\"#2166ac\">%s"
-                      "</tspan></text>\n",
-                      x, PERCENT(a, share, 0));
-    }
-    buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8.5\" fill=\"#888\">50%%</text>\n",
-                  cx + 3, cy - radius / 2 - 2);
-    for (pass = 0; pass < 2; pass++) {
-        buffer_puts(out, pass == 0 ? "<polygon fill=\"none\" stroke=\"#e08214\" stroke-width=\"2\" "
-                                     "stroke-dasharray=\"5 3\" points=\""
-                                   : "<polygon fill=\"rgba(33,102,172,0.22)\" stroke=\"#2166ac\" "
-                                     "stroke-width=\"2\" points=\"");
-        for (k = 0; k < n; k++) {
-            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-            double share = pass == 0 ? d->categories[k].average
-                           : d->categories[k].max_points > 0
-                               ? c->points[k] / d->categories[k].max_points
-                               : NAN;
-            if (isnan(share))
-                share = 0;
-            if (share > 1)
-                share = 1;
-            if (share < 0)
-                share = 0;
-            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "", cx + radius * share * cos(angle),
-                          cy + radius * share * sin(angle));
-        }
-        buffer_puts(out, "\"/>\n");
-    }
-    buffer_printf(
-        out,
-        "<rect x=\"10\" y=\"%.0f\" width=\"14\" height=\"10\" fill=\"rgba(33,102,172,0.22)\" "
-        "stroke=\"#2166ac\"/><text x=\"29\" y=\"%.0f\">本社区</text>"
-        "<line x1=\"90\" y1=\"%.0f\" x2=\"110\" y2=\"%.0f\" stroke=\"#e08214\" "
-        "stroke-width=\"2\" stroke-dasharray=\"5 3\"/><text x=\"115\" y=\"%.0f\">全市平均"
-        "</text>\n</svg>\n",
-        height - 16, height - 7, height - 11, height - 11, height - 7);
+    chart_radar(out, "各类得分率雷达图", spokes, d->category_count, "本社区", "全市平均",
+                format_percent);
+    free(spokes);
+    return ERROR_OK;
 }
 
 /* A measured value with its unit: a ratio (unit 比例) as a percentage. */
@@ -2669,7 +2581,9 @@ static int write_card(const document *d, const report_community *c, buffer *out,
     buffer_printf(out, "<div class=\"kpi\"><span>失分合计</span><b>%s</b></div></div>\n",
                   FIXED(a, lost_total, 2));
     buffer_puts(out, "<div class=\"row\">\n<figure class=\"radar\">\n");
-    write_radar(d, c, out);
+    status = write_radar(d, c, out, e);
+    if (status != ERROR_OK)
+        goto done;
     buffer_puts(out, "</figure>\n<div>\n");
     write_card_categories(d, c, out);
     status = write_card_targets(d, c, out, e);
