@@ -1,14 +1,20 @@
 /*
-** html.c — the HTML report of html.h.
+** report.c — the HTML report of report.h.
 **
 ** How it works: report_write() opens the results database read-only inside one
-** read transaction, loads what several sections share (the run, its key
-** parameters, categories, communities with their totals and category
-** subtotals, targets) into a `document`, then writes the sections one after
-** the other; sections that are plain listings stream their rows straight
-** from SQL into the page. Every query has an ORDER BY, numbers are printed
-** with fixed decimals, and nothing reads the clock, so the output is a pure
-** function of the file.
+** read transaction, loads what several sections share (the run, what its
+** rules say — star grades, targets, ε, the appraisal's floors — categories,
+** communities with their totals and category subtotals) into a `document`,
+** then writes the sections one after the other; sections that are plain
+** listings stream their rows straight from SQL into the page. Every query
+** has an ORDER BY, numbers are printed with fixed decimals, and nothing
+** reads the clock, so the output is a pure function of the file.
+**
+** No policy here: every name, threshold and requirement comes from the
+** run's tables (run_rules, run_star_grades, run_targets, run_target_rules,
+** run_categories; results_schema.c). A run written before those tables
+** existed is reported with what it has, and the header says what is
+** missing. Charts are drawn by chart.c.
 */
 #include "report.h"
 
@@ -2655,7 +2661,7 @@ done:
     return status;
 }
 
-/* html.h. Checks the options, loads the document, writes the page into a
+/* report.h. Checks the options, loads the document, writes the page into a
 ** buffer of its own and appends it to `out` only when everything succeeded. */
 int report_write(const report_options *options, buffer *out, error *e)
 {
