@@ -2004,11 +2004,18 @@ static int write_workers(const document *d, buffer *out, error *e)
                      "worker_appraisals", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "worker_appraisals", &row, e)) == ERROR_OK && row) {
-        if (listed == 0)
+        if (listed == 0) {
+            /* ranks are within the appraisal's scope, as the rules of the run say */
             buffer_puts(out, "<h3>标记名单</h3>\n<table>\n<thead><tr><th>原因</th><th>工号</th>"
                              "<th>社区</th><th>街道</th><th class=\"n\">考核分</th>"
-                             "<th class=\"n\">街道内名次<br><span class=\"muted\">1 = 最低</span>"
-                             "</th></tr></thead>\n<tbody>\n");
+                             "<th class=\"n\">");
+            if (d->appraisal_scope != NULL) {
+                put_text(out, scope_name(d->appraisal_scope));
+                buffer_puts(out, "内");
+            }
+            buffer_puts(out, "名次<br><span class=\"muted\">1 = 最低</span></th></tr></thead>\n"
+                             "<tbody>\n");
+        }
         listed++;
         buffer_printf(out, "<tr><td class=\"bad\">%s</td><td><code>",
                       flag_name((const char *)sqlite3_column_text(statement, 0)));
