@@ -54,8 +54,12 @@
 
 ---@class (exact) kaohe.StarGrade
 ---@field stars integer 星级
+---@field name? string 星级名称，报告与终端表格用它，如 "五星"（默认按星数：五星、四星……）
 ---@field total string 最低总分的参数名，如 "stars.five"
 ---@field also? string[] 另外的条件，如 "F01 >= {stars.five_f01}"
+
+---@class kaohe.Stars: { [integer]: kaohe.StarGrade }
+---@field unrated? string 未达任何星级的社区的名称（默认 "未评级"）
 
 ---@class (exact) kaohe.Target
 ---@field name string 中文名称
@@ -137,8 +141,8 @@ function define(name) end
 ---@return fun(def: kaohe.Indicator)
 function indicator(id) end
 
----Star grades, best first.
----@param grades kaohe.StarGrade[]
+---Star grades, best first; `unrated` names a community below every grade.
+---@param grades kaohe.Stars
 function stars(grades) end
 
 ---LIN(x; a→b): points rise linearly from a to b (a > b rewards small values).

@@ -11,9 +11,12 @@ param "stars.five_f01" {
   description = "五星要求的居民满意率（F01 的值）",
 }
 
+-- name: what the report, the eval table, explain and whatif call the grade;
+-- unrated: what they call a community below every grade.
 stars {
-  { stars = 5, total = "stars.five", also = { "F01 >= {stars.five_f01}" } },
-  { stars = 4, total = "stars.four" },
-  { stars = 3, total = "stars.three" },
-  { stars = 2, total = "stars.two" },
+  { stars = 5, name = "五星", total = "stars.five", also = { "F01 >= {stars.five_f01}" } },
+  { stars = 4, name = "四星", total = "stars.four" },
+  { stars = 3, name = "三星", total = "stars.three" },
+  { stars = 2, name = "二星", total = "stars.two" },
+  unrated = "未评级",
 }

@@ -82,14 +82,14 @@ static void status_reason(buffer *out, const indicator *ind, const double *colum
 /* "再增加 5 家备案社会组织可得满分" and the like, or "" at full points.
 ** Returns the signed distance to full points (NaN when not ok). */
 static double gap_text(const indicator *ind, const indicator_score *score, double a, double b,
-                       char *out, size_t size)
+                       double epsilon, char *out, size_t size)
 {
     double x = score->value, full, need;
     const char *what = ind->hint != NULL ? ind->hint : (ind->unit ? ind->unit : "");
     out[0] = '\0';
     if (score->status != STATUS_OK)
         return NAN;
-    if (score->points >= score->max_points - 1e-9) {
+    if (eval_compare(score->points, OP_GE, score->max_points, epsilon)) {
         snprintf(out, size, "已得满分");
         return 0;
     }
@@ -173,7 +173,7 @@ int explain_community(const explain_input *in, const char *community_id, const c
     } else {
         buffer_printf(out, "%s %s（%s）：总分 %.2f / %g，%s，排名 %d / %zu\n", s->communities[c].id,
                       s->communities[c].name, s->communities[c].street_key, res->totals[c],
-                      res->max_total, summary_stars_name(res->stars[c]), res->ranks[c],
+                      res->max_total, summary_stars_name(r, res->stars[c]), res->ranks[c],
                       s->community_count);
     }
     for (i = 0; i < r->indicator_count; i++) {
@@ -188,7 +188,7 @@ int explain_community(const explain_input *in, const char *community_id, const c
         if (only >= 0 && (int)i != only)
             continue;
         number_text(value, sizeof value, score->value, ind);
-        gap_text(ind, score, a, b, gap, sizeof gap);
+        gap_text(ind, score, a, b, epsilon, gap, sizeof gap);
         buffer_init(&score_line);
         score_text(&score_line, ind, in->params, s->year, a, b);
         if (json) {
@@ -387,7 +387,7 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
         buffer_puts(out, "\n");
         if (!isnan(w->score)) {
             buffer_printf(out, "  考核得分：%.2f", w->score);
-            if (weights_known && fabs(w->score - weighted) > 1e-9)
+            if (weights_known && fabs(w->score - weighted) > epsilon)
                 buffer_printf(out, "（加权 %.2f，持证加分或封顶 %+.2f）", weighted,
                               w->score - weighted);
             buffer_printf(out, "\n  排名：%s内由低到高第 %d 名，共 %zu 人\n", group_label, w->rank,

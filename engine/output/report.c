@@ -1,14 +1,20 @@
 /*
-** html.c — the HTML report of html.h.
+** report.c — the HTML report of report.h.
 **
 ** How it works: report_write() opens the results database read-only inside one
-** read transaction, loads what several sections share (the run, its key
-** parameters, categories, communities with their totals and category
-** subtotals, targets) into a `document`, then writes the sections one after
-** the other; sections that are plain listings stream their rows straight
-** from SQL into the page. Every query has an ORDER BY, numbers are printed
-** with fixed decimals, and nothing reads the clock, so the output is a pure
-** function of the file.
+** read transaction, loads what several sections share (the run, what its
+** rules say — star grades, targets, ε, the appraisal's floors — categories,
+** communities with their totals and category subtotals) into a `document`,
+** then writes the sections one after the other; sections that are plain
+** listings stream their rows straight from SQL into the page. Every query
+** has an ORDER BY, numbers are printed with fixed decimals, and nothing
+** reads the clock, so the output is a pure function of the file.
+**
+** No policy here: every name, threshold and requirement comes from the
+** run's tables (run_rules, run_star_grades, run_targets, run_target_rules,
+** run_categories; results_schema.c). A run written before those tables
+** existed is reported with what it has, and the header says what is
+** missing. Charts are drawn by chart.c.
 */
 #include "report.h"
 
@@ -21,11 +27,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chart.h"
 #include "results_schema.h"
 #include "text.h"
-
-/* Tolerance of comparisons (POLICY.md §0). */
-#define EPS 1e-9
 
 /* How long a reader waits for a writer's transaction, in milliseconds. */
 #define BUSY_TIMEOUT_MS 10000
@@ -35,15 +39,15 @@
 #define COUNT_MARGIN 1.0
 
 /* One category of the indicator system (run_categories). */
-typedef struct category {
+typedef struct report_category {
     char *id;          /* 'A' … 'F' */
     char *name;        /* 队伍精良 … */
     double max_points; /* the category's points */
     double average;    /* region average share of max_points, 0..1; NAN when unknown */
-} category;
+} report_category;
 
 /* One community of the run (run_communities + community_scores). */
-typedef struct community {
+typedef struct report_community {
     char *id;        /* communities.id */
     char *name;      /* 新华社区 */
     char *district;  /* 海港区 */
@@ -53,21 +57,36 @@ typedef struct community {
     int stars;       /* 0, 2..5 */
     int rank;        /* 1 = best; 0 when not scored */
     double *points;  /* category_count subtotals, NAN when absent */
-} community;
+} report_community;
 
-/* One certificate milestone of cert.milestones. */
-typedef struct milestone {
+/* One point of a schedule parameter (a year's required value). */
+typedef struct report_point {
     int year;     /* 2020 */
     double ratio; /* 0.35 */
-} milestone;
+} report_point;
 
-/* One target of the run (run_targets, or only seen in target_checks). */
-typedef struct target {
-    char *id;   /* cert_ratio */
-    char *name; /* 社会工作者职业水平证书持证率 (the id when unnamed) */
-    bool count; /* measured in a count (人) rather than a ratio */
-    char *unit; /* 人, or NULL */
-} target;
+/* One target of the run (run_targets and run_target_rules, or only seen in
+** target_checks), in the rules' order. */
+typedef struct report_target {
+    char *id;             /* as the rules name it */
+    char *name;           /* its label in the rules (the id when unnamed) */
+    bool count;           /* measured in a count (人) rather than a ratio */
+    char *unit;           /* 人, or NULL */
+    char *scopes;         /* "region,district,...", or NULL when not recorded */
+    char *required_kind;  /* "number", "param", "schedule", or NULL */
+    char *required_param; /* the parameter of the requirement, or NULL */
+    double required;      /* the widest scope's requirement; NAN when never checked */
+    report_point *points; /* a schedule's points by year (from runs.params) */
+    size_t point_count;
+} report_target;
+
+/* One star grade of the run (run_star_grades), best first. */
+typedef struct report_grade {
+    int stars;        /* community_scores.stars of the grade */
+    char *name;       /* its label in the rules */
+    double threshold; /* the lowest total of the grade; NAN when not recorded */
+    char *conditions; /* its other conditions as text, or NULL */
+} report_grade;
 
 /* Everything the sections share. */
 typedef struct document {
@@ -81,41 +100,41 @@ typedef struct document {
     char *as_of, *region, *kind, *scenario, *snapshot_path;
     long long baseline_run_id; /* 0 when none */
     int year;                  /* the assessment year (of as_of), 0 when unknown */
-    /* key parameters, NAN when the run does not have them */
-    double star_line[4];   /* stars.five, .four, .three, .two */
-    double five_f01;       /* stars.five_f01 */
-    double bottom_ratio;   /* elimination.bottom_ratio */
-    double floor;          /* elimination.floor */
-    double rate_required;  /* elimination.rate_required */
-    double new_required;   /* new_certified.required */
-    milestone *milestones; /* by year */
-    size_t milestone_count;
-    category *categories; /* by id */
+    /* what the rules of the run say (run_rules, run_star_grades) */
+    bool rules_recorded;   /* false: an older kaohe wrote the run without them */
+    char *system_name;     /* the indicator system, or NULL */
+    double total;          /* points of the system */
+    double epsilon;        /* comparison tolerance of the run (0 when not recorded) */
+    char *unrated;         /* the name of "below every grade" */
+    char *appraisal_scope; /* workers are ranked within it, or NULL */
+    double bottom_ratio;   /* NAN when not recorded */
+    char *floors;          /* "score 60 分、..." (from the JSON of run_rules), or NULL */
+    report_grade *grades;  /* best first */
+    size_t grade_count;
+    size_t indicator_count;      /* of the run */
+    report_category *categories; /* by id */
     size_t category_count;
-    community *communities; /* by id (BINARY collation, as strcmp) */
+    report_community *communities; /* by id (BINARY collation, as strcmp) */
     size_t community_count;
-    const community **ranked; /* the communities by rank, then id */
-    target *targets;          /* cert_ratio first, then by id */
+    const report_community **ranked; /* the communities by rank, then id */
+    report_target *targets;          /* in the rules' order (by id when not recorded) */
     size_t target_count;
 } document;
 
-/* Star grades in the order they are shown. */
-static const int grades[] = {5, 4, 3, 2, 1, 0};
-#define GRADE_COUNT 6
-
-/* Names of the star lines, parallel to document.star_line. */
-static const char *const star_line_names[] = {"五星线", "四星线", "三星线", "二星线"};
-
-/* Colours of the star grades (5, 4, 3, 2, 1, 0). */
+/* Colours of the star grades, best first; the last for "below every
+** grade" (and grades past the fifth). */
 static const char *const grade_colours[] = {"#b8860b", "#2f6fb0", "#3f9a5a",
                                             "#e08a2e", "#c77",    "#9aa0a6"};
+#define GRADE_COLOURS 6
 
 /* Colours of series in charts (districts). */
 static const char *const palette[] = {"#2166ac", "#d6604d", "#1b7837", "#8073ac",
                                       "#e08214", "#35978f", "#c51b7d", "#7f6a3b"};
 #define PALETTE_SIZE 8
 
-/* The tables a kaohe results database holds (contract and engine's own). */
+/* The tables a kaohe results database holds (contract and engine's own);
+** the tables of the run's rules (run_rules...) came later and may be
+** absent: see load_rules. */
 static const char *const required_tables[] = {
     "runs",           "community_scores", "indicator_scores", "target_checks",  "worker_appraisals",
     "task_decisions", "category_scores",  "run_communities",  "run_indicators", "run_categories",
@@ -305,7 +324,7 @@ static const char *fmt_signed(char *text, size_t size, double x, int decimals)
 #define SIGNED(b, x, d)  fmt_signed(b, sizeof b, x, d)
 
 /* A target's value: a ratio as a percentage, a count with its unit. */
-static void put_measure(buffer *out, const target *t, double x)
+static void put_measure(buffer *out, const report_target *t, double x)
 {
     char text[64];
     if (t == NULL || !t->count) {
@@ -319,29 +338,38 @@ static void put_measure(buffer *out, const target *t, double x)
     }
 }
 
-/* Chinese name of a star grade, as the eval report prints it. */
-static const char *grade_name(int stars)
+/* The rules' name of star grade `stars`: a grade of the run, or the name of
+** "below every grade" for 0. */
+static const char *grade_name(const document *d, int stars)
 {
-    switch (stars) {
-    case 5:
-        return "五星";
-    case 4:
-        return "四星";
-    case 3:
-        return "三星";
-    case 2:
-        return "二星";
-    case 1:
-        return "一星";
-    default:
-        return "未评级";
-    }
+    size_t g;
+    for (g = 0; g < d->grade_count; g++)
+        if (d->grades[g].stars == stars)
+            return d->grades[g].name;
+    return stars == 0 && d->unrated != NULL ? d->unrated : "★"; /* a grade the run did not name */
 }
 
-/* Chinese name of a community's star grade, or "—" for an unscored community. */
-static const char *stars_name(const community *c)
+/* Place of `stars` among the grades, best first; grade_count for a
+** community below every grade. */
+static size_t grade_slot(const document *d, int stars)
 {
-    return isnan(c->total) ? "—" : grade_name(c->stars);
+    size_t g;
+    for (g = 0; g < d->grade_count && d->grades[g].stars != stars;)
+        g++;
+    return g;
+}
+
+/* Colour of grade slot `g`. */
+static const char *grade_colour(const document *d, size_t g)
+{
+    return g < d->grade_count && g < GRADE_COLOURS - 1 ? grade_colours[g]
+                                                       : grade_colours[GRADE_COLOURS - 1];
+}
+
+/* Name of a community's star grade, or "—" for an unscored community. */
+static const char *stars_name(const document *d, const report_community *c)
+{
+    return isnan(c->total) ? "—" : grade_name(d, c->stars);
 }
 
 /* Chinese name of a scope. */
@@ -383,10 +411,11 @@ static const char *flag_name(const char *flag)
 }
 
 /* Appends a star-grade cell: <td class="c s5">五星</td>. */
-static void put_stars_cell(buffer *out, const community *c)
+static void put_stars_cell(const document *d, buffer *out, const report_community *c)
 {
-    buffer_printf(out, "<td class=\"c s%d\">%s</td>", isnan(c->total) ? 0 : c->stars,
-                  stars_name(c));
+    buffer_printf(out, "<td class=\"c s%d\">", isnan(c->total) ? 0 : c->stars);
+    put_text(out, stars_name(d, c));
+    buffer_puts(out, "</td>");
 }
 
 /* Appends "<span title="FULL"><code>FIRST12…</code></span>" for a hash. */
@@ -509,14 +538,22 @@ static void document_free(document *d)
     free(d->kind);
     free(d->scenario);
     free(d->snapshot_path);
-    free(d->milestones);
+    free(d->system_name);
+    free(d->unrated);
+    free(d->appraisal_scope);
+    free(d->floors);
+    for (i = 0; i < d->grade_count; i++) {
+        free(d->grades[i].name);
+        free(d->grades[i].conditions);
+    }
+    free(d->grades);
     for (i = 0; i < d->category_count; i++) {
         free(d->categories[i].id);
         free(d->categories[i].name);
     }
     free(d->categories);
     for (i = 0; i < d->community_count; i++) {
-        community *c = &d->communities[i];
+        report_community *c = &d->communities[i];
         free(c->id);
         free(c->name);
         free(c->district);
@@ -530,6 +567,10 @@ static void document_free(document *d)
         free(d->targets[i].id);
         free(d->targets[i].name);
         free(d->targets[i].unit);
+        free(d->targets[i].scopes);
+        free(d->targets[i].required_kind);
+        free(d->targets[i].required_param);
+        free(d->targets[i].points);
     }
     free(d->targets);
     if (d->db != NULL) {
@@ -635,32 +676,18 @@ static int choose_run(document *d, long long wanted, error *e)
     return status;
 }
 
-/* Loads the runs row and the key parameters from runs.params (through
-** SQLite's JSON functions). Returns the status. */
+/* Loads the runs row. Returns the status. */
 static int load_run(document *d, error *e)
 {
-    static const char *const names[] = {
-        "stars.five",
-        "stars.four",
-        "stars.three",
-        "stars.two",
-        "stars.five_f01",
-        "elimination.bottom_ratio",
-        "elimination.floor",
-        "elimination.rate_required",
-        "new_certified.required",
-    };
-    double *slots[] = {&d->star_line[0], &d->star_line[1],  &d->star_line[2],
-                       &d->star_line[3], &d->five_f01,      &d->bottom_ratio,
-                       &d->floor,        &d->rate_required, &d->new_required};
     sqlite3_stmt *statement = NULL;
     bool row;
-    size_t i, capacity = 0;
     int status;
     status = prepare(d,
                      "SELECT started_at, finished_at, engine_version, snapshot_sha256, "
                      "rules_sha256, as_of, region, kind, scenario, snapshot_path, "
-                     "baseline_run_id, json_valid(params) FROM runs WHERE run_id = ?1",
+                     "baseline_run_id, json_valid(params), "
+                     "(SELECT count(*) FROM run_indicators WHERE run_id = ?1) "
+                     "FROM runs WHERE run_id = ?1",
                      "runs", &statement, e);
     if (status == ERROR_OK)
         status = next_row(d, statement, "runs", &row, e);
@@ -677,6 +704,7 @@ static int load_run(document *d, error *e)
     d->scenario = column_copy(d, statement, 8);
     d->snapshot_path = column_copy(d, statement, 9);
     d->baseline_run_id = sqlite3_column_int64(statement, 10);
+    d->indicator_count = (size_t)sqlite3_column_int64(statement, 12);
     if (sqlite3_column_int(statement, 11) == 0) {
         status = error_set(e, ERROR_INPUT, "%s: runs.params of run %lld is not valid JSON", d->path,
                            d->run_id);
@@ -684,70 +712,127 @@ static int load_run(document *d, error *e)
     }
     if (d->as_of != NULL && strlen(d->as_of) >= 4)
         d->year = atoi(d->as_of);
+done:
     sqlite3_finalize(statement);
-    statement = NULL;
-    status = prepare(d,
-                     "SELECT json_extract(params, '$.\"' || ?2 || '\"') FROM runs "
-                     "WHERE run_id = ?1",
-                     "runs", &statement, e);
-    for (i = 0; status == ERROR_OK && i < sizeof names / sizeof names[0]; i++) {
-        sqlite3_reset(statement);
-        status = bind_text(d, statement, 2, names[i], "runs", e);
+    return status;
+}
+
+/* Whether the file has table `name` (the run's rules came in later
+** versions of kaohe). Returns the status. */
+static int has_table(const document *d, const char *name, bool *found, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    int status = prepare(d, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?2",
+                         "sqlite_schema", &statement, e);
+    if (status == ERROR_OK)
+        status = bind_text(d, statement, 2, name, "sqlite_schema", e);
+    if (status == ERROR_OK)
+        status = next_row(d, statement, "sqlite_schema", found, e);
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Appends a grade to the document, which takes `name` and `conditions`;
+** false when out of memory. */
+static bool add_grade(document *d, int stars, char *name, double threshold, char *conditions)
+{
+    report_grade *more =
+        name != NULL ? realloc(d->grades, (d->grade_count + 1) * sizeof *more) : NULL;
+    if (more == NULL) {
+        free(name);
+        free(conditions);
+        return false;
+    }
+    d->grades = more;
+    d->grades[d->grade_count++] = (report_grade){stars, name, threshold, conditions};
+    return true;
+}
+
+/* Loads what the rules of the run say: run_rules and run_star_grades. A
+** run written by an older kaohe has neither: its grades are the star
+** counts the run gave (named by a mark, with no threshold), ε is 0, and the
+** header says what is missing. Returns the status. */
+static int load_rules(document *d, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    bool row, found = false;
+    int status = has_table(d, "run_rules", &found, e);
+    if (status == ERROR_OK && found) {
+        status = prepare(d,
+                         "SELECT system_name, total, epsilon, unrated, appraisal_scope, "
+                         "bottom_ratio, (SELECT group_concat(j.key || ' ' || j.value || ' 分', "
+                         "'、') FROM json_each(CASE WHEN json_valid(floors) THEN floors END) j) "
+                         "FROM run_rules WHERE run_id = ?1",
+                         "run_rules", &statement, e);
         if (status == ERROR_OK)
-            status = next_row(d, statement, "runs", &row, e);
-        if (status == ERROR_OK) {
-            int type = sqlite3_column_type(statement, 0);
-            *slots[i] = type == SQLITE_INTEGER || type == SQLITE_FLOAT
-                            ? sqlite3_column_double(statement, 0)
-                            : NAN;
+            status = next_row(d, statement, "run_rules", &row, e);
+        if (status == ERROR_OK && row) {
+            d->rules_recorded = true;
+            d->system_name = column_copy(d, statement, 0);
+            d->total = sqlite3_column_double(statement, 1);
+            d->epsilon = sqlite3_column_double(statement, 2);
+            d->unrated = column_copy_or_empty(d, statement, 3);
+            d->appraisal_scope = column_copy(d, statement, 4);
+            d->bottom_ratio = column_real(statement, 5);
+            d->floors = column_copy(d, statement, 6);
         }
+        sqlite3_finalize(statement);
+        statement = NULL;
     }
     if (status != ERROR_OK)
         goto done;
-    sqlite3_finalize(statement);
-    statement = NULL;
-    status = prepare(d,
-                     "SELECT CAST(j.key AS INTEGER), j.value FROM runs, "
-                     "json_each(runs.params, '$.\"cert.milestones\"') AS j "
-                     "WHERE runs.run_id = ?1 AND j.type IN ('integer', 'real') "
-                     "AND j.key GLOB '[0-9]*' ORDER BY CAST(j.key AS INTEGER)",
-                     "runs", &statement, e);
-    while (status == ERROR_OK && (status = next_row(d, statement, "runs", &row, e)) == ERROR_OK &&
-           row) {
-        if (d->milestone_count == capacity) {
-            size_t grown = capacity ? 2 * capacity : 8;
-            milestone *more = realloc(d->milestones, grown * sizeof *more);
-            if (more == NULL) {
-                status = error_set(e, ERROR_SYSTEM, "out of memory");
-                goto done;
-            }
-            d->milestones = more;
-            capacity = grown;
+    if (d->rules_recorded)
+        status = prepare(d,
+                         "SELECT stars, name, threshold, conditions FROM run_star_grades "
+                         "WHERE run_id = ?1 ORDER BY position, stars DESC",
+                         "run_star_grades", &statement, e);
+    else
+        status = prepare(d,
+                         "SELECT DISTINCT stars, NULL, NULL, NULL FROM community_scores "
+                         "WHERE run_id = ?1 AND stars <> 0 ORDER BY stars DESC",
+                         "community_scores", &statement, e);
+    while (status == ERROR_OK &&
+           (status = next_row(d, statement, "run_star_grades", &row, e)) == ERROR_OK && row) {
+        int stars = sqlite3_column_int(statement, 0);
+        char *name = NULL;
+        if (d->rules_recorded) {
+            name = column_copy_or_empty(d, statement, 1);
+        } else {
+            char mark[64];
+            snprintf(mark, sizeof mark, "%d★", stars); /* no name recorded: the count */
+            name = strdup(mark);
         }
-        d->milestones[d->milestone_count].year = sqlite3_column_int(statement, 0);
-        d->milestones[d->milestone_count].ratio = sqlite3_column_double(statement, 1);
-        d->milestone_count++;
+        if (!add_grade(d, stars, name, column_real(statement, 2), column_copy(d, statement, 3)))
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+    if (status == ERROR_OK && !d->rules_recorded) {
+        d->total = NAN;
+        d->bottom_ratio = NAN;
+        d->unrated = strdup("0★");
+        if (d->unrated == NULL)
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
     }
 done:
     sqlite3_finalize(statement);
     return status;
 }
 
-/* The required certificate ratio of `year`: linear between milestones, the
-** first value before the first, the last after the last (POLICY.md §2). */
-static double required_ratio(const document *d, double year)
+/* The value of schedule target `t`'s requirement at `year`: linear between
+** its points, the first value before the first, the last after the last
+** (as rules_ref_value interpolates a schedule). */
+static double required_at(const report_target *t, double year)
 {
     size_t i;
-    if (d->milestone_count == 0)
+    if (t->point_count == 0)
         return NAN;
-    if (year <= d->milestones[0].year)
-        return d->milestones[0].ratio;
-    for (i = 1; i < d->milestone_count; i++) {
-        const milestone *a = &d->milestones[i - 1], *b = &d->milestones[i];
+    if (year <= t->points[0].year)
+        return t->points[0].ratio;
+    for (i = 1; i < t->point_count; i++) {
+        const report_point *a = &t->points[i - 1], *b = &t->points[i];
         if (year <= b->year)
             return a->ratio + (b->ratio - a->ratio) * (year - a->year) / (b->year - a->year);
     }
-    return d->milestones[d->milestone_count - 1].ratio;
+    return t->points[t->point_count - 1].ratio;
 }
 
 /* Index of category `id`, or -1. */
@@ -763,11 +848,11 @@ static int category_index(const document *d, const char *id)
 /* bsearch comparison of an id with a community. */
 static int compare_id(const void *key, const void *element)
 {
-    return strcmp((const char *)key, ((const community *)element)->id);
+    return strcmp((const char *)key, ((const report_community *)element)->id);
 }
 
 /* The community with `id`, or NULL. */
-static community *find_community(const document *d, const char *id)
+static report_community *find_community(const document *d, const char *id)
 {
     if (d->community_count == 0 || id == NULL)
         return NULL;
@@ -777,8 +862,8 @@ static community *find_community(const document *d, const char *id)
 /* qsort comparison of community pointers: by rank (unscored last), then id. */
 static int compare_rank(const void *a, const void *b)
 {
-    const community *x = *(const community *const *)a;
-    const community *y = *(const community *const *)b;
+    const report_community *x = *(const report_community *const *)a;
+    const report_community *y = *(const report_community *const *)b;
     int rx = x->rank > 0 ? x->rank : 1 << 30, ry = y->rank > 0 ? y->rank : 1 << 30;
     if (rx != ry)
         return rx < ry ? -1 : 1;
@@ -801,7 +886,7 @@ static int load_communities(document *d, error *e)
                      "run_categories", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_categories", &row, e)) == ERROR_OK && row) {
-        category *more = realloc(d->categories, (d->category_count + 1) * sizeof *more);
+        report_category *more = realloc(d->categories, (d->category_count + 1) * sizeof *more);
         if (more == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
             goto done;
@@ -824,11 +909,11 @@ static int load_communities(document *d, error *e)
                      "run_communities", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_communities", &row, e)) == ERROR_OK && row) {
-        community *c;
+        report_community *c;
         size_t length;
         if (d->community_count == capacity) {
             size_t grown = capacity ? 2 * capacity : 64;
-            community *more = realloc(d->communities, grown * sizeof *more);
+            report_community *more = realloc(d->communities, grown * sizeof *more);
             if (more == NULL) {
                 status = error_set(e, ERROR_SYSTEM, "out of memory");
                 goto done;
@@ -868,7 +953,7 @@ static int load_communities(document *d, error *e)
                      "category_scores", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "category_scores", &row, e)) == ERROR_OK && row) {
-        community *c = find_community(d, (const char *)sqlite3_column_text(statement, 0));
+        report_community *c = find_community(d, (const char *)sqlite3_column_text(statement, 0));
         const unsigned char *id = sqlite3_column_text(statement, 1);
         int index = id != NULL ? category_index(d, (const char *)id) : -1;
         if (c != NULL && index >= 0)
@@ -903,23 +988,83 @@ done:
     return status;
 }
 
-/* Loads the targets: those named in run_targets and any other one checked;
-** cert_ratio first, then by id. Returns the status. */
+/* Loads the points of schedule target `t` from runs.params (its
+** requirement's parameter, year → value). Returns the status. */
+static int load_points(document *d, report_target *t, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    size_t capacity = 0;
+    bool row;
+    int status = prepare(d,
+                         "SELECT CAST(j.key AS INTEGER), j.value FROM runs, "
+                         "json_each(runs.params, '$.\"' || replace(?2, '\"', '') || '\"') AS j "
+                         "WHERE runs.run_id = ?1 AND j.type IN ('integer', 'real') "
+                         "AND j.key GLOB '[0-9]*' ORDER BY CAST(j.key AS INTEGER)",
+                         "runs", &statement, e);
+    if (status == ERROR_OK)
+        status = bind_text(d, statement, 2, t->required_param, "runs", e);
+    while (status == ERROR_OK && (status = next_row(d, statement, "runs", &row, e)) == ERROR_OK &&
+           row) {
+        if (t->point_count == capacity) {
+            size_t grown = capacity ? 2 * capacity : 8;
+            report_point *more = realloc(t->points, grown * sizeof *more);
+            if (more == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                break;
+            }
+            t->points = more;
+            capacity = grown;
+        }
+        t->points[t->point_count].year = sqlite3_column_int(statement, 0);
+        t->points[t->point_count].ratio = sqlite3_column_double(statement, 1);
+        t->point_count++;
+    }
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* The requirement of a target's check at its widest scope (then by id). */
+#define WIDEST_REQUIRED                                                                            \
+    "(SELECT required FROM target_checks c WHERE c.run_id = ?1 AND c.target_id = t.target_id "     \
+    "ORDER BY CASE c.scope WHEN 'region' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 "      \
+    "ELSE 3 END, c.scope_id LIMIT 1)"
+
+/* Loads the targets: those named in run_targets and any other one checked,
+** with their scopes and requirement (run_target_rules) when the run has
+** them; in the rules' order, else by id. A target the run did not describe
+** is a count when a requirement is above 1 (no ratio is). Returns the
+** status. */
 static int load_targets(document *d, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    bool row;
-    int status;
-    status = prepare(d,
-                     "SELECT * FROM (SELECT target_id, name, measure, unit FROM run_targets "
-                     "WHERE run_id = ?1 UNION ALL SELECT DISTINCT target_id, NULL, NULL, NULL "
-                     "FROM target_checks WHERE run_id = ?1 AND target_id NOT IN "
-                     "(SELECT target_id FROM run_targets WHERE run_id = ?1)) "
-                     "ORDER BY target_id <> 'cert_ratio', target_id",
-                     "run_targets", &statement, e);
+    bool row, described = false;
+    size_t i;
+    int status = has_table(d, "run_target_rules", &described, e);
+    if (status != ERROR_OK)
+        return status;
+    status = prepare(
+        d,
+        described
+            ? "SELECT t.target_id, t.name, t.measure, t.unit, r.scopes, r.required_kind, "
+              "r.required_param, (SELECT max(required) FROM target_checks c WHERE c.run_id = ?1 "
+              "AND c.target_id = t.target_id), " WIDEST_REQUIRED
+              " FROM (SELECT target_id, name, measure, unit "
+              "FROM run_targets WHERE run_id = ?1 UNION ALL SELECT DISTINCT target_id, NULL, "
+              "NULL, NULL FROM target_checks WHERE run_id = ?1 AND target_id NOT IN "
+              "(SELECT target_id FROM run_targets WHERE run_id = ?1)) t LEFT JOIN "
+              "run_target_rules r ON r.run_id = ?1 AND r.target_id = t.target_id "
+              "ORDER BY r.position IS NULL, r.position, t.target_id"
+            : "SELECT t.target_id, t.name, t.measure, t.unit, NULL, NULL, NULL, "
+              "(SELECT max(required) FROM target_checks c WHERE c.run_id = ?1 "
+              "AND c.target_id = t.target_id), " WIDEST_REQUIRED
+              " FROM (SELECT target_id, name, measure, unit "
+              "FROM run_targets WHERE run_id = ?1 UNION ALL SELECT DISTINCT target_id, NULL, "
+              "NULL, NULL FROM target_checks WHERE run_id = ?1 AND target_id NOT IN "
+              "(SELECT target_id FROM run_targets WHERE run_id = ?1)) t ORDER BY t.target_id",
+        "run_targets", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "run_targets", &row, e)) == ERROR_OK && row) {
-        target *more = realloc(d->targets, (d->target_count + 1) * sizeof *more);
+        report_target *more = realloc(d->targets, (d->target_count + 1) * sizeof *more);
         const unsigned char *measure = sqlite3_column_text(statement, 2);
         if (more == NULL) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
@@ -927,21 +1072,42 @@ static int load_targets(document *d, error *e)
         }
         d->targets = more;
         more = &d->targets[d->target_count++];
+        memset(more, 0, sizeof *more);
         more->id = column_copy_or_empty(d, statement, 0);
         more->name = sqlite3_column_type(statement, 1) == SQLITE_NULL
                          ? column_copy_or_empty(d, statement, 0)
                          : column_copy_or_empty(d, statement, 1);
-        more->count = measure != NULL && strcmp((const char *)measure, "count") == 0;
+        more->count = measure != NULL ? strcmp((const char *)measure, "count") == 0
+                                      : sqlite3_column_double(statement, 7) > 1;
         more->unit = column_copy(d, statement, 3);
-        if (measure == NULL && strcmp(more->id, "new_certified") == 0)
-            more->count = true; /* a target the run did not describe */
+        more->scopes = column_copy(d, statement, 4);
+        more->required_kind = column_copy(d, statement, 5);
+        more->required_param = column_copy(d, statement, 6);
+        more->required = column_real(statement, 8);
     }
     sqlite3_finalize(statement);
+    for (i = 0; status == ERROR_OK && i < d->target_count; i++)
+        if (d->targets[i].required_kind != NULL && d->targets[i].required_param != NULL &&
+            strcmp(d->targets[i].required_kind, "schedule") == 0)
+            status = load_points(d, &d->targets[i], e);
     return status;
 }
 
+/* Whether target `t` is checked at `scope` (unknown: true). */
+static bool target_has_scope(const report_target *t, const char *scope)
+{
+    const char *at = t->scopes;
+    size_t n = strlen(scope);
+    if (at == NULL)
+        return true;
+    for (; (at = strstr(at, scope)) != NULL; at += n)
+        if ((at == t->scopes || at[-1] == ',') && (at[n] == ',' || at[n] == '\0'))
+            return true;
+    return false;
+}
+
 /* The target with `id`, or NULL. */
-static const target *find_target(const document *d, const char *id)
+static const report_target *find_target(const document *d, const char *id)
 {
     size_t i;
     for (i = 0; id != NULL && i < d->target_count; i++)
@@ -954,7 +1120,8 @@ static const target *find_target(const document *d, const char *id)
 ** 社区 新华社区 (3710010101). */
 static void put_scope(buffer *out, const document *d, const char *scope, const char *scope_id)
 {
-    const community *c = strcmp(scope, "community") == 0 ? find_community(d, scope_id) : NULL;
+    const report_community *c =
+        strcmp(scope, "community") == 0 ? find_community(d, scope_id) : NULL;
     put_text(out, scope_name(scope));
     buffer_puts(out, " ");
     if (c != NULL) {
@@ -994,8 +1161,12 @@ static void write_header(const document *d, buffer *out)
     size_t i;
     buffer_puts(out, "<header>\n<h1>");
     put_text(out, d->region != NULL ? d->region : "");
-    buffer_puts(out, " 社区年度考核报告</h1>\n<p class=\"sub\">精致幸福社区 33 项指标 · 星级评定 · "
-                     "持证目标 · 社工考核与末位淘汰 · 社区工作事项准入</p>\n<dl class=\"meta\">\n");
+    buffer_puts(out, " 社区年度考核报告</h1>\n<p class=\"sub\">");
+    put_text(out, d->system_name != NULL ? d->system_name : "");
+    buffer_printf(out,
+                  " %zu 项指标 · 星级评定 · 目标检查 · 社工考核 · 社区工作事项准入</p>\n"
+                  "<dl class=\"meta\">\n",
+                  d->indicator_count);
     buffer_puts(out, "<dt>考核截止日期</dt><dd>");
     put_text(out, d->as_of);
     buffer_printf(out, "（考核年度 %d）</dd>\n", d->year);
@@ -1027,109 +1198,159 @@ static void write_header(const document *d, buffer *out)
         buffer_puts(out, "</span>");
     }
     buffer_puts(out, "</dd>\n<dt>星级线</dt><dd>");
-    for (i = 0; i < 4; i++) {
-        buffer_printf(out, "%s%s ≥ %s 分", i ? "；" : "", grade_name(5 - (int)i),
-                      TRIM(a, d->star_line[i], 2));
-        if (i == 0 && !isnan(d->five_f01))
-            buffer_printf(out, "且居民满意率 ≥ %s", PERCENT(b, d->five_f01, 0));
+    for (i = 0; i < d->grade_count; i++) {
+        const report_grade *g = &d->grades[i];
+        buffer_puts(out, i ? "；" : "");
+        put_text(out, g->name);
+        if (!isnan(g->threshold))
+            buffer_printf(out, " ≥ %s 分", TRIM(a, g->threshold, 2));
+        if (g->conditions != NULL) {
+            buffer_puts(out, "，且 ");
+            put_text(out, g->conditions);
+        }
     }
-    buffer_puts(out, "</dd>\n<dt>持证率里程碑</dt><dd>");
-    for (i = 0; i < d->milestone_count; i++)
-        buffer_printf(out, "%s%d 年 %s", i ? "，" : "", d->milestones[i].year,
-                      PERCENT(a, d->milestones[i].ratio, 0));
-    if (d->milestone_count == 0)
+    if (d->grade_count == 0)
         buffer_puts(out, "—");
-    else
-        buffer_printf(out, "（线性插值，%d 年要求 %s）", d->year,
-                      PERCENT(a, required_ratio(d, d->year), 1));
-    buffer_printf(out, "</dd>\n<dt>社工考核</dt><dd>末位比例 %s；底线 %s 分；街道年度淘汰率要求 %s",
-                  PERCENT(a, d->bottom_ratio, 1), TRIM(b, d->floor, 2),
-                  PERCENT(b, d->rate_required, 1));
-    buffer_printf(out, "；街道新增持证要求 %s 人</dd>\n", TRIM(a, d->new_required, 2));
-    buffer_printf(out, "<dt>复核幅度</dt><dd>星级线 ±%s 分；目标 ±%s（比例）或 ±%s（人数）</dd>\n",
+    buffer_puts(out, "</dd>\n<dt>目标</dt><dd>");
+    for (i = 0; i < d->target_count; i++) {
+        const report_target *t = &d->targets[i];
+        size_t k;
+        buffer_puts(out, i ? "；<br>" : "");
+        put_text(out, t->name);
+        buffer_puts(out, " 要求 ");
+        if (t->point_count > 0) {
+            for (k = 0; k < t->point_count; k++)
+                buffer_printf(out, "%s%d 年 %s", k ? "，" : "", t->points[k].year,
+                              PERCENT(a, t->points[k].ratio, 0));
+            buffer_printf(out, "（线性插值，%d 年要求 %s）", d->year,
+                          PERCENT(a, required_at(t, d->year), 1));
+        } else {
+            put_measure(out, t, t->required);
+        }
+    }
+    if (d->target_count == 0)
+        buffer_puts(out, "—");
+    buffer_puts(out, "</dd>\n<dt>社工考核</dt><dd>");
+    if (d->appraisal_scope != NULL || !isnan(d->bottom_ratio)) {
+        buffer_printf(out, "末位比例 %s（", PERCENT(a, d->bottom_ratio, 1));
+        put_text(out, d->appraisal_scope != NULL ? scope_name(d->appraisal_scope) : "");
+        buffer_puts(out, "内）；底线 ");
+        put_text(out, d->floors != NULL ? d->floors : "—");
+    } else {
+        buffer_puts(out, "—");
+    }
+    buffer_puts(out, "</dd>\n");
+    if (!d->rules_recorded)
+        buffer_puts(out, "<dt>规则说明</dt><dd class=\"bad\">本运行由较早版本的 kaohe 写成，结果库"
+                         "没有记录规则的星级名称、星级线、目标范围和比较容差（run_rules、"
+                         "run_star_grades、run_target_rules）：星级以星数表示，不画目标轨迹。"
+                         "用当前版本重新运行 eval 可得完整报告。</dd>\n");
+    buffer_printf(out, "<dt>复核幅度</dt><dd>星级线 ±%s 分；目标 ±%s（比例）或 ±%s（计数）</dd>\n",
                   TRIM(a, d->margin, 2), PERCENT(b, RATIO_MARGIN, 0), TRIM(c, COUNT_MARGIN, 0));
     buffer_puts(out, "</dl>\n</header>\n");
 }
 
-/* Key figures and the star distribution (inline SVG bar chart and table). */
-static void write_stars(const document *d, buffer *out)
+/* Whole numbers, for counts on an axis. */
+static void format_count(buffer *out, double value)
 {
-    size_t counts[GRADE_COUNT] = {0}, scored = 0, i, g, shown = 0, max = 1;
-    double sum = 0;
-    const double width = 380, height = 210, left = 36, right = 10, top = 16, bottom = 32;
-    double plot_w = width - left - right, plot_h = height - top - bottom, slot, y_max;
-    char a[48], b[48];
+    char a[48];
+    buffer_puts(out, fmt_trim(a, sizeof a, value, 1));
+}
+
+/* Percentages, for ratios on an axis. */
+static void format_percent(buffer *out, double value)
+{
+    char a[48];
+    buffer_puts(out, fmt_percent(a, sizeof a, value, 0));
+}
+
+/* Communities of `district` (NULL: all) per grade slot (grade_slot) into
+** counts[grade_count + 1]; returns the scored ones, and their totals' sum
+** into *sum. */
+static size_t count_grades(const document *d, const char *district, size_t *counts, double *sum,
+                           size_t *communities)
+{
+    size_t i, scored = 0;
+    *sum = 0;
+    *communities = 0;
+    for (i = 0; i <= d->grade_count; i++)
+        counts[i] = 0;
     for (i = 0; i < d->community_count; i++) {
-        const community *c = &d->communities[i];
+        const report_community *c = &d->communities[i];
+        if (district != NULL && strcmp(c->district, district) != 0)
+            continue;
+        (*communities)++;
         if (isnan(c->total))
             continue;
         scored++;
-        sum += c->total;
-        for (g = 0; g < GRADE_COUNT; g++)
-            if (c->stars == grades[g])
-                counts[g]++;
+        *sum += c->total;
+        counts[grade_slot(d, c->stars)]++;
     }
+    return scored;
+}
+
+/* The condition of grade slot `g` as the rules of the run give it. */
+static void put_grade_condition(const document *d, buffer *out, size_t g)
+{
+    char a[48];
+    if (g < d->grade_count) {
+        const report_grade *grade = &d->grades[g];
+        if (!isnan(grade->threshold))
+            buffer_printf(out, "总分 ≥ %s", TRIM(a, grade->threshold, 2));
+        if (grade->conditions != NULL) {
+            buffer_puts(out, isnan(grade->threshold) ? "" : "，");
+            put_text(out, grade->conditions);
+        }
+    } else if (d->grade_count > 0 && !isnan(d->grades[d->grade_count - 1].threshold)) {
+        buffer_printf(out, "总分 &lt; %s", TRIM(a, d->grades[d->grade_count - 1].threshold, 2));
+    }
+}
+
+/* Key figures and the star distribution (inline SVG bar chart and table). */
+static int write_stars(const document *d, buffer *out, error *e)
+{
+    size_t slots = d->grade_count + 1, *counts = calloc(slots, sizeof *counts);
+    chart_bar *bars = calloc(slots, sizeof *bars);
+    size_t scored, communities, g, rated;
+    double sum;
+    char a[48];
+    if (counts == NULL || bars == NULL) {
+        free(counts);
+        free(bars);
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    }
+    scored = count_grades(d, NULL, counts, &sum, &communities);
+    rated = scored - counts[d->grade_count];
     buffer_puts(out, "<section id=\"overview\">\n<div class=\"kpis\">");
     buffer_printf(out, "<div class=\"kpi\"><span>参评社区</span><b>%zu</b></div>",
                   d->community_count);
     buffer_printf(out, "<div class=\"kpi\"><span>平均总分</span><b>%s</b></div>",
                   scored ? FIXED(a, sum / (double)scored, 2) : "—");
-    buffer_printf(out, "<div class=\"kpi\"><span>获评星级（二星及以上）</span><b>%zu</b></div>",
-                  scored - counts[GRADE_COUNT - 1] - counts[GRADE_COUNT - 2]);
-    buffer_printf(out, "<div class=\"kpi\"><span>五星社区</span><b>%zu</b></div></div>\n",
-                  counts[0]);
-    buffer_puts(out, "<h2>星级分布</h2>\n<div class=\"row\">\n<figure>\n");
-    for (g = 0; g < GRADE_COUNT; g++) {
-        if (grades[g] == 1 && counts[g] == 0)
-            continue; /* no 一星 grade in the default policy */
-        shown++;
-        if (counts[g] > max)
-            max = counts[g];
+    buffer_puts(out, "<div class=\"kpi\"><span>获评星级");
+    if (d->grade_count > 0) {
+        buffer_puts(out, "（");
+        put_text(out, d->grades[d->grade_count - 1].name);
+        buffer_puts(out, "及以上）");
     }
-    y_max = 5 * ceil((double)max / 5);
-    slot = plot_w / (double)shown;
-    buffer_printf(out,
-                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
-                  "aria-label=\"星级分布\" font-size=\"11\">\n",
-                  width, height, width, height);
-    for (i = 0; i <= 5; i++) {
-        double y = top + plot_h - plot_h * (double)i / 5;
-        buffer_printf(out,
-                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                      left, y, width - right, y, i ? "#e3e6ea" : "#555", left - 5, y + 4,
-                      TRIM(a, y_max * (double)i / 5, 1));
+    buffer_printf(out, "</span><b>%zu</b></div>", rated);
+    if (d->grade_count > 0) {
+        buffer_puts(out, "<div class=\"kpi\"><span>");
+        put_text(out, d->grades[0].name);
+        buffer_printf(out, "社区</span><b>%zu</b></div>", counts[0]);
     }
-    for (g = 0, i = 0; g < GRADE_COUNT; g++) {
-        double h, x;
-        if (grades[g] == 1 && counts[g] == 0)
-            continue;
-        h = plot_h * (double)counts[g] / y_max;
-        x = left + slot * (double)i + slot * 0.18;
-        buffer_printf(out,
-                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                      "<title>%s %zu 个</title></rect>\n"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"700\">%zu"
-                      "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                      x, top + plot_h - h, slot * 0.64, h, grade_colours[g], grade_name(grades[g]),
-                      counts[g], x + slot * 0.32, top + plot_h - h - 4, counts[g], x + slot * 0.32,
-                      top + plot_h + 16, grade_name(grades[g]));
-        i++;
-    }
-    buffer_puts(out, "</svg>\n<figcaption>各星级社区数</figcaption>\n</figure>\n");
+    buffer_puts(out, "</div>\n<h2>星级分布</h2>\n<div class=\"row\">\n<figure>\n");
+    for (g = 0; g < slots; g++)
+        bars[g] = (chart_bar){g < d->grade_count ? d->grades[g].name : d->unrated,
+                              (double)counts[g], grade_colour(d, g)};
+    chart_bars(out, "星级分布", bars, slots, "个", format_count);
+    buffer_puts(out, "<figcaption>各星级社区数</figcaption>\n</figure>\n");
     buffer_puts(out, "<table>\n<thead><tr><th>星级</th><th>条件</th><th class=\"n\">社区数</th>"
                      "<th class=\"n\">占比</th></tr></thead>\n<tbody>\n");
-    for (g = 0; g < GRADE_COUNT; g++) {
-        if (grades[g] == 1 && counts[g] == 0)
-            continue;
-        buffer_printf(out, "<tr><td class=\"s%d\">%s</td><td>", grades[g], grade_name(grades[g]));
-        if (grades[g] >= 2 && grades[g] <= 5) {
-            buffer_printf(out, "总分 ≥ %s", TRIM(a, d->star_line[5 - grades[g]], 2));
-            if (grades[g] == 5 && !isnan(d->five_f01))
-                buffer_printf(out, "，满意率 ≥ %s", PERCENT(b, d->five_f01, 0));
-        } else if (grades[g] == 0) {
-            buffer_printf(out, "总分 &lt; %s", TRIM(a, d->star_line[3], 2));
-        }
+    for (g = 0; g < slots; g++) {
+        buffer_printf(out, "<tr><td class=\"s%d\">", g < d->grade_count ? d->grades[g].stars : 0);
+        put_text(out, g < d->grade_count ? d->grades[g].name : d->unrated);
+        buffer_puts(out, "</td><td>");
+        put_grade_condition(d, out, g);
         buffer_printf(out, "</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n", counts[g],
                       scored ? PERCENT(a, (double)counts[g] / (double)scored, 1) : "—");
     }
@@ -1141,6 +1362,9 @@ static void write_stars(const document *d, buffer *out)
         buffer_printf(out, "<p class=\"note\">%zu 个社区在本次运行中没有总分。</p>\n",
                       d->community_count - scored);
     buffer_puts(out, "</section>\n");
+    free(counts);
+    free(bars);
+    return ERROR_OK;
 }
 
 /* Header cells of the categories: name and points. */
@@ -1168,10 +1392,12 @@ static void write_ranking(const document *d, buffer *out)
                      "<table class=\"ranking\">\n<thead><tr><th class=\"n\">排名</th><th>编号</th>"
                      "<th>社区</th><th>区 / 街道</th>");
     put_category_headers(d, out);
-    buffer_puts(out, "<th class=\"n\">总分<br><span class=\"muted\">100</span></th>"
-                     "<th class=\"c\">星级</th></tr></thead>\n<tbody>\n");
+    buffer_printf(out,
+                  "<th class=\"n\">总分<br><span class=\"muted\">%s</span></th>"
+                  "<th class=\"c\">星级</th></tr></thead>\n<tbody>\n",
+                  isnan(d->total) ? "" : TRIM(a, d->total, 2));
     for (i = 0; i < d->community_count; i++) {
-        const community *c = d->ranked[i];
+        const report_community *c = d->ranked[i];
         buffer_puts(out, "<tr id=\"c-");
         put_text(out, c->id);
         buffer_puts(out, "\"><td class=\"n\">");
@@ -1191,7 +1417,7 @@ static void write_ranking(const document *d, buffer *out)
         for (k = 0; k < d->category_count; k++)
             buffer_printf(out, "<td class=\"n\">%s</td>", FIXED(a, c->points[k], 2));
         buffer_printf(out, "<td class=\"n total\">%s</td>", FIXED(a, c->total, 2));
-        put_stars_cell(out, c);
+        put_stars_cell(d, out, c);
         buffer_puts(out, "</tr>\n");
     }
     buffer_puts(out, "</tbody>\n</table>\n");
@@ -1240,37 +1466,27 @@ static void put_shade(buffer *out, double share)
 }
 
 /* One row of the district comparison (district NULL = the whole region). */
-static void write_district_row(const document *d, buffer *out, const char *district)
+static int write_district_row(const document *d, buffer *out, const char *district, error *e)
 {
-    size_t i, k, g, n = 0, scored = 0, counts[GRADE_COUNT] = {0};
-    double sum = 0;
+    size_t i, k, g, n, scored, *counts = calloc(d->grade_count + 1, sizeof *counts);
+    double sum;
     char a[48];
+    if (counts == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
     buffer_puts(out, district ? "<tr><td>" : "<tr><td>全市 ");
     put_text(out, district ? district : d->region);
     buffer_puts(out, "</td>");
-    for (i = 0; i < d->community_count; i++) {
-        const community *c = &d->communities[i];
-        if (district != NULL && strcmp(c->district, district) != 0)
-            continue;
-        n++;
-        if (isnan(c->total))
-            continue;
-        scored++;
-        sum += c->total;
-        for (g = 0; g < GRADE_COUNT; g++)
-            if (c->stars == grades[g])
-                counts[g]++;
-    }
+    scored = count_grades(d, district, counts, &sum, &n);
     buffer_printf(out, "<td class=\"n\">%zu</td><td class=\"n total\">%s</td>", n,
                   scored ? FIXED(a, sum / (double)scored, 2) : "—");
-    for (g = 0; g < GRADE_COUNT; g++)
-        if (grades[g] != 1)
-            buffer_printf(out, "<td class=\"n\">%zu</td>", counts[g]);
+    for (g = 0; g <= d->grade_count; g++)
+        buffer_printf(out, "<td class=\"n\">%zu</td>", counts[g]);
+    free(counts);
     for (k = 0; k < d->category_count; k++) {
         double points = 0, share;
         size_t m = 0;
         for (i = 0; i < d->community_count; i++) {
-            const community *c = &d->communities[i];
+            const report_community *c = &d->communities[i];
             if ((district != NULL && strcmp(c->district, district) != 0) || isnan(c->points[k]))
                 continue;
             points += c->points[k];
@@ -1284,31 +1500,36 @@ static void write_district_row(const document *d, buffer *out, const char *distr
         buffer_printf(out, ">%s</td>", m ? FIXED(a, points / (double)m, 2) : "—");
     }
     buffer_puts(out, "</tr>\n");
+    return ERROR_OK;
 }
 
 /* District comparison: communities, average total, stars, category means. */
 static int write_districts(const document *d, buffer *out, error *e)
 {
     size_t n, i, g;
+    int status = ERROR_OK;
     const char **districts = distinct_districts(d, &n);
     if (districts == NULL && d->community_count > 0)
         return error_set(e, ERROR_SYSTEM, "out of memory");
     buffer_puts(out, "<section id=\"districts\" class=\"page\">\n<h2>各区对比</h2>\n"
                      "<table>\n<thead><tr><th>区</th><th class=\"n\">社区</th>"
                      "<th class=\"n\">平均总分</th>");
-    for (g = 0; g < GRADE_COUNT; g++)
-        if (grades[g] != 1)
-            buffer_printf(out, "<th class=\"n s%d\">%s</th>", grades[g], grade_name(grades[g]));
+    for (g = 0; g <= d->grade_count; g++) {
+        buffer_printf(out, "<th class=\"n s%d\">", g < d->grade_count ? d->grades[g].stars : 0);
+        put_text(out, g < d->grade_count ? d->grades[g].name : d->unrated);
+        buffer_puts(out, "</th>");
+    }
     put_category_headers(d, out);
     buffer_puts(out, "</tr></thead>\n<tbody>\n");
-    for (i = 0; i < n; i++)
-        write_district_row(d, out, districts[i]);
+    for (i = 0; status == ERROR_OK && i < n; i++)
+        status = write_district_row(d, out, districts[i], e);
     buffer_puts(out, "</tbody>\n<tfoot>\n");
-    write_district_row(d, out, NULL);
+    if (status == ERROR_OK)
+        status = write_district_row(d, out, NULL, e);
     buffer_puts(out, "</tfoot>\n</table>\n<p class=\"note\">分项为该区社区的平均得分；"
                      "底色越深，平均得分占该类满分的比例越高。</p>\n</section>\n");
     free(districts);
-    return ERROR_OK;
+    return status;
 }
 
 /* x of a year on the trajectory chart. */
@@ -1317,9 +1538,9 @@ static double year_x(double year, double first, double last, double left, double
     return left + plot_w * (year - first) / (last - first);
 }
 
-/* The trajectory chart of the required certificate ratio, with each
-** district's actual ratio (and the region's) as a point at the as-of year. */
-static int write_cert_chart(const document *d, buffer *out, error *e)
+/* The trajectory chart of schedule target `t`'s requirement, with each
+** district's actual value (and the region's) as a point at the as-of year. */
+static int write_trajectory_chart(const document *d, const report_target *t, buffer *out, error *e)
 {
     static const double spread[] = {-16, -8, 8, 16}; /* districts around the as-of year */
     const double width = 660, left = 46, right = 190, top = 30, bottom = 46;
@@ -1328,31 +1549,32 @@ static int write_cert_chart(const document *d, buffer *out, error *e)
     sqlite3_stmt *statement = NULL;
     bool row;
     int status = ERROR_OK, year, step, series = 0;
-    size_t i;
+    size_t i, n;
+    double *xs = NULL, *ys = NULL;
     char a[48], b[48];
-    if (d->milestone_count == 0) {
-        buffer_puts(out, "<p class=\"note\">本次运行的参数中没有持证率里程碑"
-                         "（cert.milestones），不绘制目标轨迹。</p>\n");
+    if (t->point_count == 0) {
+        buffer_puts(out, "<p class=\"note\">本次运行的参数中没有该目标的里程碑，不绘制目标轨迹。"
+                         "</p>\n");
         return ERROR_OK;
     }
-    first = d->milestones[0].year;
-    last = d->milestones[d->milestone_count - 1].year;
-    if (last < 2026)
-        last = 2026;
+    first = t->points[0].year;
+    last = t->points[t->point_count - 1].year;
     if (d->year > 0 && d->year < first)
         first = d->year;
     if (d->year > last)
         last = d->year;
     if (last <= first)
         last = first + 1;
-    for (i = 0; i < d->milestone_count; i++)
-        if (d->milestones[i].ratio > y_top)
-            y_top = ceil(d->milestones[i].ratio * 10) / 10;
+    for (i = 0; i < t->point_count; i++)
+        if (t->points[i].ratio > y_top)
+            y_top = ceil(t->points[i].ratio * 10) / 10;
     /* the legend lists every district: grow the chart when they are many */
     status = prepare(d,
-                     "SELECT count(*) FROM target_checks WHERE run_id = ?1 AND target_id = "
-                     "'cert_ratio' AND scope IN ('region', 'district') AND actual IS NOT NULL",
+                     "SELECT count(*) FROM target_checks WHERE run_id = ?1 AND target_id = ?2 "
+                     "AND scope IN ('region', 'district') AND actual IS NOT NULL",
                      "target_checks", &statement, e);
+    if (status == ERROR_OK)
+        status = bind_text(d, statement, 2, t->id, "target_checks", e);
     if (status == ERROR_OK)
         status = next_row(d, statement, "target_checks", &row, e);
     if (status != ERROR_OK)
@@ -1363,16 +1585,11 @@ static int write_cert_chart(const document *d, buffer *out, error *e)
     statement = NULL;
     buffer_printf(out,
                   "<figure>\n<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-                  "role=\"img\" aria-label=\"持证率目标轨迹\" font-size=\"11\">\n",
+                  "role=\"img\" aria-label=\"",
                   width, height, width, height);
-    for (i = 0; i <= 5; i++) {
-        double y = top + plot_h - plot_h * (double)i / 5;
-        buffer_printf(out,
-                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                      left, y, left + plot_w, y, i ? "#e3e6ea" : "#555", left - 5, y + 4,
-                      PERCENT(a, y_top * (double)i / 5, 0));
-    }
+    put_text(out, t->name);
+    buffer_puts(out, "目标轨迹\" font-size=\"11\">\n");
+    chart_value_axis(out, left, left + plot_w, top, top + plot_h, 5, y_top, format_percent);
     step = last - first > 12 ? (int)ceil((last - first) / 12) : 1;
     for (year = (int)first; year <= (int)last; year += step) {
         double x = year_x(year, first, last, left, plot_w);
@@ -1383,20 +1600,27 @@ static int write_cert_chart(const document *d, buffer *out, error *e)
     }
     /* the required ratio: flat before the first milestone, linear between
     ** milestones, flat after the last */
-    buffer_puts(out, "<polyline fill=\"none\" stroke=\"#2166ac\" stroke-width=\"2.5\" points=\"");
-    buffer_printf(out, "%.1f,%.1f", left, top + plot_h - plot_h * required_ratio(d, first) / y_top);
-    for (i = 0; i < d->milestone_count; i++)
-        if (d->milestones[i].year > first && d->milestones[i].year < last)
-            buffer_printf(out, " %.1f,%.1f",
-                          year_x(d->milestones[i].year, first, last, left, plot_w),
-                          top + plot_h - plot_h * d->milestones[i].ratio / y_top);
-    buffer_printf(out, " %.1f,%.1f\"/>\n", left + plot_w,
-                  top + plot_h - plot_h * required_ratio(d, last) / y_top);
+    xs = malloc((t->point_count + 2) * sizeof *xs);
+    ys = malloc((t->point_count + 2) * sizeof *ys);
+    if (xs == NULL || ys == NULL) {
+        status = error_set(e, ERROR_SYSTEM, "out of memory");
+        goto done;
+    }
+    xs[0] = left;
+    ys[0] = top + plot_h - plot_h * required_at(t, first) / y_top;
+    for (i = 0, n = 1; i < t->point_count; i++)
+        if (t->points[i].year > first && t->points[i].year < last) {
+            xs[n] = year_x(t->points[i].year, first, last, left, plot_w);
+            ys[n++] = top + plot_h - plot_h * t->points[i].ratio / y_top;
+        }
+    xs[n] = left + plot_w;
+    ys[n++] = top + plot_h - plot_h * required_at(t, last) / y_top;
+    chart_polyline(out, xs, ys, n, "#2166ac", 2.5);
     for (year = (int)first; year <= (int)last; year++) {
-        double r = required_ratio(d, year);
+        double r = required_at(t, year);
         bool is_milestone = false;
-        for (i = 0; i < d->milestone_count; i++)
-            is_milestone = is_milestone || d->milestones[i].year == year;
+        for (i = 0; i < t->point_count; i++)
+            is_milestone = is_milestone || t->points[i].year == year;
         buffer_printf(out,
                       "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" stroke=\"#2166ac\">"
                       "<title>%d 年要求 %s</title></circle>\n",
@@ -1430,15 +1654,17 @@ static int write_cert_chart(const document *d, buffer *out, error *e)
                   "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"700\">%d 年要求 %s</text>\n"
                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2166ac\" "
                   "stroke-width=\"2.5\"/>\n",
-                  left + plot_w + 16, top + 10, d->year, PERCENT(a, required_ratio(d, d->year), 1),
+                  left + plot_w + 16, top + 10, d->year, PERCENT(a, required_at(t, d->year), 1),
                   left + plot_w + 16, top + 24, left + plot_w + 36, top + 24);
     buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\">目标轨迹</text>\n", left + plot_w + 42,
                   top + 28);
     status = prepare(d,
                      "SELECT scope, scope_id, actual, met FROM target_checks WHERE run_id = ?1 "
-                     "AND target_id = 'cert_ratio' AND scope IN ('region', 'district') "
+                     "AND target_id = ?2 AND scope IN ('region', 'district') "
                      "AND actual IS NOT NULL ORDER BY scope = 'region', scope_id",
                      "target_checks", &statement, e);
+    if (status == ERROR_OK)
+        status = bind_text(d, statement, 2, t->id, "target_checks", e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
         bool region = strcmp((const char *)sqlite3_column_text(statement, 0), "region") == 0;
@@ -1473,12 +1699,17 @@ static int write_cert_chart(const document *d, buffer *out, error *e)
     if (status != ERROR_OK)
         goto done;
 close:
+    buffer_puts(out, "</svg>\n<figcaption>");
+    put_text(out, t->name);
+    buffer_puts(out, "要求的轨迹（");
+    put_text(out, t->required_param);
     buffer_puts(out,
-                "</svg>\n<figcaption>持证率要求的轨迹（cert.milestones 线性插值，首个里程碑前和"
-                "最后一个之后保持不变）与各区截至考核日的实际持证率。</figcaption>\n"
-                "</figure>\n");
+                " 线性插值，首个里程碑前和最后一个之后保持不变）与全市、各区截至考核日的实际值。"
+                "</figcaption>\n</figure>\n");
 done:
     sqlite3_finalize(statement);
+    free(xs);
+    free(ys);
     return status;
 }
 
@@ -1490,7 +1721,7 @@ static int write_check_table(const document *d, buffer *out, const char *target_
                              const char *scopes, bool failing_only, size_t *rows, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    const target *t = find_target(d, target_id);
+    const report_target *t = find_target(d, target_id);
     char sql[640], a[48];
     bool row;
     int status;
@@ -1545,7 +1776,7 @@ static int write_failing_chips(const document *d, buffer *out, const char *targe
                                const char *scope, size_t *rows, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    const target *t = find_target(d, target_id);
+    const report_target *t = find_target(d, target_id);
     bool row;
     int status;
     *rows = 0;
@@ -1560,7 +1791,7 @@ static int write_failing_chips(const document *d, buffer *out, const char *targe
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
         const char *id = (const char *)sqlite3_column_text(statement, 0);
-        const community *c = strcmp(scope, "community") == 0 ? find_community(d, id) : NULL;
+        const report_community *c = strcmp(scope, "community") == 0 ? find_community(d, id) : NULL;
         if (*rows == 0)
             buffer_puts(out, "<div class=\"chips\">");
         (*rows)++;
@@ -1576,32 +1807,50 @@ static int write_failing_chips(const document *d, buffer *out, const char *targe
     return status;
 }
 
-/* Certificate ratio by district against the required ratio, the
-** trajectory chart, and the streets that miss it. */
-static int write_cert(const document *d, buffer *out, error *e)
+/* Whether target `t` has a requirement that changes by year (a schedule),
+** drawn as a trajectory. */
+static bool has_trajectory(const report_target *t)
 {
-    size_t rows;
-    int status;
-    buffer_puts(out, "<section id=\"certificates\">\n<h2>持证率：各区对照要求</h2>\n");
-    status = write_check_table(d, out, "cert_ratio", "'region', 'district'", false, &rows, e);
-    if (status != ERROR_OK)
-        goto done;
-    if (rows == 0)
-        buffer_puts(out, "<p class=\"note\">本次运行没有全市或区一级的持证率检查。</p>\n");
-    status = write_cert_chart(d, out, e);
-    if (status != ERROR_OK)
-        goto done;
-    buffer_puts(out, "<h3>未达标的街道</h3>\n");
-    status = write_failing_chips(d, out, "cert_ratio", "street", &rows, e);
-    if (status == ERROR_OK && rows == 0)
-        buffer_puts(out, "<p>所有街道均达标。</p>\n");
-    buffer_puts(out, "</section>\n");
-done:
+    return t->point_count > 0;
+}
+
+/* For each target whose requirement is a schedule: its checks at the
+** region and districts against the requirement, the trajectory chart, and
+** the streets that miss it. Nothing when no target has a schedule. */
+static int write_trajectories(const document *d, buffer *out, error *e)
+{
+    size_t rows, i, shown = 0;
+    int status = ERROR_OK;
+    for (i = 0; status == ERROR_OK && i < d->target_count; i++) {
+        const report_target *t = &d->targets[i];
+        if (!has_trajectory(t))
+            continue;
+        buffer_puts(out, shown++ == 0 ? "<section id=\"trajectories\">\n<h2>" : "<h2>");
+        put_text(out, t->name);
+        buffer_puts(out, "：全市与各区对照要求</h2>\n");
+        status = write_check_table(d, out, t->id, "'region', 'district'", false, &rows, e);
+        if (status != ERROR_OK)
+            break;
+        if (rows == 0) {
+            buffer_puts(out, "<p class=\"note\">本次运行没有全市或区一级的");
+            put_text(out, t->name);
+            buffer_puts(out, "检查。</p>\n");
+        }
+        status = write_trajectory_chart(d, t, out, e);
+        if (status != ERROR_OK || !target_has_scope(t, "street"))
+            continue;
+        buffer_puts(out, "<h3>未达标的街道</h3>\n");
+        status = write_failing_chips(d, out, t->id, "street", &rows, e);
+        if (status == ERROR_OK && rows == 0)
+            buffer_puts(out, "<p>所有街道均达标。</p>\n");
+    }
+    if (shown > 0)
+        buffer_puts(out, "</section>\n");
     return status;
 }
 
 /* Targets: scopes meeting each target per scope level, then for each target
-** other than cert_ratio the failing scopes. */
+** without a trajectory (write_trajectories) the failing scopes. */
 static int write_targets(const document *d, buffer *out, error *e)
 {
     static const char *const levels[] = {"region", "district", "street", "community"};
@@ -1626,7 +1875,7 @@ static int write_targets(const document *d, buffer *out, error *e)
                      "scope = ?3",
                      "target_checks", &statement, e);
     for (i = 0; status == ERROR_OK && i < d->target_count; i++) {
-        const target *t = &d->targets[i];
+        const report_target *t = &d->targets[i];
         buffer_puts(out, "<tr><td>");
         put_text(out, t->name);
         buffer_puts(out, " <span class=\"muted\">");
@@ -1665,9 +1914,9 @@ static int write_targets(const document *d, buffer *out, error *e)
         goto done;
     buffer_puts(out, "</tbody>\n</table>\n");
     for (i = 0; i < d->target_count; i++) {
-        const target *t = &d->targets[i];
+        const report_target *t = &d->targets[i];
         size_t chips;
-        if (strcmp(t->id, "cert_ratio") == 0)
+        if (has_trajectory(t))
             continue;
         buffer_puts(out, "<h3>");
         put_text(out, t->name);
@@ -1700,14 +1949,17 @@ static int write_workers(const document *d, buffer *out, error *e)
     bool row;
     size_t k, listed = 0;
     long long totals[5] = {0};
-    char a[48], b[48];
+    char a[48];
     int status;
-    buffer_puts(out, "<section id=\"workers\" class=\"page\">\n<h2>社工考核标记</h2>\n");
-    buffer_printf(
-        out,
-        "<p class=\"note\">低于底线：考核分或居民评议分低于 %s 分；末位比例：街道内按考核分"
-        "从低到高的前 %s；缺少评分：三级考核有一项缺失。只列工号，不列姓名。</p>\n",
-        TRIM(a, d->floor, 2), PERCENT(b, d->bottom_ratio, 1));
+    buffer_puts(out, "<section id=\"workers\" class=\"page\">\n<h2>社工考核标记</h2>\n"
+                     "<p class=\"note\">低于底线：低于");
+    put_text(out, d->floors != NULL ? d->floors : "规则的底线");
+    buffer_puts(out, "中的一项；末位比例：");
+    put_text(out, d->appraisal_scope != NULL ? scope_name(d->appraisal_scope) : "");
+    buffer_printf(out,
+                  "内按考核分从低到高的前 %s；缺少评分：考核有一项分数缺失。只列工号，不列姓名。"
+                  "</p>\n",
+                  PERCENT(a, d->bottom_ratio, 1));
     status = prepare(d,
                      "SELECT coalesce(c.district || '/' || c.street, '（未知街道）'), "
                      "sum(w.flag = 'below_floor'), sum(w.flag = 'bottom_ratio'), "
@@ -1752,11 +2004,18 @@ static int write_workers(const document *d, buffer *out, error *e)
                      "worker_appraisals", &statement, e);
     while (status == ERROR_OK &&
            (status = next_row(d, statement, "worker_appraisals", &row, e)) == ERROR_OK && row) {
-        if (listed == 0)
+        if (listed == 0) {
+            /* ranks are within the appraisal's scope, as the rules of the run say */
             buffer_puts(out, "<h3>标记名单</h3>\n<table>\n<thead><tr><th>原因</th><th>工号</th>"
                              "<th>社区</th><th>街道</th><th class=\"n\">考核分</th>"
-                             "<th class=\"n\">街道内名次<br><span class=\"muted\">1 = 最低</span>"
-                             "</th></tr></thead>\n<tbody>\n");
+                             "<th class=\"n\">");
+            if (d->appraisal_scope != NULL) {
+                put_text(out, scope_name(d->appraisal_scope));
+                buffer_puts(out, "内");
+            }
+            buffer_puts(out, "名次<br><span class=\"muted\">1 = 最低</span></th></tr></thead>\n"
+                             "<tbody>\n");
+        }
         listed++;
         buffer_printf(out, "<tr><td class=\"bad\">%s</td><td><code>",
                       flag_name((const char *)sqlite3_column_text(statement, 0)));
@@ -1791,21 +2050,12 @@ done:
 static void put_decision_bar(buffer *out, long long admitted, long long rejected, long long review,
                              double scale)
 {
-    double x = 0;
-    long long parts[3] = {admitted, rejected, review};
     static const char *const colours[] = {"#4c9a62", "#c8553d", "#e0a526"};
-    int k;
-    buffer_puts(out, "<svg viewBox=\"0 0 160 12\" width=\"160\" height=\"12\">");
-    for (k = 0; k < 3; k++) {
-        double w = scale * (double)parts[k];
-        if (parts[k] > 0)
-            buffer_printf(out,
-                          "<rect x=\"%.1f\" y=\"1\" width=\"%.1f\" height=\"10\" "
-                          "fill=\"%s\"/>",
-                          x, w, colours[k]);
-        x += w;
-    }
-    buffer_puts(out, "</svg>");
+    double parts[3];
+    parts[0] = (double)admitted;
+    parts[1] = (double)rejected;
+    parts[2] = (double)review;
+    chart_stacked_bar(out, parts, colours, 3, scale);
 }
 
 /* Admission decisions by department (department_stats) and by entry
@@ -1924,12 +2174,44 @@ done:
     return status;
 }
 
+/* One street check of target `t` (a row of `statement`: target, street,
+** required, actual, met) in the near-target table, opening the table when
+** `first`. Returns 1 when it was near enough to be listed, else 0. */
+static int write_review_street(const document *d, const report_target *t, sqlite3_stmt *statement,
+                               bool first, buffer *out)
+{
+    double required = sqlite3_column_double(statement, 2);
+    double actual = sqlite3_column_double(statement, 3);
+    bool met = sqlite3_column_int(statement, 4) != 0;
+    double margin = t->count ? COUNT_MARGIN : RATIO_MARGIN, gap = actual - required;
+    char a[48];
+    if (met ? gap > margin + d->epsilon : gap < -margin - d->epsilon)
+        return 0;
+    if (first)
+        buffer_puts(out, "<table>\n<thead><tr><th>目标</th><th>街道</th>"
+                         "<th class=\"n\">实际</th><th class=\"n\">要求</th>"
+                         "<th class=\"n\">差距</th><th class=\"c\">结果</th></tr></thead>\n"
+                         "<tbody>\n");
+    buffer_puts(out, "<tr><td>");
+    put_text(out, t->name);
+    buffer_puts(out, "</td><td>");
+    put_text(out, (const char *)sqlite3_column_text(statement, 1));
+    buffer_puts(out, "</td><td class=\"n\">");
+    put_measure(out, t, actual);
+    buffer_puts(out, "</td><td class=\"n\">");
+    put_measure(out, t, required);
+    buffer_printf(out, "</td><td class=\"n\">%s</td><td class=\"c %s\">%s</td></tr>\n",
+                  t->count ? SIGNED(a, gap, 2) : SIGNED(a, gap * 100, 1), met ? "warn" : "bad",
+                  met ? "刚达标" : "差一点");
+    return 1;
+}
+
 /* The near-threshold list: communities within the margin of a star line,
 ** and streets within a margin of a target they miss or barely meet. */
 static int write_review(const document *d, buffer *out, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    size_t i, line, rows = 0;
+    size_t i, k, line, rows = 0;
     bool row;
     char a[48], b[48];
     int status;
@@ -1937,21 +2219,23 @@ static int write_review(const document *d, buffer *out, error *e)
                   "<section id=\"review\" class=\"page\">\n<h2>发布前复核：临界名单</h2>\n"
                   "<h3>总分在星级线 ±%s 分以内的社区</h3>\n",
                   TRIM(a, d->margin, 2));
-    for (line = 0; line < 4; line++) {
-        if (isnan(d->star_line[line]))
+    for (line = 0; line < d->grade_count; line++) {
+        const report_grade *g = &d->grades[line];
+        if (isnan(g->threshold))
             continue;
         for (i = 0; i < d->community_count; i++) {
-            const community *c = d->ranked[i];
-            double gap = c->total - d->star_line[line];
-            if (isnan(c->total) || fabs(gap) > d->margin + EPS)
+            const report_community *c = d->ranked[i];
+            double gap = c->total - g->threshold;
+            if (isnan(c->total) || fabs(gap) > d->margin + d->epsilon)
                 continue;
             if (rows++ == 0)
                 buffer_puts(out, "<table>\n<thead><tr><th>星级线</th><th>社区</th>"
                                  "<th>区 / 街道</th><th class=\"n\">总分</th>"
                                  "<th class=\"n\">距线</th><th class=\"c\">现星级</th>"
                                  "</tr></thead>\n<tbody>\n");
-            buffer_printf(out, "<tr><td>%s %s</td><td>", star_line_names[line],
-                          TRIM(a, d->star_line[line], 2));
+            buffer_puts(out, "<tr><td>");
+            put_text(out, g->name);
+            buffer_printf(out, "线 %s</td><td>", TRIM(a, g->threshold, 2));
             put_text(out, c->name);
             buffer_puts(out, " <span class=\"muted\">");
             put_text(out, c->id);
@@ -1960,54 +2244,45 @@ static int write_review(const document *d, buffer *out, error *e)
             buffer_puts(out, " / ");
             put_text(out, c->street);
             buffer_printf(out, "</td><td class=\"n total\">%s</td><td class=\"n %s\">%s</td>",
-                          FIXED(a, c->total, 2), gap < -EPS ? "bad" : "good", SIGNED(b, gap, 2));
-            put_stars_cell(out, c);
+                          FIXED(a, c->total, 2), gap < -d->epsilon ? "bad" : "good",
+                          SIGNED(b, gap, 2));
+            put_stars_cell(d, out, c);
             buffer_puts(out, "</tr>\n");
         }
     }
     if (rows > 0)
         buffer_puts(out, "</tbody>\n</table>\n");
-    if (rows > 0 && !isnan(d->five_f01))
-        buffer_printf(out,
-                      "<p class=\"note\">五星还要求居民满意率 ≥ %s：总分高于五星线而未获五星"
-                      "的社区即因此未获。</p>\n",
-                      PERCENT(a, d->five_f01, 0));
-    else
+    for (line = 0; rows > 0 && line < d->grade_count; line++) {
+        const report_grade *g = &d->grades[line];
+        if (g->conditions == NULL)
+            continue;
+        buffer_puts(out, "<p class=\"note\">");
+        put_text(out, g->name);
+        buffer_puts(out, "还要求 ");
+        put_text(out, g->conditions);
+        buffer_puts(out, "：总分高于");
+        put_text(out, g->name);
+        buffer_puts(out, "线而未获");
+        put_text(out, g->name);
+        buffer_puts(out, "的社区即因此未获。</p>\n");
+    }
+    if (rows == 0)
         buffer_puts(out, "<p>没有社区在星级线附近。</p>\n");
-    buffer_printf(out, "<h3>在目标附近的街道（比例 ±%s，人数 ±%s）</h3>\n",
+    buffer_printf(out, "<h3>在目标附近的街道（比例 ±%s，计数 ±%s）</h3>\n",
                   PERCENT(a, RATIO_MARGIN, 0), TRIM(b, COUNT_MARGIN, 0));
     status = prepare(d,
                      "SELECT target_id, scope_id, required, actual, met FROM target_checks "
-                     "WHERE run_id = ?1 AND scope = 'street' AND actual IS NOT NULL "
-                     "ORDER BY target_id <> 'cert_ratio', target_id, scope_id",
+                     "WHERE run_id = ?1 AND target_id = ?2 AND scope = 'street' "
+                     "AND actual IS NOT NULL ORDER BY scope_id",
                      "target_checks", &statement, e);
     rows = 0;
-    while (status == ERROR_OK &&
-           (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
-        const target *t = find_target(d, (const char *)sqlite3_column_text(statement, 0));
-        double required = sqlite3_column_double(statement, 2);
-        double actual = sqlite3_column_double(statement, 3);
-        bool met = sqlite3_column_int(statement, 4) != 0;
-        bool count = t != NULL ? t->count : required > 1;
-        double margin = count ? COUNT_MARGIN : RATIO_MARGIN, gap = actual - required;
-        if (met ? gap > margin + EPS : gap < -margin - EPS)
-            continue;
-        if (rows++ == 0)
-            buffer_puts(out, "<table>\n<thead><tr><th>目标</th><th>街道</th>"
-                             "<th class=\"n\">实际</th><th class=\"n\">要求</th>"
-                             "<th class=\"n\">差距</th><th class=\"c\">结果</th></tr></thead>\n"
-                             "<tbody>\n");
-        buffer_puts(out, "<tr><td>");
-        put_text(out, t != NULL ? t->name : (const char *)sqlite3_column_text(statement, 0));
-        buffer_puts(out, "</td><td>");
-        put_text(out, (const char *)sqlite3_column_text(statement, 1));
-        buffer_puts(out, "</td><td class=\"n\">");
-        put_measure(out, t, actual);
-        buffer_puts(out, "</td><td class=\"n\">");
-        put_measure(out, t, required);
-        buffer_printf(out, "</td><td class=\"n\">%s</td><td class=\"c %s\">%s</td></tr>\n",
-                      count ? SIGNED(a, gap, 2) : SIGNED(a, gap * 100, 1), met ? "warn" : "bad",
-                      met ? "刚达标" : "差一点");
+    /* target by target, in the rules' order */
+    for (k = 0; status == ERROR_OK && k < d->target_count; k++) {
+        sqlite3_reset(statement);
+        status = bind_text(d, statement, 2, d->targets[k].id, "target_checks", e);
+        while (status == ERROR_OK &&
+               (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row)
+            rows += write_review_street(d, &d->targets[k], statement, rows == 0, out);
     }
     if (status != ERROR_OK)
         goto done;
@@ -2028,11 +2303,13 @@ static int write_region(const document *d, buffer *out, error *e)
     write_head(d, out, "社区年度考核报告");
     buffer_puts(out, "<main class=\"sheet\">\n");
     write_header(d, out);
-    write_stars(d, out);
-    write_ranking(d, out);
-    status = write_districts(d, out, e);
+    status = write_stars(d, out, e);
     if (status == ERROR_OK)
-        status = write_cert(d, out, e);
+        write_ranking(d, out);
+    if (status == ERROR_OK)
+        status = write_districts(d, out, e);
+    if (status == ERROR_OK)
+        status = write_trajectories(d, out, e);
     if (status == ERROR_OK)
         status = write_targets(d, out, e);
     if (status == ERROR_OK)
@@ -2054,80 +2331,21 @@ static int write_region(const document *d, buffer *out, error *e)
 
 /* A radar chart of the community's category shares against the region's
 ** average (needs at least three categories). */
-static void write_radar(const document *d, const community *c, buffer *out)
+static int write_radar(const document *d, const report_community *c, buffer *out, error *e)
 {
-    const double width = 330, height = 290, cx = 165, cy = 140, radius = 88;
-    size_t n = d->category_count, k, ring;
-    char a[48];
-    int pass;
-    if (n < 3)
-        return;
-    buffer_printf(out,
-                  "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
-                  "aria-label=\"六类得分率雷达图\" font-size=\"12.5\">\n",
-                  width, height, width, height);
-    for (ring = 1; ring <= 4; ring++) {
-        buffer_puts(out, "<polygon fill=\"none\" stroke=\"#d5dae0\" points=\"");
-        for (k = 0; k < n; k++) {
-            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "",
-                          cx + radius * (double)ring / 4 * cos(angle),
-                          cy + radius * (double)ring / 4 * sin(angle));
-        }
-        buffer_puts(out, "\"/>\n");
+    chart_spoke *spokes = calloc(d->category_count + 1, sizeof *spokes);
+    size_t k;
+    if (spokes == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    for (k = 0; k < d->category_count; k++) {
+        const report_category *cat = &d->categories[k];
+        spokes[k] = (chart_spoke){
+            cat->name, cat->max_points > 0 ? c->points[k] / cat->max_points : NAN, cat->average};
     }
-    for (k = 0; k < n; k++) {
-        double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-        double x = cx + (radius + 14) * cos(angle), y = cy + (radius + 14) * sin(angle);
-        double share =
-            d->categories[k].max_points > 0 ? c->points[k] / d->categories[k].max_points : NAN;
-        const char *anchor = fabs(cos(angle)) < 0.2 ? "middle" : cos(angle) > 0 ? "start" : "end";
-        buffer_printf(
-            out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d5dae0\"/>\n", cx,
-            cy, cx + radius * cos(angle), cy + radius * sin(angle));
-        if (sin(angle) < -0.9)
-            y -= 12;
-        else if (sin(angle) > 0.9)
-            y += 4;
-        buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
-        put_text(out, d->categories[k].name);
-        buffer_printf(out,
-                      "<tspan x=\"%.1f\" dy=\"15\" font-weight=\"700\" fill=\"#2166ac\">%s"
-                      "</tspan></text>\n",
-                      x, PERCENT(a, share, 0));
-    }
-    buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8.5\" fill=\"#888\">50%%</text>\n",
-                  cx + 3, cy - radius / 2 - 2);
-    for (pass = 0; pass < 2; pass++) {
-        buffer_puts(out, pass == 0 ? "<polygon fill=\"none\" stroke=\"#e08214\" stroke-width=\"2\" "
-                                     "stroke-dasharray=\"5 3\" points=\""
-                                   : "<polygon fill=\"rgba(33,102,172,0.22)\" stroke=\"#2166ac\" "
-                                     "stroke-width=\"2\" points=\"");
-        for (k = 0; k < n; k++) {
-            double angle = -M_PI / 2 + 2 * M_PI * (double)k / (double)n;
-            double share = pass == 0 ? d->categories[k].average
-                           : d->categories[k].max_points > 0
-                               ? c->points[k] / d->categories[k].max_points
-                               : NAN;
-            if (isnan(share))
-                share = 0;
-            if (share > 1)
-                share = 1;
-            if (share < 0)
-                share = 0;
-            buffer_printf(out, "%s%.1f,%.1f", k ? " " : "", cx + radius * share * cos(angle),
-                          cy + radius * share * sin(angle));
-        }
-        buffer_puts(out, "\"/>\n");
-    }
-    buffer_printf(
-        out,
-        "<rect x=\"10\" y=\"%.0f\" width=\"14\" height=\"10\" fill=\"rgba(33,102,172,0.22)\" "
-        "stroke=\"#2166ac\"/><text x=\"29\" y=\"%.0f\">本社区</text>"
-        "<line x1=\"90\" y1=\"%.0f\" x2=\"110\" y2=\"%.0f\" stroke=\"#e08214\" "
-        "stroke-width=\"2\" stroke-dasharray=\"5 3\"/><text x=\"115\" y=\"%.0f\">全市平均"
-        "</text>\n</svg>\n",
-        height - 16, height - 7, height - 11, height - 11, height - 7);
+    chart_radar(out, "各类得分率雷达图", spokes, d->category_count, "本社区", "全市平均",
+                format_percent);
+    free(spokes);
+    return ERROR_OK;
 }
 
 /* A measured value with its unit: a ratio (unit 比例) as a percentage. */
@@ -2151,7 +2369,7 @@ static void put_value(buffer *out, double value, const char *unit)
 }
 
 /* The card's category table: points, max, share, region average. */
-static void write_card_categories(const document *d, const community *c, buffer *out)
+static void write_card_categories(const document *d, const report_community *c, buffer *out)
 {
     size_t k;
     char a[48], b[48];
@@ -2159,7 +2377,7 @@ static void write_card_categories(const document *d, const community *c, buffer 
                      "<th class=\"n\">满分</th><th class=\"n\">得分率</th><th class=\"n\">全市平均"
                      "</th></tr></thead>\n<tbody>\n");
     for (k = 0; k < d->category_count; k++) {
-        const category *cat = &d->categories[k];
+        const report_category *cat = &d->categories[k];
         double share = cat->max_points > 0 ? c->points[k] / cat->max_points : NAN;
         buffer_puts(out, "<tr><td>");
         put_text(out, cat->id);
@@ -2168,7 +2386,7 @@ static void write_card_categories(const document *d, const community *c, buffer 
         buffer_printf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
                       FIXED(a, c->points[k], 2), TRIM(b, cat->max_points, 2));
         buffer_printf(out, "<td class=\"n%s\">%s</td>",
-                      !isnan(share) && share < cat->average - EPS ? " bad" : "",
+                      !isnan(share) && share < cat->average - d->epsilon ? " bad" : "",
                       PERCENT(a, share, 1));
         buffer_printf(out, "<td class=\"n\">%s</td></tr>\n", PERCENT(a, cat->average, 1));
     }
@@ -2176,43 +2394,53 @@ static void write_card_categories(const document *d, const community *c, buffer 
 }
 
 /* The card's targets: the community's checks, then its street's. */
-static int write_card_targets(const document *d, const community *c, buffer *out, error *e)
+static int write_card_targets(const document *d, const report_community *c, buffer *out, error *e)
 {
     sqlite3_stmt *statement = NULL;
-    size_t rows = 0;
+    size_t rows = 0, k, level;
     bool row;
     int status;
     status = prepare(d,
                      "SELECT scope, scope_id, target_id, required, actual, met FROM target_checks "
-                     "WHERE run_id = ?1 AND ((scope = 'community' AND scope_id = ?2) OR "
-                     "(scope = 'street' AND scope_id = ?3)) "
-                     "ORDER BY scope = 'street', target_id <> 'cert_ratio', target_id",
+                     "WHERE run_id = ?1 AND target_id = ?4 AND ((?5 = 0 AND scope = 'community' "
+                     "AND scope_id = ?2) OR (?5 = 1 AND scope = 'street' AND scope_id = ?3))",
                      "target_checks", &statement, e);
     if (status == ERROR_OK)
         status = bind_text(d, statement, 2, c->id, "target_checks", e);
     if (status == ERROR_OK)
         status = bind_text(d, statement, 3, c->street_id, "target_checks", e);
-    while (status == ERROR_OK &&
-           (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
-        const target *t = find_target(d, (const char *)sqlite3_column_text(statement, 2));
-        double actual = column_real(statement, 4);
-        bool met = sqlite3_column_int(statement, 5) != 0;
-        bool street = strcmp((const char *)sqlite3_column_text(statement, 0), "street") == 0;
-        if (rows++ == 0)
-            buffer_puts(out, "<table class=\"targets\">\n<thead><tr><th>范围</th><th>目标</th>"
-                             "<th class=\"n\">实际</th><th class=\"n\">要求</th>"
-                             "<th class=\"c\">结果</th></tr></thead>\n<tbody>\n");
-        buffer_printf(out, "<tr><td class=\"c\">%s</td><td>", street ? "街道" : "社区");
-        put_text(out, t != NULL ? t->name : (const char *)sqlite3_column_text(statement, 2));
-        buffer_puts(out, "</td><td class=\"n\">");
-        put_measure(out, t, actual);
-        buffer_puts(out, "</td><td class=\"n\">");
-        put_measure(out, t, sqlite3_column_double(statement, 3));
-        buffer_printf(out, "</td><td class=\"c %s\">%s</td></tr>\n", met ? "good" : "bad",
-                      met             ? "达标"
-                      : isnan(actual) ? "无法计算"
-                                      : "未达标");
-    }
+    /* the community's checks, then its street's; each in the rules' order */
+    for (level = 0; level < 2; level++)
+        for (k = 0; status == ERROR_OK && k < d->target_count; k++) {
+            sqlite3_reset(statement);
+            sqlite3_bind_int(statement, 5, (int)level);
+            status = bind_text(d, statement, 4, d->targets[k].id, "target_checks", e);
+            while (status == ERROR_OK &&
+                   (status = next_row(d, statement, "target_checks", &row, e)) == ERROR_OK && row) {
+                const report_target *t =
+                    find_target(d, (const char *)sqlite3_column_text(statement, 2));
+                double actual = column_real(statement, 4);
+                bool met = sqlite3_column_int(statement, 5) != 0;
+                bool street =
+                    strcmp((const char *)sqlite3_column_text(statement, 0), "street") == 0;
+                if (rows++ == 0)
+                    buffer_puts(out,
+                                "<table class=\"targets\">\n<thead><tr><th>范围</th><th>目标</th>"
+                                "<th class=\"n\">实际</th><th class=\"n\">要求</th>"
+                                "<th class=\"c\">结果</th></tr></thead>\n<tbody>\n");
+                buffer_printf(out, "<tr><td class=\"c\">%s</td><td>", street ? "街道" : "社区");
+                put_text(out,
+                         t != NULL ? t->name : (const char *)sqlite3_column_text(statement, 2));
+                buffer_puts(out, "</td><td class=\"n\">");
+                put_measure(out, t, actual);
+                buffer_puts(out, "</td><td class=\"n\">");
+                put_measure(out, t, sqlite3_column_double(statement, 3));
+                buffer_printf(out, "</td><td class=\"c %s\">%s</td></tr>\n", met ? "good" : "bad",
+                              met             ? "达标"
+                              : isnan(actual) ? "无法计算"
+                                              : "未达标");
+            }
+        }
     if (status != ERROR_OK)
         goto done;
     if (rows > 0)
@@ -2225,7 +2453,7 @@ done:
 }
 
 /* The card's flagged workers (ids only, no names). */
-static int write_card_workers(const document *d, const community *c, buffer *out, error *e)
+static int write_card_workers(const document *d, const report_community *c, buffer *out, error *e)
 {
     sqlite3_stmt *statement = NULL;
     size_t rows = 0;
@@ -2261,7 +2489,7 @@ done:
 
 /* The card's indicators sorted by points lost (then id); rows that lost
 ** points have class "lost". Sets *lost_total to the points lost. */
-static int write_card_indicators(const document *d, const community *c, buffer *out,
+static int write_card_indicators(const document *d, const report_community *c, buffer *out,
                                  double *lost_total, error *e)
 {
     sqlite3_stmt *statement = NULL;
@@ -2291,7 +2519,7 @@ static int write_card_indicators(const document *d, const community *c, buffer *
                              "<th class=\"c\">状态</th><th class=\"n\">得分</th>"
                              "<th class=\"n\">满分</th><th class=\"n\">失分</th></tr></thead>\n"
                              "<tbody>\n");
-        buffer_printf(out, "<tr%s><td>", lost > EPS ? " class=\"lost\"" : "");
+        buffer_printf(out, "<tr%s><td>", lost > d->epsilon ? " class=\"lost\"" : "");
         put_text(out, (const char *)sqlite3_column_text(statement, 0));
         buffer_puts(out, "</td><td>");
         put_text(out, (const char *)sqlite3_column_text(statement, 1));
@@ -2303,8 +2531,8 @@ static int write_card_indicators(const document *d, const community *c, buffer *
         buffer_printf(out, "</td><td class=\"n\">%s</td>",
                       FIXED(a, sqlite3_column_double(statement, 5), 2));
         buffer_printf(out, "<td class=\"n\">%s</td><td class=\"n%s\">%s</td></tr>\n",
-                      TRIM(a, sqlite3_column_double(statement, 6), 2), lost > EPS ? " bad" : "",
-                      FIXED(b, lost, 2));
+                      TRIM(a, sqlite3_column_double(statement, 6), 2),
+                      lost > d->epsilon ? " bad" : "", FIXED(b, lost, 2));
     }
     if (status != ERROR_OK)
         goto done;
@@ -2321,11 +2549,11 @@ done:
 ** radar beside the category table and its targets, the indicators, then its
 ** flagged workers. The indicators are written first into a side buffer, so
 ** the key figures can show the points lost. */
-static int write_card(const document *d, const community *c, buffer *out, error *e)
+static int write_card(const document *d, const report_community *c, buffer *out, error *e)
 {
     buffer indicators;
     size_t k, scored = 0;
-    char a[48];
+    char a[48], b[48];
     double lost_total = 0;
     int status;
     buffer_init(&indicators);
@@ -2349,12 +2577,15 @@ static int write_card(const document *d, const community *c, buffer *out, error 
     buffer_puts(out, " · 截至 ");
     put_text(out, d->as_of);
     buffer_printf(out, " · 运行 #%lld</p>\n<div class=\"kpis\">", d->run_id);
-    buffer_printf(out,
-                  "<div class=\"kpi\"><span>总分（满分 100）</span><b class=\"total\">%s</b>"
-                  "</div>",
-                  FIXED(a, c->total, 2));
-    buffer_printf(out, "<div class=\"kpi\"><span>星级</span><b class=\"s%d\">%s</b></div>",
-                  isnan(c->total) ? 0 : c->stars, stars_name(c));
+    if (isnan(d->total))
+        buffer_puts(out, "<div class=\"kpi\"><span>总分</span>");
+    else
+        buffer_printf(out, "<div class=\"kpi\"><span>总分（满分 %s）</span>", TRIM(b, d->total, 2));
+    buffer_printf(out, "<b class=\"total\">%s</b></div>", FIXED(a, c->total, 2));
+    buffer_printf(out, "<div class=\"kpi\"><span>星级</span><b class=\"s%d\">",
+                  isnan(c->total) ? 0 : c->stars);
+    put_text(out, stars_name(d, c));
+    buffer_puts(out, "</b></div>");
     if (c->rank > 0)
         buffer_printf(out, "<div class=\"kpi\"><span>全市排名</span><b>%d / %zu</b></div>", c->rank,
                       scored);
@@ -2363,7 +2594,9 @@ static int write_card(const document *d, const community *c, buffer *out, error 
     buffer_printf(out, "<div class=\"kpi\"><span>失分合计</span><b>%s</b></div></div>\n",
                   FIXED(a, lost_total, 2));
     buffer_puts(out, "<div class=\"row\">\n<figure class=\"radar\">\n");
-    write_radar(d, c, out);
+    status = write_radar(d, c, out, e);
+    if (status != ERROR_OK)
+        goto done;
     buffer_puts(out, "</figure>\n<div>\n");
     write_card_categories(d, c, out);
     status = write_card_targets(d, c, out, e);
@@ -2386,7 +2619,7 @@ done:
 }
 
 /* The report card of one community, or of every community ("all"). */
-static int write_cards(const document *d, const community *only, buffer *out, error *e)
+static int write_cards(const document *d, const report_community *only, buffer *out, error *e)
 {
     size_t i;
     int status = ERROR_OK;
@@ -2435,13 +2668,13 @@ done:
     return status;
 }
 
-/* html.h. Checks the options, loads the document, writes the page into a
+/* report.h. Checks the options, loads the document, writes the page into a
 ** buffer of its own and appends it to `out` only when everything succeeded. */
 int report_write(const report_options *options, buffer *out, error *e)
 {
     document d;
     buffer page;
-    const community *only = NULL;
+    const report_community *only = NULL;
     int status = ERROR_OK;
     memset(&d, 0, sizeof d);
     buffer_init(&page);
@@ -2465,6 +2698,8 @@ int report_write(const report_options *options, buffer *out, error *e)
         status = choose_run(&d, options->run_id, e);
     if (status == ERROR_OK)
         status = load_run(&d, e);
+    if (status == ERROR_OK)
+        status = load_rules(&d, e);
     if (status == ERROR_OK)
         status = load_communities(&d, e);
     if (status == ERROR_OK)

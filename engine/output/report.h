@@ -1,17 +1,22 @@
 /*
-** html.h — the year-end report as one self-contained HTML file, read from a
+** report.h — the year-end report as one self-contained HTML file, read from a
 ** results database alone (`kaohe report RESULTS --out report.html`).
 **
 ** Two documents:
 **   - the region report: header (region, as-of date, run, engine version,
-**     rule and snapshot SHA-256, key parameters), star distribution, the
-**     ranking with the six category subtotals, district comparison,
-**     certificate ratio by district against the required trajectory, the
+**     rule and snapshot SHA-256, the run's star lines and the requirement
+**     of each target), star distribution, the ranking with the category
+**     subtotals, district comparison, for each target whose requirement
+**     is a schedule its checks by district against the trajectory, the
 **     other targets, flagged workers, admission decisions by department and
 **     by entry, and the near-threshold list to review before publication;
 **   - the community report card (社区体检单): one A4 page per community with
 **     its indicators sorted by points lost, a radar chart of its categories
 **     against the region's average, and its own and its street's targets.
+**
+** Names, star lines, targets and ε are the run's own, read from the tables
+** eval writes beside the contract's (results_schema.c); nothing about the
+** policy is written in C.
 **
 ** The HTML has inline CSS and inline SVG only (no script, no external asset),
 ** prints on A4, escapes every text, and is a pure function of the results:

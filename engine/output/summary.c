@@ -1,5 +1,6 @@
 /*
-** report.c — the eval report of report.h.
+** summary.c — the eval report of summary.h. Names of star grades and
+** targets come from the rules of the run.
 */
 #include "summary.h"
 
@@ -12,22 +13,25 @@
 #include "jsontext.h"
 #include "text.h"
 
-const char *summary_stars_name(int stars)
+const char *summary_stars_name(const rules *r, int stars)
 {
-    switch (stars) {
-    case 5:
-        return "五星";
-    case 4:
-        return "四星";
-    case 3:
-        return "三星";
-    case 2:
-        return "二星";
-    case 1:
-        return "一星";
-    default:
-        return "未评级";
-    }
+    size_t g;
+    for (g = 0; g < r->star_count; g++)
+        if (r->stars[g].stars == stars && r->stars[g].name != NULL)
+            return r->stars[g].name;
+    if (stars == 0 && r->star_unrated != NULL)
+        return r->star_unrated;
+    return stars > 0 ? "★" : "—"; /* rules that name nothing: a mark, not a policy */
+}
+
+/* The name of target `id` in the rules (the id when it has none). */
+static const char *target_name(const rules *r, const char *id)
+{
+    size_t t;
+    for (t = 0; t < r->target_count; t++)
+        if (strcmp(r->targets[t].id, id) == 0 && r->targets[t].name != NULL)
+            return r->targets[t].name;
+    return id;
 }
 
 /* Widest display width of a community field, at least `minimum`. */
@@ -202,7 +206,8 @@ static void write_near(const summary_input *in, buffer *out)
             long c = snapshot_find_community(in->snapshot, n->scope_id);
             buffer_printf(out, "  社区 %s %s：总分 %.2f，%s线 %g（%+.2f）\n", n->scope_id,
                           c >= 0 ? in->snapshot->communities[c].name : "", n->value,
-                          summary_stars_name(n->stars), n->boundary, n->value - n->boundary);
+                          summary_stars_name(in->rules, n->stars), n->boundary,
+                          n->value - n->boundary);
         } else {
             bool count_target = false;
             size_t t;
@@ -210,12 +215,14 @@ static void write_near(const summary_input *in, buffer *out)
                 if (strcmp(in->rules->targets[t].id, n->kind) == 0)
                     count_target = in->rules->targets[t].count;
             if (count_target)
-                buffer_printf(out, "  街道 %s %s：实际 %g，要求 %g（%+g）\n", n->scope_id, n->kind,
-                              n->value, n->boundary, n->value - n->boundary);
+                buffer_printf(out, "  街道 %s %s（%s）：实际 %g，要求 %g（%+g）\n", n->scope_id,
+                              target_name(in->rules, n->kind), n->kind, n->value, n->boundary,
+                              n->value - n->boundary);
             else
-                buffer_printf(out, "  街道 %s %s：实际 %.1f%%，要求 %.1f%%（%+.1f 个百分点）\n",
-                              n->scope_id, n->kind, n->value * 100, n->boundary * 100,
-                              (n->value - n->boundary) * 100);
+                buffer_printf(out,
+                              "  街道 %s %s（%s）：实际 %.1f%%，要求 %.1f%%（%+.1f 个百分点）\n",
+                              n->scope_id, target_name(in->rules, n->kind), n->kind, n->value * 100,
+                              n->boundary * 100, (n->value - n->boundary) * 100);
         }
     }
     free(list);
@@ -230,7 +237,7 @@ static void write_table(const summary_input *in, buffer *out)
     size_t id_width = column_width(s, offsetof(community, id), 8, 24);
     size_t street_width = column_width(s, offsetof(community, street_key), 9, 32);
     size_t k, i, c;
-    int star_counts[6] = {0};
+    size_t *star_counts = calloc(r->star_count + 1, sizeof *star_counts); /* last: unrated */
     size_t missing = 0, invalid = 0;
     char number[64];
 
@@ -275,18 +282,30 @@ static void write_table(const summary_input *in, buffer *out)
         snprintf(number, sizeof number, "%.2f", res->totals[c]);
         buffer_puts(out, "  ");
         text_pad(out, number, 6, true);
-        buffer_printf(out, "  %s\n", summary_stars_name(res->stars[c]));
-        if (res->stars[c] >= 0 && res->stars[c] <= 5)
-            star_counts[res->stars[c]]++;
+        buffer_printf(out, "  %s\n", summary_stars_name(r, res->stars[c]));
+        for (i = 0; star_counts != NULL && i < r->star_count; i++)
+            if (r->stars[i].stars == res->stars[c])
+                break;
+        if (star_counts != NULL)
+            star_counts[i]++; /* i == star_count: below every grade */
         for (i = 0; i < res->indicator_count; i++) {
             unsigned char status = res->scores[c * res->indicator_count + i].status;
             missing += status == STATUS_MISSING;
             invalid += status == STATUS_INVALID;
         }
     }
-    buffer_printf(out, "\n星级分布：五星 %d · 四星 %d · 三星 %d · 二星 %d · 未评级 %d\n",
-                  star_counts[5], star_counts[4], star_counts[3], star_counts[2],
-                  star_counts[0] + star_counts[1]);
+    if (star_counts == NULL) {
+        out->failed = true;
+        return;
+    }
+    buffer_puts(out, "\n星级分布：");
+    for (i = 0; i <= r->star_count; i++)
+        buffer_printf(out, "%s%s %zu", i ? " · " : "",
+                      i < r->star_count ? summary_stars_name(r, r->stars[i].stars)
+                                        : summary_stars_name(r, 0),
+                      star_counts[i]);
+    buffer_puts(out, "\n");
+    free(star_counts);
     buffer_printf(out, "数据状况：%zu 项指标缺少数据（0 分），%zu 项数据超出值域（0 分）\n",
                   missing, invalid);
     if (in->outcome != NULL)

@@ -1,5 +1,5 @@
 /*
-** report.h — what `eval` prints: the ranked table people read (CJK text
+** summary.h — what `eval` prints: the ranked table people read (CJK text
 ** aligned by display width), CSV for spreadsheets (UTF-8 with a byte-order
 ** mark so Excel and WPS read Chinese), or one JSON document.
 ** Output is a pure function of its inputs: sorted by rank, then id.
@@ -46,7 +46,9 @@ typedef struct summary_near {
 ** (counts) of their required value. Caller frees *out. */
 int summary_near_list(const summary_input *in, double margin, summary_near **out, size_t *count);
 
-/* Chinese name of a star grade: 五星 … 二星, 未评级. */
-const char *summary_stars_name(int stars);
+/* The rules' name of star grade `stars` (a grade's name, or the name of
+** "below every grade" for 0). Rules that name nothing give a mark. The text
+** belongs to `r`. */
+const char *summary_stars_name(const rules *r, int stars);
 
 #endif

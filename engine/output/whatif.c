@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart.h"
 #include "jsontext.h"
 #include "summary.h"
 #include "text.h"
@@ -245,8 +246,8 @@ int whatif_write_text(const whatif_report *w, buffer *out)
             text_pad(out, c->name, 10, false);
             buffer_printf(out, "  总分 %6.2f → %6.2f（%+.2f）  星级 %s → %s  排名 %d → %d\n",
                           x->total_before, x->total_after, x->total_after - x->total_before,
-                          summary_stars_name(x->stars_before), summary_stars_name(x->stars_after),
-                          x->rank_before, x->rank_after);
+                          summary_stars_name(r, x->stars_before),
+                          summary_stars_name(r, x->stars_after), x->rank_before, x->rank_after);
         }
     }
     if (d->check_count > 0) {
@@ -412,11 +413,14 @@ int whatif_sweep_row_fill(const rules *r, double value, const eval_result *resul
     row->value = value;
     row->met = calloc(r->target_count + 1, sizeof *row->met);
     row->checks = calloc(r->target_count + 1, sizeof *row->checks);
-    if (row->met == NULL || row->checks == NULL)
+    row->grades = calloc(r->star_count + 1, sizeof *row->grades);
+    if (row->met == NULL || row->checks == NULL || row->grades == NULL)
         return error_set(e, ERROR_SYSTEM, "out of memory");
-    for (c = 0; c < result->community_count; c++)
-        if (result->stars[c] >= 0 && result->stars[c] <= 5)
-            row->stars[result->stars[c]]++;
+    for (c = 0; c < result->community_count; c++) {
+        for (i = 0; i < r->star_count && r->stars[i].stars != result->stars[c];)
+            i++;
+        row->grades[i]++; /* i == star_count: below every grade */
+    }
     /* The checks come target by target, in target order (targets_score). */
     for (i = 0, t = 0; i < o->check_count; i++) {
         const char *id = o->checks[i].target_id;
@@ -441,6 +445,7 @@ void whatif_sweep_free(whatif_sweep *sweep)
     for (i = 0; i < sweep->row_count; i++) {
         free(sweep->rows[i].met);
         free(sweep->rows[i].checks);
+        free(sweep->rows[i].grades);
     }
     free(sweep->rows);
     sweep->rows = NULL;
@@ -462,15 +467,31 @@ static bool target_affected(const whatif_sweep *sweep, size_t t)
     return any == 0;
 }
 
+/* Name of the sweep's grade column `g` (star_count: below every grade). */
+static const char *grade_label(const rules *r, size_t g)
+{
+    return summary_stars_name(r, g < r->star_count ? r->stars[g].stars : 0);
+}
+
+/* Display width of grade column `g`: its name, at least 4. */
+static size_t grade_width(const rules *r, size_t g)
+{
+    size_t width = text_width(grade_label(r, g));
+    return width > 4 ? width : 4;
+}
+
 int whatif_write_sweep_text(const whatif_sweep *sweep, buffer *out)
 {
     const rules *r = sweep->rules;
-    size_t i, t;
+    size_t i, t, g;
     char cell[64];
     buffer_printf(out, "参数扫描：%s（%zu 个取值，每个取值重新评分平均 %.1f ms）\n\n",
                   sweep->parameter, sweep->row_count, sweep->rescore_ms);
     text_pad(out, "取值", 10, true);
-    buffer_puts(out, "  五星  四星  三星  二星 未评级");
+    for (g = 0; g <= r->star_count; g++) {
+        buffer_puts(out, "  ");
+        text_pad(out, grade_label(r, g), grade_width(r, g), true);
+    }
     for (t = 0; t < r->target_count; t++)
         if (target_affected(sweep, t)) {
             buffer_puts(out, "  ");
@@ -481,8 +502,11 @@ int whatif_write_sweep_text(const whatif_sweep *sweep, buffer *out)
         const whatif_sweep_row *row = &sweep->rows[i];
         snprintf(cell, sizeof cell, "%g", row->value);
         text_pad(out, cell, 10, true);
-        buffer_printf(out, "  %4d  %4d  %4d  %4d  %5d", row->stars[5], row->stars[4], row->stars[3],
-                      row->stars[2], row->stars[0] + row->stars[1]);
+        for (g = 0; g <= r->star_count; g++) {
+            snprintf(cell, sizeof cell, "%d", row->grades[g]);
+            buffer_puts(out, "  ");
+            text_pad(out, cell, grade_width(r, g), true);
+        }
         for (t = 0; t < r->target_count; t++)
             if (target_affected(sweep, t)) {
                 snprintf(cell, sizeof cell, "%ld/%ld", row->met[t], row->checks[t]);
@@ -500,19 +524,22 @@ int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
     const rules *r = sweep->rules;
     json_t *root = json_object(), *rows = json_array();
     char *text;
-    size_t i, t;
+    size_t i, t, g;
     for (i = 0; i < sweep->row_count; i++) {
         const whatif_sweep_row *row = &sweep->rows[i];
-        json_t *targets = json_object();
+        json_t *targets = json_object(), *grades = json_object();
+        char key[16];
+        for (g = 0; g <= r->star_count; g++) {
+            snprintf(key, sizeof key, "%d", g < r->star_count ? r->stars[g].stars : 0);
+            json_object_set_new(grades, key, json_integer(row->grades[g]));
+        }
         for (t = 0; t < r->target_count; t++)
             json_object_set_new(targets, r->targets[t].id,
                                 json_pack("{s:I,s:I}", "met", (json_int_t)row->met[t], "checks",
                                           (json_int_t)row->checks[t]));
         json_array_append_new(
-            rows, json_pack("{s:f,s:{s:i,s:i,s:i,s:i,s:i},s:o,s:I,s:{s:I,s:I,s:I}}", "value",
-                            row->value, "stars", "5", row->stars[5], "4", row->stars[4], "3",
-                            row->stars[3], "2", row->stars[2], "0", row->stars[0] + row->stars[1],
-                            "targets", targets, "workers_flagged", (json_int_t)row->flagged,
+            rows, json_pack("{s:f,s:o,s:o,s:I,s:{s:I,s:I,s:I}}", "value", row->value, "stars",
+                            grades, "targets", targets, "workers_flagged", (json_int_t)row->flagged,
                             "flags", "below_floor", (json_int_t)row->flags[0], "bottom_ratio",
                             (json_int_t)row->flags[1], "no_score", (json_int_t)row->flags[2]));
     }
@@ -528,160 +555,52 @@ int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
     return !buffer_failed(out);
 }
 
-/* Escapes text for SVG/XML. */
-static void xml_text(buffer *out, const char *text)
-{
-    for (; *text; text++) {
-        switch (*text) {
-        case '<':
-            buffer_puts(out, "&lt;");
-            break;
-        case '>':
-            buffer_puts(out, "&gt;");
-            break;
-        case '&':
-            buffer_puts(out, "&amp;");
-            break;
-        case '"':
-            buffer_puts(out, "&quot;");
-            break;
-        default:
-            buffer_append(out, text, 1);
-        }
-    }
-}
-
 int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer *out)
 {
     /* Two panels sharing the x axis: communities per star grade, and the
     ** number of scopes meeting each affected target plus flagged workers. */
-    static const char *const colors[] = {"#1b7837", "#5aae61", "#a6dba0", "#fdb863",
-                                         "#b2182b", "#2166ac", "#762a83", "#e08214",
-                                         "#35978f", "#8c510a", "#666666"};
-    static const char *const star_names[] = {"五星", "四星", "三星", "二星", "未评级"};
     const rules *r = sweep->rules;
-    const double width = 900, panel = 260, left = 70, right = 220, top = 60, gap = 70;
-    double x0 = sweep->row_count ? sweep->rows[0].value : 0;
-    double x1 = sweep->row_count ? sweep->rows[sweep->row_count - 1].value : 1;
-    size_t i, t;
-    int p, series;
-    if (x1 == x0)
-        x1 = x0 + 1;
-    buffer_printf(out,
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                  "viewBox=\"0 0 %.0f %.0f\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC',"
-                  "'WenQuanYi Micro Hei','Microsoft YaHei',sans-serif\" font-size=\"13\">\n",
-                  width, top + 2 * panel + gap + 50, width, top + 2 * panel + gap + 50);
-    buffer_puts(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"20\" "
-                     "y=\"28\" font-size=\"17\">");
-    buffer_puts(out, "参数扫描：");
-    xml_text(out, sweep->parameter);
-    buffer_puts(out, "（");
-    xml_text(out, s->region);
-    buffer_printf(out, " %s，%zu 个社区）</text>\n", s->as_of, s->community_count);
-    for (p = 0; p < 2; p++) {
-        double y_top = top + p * (panel + gap), y_bottom = y_top + panel;
-        double max = 1;
-        int colour = 0;
-        /* scale */
-        for (i = 0; i < sweep->row_count; i++) {
-            const whatif_sweep_row *row = &sweep->rows[i];
-            if (p == 0) {
-                for (series = 0; series < 5; series++) {
-                    int v = series == 4 ? row->stars[0] + row->stars[1] : row->stars[5 - series];
-                    if (v > max)
-                        max = v;
-                }
-            } else {
-                for (t = 0; t < r->target_count; t++)
-                    if (target_affected(sweep, t) && row->met[t] > max)
-                        max = (double)row->met[t];
-                if (row->flagged > max)
-                    max = (double)row->flagged;
-            }
-        }
-        max = 4 * ceil(max / 4); /* whole-number ticks */
-        buffer_printf(out,
-                      "<text x=\"%.0f\" y=\"%.0f\" font-size=\"14\">%s</text>\n"
-                      "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n"
-                      "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n",
-                      left, y_top - 10, p == 0 ? "各星级社区数" : "达标检查数与标记社工数", left,
-                      y_bottom, width - right, y_bottom, left, y_top, left, y_bottom);
-        for (i = 0; i <= 4; i++) {
-            double y = y_bottom - panel * (double)i / 4;
-            buffer_printf(
-                out,
-                "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
-                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
-                left, y, width - right, y, left - 6, y + 4, max * (double)i / 4);
-        }
-        for (i = 0; i < sweep->row_count; i++) {
-            double x = left + (width - left - right) * (sweep->rows[i].value - x0) / (x1 - x0);
-            buffer_printf(out, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g</text>\n", x,
-                          y_bottom + 18, sweep->rows[i].value);
-        }
-        for (series = 0;; series++) {
-            const char *name;
-            char label[160];
-            if (p == 0) {
-                if (series == 5)
-                    break;
-                name = star_names[series];
-            } else {
-                size_t count = 0, target = 0;
-                for (t = 0; t < r->target_count; t++)
-                    if (target_affected(sweep, t) && count++ == (size_t)series)
-                        target = t + 1;
-                if (target == 0 && (size_t)series > count)
-                    break;
-                if (target == 0) {
-                    name = "标记社工";
-                } else {
-                    snprintf(label, sizeof label, "%s", r->targets[target - 1].id);
-                    name = label;
-                }
-                buffer_puts(out, "");
-                buffer_printf(out,
-                              "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-                              colors[colour % 11]);
-                for (i = 0; i < sweep->row_count; i++) {
-                    const whatif_sweep_row *row = &sweep->rows[i];
-                    double v = target == 0 ? (double)row->flagged : (double)row->met[target - 1];
-                    double x = left + (width - left - right) * (row->value - x0) / (x1 - x0);
-                    buffer_printf(out, "%.1f,%.1f ", x, y_bottom - panel * v / max);
-                }
-                buffer_puts(out, "\"/>\n");
-                buffer_printf(out,
-                              "<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-                              "<text x=\"%.0f\" y=\"%.0f\">",
-                              width - right + 15, y_top + 14 + 20 * series, colors[colour % 11],
-                              width - right + 35, y_top + 19 + 20 * series);
-                xml_text(out, name);
-                buffer_puts(out, "</text>\n");
-                colour++;
-                if (target == 0)
-                    break;
-                continue;
-            }
-            buffer_printf(out, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-                          colors[series]);
-            for (i = 0; i < sweep->row_count; i++) {
-                const whatif_sweep_row *row = &sweep->rows[i];
-                int v = series == 4 ? row->stars[0] + row->stars[1] : row->stars[5 - series];
-                double x = left + (width - left - right) * (row->value - x0) / (x1 - x0);
-                buffer_printf(out, "%.1f,%.1f ", x, y_bottom - panel * v / max);
-            }
-            buffer_printf(
-                out,
-                "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-                "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-                width - right + 15, y_top + 14 + 20 * series, colors[series], width - right + 35,
-                y_top + 19 + 20 * series, name);
-        }
+    size_t n = sweep->row_count, grades = r->star_count + 1, i, t, k, lines = 0;
+    double *xs = malloc((n + 1) * sizeof *xs);
+    double *ys = malloc(((grades + r->target_count + 1) * n + 1) * sizeof *ys);
+    chart_series *series = malloc((grades + r->target_count + 1) * sizeof *series);
+    chart_panel panels[2];
+    buffer title;
+    int ok = 0;
+    buffer_init(&title);
+    if (xs == NULL || ys == NULL || series == NULL)
+        goto done;
+    for (i = 0; i < n; i++)
+        xs[i] = sweep->rows[i].value;
+    for (k = 0; k < grades; k++, lines++) {
+        series[lines].name = grade_label(r, k);
+        series[lines].y = ys + lines * n;
+        for (i = 0; i < n; i++)
+            ys[lines * n + i] = sweep->rows[i].grades[k];
     }
-    buffer_printf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">",
-                  (left + width - right) / 2, top + 2 * panel + gap + 40);
-    xml_text(out, sweep->parameter);
-    buffer_puts(out, "</text>\n</svg>\n");
-    return !buffer_failed(out);
+    for (t = 0; t <= r->target_count; t++) {
+        if (t < r->target_count && !target_affected(sweep, t))
+            continue;
+        /* t == target_count: the flagged workers */
+        series[lines].name = t < r->target_count ? r->targets[t].id : "标记社工";
+        series[lines].y = ys + lines * n;
+        for (i = 0; i < n; i++)
+            ys[lines * n + i] = t < r->target_count ? (double)sweep->rows[i].met[t]
+                                                    : (double)sweep->rows[i].flagged;
+        lines++;
+    }
+    panels[0] = (chart_panel){"各星级社区数", series, grades};
+    panels[1] = (chart_panel){"达标检查数与标记社工数", series + grades, lines - grades};
+    buffer_printf(&title, "参数扫描：%s（%s %s，%zu 个社区）", sweep->parameter, s->region,
+                  s->as_of, s->community_count);
+    if (buffer_failed(&title))
+        goto done;
+    chart_lines(out, buffer_text(&title), sweep->parameter, xs, n, panels, 2);
+    ok = !buffer_failed(out);
+done:
+    buffer_free(&title);
+    free(xs);
+    free(ys);
+    free(series);
+    return ok;
 }

@@ -72,7 +72,8 @@ int whatif_write_json(const whatif_report *w, buffer *out);
 /* One value of a sweep. */
 typedef struct whatif_sweep_row {
     double value;
-    int stars[6];  /* communities per star grade (index = stars) */
+    int *grades;   /* [star_count + 1] communities per grade of the rules, best first;
+                      the last: below every grade */
     long *met;     /* [target] scopes meeting it */
     long *checks;  /* [target] scopes checked */
     long flagged;  /* workers with a flag */

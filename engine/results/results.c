@@ -188,6 +188,16 @@ static void put_text(inserter *ins, int column, const char *text)
         sqlite3_bind_text(ins->current, slot(ins, column), text, -1, SQLITE_STATIC);
 }
 
+/* Text SQLite copies: for text that changes or is freed before the row's
+** statement runs (it runs when BATCH_ROWS rows are bound). */
+static void put_copy(inserter *ins, int column, const char *text)
+{
+    if (text == NULL)
+        sqlite3_bind_null(ins->current, slot(ins, column));
+    else
+        sqlite3_bind_text(ins->current, slot(ins, column), text, -1, SQLITE_TRANSIENT);
+}
+
 static void put_null(inserter *ins, int column)
 {
     sqlite3_bind_null(ins->current, slot(ins, column));
@@ -286,6 +296,183 @@ done:
     return status;
 }
 
+/* Name of a parameter type, as run_params.type says it. */
+static const char *param_type_name(param_type type)
+{
+    static const char *const names[] = {"number", "integer", "schedule", "string", "date"};
+    return (size_t)type < sizeof names / sizeof names[0] ? names[type] : "number";
+}
+
+/* A comparison as people write it: ≥, <... */
+static const char *op_text(rules_op op)
+{
+    static const char *const texts[] = {"为空", "<", "≤", ">", "≥", "=", "≠"};
+    return (size_t)op < sizeof texts / sizeof texts[0] ? texts[op] : "?";
+}
+
+/* The name of parameter `index`, or NULL. */
+static const char *param_name(const params *ps, int index)
+{
+    return index >= 0 && (size_t)index < ps->count ? ps->items[index].name : NULL;
+}
+
+/* The extra conditions of star grade `g` with the run's values:
+** "F01 居民满意率 ≥ 0.9", "；"-separated, into `out`. */
+static void star_conditions(const rules *r, const params *ps, const star_grade *g, buffer *out)
+{
+    size_t k;
+    buffer_reset(out);
+    for (k = 0; k < g->also_count; k++) {
+        const star_condition *c = &g->also[k];
+        const indicator *ind = c->indicator >= 0 ? &r->indicators[c->indicator] : NULL;
+        buffer_printf(out, "%s%s%s%s %s %.15g", k ? "；" : "", ind ? ind->id : "?",
+                      ind && ind->name ? " " : "", ind && ind->name ? ind->name : "",
+                      op_text(c->op), c->param >= 0 ? params_number(ps, c->param) : NAN);
+    }
+}
+
+/* The appraisal's floors with the run's values as a JSON object
+** {"score": 60, ...}, into `out`. */
+static void appraisal_floors(const appraisal_rule *a, const params *ps, buffer *out)
+{
+    size_t k;
+    buffer_reset(out);
+    buffer_puts(out, "{");
+    for (k = 0; k < a->floor_count; k++) {
+        const char *name = a->floors[k].name ? a->floors[k].name : "";
+        char *item =
+            sqlite3_mprintf("%s\"%w\": %.15g", k ? ", " : "", name,
+                            a->floors[k].param >= 0 ? params_number(ps, a->floors[k].param) : 0.0);
+        if (item == NULL)
+            out->failed = true;
+        else
+            buffer_puts(out, item);
+        sqlite3_free(item);
+    }
+    buffer_puts(out, "}");
+}
+
+/* What the rules of the run say, so that every output reads its words and
+** numbers from the file and none from C: run_rules (epsilon, the name of
+** "no grade", the appraisal's scope, floors and bottom ratio),
+** run_star_grades (names, thresholds, extra conditions), run_target_rules
+** (scopes and what the requirement is), run_params (every value, with its
+** description). */
+static int write_rules(sqlite3 *db, const char *path, long long id, const results_run *run,
+                       error *e)
+{
+    static const char *const kinds[] = {"number", "param", "schedule"};
+    const rules *r = run->rules;
+    const params *ps = run->params;
+    const appraisal_rule *a = &r->appraisal;
+    const char *what = "rules";
+    buffer text, scopes;
+    inserter ins;
+    size_t i, k;
+    int status = ERROR_OK;
+    buffer_init(&text);
+    buffer_init(&scopes);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_rules (run_id, system_name, total, epsilon, unrated, "
+                   "appraisal_scope, bottom_ratio, floors)",
+                   8, 1);
+    if (a->present)
+        appraisal_floors(a, ps, &text);
+    if (buffer_failed(&text) || !inserter_row(&ins))
+        goto failed;
+    put_int(&ins, 1, id);
+    put_text(&ins, 2, r->system_name);
+    put_real(&ins, 3, r->total);
+    put_real(&ins, 4, eval_epsilon(ps));
+    put_text(&ins, 5, r->star_unrated ? r->star_unrated : "");
+    put_text(&ins, 6, a->present ? rules_scope_names[a->group] : NULL);
+    put_real(&ins, 7,
+             a->present && a->bottom_ratio_param >= 0 ? params_number(ps, a->bottom_ratio_param)
+                                                      : NAN);
+    put_copy(&ins, 8, a->present ? buffer_text(&text) : NULL);
+    if (!inserter_end_row(&ins))
+        goto failed;
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_star_grades (run_id, stars, position, name, threshold, "
+                   "threshold_param, conditions)",
+                   7, r->star_count);
+    what = "star grades";
+    for (i = 0; i < r->star_count; i++) {
+        const star_grade *g = &r->stars[i];
+        star_conditions(r, ps, g, &text);
+        if (buffer_failed(&text) || !inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_int(&ins, 2, g->stars);
+        put_int(&ins, 3, (sqlite3_int64)i + 1);
+        put_text(&ins, 4, g->name ? g->name : "");
+        put_real(&ins, 5, g->total_param >= 0 ? params_number(ps, g->total_param) : NAN);
+        put_text(&ins, 6, param_name(ps, g->total_param));
+        put_copy(&ins, 7, g->also_count > 0 ? buffer_text(&text) : NULL);
+        if (!inserter_end_row(&ins))
+            goto failed;
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_target_rules (run_id, target_id, position, scopes, "
+                   "required_kind, required_param)",
+                   6, r->target_count);
+    what = "target rules";
+    for (i = 0; i < r->target_count; i++) {
+        const target_rule *t = &r->targets[i];
+        buffer_reset(&scopes);
+        for (k = 0; k < SCOPE_COUNT; k++)
+            if (t->scopes[k])
+                buffer_printf(&scopes, "%s%s", scopes.length ? "," : "", rules_scope_names[k]);
+        if (buffer_failed(&scopes) || !inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, t->id);
+        put_int(&ins, 3, (sqlite3_int64)i + 1);
+        put_copy(&ins, 4, buffer_text(&scopes));
+        put_text(&ins, 5, kinds[t->required.kind]);
+        put_text(&ins, 6,
+                 t->required.kind == REF_NUMBER ? NULL : param_name(ps, t->required.param));
+        if (!inserter_end_row(&ins))
+            goto failed;
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db,
+                   "INSERT OR FAIL INTO run_params (run_id, name, type, value, description, unit)",
+                   6, ps->count);
+    what = "parameters";
+    for (i = 0; i < ps->count; i++) {
+        const param *p = &ps->items[i];
+        char *value = params_value_text(p, &p->value);
+        bool row = value != NULL && inserter_row(&ins);
+        if (row) {
+            put_int(&ins, 1, id);
+            put_text(&ins, 2, p->name);
+            put_text(&ins, 3, param_type_name(p->type));
+            put_copy(&ins, 4, value);
+            put_text(&ins, 5, p->description);
+            put_text(&ins, 6, p->unit);
+            row = inserter_end_row(&ins);
+        }
+        free(value);
+        if (!row) {
+            ins.out_of_memory = ins.out_of_memory || value == NULL;
+            goto failed;
+        }
+    }
+    goto done;
+failed:
+    if (buffer_failed(&text) || buffer_failed(&scopes))
+        ins.out_of_memory = true;
+    status = inserter_failure(&ins, path, what, e);
+done:
+    inserter_end(&ins);
+    buffer_free(&text);
+    buffer_free(&scopes);
+    return status;
+}
+
 /* What the community and target ids mean, so reports need only the results
 ** file: run_communities and run_targets. */
 static int write_names(sqlite3 *db, const char *path, long long id, const results_run *run,
@@ -333,10 +520,10 @@ static int write_names(sqlite3 *db, const char *path, long long id, const result
         if (!inserter_end_row(&ins))
             goto failed;
     }
-    goto done;
+    inserter_end(&ins);
+    return write_rules(db, path, id, run, e);
 failed:
     status = inserter_failure(&ins, path, what, e);
-done:
     inserter_end(&ins);
     return status;
 }

@@ -4,7 +4,11 @@
 ** The tables of ../shared/spec/results.sql (compiled into the binary) are
 ** the public contract; the engine adds columns to `runs` (region, paths,
 ** kind, the baseline of a what-if) and tables of its own (category_scores,
-** department_stats), never dropping or renaming contract columns.
+** department_stats; what ids mean: run_communities, run_indicators,
+** run_categories, run_targets; what the rules of the run say: run_rules,
+** run_star_grades, run_target_rules, run_params), never dropping or
+** renaming contract columns. Outputs read the words and numbers of a run
+** from those tables, so none is written in C.
 **
 ** A run is written in one transaction: the file holds every row of a run or
 ** none of it. A new results file is built under a temporary name

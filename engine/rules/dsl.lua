@@ -371,7 +371,8 @@ local indicator = declaration("indicator", function(decl)
   insert(state.indicator_order, decl.name)
 end)
 
--- stars { {stars = 5, total = "stars.five", also = {"F01 >= {stars.five_f01}"}}, ... }
+-- stars { {stars = 5, name = "五星", total = "stars.five", also = {"F01 >= {stars.five_f01}"}}, ...,
+--         unrated = "未评级" }
 local function stars(body)
   local file, line = here()
   if type(body) ~= "table" then fail("stars needs a list of grades") end
@@ -1036,6 +1037,9 @@ local function compile_bundles(out, params)
   end
 end
 
+-- Default names of star grades: 1..10 stars as Chinese numerals.
+local STAR_NUMERALS = { "一", "二", "三", "四", "五", "六", "七", "八", "九", "十" }
+
 -- Star grades: ordered best first.
 local function compile_stars(out, params, indicator_ids)
   local decl = state.stars
@@ -1044,12 +1048,27 @@ local function compile_stars(out, params, indicator_ids)
     return
   end
   out.stars = {}
+  -- unrated: what outputs call a community below every grade.
+  local unrated = decl.body.unrated
+  if unrated ~= nil and (type(unrated) ~= "string" or unrated == "") then
+    problem(decl.file, decl.line, "stars: unrated must be a text such as \"未评级\"")
+  end
+  out.star_unrated = type(unrated) == "string" and unrated ~= "" and unrated or "未评级"
   local last
   for i, g in ipairs(decl.body) do
     if type(g) ~= "table" or math.type(g.stars) ~= "integer" then
       problem(decl.file, decl.line, "stars: grade %d needs stars = <whole number>", i)
     else
-      local grade = { stars = g.stars, total = nil, also = {} }
+      -- name: what outputs call the grade (五星); unnamed grades get the
+      -- Chinese numeral of their stars, so older rule files read as before.
+      local name = g.name
+      if name ~= nil and (type(name) ~= "string" or name == "") then
+        problem(decl.file, decl.line, "stars: grade %d: name must be a text such as \"五星\"", i)
+      end
+      if type(name) ~= "string" or name == "" then
+        name = (STAR_NUMERALS[g.stars] or tostring(g.stars)) .. "星"
+      end
+      local grade = { stars = g.stars, name = name, total = nil, also = {} }
       if type(g.total) == "string" and params[g.total] then
         grade.total = { kind = "param", name = g.total }
       else

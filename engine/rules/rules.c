@@ -978,6 +978,7 @@ static int copy_stars(lua_State *L, int out, rules *r)
     r->stars = calloc((size_t)n + 1, sizeof *r->stars);
     if (r->stars == NULL)
         return -1;
+    r->star_unrated = field_string(r, L, out, "star_unrated");
     lua_getfield(L, out, "stars");
     for (i = 1; i <= n; i++) {
         star_grade *g = &r->stars[i - 1];
@@ -987,6 +988,7 @@ static int copy_stars(lua_State *L, int out, rules *r)
         t = lua_gettop(L);
         r->star_count = (size_t)i;
         g->stars = (int)field_number(L, t, "stars", 0, NULL);
+        g->name = field_string(r, L, t, "name");
         g->total_param = -1;
         if (lua_getfield(L, t, "total") == LUA_TTABLE) {
             char *name = field_string(r, L, lua_gettop(L), "name");
@@ -1633,8 +1635,10 @@ void rules_free(rules *r)
         for (j = 0; j < r->stars[i].also_count; j++)
             free(r->stars[i].also[j].text);
         free(r->stars[i].also);
+        free(r->stars[i].name);
     }
     free(r->stars);
+    free(r->star_unrated);
     for (i = 0; i < r->target_count; i++) {
         target_rule *t = &r->targets[i];
         free(t->id);

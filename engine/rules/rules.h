@@ -125,6 +125,7 @@ typedef struct star_condition {
 
 typedef struct star_grade {
     int stars;
+    char *name;      /* what outputs call it: 五星 (the DSL names unnamed grades) */
     int total_param; /* the total must be >= this parameter */
     star_condition *also;
     size_t also_count;
@@ -204,6 +205,7 @@ typedef struct rules {
     bool copy_failed;  /* a text could not be copied (out of memory): see rules.c */
     star_grade *stars; /* best first */
     size_t star_count;
+    char *star_unrated;   /* what outputs call a community below every grade: 未评级 */
     target_rule *targets; /* in declaration order */
     size_t target_count;
     appraisal_rule appraisal;

@@ -12,7 +12,7 @@ SNAPSHOT_TABLES="snapshot_meta communities workers organizations activities visi
 survey_responses requests tasks facts"
 RESULTS_TABLES="runs indicator_scores community_scores category_scores target_checks
 worker_appraisals task_decisions department_stats run_communities run_indicators run_categories
-run_targets"
+run_targets run_target_rules run_star_grades run_rules run_params"
 
 # A private copy of the sample CSV files in ./csv.
 copy_sample_csv() {
@@ -172,7 +172,7 @@ test_export_writes_one_sheet_per_results_table() {
         return
     }
     note "$summary"
-    expect_eq "$(printf '%s\n' "$summary" | wc -l)" 12 "number of sheets"
+    expect_eq "$(printf '%s\n' "$summary" | wc -l)" 16 "number of sheets"
     for table in $RESULTS_TABLES; do
         expected=$((expected + 1))
         shown=$(printf '%s\n' "$summary" | sed -n "${expected}p")
@@ -187,7 +187,7 @@ test_export_writes_one_sheet_per_results_table() {
         expect_eq "$(echo "$shown" | cut -d'|' -f3,4)" "frozen|filter" "header of sheet $name"
     done
     # Chinese titles with the column id, and the community name beside its id.
-    printf '%s\n' "$summary" | grep -q '^社区总分 community_scores|50|frozen|filter|运行编号 run_id;社区编号 community_id;社区名称 community_name;总分 total;星级 stars;排名 rank$' ||
+    printf '%s\n' "$summary" | grep -q '^社区总分 community_scores|50|frozen|filter|运行编号 run_id;社区编号 community_id;社区名称 community_name;总分 total;星级 stars;星级名称 stars_name;排名 rank$' ||
         fail "community_scores header: $(printf '%s\n' "$summary" | grep community_scores)"
     printf '%s\n' "$summary" | grep -q '^指标得分 indicator_scores|.*;测量值 value;得分 points;满分 max_points;状态 status$' ||
         fail "indicator_scores header: $(printf '%s\n' "$summary" | grep indicator_scores)"

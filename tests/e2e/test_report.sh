@@ -66,7 +66,7 @@ test_report_region_is_one_self_contained_printable_page() {
     grep -qF '<svg ' report.html || fail "no inline SVG chart"
     grep -qF '海滨市 社区年度考核报告' report.html || fail "no title with the region"
     local id
-    for id in overview ranking districts certificates targets workers admission review; do
+    for id in overview ranking districts trajectories targets workers admission review; do
         grep -qF "<section id=\"$id\"" report.html || fail "no section $id"
     done
 }
@@ -115,7 +115,7 @@ test_report_card_lists_the_indicators_that_lost_points() {
     expect_eq "$(grep -c '^<tr[^>]*><td>[A-F][0-9][0-9]</td>' card.html)" 33 "indicator rows"
     grep -qF '<td>F01</td><td>居民满意率</td><td class="n">90.0%</td><td class="c">正常</td><td class="n">7.50</td><td class="n">10</td><td class="n bad">2.50</td>' card.html ||
         fail "F01 row is not: 居民满意率 90.0% 正常 7.50 10 2.50"
-    grep -qF 'aria-label="六类得分率雷达图"' card.html || fail "no radar chart"
+    grep -qF 'aria-label="各类得分率雷达图"' card.html || fail "no radar chart"
     grep -qF '<code>S3-W01</code>' card.html || fail "the flagged worker S3-W01 is not on the card"
 }
 

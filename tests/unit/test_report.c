@@ -1,12 +1,16 @@
 /*
- * test_html.c -- unit tests of engine/output/report.c, the HTML report, on a small
- * hand-made results database (three communities, three categories, two
- * runs): the page is self-contained and escapes every text, the default run
- * is the latest 'eval' one, the certificate trajectory interpolates the
- * milestones (flat before the first and after the last), the near-threshold
- * list follows the margin, the report card sorts indicators by points lost,
- * errors name the file, run or community and leave the output untouched,
- * and the same database gives byte-identical output.
+ * test_report.c -- unit tests of engine/output/report.c, the HTML report, on
+ * a small hand-made results database (three communities, three categories,
+ * two runs): the page is self-contained and escapes every text, the default
+ * run is the latest 'eval' one, the trajectory of a schedule target
+ * interpolates its milestones (flat before the first and after the last),
+ * the near-threshold list follows the margin, the report card sorts
+ * indicators by points lost, errors name the file, run or community and
+ * leave the output untouched, and the same database gives byte-identical
+ * output. Every name, threshold and target comes from the file's tables of
+ * the run's rules (the ids here are not the shipped ones); a file without
+ * those tables (an older kaohe) still gives a report that says what is
+ * missing.
  */
 #include "unit.h"
 
@@ -52,6 +56,36 @@ static const char schema_sql[] =
     "INTEGER NOT NULL, admitted INTEGER NOT NULL, rejected INTEGER NOT NULL, review INTEGER NOT "
     "NULL);";
 
+/* The tables of the run's rules (results_schema.c), which older files lack. */
+static const char rules_schema_sql[] =
+    "CREATE TABLE run_rules (run_id INTEGER NOT NULL, system_name TEXT, total REAL NOT NULL, "
+    "epsilon REAL NOT NULL, unrated TEXT NOT NULL, appraisal_scope TEXT, bottom_ratio REAL, "
+    "floors TEXT, PRIMARY KEY (run_id));"
+    "CREATE TABLE run_star_grades (run_id INTEGER NOT NULL, stars INTEGER NOT NULL, position "
+    "INTEGER NOT NULL, name TEXT NOT NULL, threshold REAL, threshold_param TEXT, conditions TEXT, "
+    "PRIMARY KEY (run_id, stars));"
+    "CREATE TABLE run_target_rules (run_id INTEGER NOT NULL, target_id TEXT NOT NULL, position "
+    "INTEGER NOT NULL, scopes TEXT NOT NULL, required_kind TEXT NOT NULL, required_param TEXT, "
+    "PRIMARY KEY (run_id, target_id));"
+    "CREATE TABLE run_params (run_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, "
+    "value TEXT, description TEXT, unit TEXT, PRIMARY KEY (run_id, name));";
+
+/* The rules of runs 1 and 2: grades named 五星 … 二星 (run 2's top line is
+ * 95), the schedule target 'share' (持证率目标, cert.plan) and the count
+ * target 'fresh' (新增持证人数). */
+static const char rules_sql[] =
+    "INSERT INTO run_rules VALUES (1, '测试体系', 100, 1e-9, '未评级', 'street', 0.02, "
+    "'{\"score\": 60, \"score_residents\": 60}'), (2, '测试体系', 100, 1e-9, '未评级', "
+    "'street', 0.02, '{\"score\": 60}');"
+    "INSERT INTO run_star_grades SELECT r, s, p, n, CASE WHEN r = 2 AND s = 5 THEN 95 ELSE t END, "
+    "NULL, c FROM (SELECT 1 AS r UNION SELECT 2), (SELECT 5 AS s, 1 AS p, '五星' AS n, 90 AS t, "
+    "'F01 居民满意率 ≥ 0.9' AS c UNION ALL SELECT 4, 2, '四星', 80, NULL UNION ALL "
+    "SELECT 3, 3, '三星', 70, NULL UNION ALL SELECT 2, 4, '二星', 60, NULL);"
+    "INSERT INTO run_target_rules VALUES (1, 'share', 1, 'region,district,street,community', "
+    "'schedule', 'cert.plan'), (1, 'fresh', 2, 'street', 'param', 'fresh.required'), "
+    "(2, 'share', 1, 'region,district', 'schedule', 'cert.plan');"
+    "INSERT INTO run_targets VALUES (2, 'share', '持证率目标', 'ratio', NULL, 's');";
+
 /* Run 1 (eval) and run 2 (a what-if scenario written later). Community C2's
  * name is hostile HTML; C2's total 79.6 is 0.4 below the four-star line. */
 static const char data_sql[] =
@@ -60,10 +94,10 @@ static const char data_sql[] =
     "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2025-12-31', "
     "'{\"stars.five\":90,\"stars.four\":80,\"stars.three\":70,\"stars.two\":60,"
     "\"stars.five_f01\":0.9,\"elimination.bottom_ratio\":0.02,\"elimination.floor\":60,"
-    "\"cert.milestones\":{\"2020\":0.35,\"2023\":0.6,\"2026\":1.0}}', "
+    "\"cert.plan\":{\"2020\":0.35,\"2023\":0.6,\"2026\":1.0}}', "
     "'测试市', 'snap.db', '/rules', 'eval', NULL, NULL, 3);"
     "INSERT INTO runs VALUES (2, '2025-01-03T00:00:00Z', '2025-01-03T00:00:01Z', 'kaohe test', "
-    "'aa', 'bb', '2019-06-30', '{\"stars.five\":95,\"cert.milestones\":{\"2020\":0.35,"
+    "'aa', 'bb', '2019-06-30', '{\"stars.five\":95,\"cert.plan\":{\"2020\":0.35,"
     "\"2023\":0.6,\"2026\":1.0}}', '测试市', 'snap.db', '/rules', 'whatif-scenario', 'x', 1, 3);"
     "INSERT INTO run_categories VALUES (1, 'A', '队伍精良', 40), (1, 'B', '治理精细', 30), "
     "(1, 'C', '服务精准', 30), (2, 'A', '队伍精良', 40), (2, 'B', '治理精细', 30), "
@@ -85,15 +119,15 @@ static const char data_sql[] =
     "(1, 'C2', 'B01', NULL, 0, 30, 'missing'), (1, 'C2', 'C01', 25.5, 29.6, 30, 'ok'), "
     "(1, 'C1', 'A01', 0.95, 38, 40, 'ok'), (1, 'C1', 'B01', 1, 26.25, 30, 'ok'), "
     "(1, 'C1', 'C01', 27, 27, 30, 'invalid');"
-    "INSERT INTO run_targets VALUES (1, 'cert_ratio', '持证率目标', 'ratio', NULL, 's'), "
-    "(1, 'new_certified', '新增持证人数', 'count', '人', 's');"
-    "INSERT INTO target_checks VALUES (1, 'cert_ratio', 'region', '测试市', 0.8667, 0.5, 0), "
-    "(1, 'cert_ratio', 'district', '东区', 0.8667, 0.9, 1), "
-    "(1, 'cert_ratio', 'district', '西区', 0.8667, 0.4, 0), "
-    "(1, 'cert_ratio', 'street', '东区/一街道', 0.8667, 0.9, 1), "
-    "(1, 'cert_ratio', 'community', 'C2', 0.8667, 0.5, 0), "
-    "(1, 'new_certified', 'street', '东区/一街道', 8, 7, 0), "
-    "(1, 'new_certified', 'street', '西区/二街道', 8, 2, 0);"
+    "INSERT INTO run_targets VALUES (1, 'share', '持证率目标', 'ratio', NULL, 's'), "
+    "(1, 'fresh', '新增持证人数', 'count', '人', 's');"
+    "INSERT INTO target_checks VALUES (1, 'share', 'region', '测试市', 0.8667, 0.5, 0), "
+    "(1, 'share', 'district', '东区', 0.8667, 0.9, 1), "
+    "(1, 'share', 'district', '西区', 0.8667, 0.4, 0), "
+    "(1, 'share', 'street', '东区/一街道', 0.8667, 0.9, 1), "
+    "(1, 'share', 'community', 'C2', 0.8667, 0.5, 0), "
+    "(1, 'fresh', 'street', '东区/一街道', 8, 7, 0), "
+    "(1, 'fresh', 'street', '西区/二街道', 8, 2, 0);"
     "INSERT INTO worker_appraisals VALUES (1, 'W1', 'C2', 52, 1, 'below_floor'), "
     "(1, 'W2', 'C1', 80, 2, NULL), (1, 'W3', 'C3', NULL, NULL, 'no_score');"
     "INSERT INTO task_decisions VALUES (1, 'T1', 'admit', 'L01', '依法履职'), "
@@ -102,6 +136,7 @@ static const char data_sql[] =
 
 static char directory[64];
 static char results_path[128];
+static char older_path[128]; /* the same runs without the tables of their rules */
 
 /* Creates the results database in a fresh temporary directory. */
 static int setup(void **state)
@@ -112,7 +147,19 @@ static int setup(void **state)
     if (mkdtemp(directory) == NULL)
         return -1;
     snprintf(results_path, sizeof results_path, "%s/results.db", directory);
+    snprintf(older_path, sizeof older_path, "%s/older.db", directory);
     if (sqlite3_open(results_path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, data_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, rules_schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, rules_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "fixture: %s\n", sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_close(db);
+    db = NULL;
+    if (sqlite3_open(older_path, &db) != SQLITE_OK ||
         sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, data_sql, NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "fixture: %s\n", sqlite3_errmsg(db));
@@ -129,6 +176,7 @@ static int teardown(void **state)
     char path[160];
     (void)state;
     unlink(results_path);
+    unlink(older_path);
     snprintf(path, sizeof path, "%s/other.db", directory);
     unlink(path);
     rmdir(directory);
@@ -137,9 +185,9 @@ static int teardown(void **state)
 
 /* Runs report_write and returns the page (caller frees); fails the test on
  * error. */
-static char *report(long long run_id, const char *community_id, double margin)
+static char *report_of(const char *path, long long run_id, const char *community_id, double margin)
 {
-    report_options options = {results_path, run_id, community_id, margin};
+    report_options options = {path, run_id, community_id, margin};
     buffer out;
     error e;
     int status;
@@ -150,6 +198,12 @@ static char *report(long long run_id, const char *community_id, double margin)
         fail_msg("report_write failed (%d): %s", status, e.message);
     assert_false(buffer_failed(&out));
     return buffer_take(&out);
+}
+
+/* The report of the results file with the rules' tables. */
+static char *report(long long run_id, const char *community_id, double margin)
+{
+    return report_of(results_path, run_id, community_id, margin);
 }
 
 /* The part of `page` from the element with id="ID" to its </section>, in a
@@ -197,6 +251,7 @@ static void test_default_run_is_the_latest_eval_run(void **state)
     assert_non_null(strstr(scenario, "<dd>#2 · whatif-scenario"));
     assert_non_null(strstr(scenario, "基线运行 #1"));
     assert_non_null(strstr(scenario, "五星 ≥ 95 分"));
+    assert_non_null(strstr(page, "五星 ≥ 90 分，且 F01 居民满意率 ≥ 0.9"));
     free(page);
     free(scenario);
 }
@@ -208,7 +263,10 @@ static void test_header_shortens_hashes_with_the_full_value_in_title(void **stat
     assert_non_null(strstr(page,
                            "<span title=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
                            "bbbbbbbbbbbb\"><code>bbbbbbbbbbbb…</code></span>"));
-    assert_non_null(strstr(page, "2020 年 35%，2023 年 60%，2026 年 100%"));
+    assert_non_null(strstr(page, "持证率目标 要求 2020 年 35%，2023 年 60%，2026 年 100%"));
+    assert_non_null(strstr(page, "新增持证人数 要求 8 人"));
+    assert_non_null(strstr(page, "测试体系 3 项指标"));
+    assert_null(strstr(page, "较早版本")); /* the rules are recorded */
     free(page);
 }
 
@@ -261,6 +319,7 @@ static void test_near_threshold_list_follows_the_margin(void **state)
     (void)state;
     review = section(page, "review");
     assert_non_null(strstr(review, "四星线 80"));
+    assert_non_null(strstr(review, "五星还要求 F01 居民满意率 ≥ 0.9"));
     assert_non_null(strstr(review, "−0.40"));
     assert_null(strstr(review, "五星线 90")); /* C1 is 1.25 above: not within 1 */
     assert_null(strstr(review, "+1.25"));
@@ -296,6 +355,37 @@ static void test_workers_admission_and_targets_sections(void **state)
     free(page);
 }
 
+static void test_trajectory_is_drawn_for_the_schedule_target_of_the_rules(void **state)
+{
+    char *page = report(1, NULL, 0);
+    const char *trajectories;
+    (void)state;
+    trajectories = section(page, "trajectories");
+    assert_non_null(strstr(trajectories, "<h2>持证率目标：全市与各区对照要求</h2>"));
+    assert_non_null(strstr(trajectories, "cert.plan 线性插值"));
+    /* the count target is listed with the others, not drawn */
+    assert_null(strstr(trajectories, "新增持证人数"));
+    assert_non_null(strstr(section(page, "targets"), "新增持证人数"));
+    free(page);
+}
+
+static void test_older_file_without_the_rules_tables_says_what_is_missing(void **state)
+{
+    char *page = report_of(older_path, 1, NULL, 0);
+    const char *ranking;
+    (void)state;
+    assert_non_null(strstr(page, "较早版本的 kaohe"));
+    assert_non_null(strstr(page, "run_star_grades"));
+    ranking = section(page, "ranking");
+    /* grades are the star counts the run gave, with no names in C */
+    assert_non_null(strstr(ranking, "<td class=\"c s5\">5★</td>"));
+    assert_null(strstr(page, "五星"));
+    assert_null(strstr(page, "<section id=\"trajectories\""));
+    /* targets are still listed, the count one by its requirement above 1 */
+    assert_non_null(strstr(section(page, "targets"), "8 人"));
+    free(page);
+}
+
 static void test_card_sorts_indicators_by_points_lost(void **state)
 {
     char *page = report(1, "C2", 0);
@@ -314,7 +404,7 @@ static void test_card_sorts_indicators_by_points_lost(void **state)
     assert_non_null(strstr(a01, "50.0%"));
     assert_non_null(strstr(c01, "25.5 <span class=\"muted\">平方米/百户</span>"));
     assert_non_null(strstr(page, "<b>2 / 3</b>"));
-    assert_non_null(strstr(page, "aria-label=\"六类得分率雷达图\""));
+    assert_non_null(strstr(page, "aria-label=\"各类得分率雷达图\""));
     assert_non_null(strstr(page, "<code>W1</code>"));
     free(page);
 }
@@ -405,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_cert_trajectory_interpolates_and_is_flat_outside),
         cmocka_unit_test(test_near_threshold_list_follows_the_margin),
         cmocka_unit_test(test_workers_admission_and_targets_sections),
+        cmocka_unit_test(test_trajectory_is_drawn_for_the_schedule_target_of_the_rules),
+        cmocka_unit_test(test_older_file_without_the_rules_tables_says_what_is_missing),
         cmocka_unit_test(test_card_sorts_indicators_by_points_lost),
         cmocka_unit_test(test_all_cards_one_section_each),
         cmocka_unit_test(test_same_results_give_identical_bytes),
