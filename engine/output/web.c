@@ -162,6 +162,19 @@ static json_t *categories_json(const rules *r)
     return list;
 }
 
+/* The run's star grades, best first, with their names; and the name of
+** a community below every grade. */
+static json_t *grades_json(const rules *r)
+{
+    json_t *grades = json_array();
+    size_t g;
+    for (g = 0; g < r->star_count; g++)
+        json_array_append_new(grades, json_pack("{s:i,s:s}", "stars", r->stars[g].stars, "name",
+                                                r->stars[g].name ? r->stars[g].name : ""));
+    return json_pack("{s:o,s:s}", "grades", grades, "unrated",
+                     r->star_unrated ? r->star_unrated : "");
+}
+
 static void answer_overview(web_state *w, web_reply *reply)
 {
     const session *run = w->run;
@@ -230,6 +243,7 @@ static void answer_overview(web_state *w, web_reply *reply)
     json_object_set_new(root, "communities", json_integer((json_int_t)s->community_count));
     json_object_set_new(root, "max_total", json_real(b->max_total));
     json_object_set_new(root, "stars", stars);
+    json_object_set_new(root, "star_names", grades_json(r));
     json_object_set_new(root, "targets", targets);
     json_object_set_new(root, "not_ok", missing);
     json_object_set_new(root, "flagged",
