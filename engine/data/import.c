@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "publish.h"
 #include "snapshot.h"
 #include "text.h"
 
@@ -1725,15 +1726,6 @@ done:
     return status;
 }
 
-/* Removes a temporary snapshot and its journal. */
-static void remove_temporary(const char *path)
-{
-    char journal[4096];
-    unlink(path);
-    snprintf(journal, sizeof journal, "%s-journal", path);
-    unlink(journal);
-}
-
 /* Runs one SQL statement on the new snapshot. */
 static int exec_out(importer *imp, const char *sql, error *e)
 {
@@ -1748,45 +1740,13 @@ static int exec_out(importer *imp, const char *sql, error *e)
     return ERROR_OK;
 }
 
-/* Flushes a file's bytes to the disk. */
-static bool sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    bool ok;
-    if (fd < 0)
-        return false;
-    ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
-/* Moves the finished temporary file to `out` without replacing a file that
-** appeared meanwhile (link fails with EEXIST); rename() where the file
-** system has no hard links. */
-static int move_into_place(const char *temporary, const char *out, error *e)
-{
-    if (link(temporary, out) == 0) {
-        unlink(temporary);
-        return ERROR_OK;
-    }
-    if (errno == EEXIST)
-        return error_set(e, ERROR_INPUT, "%s: appeared while importing; refusing to overwrite it",
-                         out);
-    if (access(out, F_OK) == 0)
-        return error_set(e, ERROR_INPUT, "%s: exists; refusing to overwrite it", out);
-    if (rename(temporary, out) != 0)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot move the new snapshot into place: %s", out,
-                         error_errno_text(errno));
-    return ERROR_OK;
-}
-
 int import_csv_directory(const import_options *o, import_report *report, error *e)
 {
     importer imp;
-    buffer temporary;
+    publish out;
     struct stat st;
     snapshot *check = NULL;
-    bool created = false, in_transaction = false;
+    bool in_transaction = false;
     size_t t;
     int status = ERROR_OK;
     int rc;
@@ -1796,7 +1756,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     buffer_init(&imp.head);
     buffer_init(&imp.row);
     buffer_init(&imp.key);
-    buffer_init(&temporary);
+    memset(&out, 0, sizeof out);
     imp.o = o;
     imp.report = report;
     if (o->directory == NULL || o->out == NULL) {
@@ -1815,10 +1775,13 @@ int import_csv_directory(const import_options *o, import_report *report, error *
                            o->directory);
         goto done;
     }
-    if (lstat(o->out, &st) == 0) {
-        status = error_set(e, ERROR_INPUT,
-                           "%s: exists; refusing to overwrite it (import writes a new snapshot)",
-                           o->out);
+    /* Before the work: an existing file is refused at once. */
+    status = publish_begin(&out, o->out, 0, e);
+    if (status != ERROR_OK) {
+        if (out.exists)
+            error_set(e, ERROR_INPUT,
+                      "%s: exists; refusing to overwrite it (import writes a new snapshot)",
+                      o->out);
         goto done;
     }
     status = plan_build(&imp, e);
@@ -1827,17 +1790,10 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     status = scan_directory(&imp, e);
     if (status != ERROR_OK)
         goto done;
-    buffer_printf(&temporary, "%s.tmp-%ld", o->out, (long)getpid());
-    if (buffer_failed(&temporary)) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-        goto done;
-    }
-    remove_temporary(buffer_text(&temporary));
-    created = true;
-    rc = sqlite3_open_v2(buffer_text(&temporary), &imp.db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sqlite3_open_v2(publish_temporary(&out), &imp.db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot create: %s", o->out,
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot create: %s", o->out,
                            imp.db ? sqlite3_errmsg(imp.db) : sqlite3_errstr(rc));
         goto done;
     }
@@ -1896,13 +1852,8 @@ int import_csv_directory(const import_options *o, import_report *report, error *
         goto done;
     }
     imp.db = NULL;
-    if (!sync_file(buffer_text(&temporary))) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out,
-                           error_errno_text(errno));
-        goto done;
-    }
     /* The engine's own validation, before anyone can see the file. */
-    status = snapshot_open(buffer_text(&temporary), &check, e);
+    status = snapshot_open(publish_temporary(&out), &check, e);
     if (status != ERROR_OK) {
         error_prefix(e,
                      "%s: the imported snapshot does not pass the engine's checks (nothing "
@@ -1912,10 +1863,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     snapshot_close(check);
     check = NULL;
-    status = move_into_place(buffer_text(&temporary), o->out, e);
-    if (status != ERROR_OK)
-        goto done;
-    created = false;
+    status = publish_commit(&out, e);
 done:
     if (imp.db != NULL) {
         if (in_transaction)
@@ -1924,8 +1872,7 @@ done:
     }
     if (status != ERROR_OK)
         report->rows_written = 0;
-    if (created)
-        remove_temporary(buffer_text(&temporary));
+    publish_free(&out);
     if (status == ERROR_OK && buffer_failed(&report->problems))
         status = error_set(e, ERROR_SYSTEM, "out of memory");
     if (imp.problems > PROBLEMS_LISTED)
@@ -1938,6 +1885,5 @@ done:
     buffer_free(&imp.head);
     buffer_free(&imp.row);
     buffer_free(&imp.key);
-    buffer_free(&temporary);
     return status;
 }
