@@ -27,6 +27,7 @@
 #include "import.h"
 #include "publish.h"
 #include "results_schema.h"
+#include "sqlitefile.h"
 #include "text.h"
 
 /* Excel's limit on the characters of one cell. */
@@ -708,37 +709,24 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *statement = NULL;
-    struct stat st;
-    char header[16] = {0};
-    FILE *stream;
+    sqlitefile_info file;
     int status = ERROR_OK;
     int rc;
     *out = NULL;
-    if (stat(path, &st) != 0) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
+    status = sqlitefile_probe(path, &file, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if (file.kind == SQLITEFILE_NOT_REGULAR) {
         status = error_set(e, ERROR_INPUT, "%s: not a regular file", path);
         goto done;
     }
-    stream = fopen(path, "rb");
-    if (stream == NULL) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
-        goto done;
-    }
-    if (fread(header, 1, sizeof header, stream) != sizeof header ||
-        memcmp(header, "SQLite format 3", 16) != 0) {
-        fclose(stream);
+    if (file.kind != SQLITEFILE_DATABASE) {
         status = error_set(e, ERROR_INPUT,
                            "%s: not an SQLite database (export reads the results "
                            "database that kaohe eval --out writes)",
                            path);
         goto done;
     }
-    fclose(stream);
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_INPUT, "%s: cannot open: %s", path,
