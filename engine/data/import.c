@@ -8,6 +8,8 @@
 ** snapshot_open(), so a snapshot that the engine would refuse is never moved
 ** into place even if the two lists drift apart.
 **
+** The files are read by csv.h's reader, one record at a time.
+**
 ** Keys seen so far (ids, and the composite keys of visits and facts) live in
 ** an open-addressing hash set per table, with the line of their first row and
 ** whether that row was good: it answers duplicate and reference checks
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "publish.h"
 #include "snapshot.h"
 #include "text.h"
@@ -281,254 +284,6 @@ static bool key_set_add(key_set *set, const char *key, size_t length, long line,
     set->slots[i].good = good;
     set->count++;
     return true;
-}
-
-/* --- the CSV reader ------------------------------------------------------ */
-
-enum {
-    CSV_END = 0,       /* no more records */
-    CSV_RECORD = 1,    /* a record was read */
-    CSV_UNCLOSED = -1, /* a quoted field runs to the end of the file */
-    CSV_NUL = -2,      /* a NUL byte: not a text file */
-    CSV_IO = -3,       /* read error (errno) */
-    CSV_MEMORY = -4,   /* out of memory */
-    CSV_TOO_LONG = -5  /* the record was read to its end but is over a limit (kept: none of it) */
-};
-
-/* A streaming RFC 4180 reader over one file. */
-typedef struct csv_reader {
-    FILE *stream;               /* the open file */
-    unsigned char chunk[65536]; /* bytes read ahead */
-    size_t position;            /* next byte in chunk */
-    size_t length;              /* bytes in chunk */
-    bool end;                   /* the file has no more bytes */
-    bool failed;                /* a read failed */
-    long line;                  /* line of the next byte, from 1 */
-    buffer text;                /* the current record's fields, each NUL-terminated */
-    size_t *offsets;            /* [field] start in text */
-    size_t *lengths;            /* [field] bytes, without the NUL */
-    long *lines;                /* [field] line where the field starts */
-    size_t count;               /* fields in the current record */
-    size_t capacity;            /* room in offsets, lengths, lines */
-    size_t max_bytes;           /* a record's bytes at most (its fields and their NULs) */
-    bool over;                  /* the current record is over a limit: its bytes are dropped */
-    size_t over_field;          /* the field (from 0) where it went over */
-    long over_line;             /* the line of that field's start */
-    bool over_fields;           /* over IMPORT_MAX_FIELDS rather than max_bytes */
-    size_t field_seen;          /* bytes of the current field read so far, kept or not */
-} csv_reader;
-
-/* Makes sure a byte is available; false at the end of the file. */
-static bool csv_fill(csv_reader *r)
-{
-    if (r->position < r->length)
-        return true;
-    if (r->end)
-        return false;
-    r->length = fread(r->chunk, 1, sizeof r->chunk, r->stream);
-    r->position = 0;
-    if (r->length == 0) {
-        r->end = true;
-        r->failed = ferror(r->stream) != 0;
-        return false;
-    }
-    return true;
-}
-
-/* The next byte, consumed, or -1 at the end. */
-static int csv_get(csv_reader *r)
-{
-    return csv_fill(r) ? r->chunk[r->position++] : -1;
-}
-
-/* The next byte, not consumed, or -1 at the end. */
-static int csv_peek(csv_reader *r)
-{
-    return csv_fill(r) ? r->chunk[r->position] : -1;
-}
-
-/* Keeps `n` bytes of the current field, unless the record is over its
-** limit: then the rest of it is read (to know where it ends) but dropped,
-** so a 1 GB field costs no more memory than the limit. */
-static void csv_keep(csv_reader *r, const char *data, size_t n)
-{
-    r->field_seen += n;
-    if (r->over)
-        return;
-    if (r->text.length + n + 1 > r->max_bytes) {
-        r->over = true;
-        r->over_field = r->count - 1;
-        r->over_line = r->lines[r->count - 1];
-        return;
-    }
-    buffer_append(&r->text, data, n);
-}
-
-/* Starts a new field at the end of r->text; false when out of memory. */
-static bool csv_field_start(csv_reader *r)
-{
-    r->field_seen = 0;
-    if (r->over)
-        return true;
-    if (r->count == IMPORT_MAX_FIELDS) {
-        r->over = true;
-        r->over_fields = true;
-        r->over_field = r->count;
-        r->over_line = r->line;
-        return true;
-    }
-    if (r->count == r->capacity) {
-        size_t capacity = r->capacity ? r->capacity * 2 : 32;
-        size_t *offsets = realloc(r->offsets, capacity * sizeof *offsets);
-        size_t *lengths;
-        long *lines;
-        if (offsets == NULL)
-            return false;
-        r->offsets = offsets;
-        lengths = realloc(r->lengths, capacity * sizeof *lengths);
-        if (lengths == NULL)
-            return false;
-        r->lengths = lengths;
-        lines = realloc(r->lines, capacity * sizeof *lines);
-        if (lines == NULL)
-            return false;
-        r->lines = lines;
-        r->capacity = capacity;
-    }
-    r->offsets[r->count] = r->text.length;
-    r->lengths[r->count] = 0;
-    r->lines[r->count] = r->line;
-    r->count++;
-    return true;
-}
-
-/* Ends the current field (NUL-terminates it). */
-static void csv_field_end(csv_reader *r)
-{
-    size_t i = r->count - 1;
-    if (r->over)
-        return;
-    r->lengths[i] = r->text.length - r->offsets[i];
-    buffer_append(&r->text, "", 1);
-}
-
-/* Field i of the current record. */
-static const char *csv_field(const csv_reader *r, size_t i)
-{
-    return buffer_text(&r->text) + r->offsets[i];
-}
-
-/* Reads the next record. Returns CSV_RECORD (with *record_line its first
-** line), CSV_END, or a negative CSV_* code with *error_line where it is. */
-static int csv_next(csv_reader *r, long *record_line, long *error_line)
-{
-    bool in_quotes = false, quoted = false;
-    long quote_line = 0;
-    int c;
-    buffer_reset(&r->text);
-    r->count = 0;
-    r->over = false;
-    r->over_fields = false;
-    if (csv_peek(r) < 0)
-        return r->failed ? CSV_IO : CSV_END;
-    *record_line = r->line;
-    if (!csv_field_start(r))
-        return CSV_MEMORY;
-    for (;;) {
-        /* Fast path: a run of bytes with no meaning to the syntax. */
-        size_t start = r->position;
-        if (in_quotes)
-            while (r->position < r->length && r->chunk[r->position] != '"' &&
-                   r->chunk[r->position] != '\n' && r->chunk[r->position] != '\r' &&
-                   r->chunk[r->position] != 0)
-                r->position++;
-        else
-            while (r->position < r->length && r->chunk[r->position] != ',' &&
-                   r->chunk[r->position] != '"' && r->chunk[r->position] != '\n' &&
-                   r->chunk[r->position] != '\r' && r->chunk[r->position] != 0)
-                r->position++;
-        if (r->position > start) {
-            csv_keep(r, (const char *)r->chunk + start, r->position - start);
-            continue;
-        }
-        c = csv_get(r);
-        if (c < 0) {
-            if (r->failed)
-                return CSV_IO;
-            if (in_quotes) {
-                *error_line = quote_line;
-                return CSV_UNCLOSED;
-            }
-            break;
-        }
-        if (c == 0) {
-            *error_line = r->line;
-            return CSV_NUL;
-        }
-        if (in_quotes) {
-            if (c == '"') {
-                if (csv_peek(r) == '"') {
-                    csv_get(r);
-                    csv_keep(r, "\"", 1);
-                } else {
-                    in_quotes = false;
-                }
-                continue;
-            }
-            if (c == '\n' || (c == '\r' && csv_peek(r) != '\n'))
-                r->line++;
-            csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
-            continue;
-        }
-        if (c == '"' && !quoted && r->field_seen == 0) {
-            in_quotes = true;
-            quoted = true;
-            quote_line = r->line;
-            continue;
-        }
-        if (c == ',') {
-            csv_field_end(r);
-            if (!csv_field_start(r))
-                return CSV_MEMORY;
-            quoted = false;
-            continue;
-        }
-        if (c == '\n' || c == '\r') {
-            if (c == '\r' && csv_peek(r) == '\n')
-                csv_get(r);
-            r->line++;
-            break;
-        }
-        /* Anything else, including a quote inside an unquoted field or after
-        ** a closing quote, is taken literally (as Excel and Python do). */
-        csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
-    }
-    csv_field_end(r);
-    return buffer_failed(&r->text) ? CSV_MEMORY : r->over ? CSV_TOO_LONG : CSV_RECORD;
-}
-
-/* True when every field of the record is empty (a blank line, or ",,,"
-** left by a spreadsheet). */
-static bool csv_blank(const csv_reader *r)
-{
-    size_t i;
-    for (i = 0; i < r->count; i++)
-        if (r->lengths[i] > 0)
-            return false;
-    return true;
-}
-
-static void csv_close(csv_reader *r)
-{
-    if (r == NULL)
-        return;
-    if (r->stream != NULL)
-        fclose(r->stream);
-    buffer_free(&r->text);
-    free(r->offsets);
-    free(r->lengths);
-    free(r->lines);
-    free(r);
 }
 
 /* --- the import plan ----------------------------------------------------- */
@@ -1089,7 +844,7 @@ static long header_column(const table_plan *tp, const char *header)
 
 /* Reads the header record: maps each column to its field. Problems are
 ** fatal. Returns ERROR_OK (problems recorded) or an error. */
-static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
+static int read_header(importer *imp, table_plan *tp, const csv_record *r, long line)
 {
     const char *names[64];
     size_t i, name_count = 0;
@@ -1099,7 +854,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
     for (i = 0; i < tp->column_count && name_count < 64; i++)
         names[name_count++] = tp->columns[i].name;
     if (r->count == 1 &&
-        (strchr(csv_field(r, 0), ';') != NULL || strchr(csv_field(r, 0), '\t') != NULL)) {
+        (strchr(r->fields[0].text, ';') != NULL || strchr(r->fields[0].text, '\t') != NULL)) {
         problem_add(imp, true, tp->file, line,
                     "the header is one field: the file seems separated by semicolons or tabs, "
                     "not commas (save it as \"CSV UTF-8 (逗号分隔)\")");
@@ -1107,7 +862,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
         return ERROR_OK;
     }
     tp->header_fields = r->count;
-    while (tp->header_fields > 0 && r->lengths[tp->header_fields - 1] == 0)
+    while (tp->header_fields > 0 && r->fields[tp->header_fields - 1].length == 0)
         tp->header_fields--;
     tp->mapped = calloc(tp->header_fields + 1, sizeof *tp->mapped);
     if (tp->mapped == NULL) {
@@ -1118,7 +873,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
         char header[512];
         char *start = header, *end;
         long column;
-        snprintf(header, sizeof header, "%s", csv_field(r, i));
+        snprintf(header, sizeof header, "%s", r->fields[i].text);
         while (*start == ' ' || *start == '\t')
             start++;
         end = start + strlen(start);
@@ -1216,8 +971,8 @@ static void append_identity(buffer *out, const table_plan *tp, const value *valu
 }
 
 /* Checks one data row and writes it when good (or reports it). */
-static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, sqlite3_stmt *insert,
-                      value *values, error *e)
+static int import_row(importer *imp, table_plan *tp, const csv_record *r, long line,
+                      sqlite3_stmt *insert, value *values, error *e)
 {
     size_t i;
     bool good;
@@ -1232,7 +987,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
     ** under no column name is not. */
     {
         size_t used = r->count;
-        while (used > 0 && r->lengths[used - 1] == 0)
+        while (used > 0 && r->fields[used - 1].length == 0)
             used--;
         for (i = 0; i < tp->column_count; i++)
             values[i].null = true;
@@ -1244,9 +999,9 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
             goto report;
         }
         for (i = 0; i < used; i++)
-            if (!tp->mapped[i] && r->lengths[i] > 0) {
+            if (!tp->mapped[i] && r->fields[i].length > 0) {
                 buffer_printf(&imp->row, "field %zu holds ", i + 1);
-                append_value(&imp->row, csv_field(r, i));
+                append_value(&imp->row, r->fields[i].text);
                 buffer_puts(&imp->row, " but the header names no column there");
                 goto report;
             }
@@ -1258,7 +1013,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
             values[i].null = true;
             continue;
         }
-        parse_cell(imp, c, (char *)csv_field(r, (size_t)c->field), &values[i]);
+        parse_cell(imp, c, (char *)r->fields[(size_t)c->field].text, &values[i]);
     }
     /* snapshot_meta: the assessment date must be a date. */
     if (strcmp(tp->name, "snapshot_meta") == 0 && !values[0].null && !values[1].null &&
@@ -1381,55 +1136,52 @@ done:
     return status;
 }
 
-/* Opens a CSV file, skipping a UTF-8 byte order mark; recognises UTF-16.
-** Returns the reader, or NULL with a problem recorded or *status set. */
+/* The bytes of one row at most (--max-row-mb). */
+static size_t row_limit(const importer *imp)
+{
+    return imp->o->max_row_bytes > 0 ? imp->o->max_row_bytes
+                                     : (size_t)IMPORT_MAX_ROW_MB_DEFAULT << 20;
+}
+
+/* Opens a CSV file (csv.h), refusing UTF-16. Returns the reader, or NULL
+** with a problem recorded or *status set. */
 static csv_reader *open_csv(importer *imp, const char *path, int *status, error *e)
 {
-    csv_reader *r = calloc(1, sizeof *r);
+    csv_limits limits = {row_limit(imp), IMPORT_MAX_FIELDS};
+    csv_reader *r = NULL;
+    error why;
+    int opened;
     *status = ERROR_OK;
-    if (r == NULL) {
-        *status = error_set(e, ERROR_SYSTEM, "out of memory");
+    error_clear(&why);
+    opened = csv_open(path, &limits, &r, &why);
+    if (opened == ERROR_SYSTEM) /* the machine's failure (memory, open files): no problem row */
+        *status = error_set(e, ERROR_SYSTEM, "%s: %s", path, why.message);
+    else if (opened != ERROR_OK)
+        problem_add(imp, true, path, 0, why.message);
+    if (opened != ERROR_OK)
         return NULL;
-    }
-    buffer_init(&r->text);
-    r->line = 1;
-    r->max_bytes =
-        imp->o->max_row_bytes > 0 ? imp->o->max_row_bytes : (size_t)IMPORT_MAX_ROW_MB_DEFAULT << 20;
-    r->stream = fopen(path, "rb");
-    if (r->stream == NULL) {
-        char text[256];
-        snprintf(text, sizeof text, "cannot open: %s", error_errno_text(errno));
-        problem_add(imp, true, path, 0, text);
+    if (csv_bom(r) == CSV_BOM_UTF16LE || csv_bom(r) == CSV_BOM_UTF16BE) {
+        problem_add(imp, true, path, 1,
+                    "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8 "
+                    "(逗号分隔)\"");
         csv_close(r);
         return NULL;
-    }
-    if (csv_fill(r)) {
-        if (r->length >= 3 && memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
-            r->position = 3;
-        else if (r->length >= 2 &&
-                 (memcmp(r->chunk, "\xFF\xFE", 2) == 0 || memcmp(r->chunk, "\xFE\xFF", 2) == 0)) {
-            problem_add(imp, true, path, 1,
-                        "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8 "
-                        "(逗号分隔)\"");
-            csv_close(r);
-            return NULL;
-        }
     }
     return r;
 }
 
 /* Checks that every field of the record is UTF-8; records a fatal problem
 ** naming the line and returns false otherwise. */
-static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r)
+static bool record_utf8(importer *imp, const table_plan *tp, const csv_record *r)
 {
     size_t i, bad, k;
     for (i = 0; i < r->count; i++) {
-        const char *field = csv_field(r, i);
+        const char *field = r->fields[i].text;
         long line;
         char text[512];
-        if (text_utf8_valid(field, r->lengths[i], &bad))
+        if (text_utf8_valid(field, r->fields[i].length, &bad))
             continue;
-        line = r->lines[i];
+        line = r->fields[i].line;
         for (k = 0; k < bad; k++)
             if (field[k] == '\n')
                 line++;
@@ -1446,7 +1198,7 @@ static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r
 
 /* Reports a record over the row limits: a bad row (left out under
 ** skip_bad), or a fatal problem when it is the header. */
-static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, long line,
+static void too_long(importer *imp, const table_plan *tp, const csv_record *r, long line,
                      bool header_done)
 {
     char text[512];
@@ -1466,7 +1218,7 @@ static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, l
                  "%s is over %zu MB, the limit of one row (--max-row-mb %zu): it passes the "
                  "limit in field %zu%s, which starts on line %ld; a value this long is not "
                  "spreadsheet data%s",
-                 header_done ? "the row" : "the header", r->max_bytes >> 20, r->max_bytes >> 20,
+                 header_done ? "the row" : "the header", row_limit(imp) >> 20, row_limit(imp) >> 20,
                  r->over_field + 1, column, r->over_line,
                  header_done ? " (the row is left out with --skip-bad)" : "");
     if (header_done) {
@@ -1481,11 +1233,12 @@ static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, l
 static int import_file(importer *imp, table_plan *tp, error *e)
 {
     csv_reader *r = NULL;
+    csv_record record;
     sqlite3_stmt *insert = NULL;
     value *values = NULL;
     buffer sql;
     bool header_done = false;
-    long rows = 0, record_line = 0, error_line = 0;
+    long rows = 0;
     int status = ERROR_OK;
     int rc;
     size_t i;
@@ -1514,7 +1267,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         goto done;
     }
     for (;;) {
-        rc = csv_next(r, &record_line, &error_line);
+        rc = csv_next(r, &record);
         if (rc == CSV_END)
             break;
         if (rc == CSV_MEMORY) {
@@ -1524,35 +1277,35 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         if (rc == CSV_IO) {
             char text[256];
             snprintf(text, sizeof text, "cannot read: %s", error_errno_text(errno));
-            problem_add(imp, true, tp->file, r->line, text);
+            problem_add(imp, true, tp->file, record.error_line, text);
             goto done;
         }
         if (rc == CSV_NUL) {
-            problem_add(imp, true, tp->file, error_line,
+            problem_add(imp, true, tp->file, record.error_line,
                         "a NUL byte: this is not a CSV text file (save it as \"CSV UTF-8 "
                         "(逗号分隔)\")");
             goto done;
         }
         if (rc == CSV_UNCLOSED) {
-            problem_add(imp, true, tp->file, error_line,
+            problem_add(imp, true, tp->file, record.error_line,
                         "a double quote opens a value here that is never closed");
             goto done;
         }
         if (rc == CSV_TOO_LONG) {
-            too_long(imp, tp, r, record_line, header_done);
+            too_long(imp, tp, &record, record.line, header_done);
             if (!header_done)
                 goto done;
             rows++;
             continue;
         }
-        if (!record_utf8(imp, tp, r))
+        if (!record_utf8(imp, tp, &record))
             goto done;
-        if (csv_blank(r))
+        if (csv_record_blank(&record))
             continue;
         if (!header_done) {
             long before = imp->fatal;
             header_done = true;
-            status = read_header(imp, tp, r, record_line);
+            status = read_header(imp, tp, &record, record.line);
             if (status != ERROR_OK) {
                 error_set(e, status, "out of memory");
                 goto done;
@@ -1561,7 +1314,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
                 goto done;
             continue;
         }
-        status = import_row(imp, tp, r, record_line, insert, values, e);
+        status = import_row(imp, tp, &record, record.line, insert, values, e);
         if (status != ERROR_OK)
             goto done;
         rows++;
