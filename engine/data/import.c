@@ -11,8 +11,8 @@
 ** The files are read by csv.h's reader, one record at a time.
 **
 ** Keys seen so far (ids, and the composite keys of visits and facts) live in
-** an open-addressing hash set per table, with the line of their first row and
-** whether that row was good: it answers duplicate and reference checks
+** an idset per table, with the line of their first row and whether that row
+** was good: it answers duplicate and reference checks
 ** without a query per row.
 */
 #include "import.h"
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "idset.h"
 #include "publish.h"
 #include "snapshot.h"
 #include "text.h"
@@ -150,139 +151,52 @@ void import_report_free(import_report *report)
     report->rows_skipped = 0;
 }
 
-/* --- an arena and a hash set of keys ------------------------------------ */
+/* --- the keys seen ------------------------------------------------------ */
 
-/* A block of the arena that holds the keys' bytes. */
-typedef struct arena_block {
-    struct arena_block *next; /* the block filled before this one */
-    size_t used;              /* bytes handed out */
-    size_t size;              /* bytes in data[] */
-    char data[];              /* the bytes */
-} arena_block;
-
-/* One key seen in a table. */
-typedef struct key_entry {
-    const char *key; /* NUL-terminated, in the arena; NULL for an empty slot */
-    uint64_t hash;   /* of the key's bytes */
-    long line;       /* line of the first row with this key */
-    bool good;       /* that row was written (or would have been) */
-} key_entry;
+/* What is known of the first row with each key, by the key's ordinal in
+** the set (idset_find). */
+typedef struct key_row {
+    long line; /* line of the first row with this key */
+    bool good; /* that row was written (or would have been) */
+} key_row;
 
 /* The keys of one table. */
 typedef struct key_set {
-    key_entry *slots;   /* capacity slots, a power of two */
-    size_t capacity;    /* 0 until the first insert */
-    size_t count;       /* keys held */
-    arena_block *arena; /* newest block first */
+    idset ids;     /* the keys' bytes */
+    key_row *rows; /* [ordinal] */
+    size_t capacity;
 } key_set;
 
 static void key_set_free(key_set *set)
 {
-    arena_block *block = set->arena;
-    while (block != NULL) {
-        arena_block *next = block->next;
-        free(block);
-        block = next;
-    }
-    free(set->slots);
+    idset_free(&set->ids);
+    free(set->rows);
     memset(set, 0, sizeof *set);
 }
 
-/* FNV-1a over the key's bytes. */
-static uint64_t key_hash(const char *key, size_t length)
+/* The first row with `key`, or NULL when the set does not hold it. */
+static const key_row *key_set_find(const key_set *set, const char *key, size_t length)
 {
-    uint64_t h = 1469598103934665603ULL;
-    size_t i;
-    for (i = 0; i < length; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* The entry for `key`, or NULL when the set does not hold it. */
-static key_entry *key_set_find(const key_set *set, const char *key, size_t length)
-{
-    uint64_t h;
-    size_t i;
-    if (set->capacity == 0)
-        return NULL;
-    h = key_hash(key, length);
-    for (i = (size_t)h & (set->capacity - 1);; i = (i + 1) & (set->capacity - 1)) {
-        key_entry *slot = &set->slots[i];
-        if (slot->key == NULL)
-            return NULL;
-        if (slot->hash == h && strncmp(slot->key, key, length) == 0 && slot->key[length] == '\0')
-            return slot;
-    }
-}
-
-/* Copies `length` bytes into the arena, NUL-terminated; NULL when out of
-** memory. */
-static char *arena_copy(key_set *set, const char *key, size_t length)
-{
-    arena_block *block = set->arena;
-    char *copy;
-    if (block == NULL || block->size - block->used < length + 1) {
-        size_t size = length + 1 > (1u << 20) ? length + 1 : (1u << 20);
-        block = malloc(sizeof *block + size);
-        if (block == NULL)
-            return NULL;
-        block->next = set->arena;
-        block->used = 0;
-        block->size = size;
-        set->arena = block;
-    }
-    copy = block->data + block->used;
-    memcpy(copy, key, length);
-    copy[length] = '\0';
-    block->used += length + 1;
-    return copy;
-}
-
-/* Doubles the slot array (or makes the first one); false when out of memory. */
-static bool key_set_grow(key_set *set)
-{
-    size_t capacity = set->capacity ? set->capacity * 2 : 1024;
-    key_entry *slots = calloc(capacity, sizeof *slots);
-    size_t i;
-    if (slots == NULL)
-        return false;
-    for (i = 0; i < set->capacity; i++) {
-        const key_entry *old = &set->slots[i];
-        size_t j;
-        if (old->key == NULL)
-            continue;
-        for (j = (size_t)old->hash & (capacity - 1); slots[j].key != NULL;
-             j = (j + 1) & (capacity - 1))
-            ;
-        slots[j] = *old;
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->capacity = capacity;
-    return true;
+    long ordinal = idset_find(&set->ids, key, length);
+    return ordinal >= 0 ? &set->rows[ordinal] : NULL;
 }
 
 /* Adds a key the set does not hold yet; false when out of memory. */
 static bool key_set_add(key_set *set, const char *key, size_t length, long line, bool good)
 {
-    uint64_t h = key_hash(key, length);
-    size_t i;
-    const char *copy;
-    if ((set->count + 1) * 2 > set->capacity && !key_set_grow(set))
+    size_t ordinal = set->ids.count;
+    if (ordinal == set->capacity) {
+        size_t capacity = set->capacity ? set->capacity * 2 : 1024;
+        key_row *rows = realloc(set->rows, capacity * sizeof *rows);
+        if (rows == NULL)
+            return false;
+        set->rows = rows;
+        set->capacity = capacity;
+    }
+    if (idset_add(&set->ids, key, length) != 0)
         return false;
-    copy = arena_copy(set, key, length);
-    if (copy == NULL)
-        return false;
-    for (i = (size_t)h & (set->capacity - 1); set->slots[i].key != NULL;
-         i = (i + 1) & (set->capacity - 1))
-        ;
-    set->slots[i].key = copy;
-    set->slots[i].hash = h;
-    set->slots[i].line = line;
-    set->slots[i].good = good;
-    set->count++;
+    set->rows[ordinal].line = line;
+    set->rows[ordinal].good = good;
     return true;
 }
 
@@ -1026,7 +940,7 @@ static int import_row(importer *imp, table_plan *tp, const csv_record *r, long l
     /* References, to rows of earlier files. */
     for (i = 0; i < tp->column_count; i++) {
         const column_plan *c = &tp->columns[i];
-        const key_entry *found;
+        const key_row *found;
         if (c->target == NULL || values[i].null)
             continue;
         found = key_set_find(&c->target->keys, values[i].text, strlen(values[i].text));
@@ -1053,7 +967,7 @@ static int import_row(importer *imp, table_plan *tp, const csv_record *r, long l
         goto done;
     }
     if (has_key) {
-        const key_entry *found = key_set_find(&tp->keys, buffer_text(&imp->key), imp->key.length);
+        const key_row *found = key_set_find(&tp->keys, buffer_text(&imp->key), imp->key.length);
         if (found != NULL) {
             duplicate = true;
             if (imp->row.length > 0)
