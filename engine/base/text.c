@@ -58,47 +58,67 @@ const char *text_suggest(const char *word, const char *const *candidates, size_t
     return best_distance <= allowed && best_distance > 0 ? best : NULL;
 }
 
+/* RFC 3629 by byte ranges (no code point is built): the allowed range of
+** the second byte excludes overlong forms, surrogates and values above
+** U+10FFFF, as PCRE2's own check does. */
 bool text_utf8_valid(const char *text, size_t length, size_t *bad_offset)
 {
-    const unsigned char *s = (const unsigned char *)text;
+    const unsigned char *p = (const unsigned char *)text;
     size_t i = 0;
+    bool ok = true;
+    if (p == NULL && length != 0) {
+        ok = false;
+        goto done;
+    }
     while (i < length) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned long code;
-        size_t k;
+        unsigned c = p[i];
+        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+        size_t need, k;
         if (c < 0x80) {
             i++;
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) {
+        if (c < 0xC2) { /* stray continuation byte, or C0/C1 (overlong ASCII) */
+            ok = false;
+            goto done;
+        } else if (c < 0xE0) {
             need = 1;
-            code = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
+        } else if (c < 0xF0) {
             need = 2;
-            code = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong below U+0800 */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates U+D800..U+DFFF */
+        } else if (c < 0xF5) {
             need = 3;
-            code = c & 0x07;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong below U+10000 */
+            else if (c == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
         } else {
-            goto bad;
+            ok = false;
+            goto done;
         }
-        for (k = 1; k <= need; k++) {
-            if (i + k >= length || (s[i + k] & 0xC0) != 0x80)
-                goto bad;
-            code = (code << 6) | (s[i + k] & 0x3F);
+        if (length - i <= need) { /* truncated at the end */
+            ok = false;
+            goto done;
         }
-        if ((need == 2 && code < 0x800) || (need == 3 && code < 0x10000) || code > 0x10FFFF ||
-            (code >= 0xD800 && code <= 0xDFFF))
-            goto bad;
+        if (p[i + 1] < lo || p[i + 1] > hi) {
+            ok = false;
+            goto done;
+        }
+        for (k = 2; k <= need; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                ok = false;
+                goto done;
+            }
+        }
         i += need + 1;
-        continue;
-    bad:
-        if (bad_offset != NULL)
-            *bad_offset = i;
-        return false;
     }
-    return true;
+done:
+    if (!ok && bad_offset != NULL)
+        *bad_offset = i;
+    return ok;
 }
 
 size_t text_utf8_chars(const char *text, size_t byte_offset)

@@ -16,8 +16,12 @@
 ** The result points into `candidates`. */
 const char *text_suggest(const char *word, const char *const *candidates, size_t count);
 
-/* True when the bytes are valid UTF-8; otherwise *bad_offset is the byte
-** offset of the first invalid sequence. */
+/* True when `length` bytes at `text` are well-formed UTF-8 (RFC 3629: no
+** overlong forms, no surrogates U+D800..U+DFFF, nothing above U+10FFFF, no
+** truncated sequence; NUL bytes are allowed): the rule PCRE2 applies to
+** subjects (test_re.c compares the two). Otherwise false, with the byte
+** offset of the first byte of the first bad character in *bad_offset (when
+** not NULL). The one UTF-8 validator of kaohe. */
 bool text_utf8_valid(const char *text, size_t length, size_t *bad_offset);
 
 /* Parses a real calendar date YYYY-MM-DD strictly (2023-02-30 is not one);

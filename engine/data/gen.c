@@ -10,7 +10,8 @@
 **      own stream for that table and the plan, and queued; full batches of
 **      rows go to SQLite through one multi-row INSERT per table, prepared
 **      once (about 2.5 times faster than one statement per row).
-**   3. The commit, then the link into place.
+**   3. The commit, then the file is published (publish.h): it appears
+**      whole or not at all, and never over an existing file.
 **
 ** Ids sort in insertion order (community ids are fixed-width codes, row ids
 ** append "-W01", "-A001", ... to them), so every B-tree, the schema's indexes
@@ -23,19 +24,17 @@
 */
 #include "gen.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
+#include "publish.h"
 #include "snapshot.h"
 #include "text.h"
 
@@ -1954,64 +1953,6 @@ static int parse_as_of(const char *text, long *day, long *year, long *month)
     return 1;
 }
 
-/* Creates a new empty file next to `path`, named path.gen-PID-N.tmp, so
-** that the final link stays within one file system. Returns ERROR_OK with
-** its name in *temporary (caller unlinks and frees), or ERROR_SYSTEM. */
-static int create_temporary(const char *path, char **temporary, error *e)
-{
-    size_t size = strlen(path) + 64;
-    char *name = malloc(size);
-    int attempt, fd = -1, status = ERROR_OK;
-    *temporary = NULL;
-    if (name == NULL) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-        goto done;
-    }
-    for (attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(name, size, "%s.gen-%ld-%d.tmp", path, (long)getpid(), attempt);
-        fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0666); /* 0666 & ~umask, like any file */
-        if (fd < 0 && errno != EEXIST) {
-            status =
-                error_set(e, ERROR_SYSTEM, "%s: cannot create: %s", name, error_errno_text(errno));
-            goto done;
-        }
-    }
-    if (fd < 0) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot create a temporary file next to it", path);
-        goto done;
-    }
-    if (close(fd) != 0) {
-        status = error_set(e, ERROR_SYSTEM, "%s: %s", name, error_errno_text(errno));
-        unlink(name);
-        goto done;
-    }
-    *temporary = name;
-    name = NULL;
-done:
-    free(name);
-    return status;
-}
-
-/* Moves the finished file into place without overwriting: link() fails when
-** `path` appeared meanwhile; where hard links are not supported, rename()
-** after a last check. */
-static int place_file(const char *temporary, const char *path, error *e)
-{
-    struct stat st;
-    if (link(temporary, path) == 0) {
-        unlink(temporary);
-        return ERROR_OK;
-    }
-    if (errno == EEXIST)
-        return error_set(e, ERROR_USAGE, "%s: exists already (gen never overwrites a file)", path);
-    if (stat(path, &st) == 0)
-        return error_set(e, ERROR_USAGE, "%s: exists already (gen never overwrites a file)", path);
-    if (rename(temporary, path) != 0)
-        return error_set(e, ERROR_SYSTEM, "cannot rename %s to %s: %s", temporary, path,
-                         error_errno_text(errno));
-    return ERROR_OK;
-}
-
 static double seconds_now(void)
 {
     struct timespec t;
@@ -2022,12 +1963,12 @@ static double seconds_now(void)
 int gen_write(const gen_options *options, gen_stats *stats, error *e)
 {
     gen *g = NULL;
-    char *temporary = NULL;
+    publish out;
     const char *as_of, *region;
-    struct stat st;
     long as_of_month = 0;
     double started = seconds_now();
     int i, status = ERROR_OK;
+    memset(&out, 0, sizeof out);
     if (stats != NULL)
         memset(stats, 0, sizeof *stats);
     if (options == NULL || options->path == NULL || options->path[0] == '\0') {
@@ -2060,22 +2001,14 @@ int gen_write(const gen_options *options, gen_stats *stats, error *e)
         status = error_set(e, ERROR_USAGE, "gen: the region name must be non-empty UTF-8 text");
         goto done;
     }
-    if (stat(options->path, &st) == 0) {
-        status = error_set(e, ERROR_USAGE, "%s: exists already (gen never overwrites a file)",
-                           options->path);
+    /* Before the work: an existing file is refused at once. */
+    status = publish_begin(&out, options->path, 0, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (errno != ENOENT) {
-        status = error_set(e, ERROR_SYSTEM, "%s: %s", options->path, error_errno_text(errno));
-        goto done;
-    }
     status = layout_build(g);
     if (status != ERROR_OK)
         goto done;
-    status = create_temporary(options->path, &temporary, e);
-    if (status != ERROR_OK)
-        goto done;
-    status = open_database(g, temporary);
+    status = open_database(g, publish_temporary(&out));
     if (status == ERROR_OK)
         status = emit_meta(g, as_of, region);
     if (status == ERROR_OK)
@@ -2086,7 +2019,7 @@ int gen_write(const gen_options *options, gen_stats *stats, error *e)
         status = exec_sql(g, "COMMIT");
     status = close_database(g, status);
     if (status == ERROR_OK)
-        status = place_file(temporary, options->path, e);
+        status = publish_commit(&out, e);
     if (status == ERROR_OK && stats != NULL) {
         for (i = 0; i < GEN_TABLES; i++) {
             stats->rows_per_table[i] = g->rows[i];
@@ -2098,9 +2031,7 @@ done:
         close_database(g, ERROR_OK);
         layout_free(&g->layout);
     }
-    if (temporary != NULL && status != ERROR_OK)
-        unlink(temporary);
-    free(temporary);
+    publish_free(&out);
     free(g);
     if (stats != NULL)
         stats->seconds = seconds_now() - started;

@@ -8,9 +8,11 @@
 ** snapshot_open(), so a snapshot that the engine would refuse is never moved
 ** into place even if the two lists drift apart.
 **
+** The files are read by csv.h's reader, one record at a time.
+**
 ** Keys seen so far (ids, and the composite keys of visits and facts) live in
-** an open-addressing hash set per table, with the line of their first row and
-** whether that row was good: it answers duplicate and reference checks
+** an idset per table, with the line of their first row and whether that row
+** was good: it answers duplicate and reference checks
 ** without a query per row.
 */
 #include "import.h"
@@ -28,6 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
+#include "idset.h"
+#include "publish.h"
 #include "snapshot.h"
 #include "text.h"
 
@@ -146,388 +151,53 @@ void import_report_free(import_report *report)
     report->rows_skipped = 0;
 }
 
-/* --- an arena and a hash set of keys ------------------------------------ */
+/* --- the keys seen ------------------------------------------------------ */
 
-/* A block of the arena that holds the keys' bytes. */
-typedef struct arena_block {
-    struct arena_block *next; /* the block filled before this one */
-    size_t used;              /* bytes handed out */
-    size_t size;              /* bytes in data[] */
-    char data[];              /* the bytes */
-} arena_block;
-
-/* One key seen in a table. */
-typedef struct key_entry {
-    const char *key; /* NUL-terminated, in the arena; NULL for an empty slot */
-    uint64_t hash;   /* of the key's bytes */
-    long line;       /* line of the first row with this key */
-    bool good;       /* that row was written (or would have been) */
-} key_entry;
+/* What is known of the first row with each key, by the key's ordinal in
+** the set (idset_find). */
+typedef struct key_row {
+    long line; /* line of the first row with this key */
+    bool good; /* that row was written (or would have been) */
+} key_row;
 
 /* The keys of one table. */
 typedef struct key_set {
-    key_entry *slots;   /* capacity slots, a power of two */
-    size_t capacity;    /* 0 until the first insert */
-    size_t count;       /* keys held */
-    arena_block *arena; /* newest block first */
+    idset ids;     /* the keys' bytes */
+    key_row *rows; /* [ordinal] */
+    size_t capacity;
 } key_set;
 
 static void key_set_free(key_set *set)
 {
-    arena_block *block = set->arena;
-    while (block != NULL) {
-        arena_block *next = block->next;
-        free(block);
-        block = next;
-    }
-    free(set->slots);
+    idset_free(&set->ids);
+    free(set->rows);
     memset(set, 0, sizeof *set);
 }
 
-/* FNV-1a over the key's bytes. */
-static uint64_t key_hash(const char *key, size_t length)
+/* The first row with `key`, or NULL when the set does not hold it. */
+static const key_row *key_set_find(const key_set *set, const char *key, size_t length)
 {
-    uint64_t h = 1469598103934665603ULL;
-    size_t i;
-    for (i = 0; i < length; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* The entry for `key`, or NULL when the set does not hold it. */
-static key_entry *key_set_find(const key_set *set, const char *key, size_t length)
-{
-    uint64_t h;
-    size_t i;
-    if (set->capacity == 0)
-        return NULL;
-    h = key_hash(key, length);
-    for (i = (size_t)h & (set->capacity - 1);; i = (i + 1) & (set->capacity - 1)) {
-        key_entry *slot = &set->slots[i];
-        if (slot->key == NULL)
-            return NULL;
-        if (slot->hash == h && strncmp(slot->key, key, length) == 0 && slot->key[length] == '\0')
-            return slot;
-    }
-}
-
-/* Copies `length` bytes into the arena, NUL-terminated; NULL when out of
-** memory. */
-static char *arena_copy(key_set *set, const char *key, size_t length)
-{
-    arena_block *block = set->arena;
-    char *copy;
-    if (block == NULL || block->size - block->used < length + 1) {
-        size_t size = length + 1 > (1u << 20) ? length + 1 : (1u << 20);
-        block = malloc(sizeof *block + size);
-        if (block == NULL)
-            return NULL;
-        block->next = set->arena;
-        block->used = 0;
-        block->size = size;
-        set->arena = block;
-    }
-    copy = block->data + block->used;
-    memcpy(copy, key, length);
-    copy[length] = '\0';
-    block->used += length + 1;
-    return copy;
-}
-
-/* Doubles the slot array (or makes the first one); false when out of memory. */
-static bool key_set_grow(key_set *set)
-{
-    size_t capacity = set->capacity ? set->capacity * 2 : 1024;
-    key_entry *slots = calloc(capacity, sizeof *slots);
-    size_t i;
-    if (slots == NULL)
-        return false;
-    for (i = 0; i < set->capacity; i++) {
-        const key_entry *old = &set->slots[i];
-        size_t j;
-        if (old->key == NULL)
-            continue;
-        for (j = (size_t)old->hash & (capacity - 1); slots[j].key != NULL;
-             j = (j + 1) & (capacity - 1))
-            ;
-        slots[j] = *old;
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->capacity = capacity;
-    return true;
+    long ordinal = idset_find(&set->ids, key, length);
+    return ordinal >= 0 ? &set->rows[ordinal] : NULL;
 }
 
 /* Adds a key the set does not hold yet; false when out of memory. */
 static bool key_set_add(key_set *set, const char *key, size_t length, long line, bool good)
 {
-    uint64_t h = key_hash(key, length);
-    size_t i;
-    const char *copy;
-    if ((set->count + 1) * 2 > set->capacity && !key_set_grow(set))
-        return false;
-    copy = arena_copy(set, key, length);
-    if (copy == NULL)
-        return false;
-    for (i = (size_t)h & (set->capacity - 1); set->slots[i].key != NULL;
-         i = (i + 1) & (set->capacity - 1))
-        ;
-    set->slots[i].key = copy;
-    set->slots[i].hash = h;
-    set->slots[i].line = line;
-    set->slots[i].good = good;
-    set->count++;
-    return true;
-}
-
-/* --- the CSV reader ------------------------------------------------------ */
-
-enum {
-    CSV_END = 0,       /* no more records */
-    CSV_RECORD = 1,    /* a record was read */
-    CSV_UNCLOSED = -1, /* a quoted field runs to the end of the file */
-    CSV_NUL = -2,      /* a NUL byte: not a text file */
-    CSV_IO = -3,       /* read error (errno) */
-    CSV_MEMORY = -4,   /* out of memory */
-    CSV_TOO_LONG = -5  /* the record was read to its end but is over a limit (kept: none of it) */
-};
-
-/* A streaming RFC 4180 reader over one file. */
-typedef struct csv_reader {
-    FILE *stream;               /* the open file */
-    unsigned char chunk[65536]; /* bytes read ahead */
-    size_t position;            /* next byte in chunk */
-    size_t length;              /* bytes in chunk */
-    bool end;                   /* the file has no more bytes */
-    bool failed;                /* a read failed */
-    long line;                  /* line of the next byte, from 1 */
-    buffer text;                /* the current record's fields, each NUL-terminated */
-    size_t *offsets;            /* [field] start in text */
-    size_t *lengths;            /* [field] bytes, without the NUL */
-    long *lines;                /* [field] line where the field starts */
-    size_t count;               /* fields in the current record */
-    size_t capacity;            /* room in offsets, lengths, lines */
-    size_t max_bytes;           /* a record's bytes at most (its fields and their NULs) */
-    bool over;                  /* the current record is over a limit: its bytes are dropped */
-    size_t over_field;          /* the field (from 0) where it went over */
-    long over_line;             /* the line of that field's start */
-    bool over_fields;           /* over IMPORT_MAX_FIELDS rather than max_bytes */
-    size_t field_seen;          /* bytes of the current field read so far, kept or not */
-} csv_reader;
-
-/* Makes sure a byte is available; false at the end of the file. */
-static bool csv_fill(csv_reader *r)
-{
-    if (r->position < r->length)
-        return true;
-    if (r->end)
-        return false;
-    r->length = fread(r->chunk, 1, sizeof r->chunk, r->stream);
-    r->position = 0;
-    if (r->length == 0) {
-        r->end = true;
-        r->failed = ferror(r->stream) != 0;
-        return false;
-    }
-    return true;
-}
-
-/* The next byte, consumed, or -1 at the end. */
-static int csv_get(csv_reader *r)
-{
-    return csv_fill(r) ? r->chunk[r->position++] : -1;
-}
-
-/* The next byte, not consumed, or -1 at the end. */
-static int csv_peek(csv_reader *r)
-{
-    return csv_fill(r) ? r->chunk[r->position] : -1;
-}
-
-/* Keeps `n` bytes of the current field, unless the record is over its
-** limit: then the rest of it is read (to know where it ends) but dropped,
-** so a 1 GB field costs no more memory than the limit. */
-static void csv_keep(csv_reader *r, const char *data, size_t n)
-{
-    r->field_seen += n;
-    if (r->over)
-        return;
-    if (r->text.length + n + 1 > r->max_bytes) {
-        r->over = true;
-        r->over_field = r->count - 1;
-        r->over_line = r->lines[r->count - 1];
-        return;
-    }
-    buffer_append(&r->text, data, n);
-}
-
-/* Starts a new field at the end of r->text; false when out of memory. */
-static bool csv_field_start(csv_reader *r)
-{
-    r->field_seen = 0;
-    if (r->over)
-        return true;
-    if (r->count == IMPORT_MAX_FIELDS) {
-        r->over = true;
-        r->over_fields = true;
-        r->over_field = r->count;
-        r->over_line = r->line;
-        return true;
-    }
-    if (r->count == r->capacity) {
-        size_t capacity = r->capacity ? r->capacity * 2 : 32;
-        size_t *offsets = realloc(r->offsets, capacity * sizeof *offsets);
-        size_t *lengths;
-        long *lines;
-        if (offsets == NULL)
+    size_t ordinal = set->ids.count;
+    if (ordinal == set->capacity) {
+        size_t capacity = set->capacity ? set->capacity * 2 : 1024;
+        key_row *rows = realloc(set->rows, capacity * sizeof *rows);
+        if (rows == NULL)
             return false;
-        r->offsets = offsets;
-        lengths = realloc(r->lengths, capacity * sizeof *lengths);
-        if (lengths == NULL)
-            return false;
-        r->lengths = lengths;
-        lines = realloc(r->lines, capacity * sizeof *lines);
-        if (lines == NULL)
-            return false;
-        r->lines = lines;
-        r->capacity = capacity;
+        set->rows = rows;
+        set->capacity = capacity;
     }
-    r->offsets[r->count] = r->text.length;
-    r->lengths[r->count] = 0;
-    r->lines[r->count] = r->line;
-    r->count++;
+    if (idset_add(&set->ids, key, length) != 0)
+        return false;
+    set->rows[ordinal].line = line;
+    set->rows[ordinal].good = good;
     return true;
-}
-
-/* Ends the current field (NUL-terminates it). */
-static void csv_field_end(csv_reader *r)
-{
-    size_t i = r->count - 1;
-    if (r->over)
-        return;
-    r->lengths[i] = r->text.length - r->offsets[i];
-    buffer_append(&r->text, "", 1);
-}
-
-/* Field i of the current record. */
-static const char *csv_field(const csv_reader *r, size_t i)
-{
-    return buffer_text(&r->text) + r->offsets[i];
-}
-
-/* Reads the next record. Returns CSV_RECORD (with *record_line its first
-** line), CSV_END, or a negative CSV_* code with *error_line where it is. */
-static int csv_next(csv_reader *r, long *record_line, long *error_line)
-{
-    bool in_quotes = false, quoted = false;
-    long quote_line = 0;
-    int c;
-    buffer_reset(&r->text);
-    r->count = 0;
-    r->over = false;
-    r->over_fields = false;
-    if (csv_peek(r) < 0)
-        return r->failed ? CSV_IO : CSV_END;
-    *record_line = r->line;
-    if (!csv_field_start(r))
-        return CSV_MEMORY;
-    for (;;) {
-        /* Fast path: a run of bytes with no meaning to the syntax. */
-        size_t start = r->position;
-        if (in_quotes)
-            while (r->position < r->length && r->chunk[r->position] != '"' &&
-                   r->chunk[r->position] != '\n' && r->chunk[r->position] != '\r' &&
-                   r->chunk[r->position] != 0)
-                r->position++;
-        else
-            while (r->position < r->length && r->chunk[r->position] != ',' &&
-                   r->chunk[r->position] != '"' && r->chunk[r->position] != '\n' &&
-                   r->chunk[r->position] != '\r' && r->chunk[r->position] != 0)
-                r->position++;
-        if (r->position > start) {
-            csv_keep(r, (const char *)r->chunk + start, r->position - start);
-            continue;
-        }
-        c = csv_get(r);
-        if (c < 0) {
-            if (r->failed)
-                return CSV_IO;
-            if (in_quotes) {
-                *error_line = quote_line;
-                return CSV_UNCLOSED;
-            }
-            break;
-        }
-        if (c == 0) {
-            *error_line = r->line;
-            return CSV_NUL;
-        }
-        if (in_quotes) {
-            if (c == '"') {
-                if (csv_peek(r) == '"') {
-                    csv_get(r);
-                    csv_keep(r, "\"", 1);
-                } else {
-                    in_quotes = false;
-                }
-                continue;
-            }
-            if (c == '\n' || (c == '\r' && csv_peek(r) != '\n'))
-                r->line++;
-            csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
-            continue;
-        }
-        if (c == '"' && !quoted && r->field_seen == 0) {
-            in_quotes = true;
-            quoted = true;
-            quote_line = r->line;
-            continue;
-        }
-        if (c == ',') {
-            csv_field_end(r);
-            if (!csv_field_start(r))
-                return CSV_MEMORY;
-            quoted = false;
-            continue;
-        }
-        if (c == '\n' || c == '\r') {
-            if (c == '\r' && csv_peek(r) == '\n')
-                csv_get(r);
-            r->line++;
-            break;
-        }
-        /* Anything else, including a quote inside an unquoted field or after
-        ** a closing quote, is taken literally (as Excel and Python do). */
-        csv_keep(r, (const char *)&r->chunk[r->position - 1], 1);
-    }
-    csv_field_end(r);
-    return buffer_failed(&r->text) ? CSV_MEMORY : r->over ? CSV_TOO_LONG : CSV_RECORD;
-}
-
-/* True when every field of the record is empty (a blank line, or ",,,"
-** left by a spreadsheet). */
-static bool csv_blank(const csv_reader *r)
-{
-    size_t i;
-    for (i = 0; i < r->count; i++)
-        if (r->lengths[i] > 0)
-            return false;
-    return true;
-}
-
-static void csv_close(csv_reader *r)
-{
-    if (r == NULL)
-        return;
-    if (r->stream != NULL)
-        fclose(r->stream);
-    buffer_free(&r->text);
-    free(r->offsets);
-    free(r->lengths);
-    free(r->lines);
-    free(r);
 }
 
 /* --- the import plan ----------------------------------------------------- */
@@ -1088,7 +758,7 @@ static long header_column(const table_plan *tp, const char *header)
 
 /* Reads the header record: maps each column to its field. Problems are
 ** fatal. Returns ERROR_OK (problems recorded) or an error. */
-static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
+static int read_header(importer *imp, table_plan *tp, const csv_record *r, long line)
 {
     const char *names[64];
     size_t i, name_count = 0;
@@ -1098,7 +768,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
     for (i = 0; i < tp->column_count && name_count < 64; i++)
         names[name_count++] = tp->columns[i].name;
     if (r->count == 1 &&
-        (strchr(csv_field(r, 0), ';') != NULL || strchr(csv_field(r, 0), '\t') != NULL)) {
+        (strchr(r->fields[0].text, ';') != NULL || strchr(r->fields[0].text, '\t') != NULL)) {
         problem_add(imp, true, tp->file, line,
                     "the header is one field: the file seems separated by semicolons or tabs, "
                     "not commas (save it as \"CSV UTF-8 (逗号分隔)\")");
@@ -1106,7 +776,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
         return ERROR_OK;
     }
     tp->header_fields = r->count;
-    while (tp->header_fields > 0 && r->lengths[tp->header_fields - 1] == 0)
+    while (tp->header_fields > 0 && r->fields[tp->header_fields - 1].length == 0)
         tp->header_fields--;
     tp->mapped = calloc(tp->header_fields + 1, sizeof *tp->mapped);
     if (tp->mapped == NULL) {
@@ -1117,7 +787,7 @@ static int read_header(importer *imp, table_plan *tp, csv_reader *r, long line)
         char header[512];
         char *start = header, *end;
         long column;
-        snprintf(header, sizeof header, "%s", csv_field(r, i));
+        snprintf(header, sizeof header, "%s", r->fields[i].text);
         while (*start == ' ' || *start == '\t')
             start++;
         end = start + strlen(start);
@@ -1215,8 +885,8 @@ static void append_identity(buffer *out, const table_plan *tp, const value *valu
 }
 
 /* Checks one data row and writes it when good (or reports it). */
-static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, sqlite3_stmt *insert,
-                      value *values, error *e)
+static int import_row(importer *imp, table_plan *tp, const csv_record *r, long line,
+                      sqlite3_stmt *insert, value *values, error *e)
 {
     size_t i;
     bool good;
@@ -1231,7 +901,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
     ** under no column name is not. */
     {
         size_t used = r->count;
-        while (used > 0 && r->lengths[used - 1] == 0)
+        while (used > 0 && r->fields[used - 1].length == 0)
             used--;
         for (i = 0; i < tp->column_count; i++)
             values[i].null = true;
@@ -1243,9 +913,9 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
             goto report;
         }
         for (i = 0; i < used; i++)
-            if (!tp->mapped[i] && r->lengths[i] > 0) {
+            if (!tp->mapped[i] && r->fields[i].length > 0) {
                 buffer_printf(&imp->row, "field %zu holds ", i + 1);
-                append_value(&imp->row, csv_field(r, i));
+                append_value(&imp->row, r->fields[i].text);
                 buffer_puts(&imp->row, " but the header names no column there");
                 goto report;
             }
@@ -1257,7 +927,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
             values[i].null = true;
             continue;
         }
-        parse_cell(imp, c, (char *)csv_field(r, (size_t)c->field), &values[i]);
+        parse_cell(imp, c, (char *)r->fields[(size_t)c->field].text, &values[i]);
     }
     /* snapshot_meta: the assessment date must be a date. */
     if (strcmp(tp->name, "snapshot_meta") == 0 && !values[0].null && !values[1].null &&
@@ -1270,7 +940,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
     /* References, to rows of earlier files. */
     for (i = 0; i < tp->column_count; i++) {
         const column_plan *c = &tp->columns[i];
-        const key_entry *found;
+        const key_row *found;
         if (c->target == NULL || values[i].null)
             continue;
         found = key_set_find(&c->target->keys, values[i].text, strlen(values[i].text));
@@ -1297,7 +967,7 @@ static int import_row(importer *imp, table_plan *tp, csv_reader *r, long line, s
         goto done;
     }
     if (has_key) {
-        const key_entry *found = key_set_find(&tp->keys, buffer_text(&imp->key), imp->key.length);
+        const key_row *found = key_set_find(&tp->keys, buffer_text(&imp->key), imp->key.length);
         if (found != NULL) {
             duplicate = true;
             if (imp->row.length > 0)
@@ -1380,55 +1050,52 @@ done:
     return status;
 }
 
-/* Opens a CSV file, skipping a UTF-8 byte order mark; recognises UTF-16.
-** Returns the reader, or NULL with a problem recorded or *status set. */
+/* The bytes of one row at most (--max-row-mb). */
+static size_t row_limit(const importer *imp)
+{
+    return imp->o->max_row_bytes > 0 ? imp->o->max_row_bytes
+                                     : (size_t)IMPORT_MAX_ROW_MB_DEFAULT << 20;
+}
+
+/* Opens a CSV file (csv.h), refusing UTF-16. Returns the reader, or NULL
+** with a problem recorded or *status set. */
 static csv_reader *open_csv(importer *imp, const char *path, int *status, error *e)
 {
-    csv_reader *r = calloc(1, sizeof *r);
+    csv_limits limits = {row_limit(imp), IMPORT_MAX_FIELDS};
+    csv_reader *r = NULL;
+    error why;
+    int opened;
     *status = ERROR_OK;
-    if (r == NULL) {
-        *status = error_set(e, ERROR_SYSTEM, "out of memory");
+    error_clear(&why);
+    opened = csv_open(path, &limits, &r, &why);
+    if (opened == ERROR_SYSTEM) /* the machine's failure (memory, open files): no problem row */
+        *status = error_set(e, ERROR_SYSTEM, "%s: %s", path, why.message);
+    else if (opened != ERROR_OK)
+        problem_add(imp, true, path, 0, why.message);
+    if (opened != ERROR_OK)
         return NULL;
-    }
-    buffer_init(&r->text);
-    r->line = 1;
-    r->max_bytes =
-        imp->o->max_row_bytes > 0 ? imp->o->max_row_bytes : (size_t)IMPORT_MAX_ROW_MB_DEFAULT << 20;
-    r->stream = fopen(path, "rb");
-    if (r->stream == NULL) {
-        char text[256];
-        snprintf(text, sizeof text, "cannot open: %s", error_errno_text(errno));
-        problem_add(imp, true, path, 0, text);
+    if (csv_bom(r) == CSV_BOM_UTF16LE || csv_bom(r) == CSV_BOM_UTF16BE) {
+        problem_add(imp, true, path, 1,
+                    "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8 "
+                    "(逗号分隔)\"");
         csv_close(r);
         return NULL;
-    }
-    if (csv_fill(r)) {
-        if (r->length >= 3 && memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
-            r->position = 3;
-        else if (r->length >= 2 &&
-                 (memcmp(r->chunk, "\xFF\xFE", 2) == 0 || memcmp(r->chunk, "\xFE\xFF", 2) == 0)) {
-            problem_add(imp, true, path, 1,
-                        "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8 "
-                        "(逗号分隔)\"");
-            csv_close(r);
-            return NULL;
-        }
     }
     return r;
 }
 
 /* Checks that every field of the record is UTF-8; records a fatal problem
 ** naming the line and returns false otherwise. */
-static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r)
+static bool record_utf8(importer *imp, const table_plan *tp, const csv_record *r)
 {
     size_t i, bad, k;
     for (i = 0; i < r->count; i++) {
-        const char *field = csv_field(r, i);
+        const char *field = r->fields[i].text;
         long line;
         char text[512];
-        if (text_utf8_valid(field, r->lengths[i], &bad))
+        if (text_utf8_valid(field, r->fields[i].length, &bad))
             continue;
-        line = r->lines[i];
+        line = r->fields[i].line;
         for (k = 0; k < bad; k++)
             if (field[k] == '\n')
                 line++;
@@ -1445,7 +1112,7 @@ static bool record_utf8(importer *imp, const table_plan *tp, const csv_reader *r
 
 /* Reports a record over the row limits: a bad row (left out under
 ** skip_bad), or a fatal problem when it is the header. */
-static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, long line,
+static void too_long(importer *imp, const table_plan *tp, const csv_record *r, long line,
                      bool header_done)
 {
     char text[512];
@@ -1465,7 +1132,7 @@ static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, l
                  "%s is over %zu MB, the limit of one row (--max-row-mb %zu): it passes the "
                  "limit in field %zu%s, which starts on line %ld; a value this long is not "
                  "spreadsheet data%s",
-                 header_done ? "the row" : "the header", r->max_bytes >> 20, r->max_bytes >> 20,
+                 header_done ? "the row" : "the header", row_limit(imp) >> 20, row_limit(imp) >> 20,
                  r->over_field + 1, column, r->over_line,
                  header_done ? " (the row is left out with --skip-bad)" : "");
     if (header_done) {
@@ -1480,11 +1147,12 @@ static void too_long(importer *imp, const table_plan *tp, const csv_reader *r, l
 static int import_file(importer *imp, table_plan *tp, error *e)
 {
     csv_reader *r = NULL;
+    csv_record record;
     sqlite3_stmt *insert = NULL;
     value *values = NULL;
     buffer sql;
     bool header_done = false;
-    long rows = 0, record_line = 0, error_line = 0;
+    long rows = 0;
     int status = ERROR_OK;
     int rc;
     size_t i;
@@ -1513,7 +1181,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         goto done;
     }
     for (;;) {
-        rc = csv_next(r, &record_line, &error_line);
+        rc = csv_next(r, &record);
         if (rc == CSV_END)
             break;
         if (rc == CSV_MEMORY) {
@@ -1523,35 +1191,35 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         if (rc == CSV_IO) {
             char text[256];
             snprintf(text, sizeof text, "cannot read: %s", error_errno_text(errno));
-            problem_add(imp, true, tp->file, r->line, text);
+            problem_add(imp, true, tp->file, record.error_line, text);
             goto done;
         }
         if (rc == CSV_NUL) {
-            problem_add(imp, true, tp->file, error_line,
+            problem_add(imp, true, tp->file, record.error_line,
                         "a NUL byte: this is not a CSV text file (save it as \"CSV UTF-8 "
                         "(逗号分隔)\")");
             goto done;
         }
         if (rc == CSV_UNCLOSED) {
-            problem_add(imp, true, tp->file, error_line,
+            problem_add(imp, true, tp->file, record.error_line,
                         "a double quote opens a value here that is never closed");
             goto done;
         }
         if (rc == CSV_TOO_LONG) {
-            too_long(imp, tp, r, record_line, header_done);
+            too_long(imp, tp, &record, record.line, header_done);
             if (!header_done)
                 goto done;
             rows++;
             continue;
         }
-        if (!record_utf8(imp, tp, r))
+        if (!record_utf8(imp, tp, &record))
             goto done;
-        if (csv_blank(r))
+        if (csv_record_blank(&record))
             continue;
         if (!header_done) {
             long before = imp->fatal;
             header_done = true;
-            status = read_header(imp, tp, r, record_line);
+            status = read_header(imp, tp, &record, record.line);
             if (status != ERROR_OK) {
                 error_set(e, status, "out of memory");
                 goto done;
@@ -1560,7 +1228,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
                 goto done;
             continue;
         }
-        status = import_row(imp, tp, r, record_line, insert, values, e);
+        status = import_row(imp, tp, &record, record.line, insert, values, e);
         if (status != ERROR_OK)
             goto done;
         rows++;
@@ -1725,15 +1393,6 @@ done:
     return status;
 }
 
-/* Removes a temporary snapshot and its journal. */
-static void remove_temporary(const char *path)
-{
-    char journal[4096];
-    unlink(path);
-    snprintf(journal, sizeof journal, "%s-journal", path);
-    unlink(journal);
-}
-
 /* Runs one SQL statement on the new snapshot. */
 static int exec_out(importer *imp, const char *sql, error *e)
 {
@@ -1748,45 +1407,13 @@ static int exec_out(importer *imp, const char *sql, error *e)
     return ERROR_OK;
 }
 
-/* Flushes a file's bytes to the disk. */
-static bool sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    bool ok;
-    if (fd < 0)
-        return false;
-    ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
-/* Moves the finished temporary file to `out` without replacing a file that
-** appeared meanwhile (link fails with EEXIST); rename() where the file
-** system has no hard links. */
-static int move_into_place(const char *temporary, const char *out, error *e)
-{
-    if (link(temporary, out) == 0) {
-        unlink(temporary);
-        return ERROR_OK;
-    }
-    if (errno == EEXIST)
-        return error_set(e, ERROR_INPUT, "%s: appeared while importing; refusing to overwrite it",
-                         out);
-    if (access(out, F_OK) == 0)
-        return error_set(e, ERROR_INPUT, "%s: exists; refusing to overwrite it", out);
-    if (rename(temporary, out) != 0)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot move the new snapshot into place: %s", out,
-                         error_errno_text(errno));
-    return ERROR_OK;
-}
-
 int import_csv_directory(const import_options *o, import_report *report, error *e)
 {
     importer imp;
-    buffer temporary;
+    publish out;
     struct stat st;
     snapshot *check = NULL;
-    bool created = false, in_transaction = false;
+    bool in_transaction = false;
     size_t t;
     int status = ERROR_OK;
     int rc;
@@ -1796,7 +1423,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     buffer_init(&imp.head);
     buffer_init(&imp.row);
     buffer_init(&imp.key);
-    buffer_init(&temporary);
+    memset(&out, 0, sizeof out);
     imp.o = o;
     imp.report = report;
     if (o->directory == NULL || o->out == NULL) {
@@ -1815,10 +1442,13 @@ int import_csv_directory(const import_options *o, import_report *report, error *
                            o->directory);
         goto done;
     }
-    if (lstat(o->out, &st) == 0) {
-        status = error_set(e, ERROR_INPUT,
-                           "%s: exists; refusing to overwrite it (import writes a new snapshot)",
-                           o->out);
+    /* Before the work: an existing file is refused at once. */
+    status = publish_begin(&out, o->out, 0, e);
+    if (status != ERROR_OK) {
+        if (out.exists)
+            error_set(e, ERROR_INPUT,
+                      "%s: exists; refusing to overwrite it (import writes a new snapshot)",
+                      o->out);
         goto done;
     }
     status = plan_build(&imp, e);
@@ -1827,17 +1457,10 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     status = scan_directory(&imp, e);
     if (status != ERROR_OK)
         goto done;
-    buffer_printf(&temporary, "%s.tmp-%ld", o->out, (long)getpid());
-    if (buffer_failed(&temporary)) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-        goto done;
-    }
-    remove_temporary(buffer_text(&temporary));
-    created = true;
-    rc = sqlite3_open_v2(buffer_text(&temporary), &imp.db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sqlite3_open_v2(publish_temporary(&out), &imp.db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        status = error_set(e, ERROR_INPUT, "%s: cannot create: %s", o->out,
+        status = error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot create: %s", o->out,
                            imp.db ? sqlite3_errmsg(imp.db) : sqlite3_errstr(rc));
         goto done;
     }
@@ -1896,13 +1519,8 @@ int import_csv_directory(const import_options *o, import_report *report, error *
         goto done;
     }
     imp.db = NULL;
-    if (!sync_file(buffer_text(&temporary))) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot write to the disk: %s", o->out,
-                           error_errno_text(errno));
-        goto done;
-    }
     /* The engine's own validation, before anyone can see the file. */
-    status = snapshot_open(buffer_text(&temporary), &check, e);
+    status = snapshot_open(publish_temporary(&out), &check, e);
     if (status != ERROR_OK) {
         error_prefix(e,
                      "%s: the imported snapshot does not pass the engine's checks (nothing "
@@ -1912,10 +1530,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     }
     snapshot_close(check);
     check = NULL;
-    status = move_into_place(buffer_text(&temporary), o->out, e);
-    if (status != ERROR_OK)
-        goto done;
-    created = false;
+    status = publish_commit(&out, e);
 done:
     if (imp.db != NULL) {
         if (in_transaction)
@@ -1924,8 +1539,7 @@ done:
     }
     if (status != ERROR_OK)
         report->rows_written = 0;
-    if (created)
-        remove_temporary(buffer_text(&temporary));
+    publish_free(&out);
     if (status == ERROR_OK && buffer_failed(&report->problems))
         status = error_set(e, ERROR_SYSTEM, "out of memory");
     if (imp.problems > PROBLEMS_LISTED)
@@ -1938,6 +1552,5 @@ done:
     buffer_free(&imp.head);
     buffer_free(&imp.row);
     buffer_free(&imp.key);
-    buffer_free(&temporary);
     return status;
 }

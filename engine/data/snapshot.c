@@ -28,6 +28,7 @@
 #include "sha256.h"
 #include "idset.h"
 #include "snapshot_schema_sql.h"
+#include "sqlitefile.h"
 #include "text.h"
 
 /* How many problems are listed before "... and N more". */
@@ -1946,41 +1947,27 @@ static int open_checked(const char *path, int threads, const char *const *later,
     problem_list problems;
     pthread_t hasher;
     bool hashing = false;
-    struct stat st;
-    char header[16];
-    FILE *stream;
+    sqlitefile_info file;
     size_t i;
     int status = ERROR_OK;
     int rc;
     *out = NULL;
     buffer_init(&problems.text);
     problems.count = 0;
-    if (stat(path, &st) != 0) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
+    status = sqlitefile_probe(path, &file, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if (file.kind == SQLITEFILE_NOT_REGULAR) {
         status = error_set(e, ERROR_INPUT, "%s: not a regular file", path);
         goto done;
     }
-    stream = fopen(path, "rb");
-    if (stream == NULL) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
-        goto done;
-    }
-    memset(header, 0, sizeof header);
-    if (fread(header, 1, sizeof header, stream) != sizeof header ||
-        memcmp(header, "SQLite format 3", 16) != 0) {
-        fclose(stream);
+    if (file.kind != SQLITEFILE_DATABASE) {
         status = error_set(e, ERROR_INPUT,
                            "%s: not an SQLite database (a snapshot is an SQLite "
                            "file following snapshot.sql)",
                            path);
         goto done;
     }
-    fclose(stream);
     status = check_beside(path, e);
     if (status != ERROR_OK)
         goto done;
@@ -2099,7 +2086,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
             memcpy(s->pending->later, later_flags, sizeof later_flags);
             for (i = 0; i < SNAPSHOT_TABLES; i++)
                 buffer_init(&s->pending->lists[i].text);
-            s->pending->opened = st;
+            s->pending->opened = file.st;
             s->pending->hasher = hasher;
             s->pending->hashing = hashing;
             hashing = false; /* snapshot_finish() waits for it */
@@ -2119,7 +2106,7 @@ static int open_checked(const char *path, int threads, const char *const *later,
         /* The file was read and hashed as it was when it was opened; a
         ** writer meanwhile would make the two disagree. */
         struct stat after;
-        if (stat(path, &after) != 0 || !same_file_state(&st, &after)) {
+        if (stat(path, &after) != 0 || !same_file_state(&file.st, &after)) {
             status = changed_error(path, e);
             goto done;
         }

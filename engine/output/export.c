@@ -25,7 +25,9 @@
 
 #include "buffer.h"
 #include "import.h"
+#include "publish.h"
 #include "results_schema.h"
+#include "sqlitefile.h"
 #include "text.h"
 
 /* Excel's limit on the characters of one cell. */
@@ -739,37 +741,24 @@ static int open_results(const char *path, long long *run_id, sqlite3 **out, erro
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *statement = NULL;
-    struct stat st;
-    char header[16] = {0};
-    FILE *stream;
+    sqlitefile_info file;
     int status = ERROR_OK;
     int rc;
     *out = NULL;
-    if (stat(path, &st) != 0) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
+    status = sqlitefile_probe(path, &file, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if (file.kind == SQLITEFILE_NOT_REGULAR) {
         status = error_set(e, ERROR_INPUT, "%s: not a regular file", path);
         goto done;
     }
-    stream = fopen(path, "rb");
-    if (stream == NULL) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                           error_errno_text(errno));
-        goto done;
-    }
-    if (fread(header, 1, sizeof header, stream) != sizeof header ||
-        memcmp(header, "SQLite format 3", 16) != 0) {
-        fclose(stream);
+    if (file.kind != SQLITEFILE_DATABASE) {
         status = error_set(e, ERROR_INPUT,
                            "%s: not an SQLite database (export reads the results "
                            "database that kaohe eval --out writes)",
                            path);
         goto done;
     }
-    fclose(stream);
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
         status = error_set(e, ERROR_INPUT, "%s: cannot open: %s", path,
@@ -861,13 +850,12 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
         .constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
     lxw_doc_properties properties;
     export_formats formats;
-    buffer temporary, title;
-    bool created = false;
+    buffer title;
+    publish out;
     size_t i;
     int status = ERROR_OK;
-    int fd;
     lxw_error lrc;
-    buffer_init(&temporary);
+    memset(&out, 0, sizeof out);
     buffer_init(&title);
     if (run_id < 0) {
         status =
@@ -880,23 +868,13 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
     status = check_target(results_path, xlsx_path, e);
     if (status != ERROR_OK)
         goto done;
-    buffer_printf(&temporary, "%s.tmp-%ld", xlsx_path, (long)getpid());
-    if (buffer_failed(&temporary)) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
-        goto done;
-    }
     /* Creating the file first tells a bad directory apart from a library
-    ** failure, and keeps libxlsxwriter from printing its own message. */
-    unlink(buffer_text(&temporary));
-    fd = open(buffer_text(&temporary), O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-        status = error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot create: %s",
-                           xlsx_path, error_errno_text(errno));
+    ** failure, and keeps libxlsxwriter from printing its own message. An
+    ** existing workbook is replaced (check_target made sure it is one). */
+    status = publish_begin(&out, xlsx_path, PUBLISH_OVERWRITE, e);
+    if (status != ERROR_OK)
         goto done;
-    }
-    close(fd);
-    created = true;
-    workbook = workbook_new_opt(buffer_text(&temporary), &options);
+    workbook = workbook_new_opt(publish_temporary(&out), &options);
     if (workbook == NULL) {
         status =
             error_set(e, ERROR_SYSTEM, "%s: cannot start the workbook (out of memory)", xlsx_path);
@@ -940,21 +918,14 @@ int export_xlsx(const char *results_path, long long run_id, const char *xlsx_pat
         status = xlsx_failure(e, lrc, xlsx_path, "the workbook");
         goto done;
     }
-    if (rename(buffer_text(&temporary), xlsx_path) != 0) {
-        status = error_set(e, ERROR_SYSTEM, "%s: cannot move the workbook into place: %s",
-                           xlsx_path, error_errno_text(errno));
-        goto done;
-    }
-    created = false;
+    status = publish_commit(&out, e);
 done:
     /* Closing writes the file; on failure it is written and removed, which
     ** is also how the library frees its memory. */
     if (workbook != NULL)
         workbook_close(workbook);
-    if (created)
-        unlink(buffer_text(&temporary));
+    publish_free(&out);
     sqlite3_close(db);
-    buffer_free(&temporary);
     buffer_free(&title);
     return status;
 }

@@ -3,7 +3,6 @@
 */
 #include "results.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,14 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
 #include "outcome.h"
+#include "publish.h"
 #include "results_schema.h"
 
 const char results_engine_version[] = "kaohe 0.1.0";
@@ -987,197 +985,18 @@ int results_check_out(const char *path, error *e)
     return status;
 }
 
-/* --- temporary files ---------------------------------------------------------
-**
-** A new results file is built as RESULTS.tmp-PID and published with link(),
-** which never replaces a file another process made meanwhile. Its creator
-** holds an flock() on it from creation until it is unlinked; a process
-** killed on the way leaves it (and its -journal) behind. Each writer of
-** RESULTS removes the temporaries of RESULTS whose process is gone and
-** whose lock is free, so a live creator is never disturbed: not by PID
-** alone (a PID may belong to another PID namespace or be reused), not by the
-** lock alone (a file is created before it is locked). flock() and SQLite's
-** fcntl() locks do not interfere on Linux. */
+/* A new results file is built as RESULTS.tmp-PID and published whole
+** (publish.h): link() never replaces a file another process made meanwhile,
+** so two processes creating the same results file do not lose a run (the
+** one that finds RESULTS there appends to it instead). */
 
-/* True when no process `pid` exists (in this PID namespace). */
-static bool process_gone(long pid)
+/* The refusal when another process made RESULTS first, twice in a row. */
+static int raced_twice(const char *path, error *e)
 {
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
-
-/* Removes `name` (a temporary of a process `pid`) and its journal when the
-** process is gone and nobody holds its lock. */
-static void remove_if_stale(const char *name, long pid)
-{
-    struct stat held, there;
-    char journal[PATH_MAX + 64];
-    int fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-        process_gone(pid) && lstat(name, &there) == 0 && there.st_ino == held.st_ino &&
-        there.st_dev == held.st_dev) {
-        snprintf(journal, sizeof journal, "%s-journal", name);
-        unlink(journal); /* first: a journal without its database is never hot */
-        unlink(name);
-    }
-    close(fd);
-}
-
-/* Removes what killed creators of `path` left behind; best effort (a file
-** that cannot be removed now is removed by a later run). */
-static void clean_stale_temporaries(const char *path)
-{
-    char directory[PATH_MAX], name[PATH_MAX + 64];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash != NULL ? slash + 1 : path;
-    size_t base_length = strlen(base);
-    struct dirent *entry;
-    DIR *folder;
-    folder_of(path, slash, directory, sizeof directory);
-    folder = opendir(directory);
-    if (folder == NULL)
-        return;
-    while ((entry = readdir(folder)) != NULL) {
-        const char *rest;
-        char *end;
-        long pid;
-        struct stat st;
-        if (strncmp(entry->d_name, base, base_length) != 0 ||
-            strncmp(entry->d_name + base_length, ".tmp-", 5) != 0)
-            continue;
-        rest = entry->d_name + base_length + 5;
-        if (*rest < '1' || *rest > '9')
-            continue;
-        errno = 0;
-        pid = strtol(rest, &end, 10);
-        if (errno != 0 || pid <= 0 || pid != (long)(pid_t)pid || pid == (long)getpid())
-            continue;
-        snprintf(name, sizeof name, "%s/%.*s", directory, (int)(end - entry->d_name),
-                 entry->d_name);
-        if (*end == '\0')
-            remove_if_stale(name, pid);
-        else if (strcmp(end, "-journal") == 0 && lstat(name, &st) != 0 && errno == ENOENT &&
-                 process_gone(pid)) {
-            /* A journal whose database is gone: nothing can use it. */
-            snprintf(name, sizeof name, "%s/%s", directory, entry->d_name);
-            unlink(name);
-        }
-    }
-    closedir(folder);
-}
-
-/* Creates the empty file `temporary` for `path` and locks it; *lock_fd keeps
-** the lock until it is closed. */
-static int create_temporary(const char *path, const char *temporary, int *lock_fd, error *e)
-{
-    char journal[PATH_MAX + 64];
-    int attempt;
-    snprintf(journal, sizeof journal, "%s-journal", temporary);
-    for (attempt = 0; attempt < 3; attempt++) {
-        struct stat mine, there;
-        int fd, err;
-        /* A file of this name had this PID: a dead process's, unless a
-        ** process of another PID namespace (a container sharing the
-        ** folder) holds its lock now. */
-        fd = open(temporary, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-            close(fd);
-            return error_set(e, ERROR_INPUT,
-                             "%s: another process holds the temporary file %s (one with the "
-                             "same process id, in another container?); run again",
-                             path, temporary);
-        }
-        unlink(journal);
-        unlink(temporary);
-        if (fd >= 0)
-            close(fd);
-        fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            char directory[PATH_MAX];
-            const char *slash = strrchr(path, '/');
-            err = errno;
-            if (err == EEXIST)
-                continue;
-            snprintf(directory, sizeof directory, "%.*s", slash != NULL ? (int)(slash - path) : 1,
-                     slash != NULL ? path : ".");
-            if (err == ENOENT || err == ENOTDIR)
-                return error_set(e, ERROR_INPUT,
-                                 "%s: cannot create the results file: there is no folder %s", path,
-                                 directory[0] != '\0' ? directory : "/");
-            return error_set(e, error_errno_status(err, ERROR_INPUT),
-                             "%s: cannot create the results file in folder %s: %s", path,
-                             directory[0] != '\0' ? directory : "/", error_errno_text(err));
-        }
-        if (flock(fd, LOCK_EX) != 0) {
-            err = errno;
-            close(fd);
-            unlink(temporary);
-            return error_set(e, ERROR_SYSTEM, "%s: cannot lock the temporary file %s: %s", path,
-                             temporary, error_errno_text(err));
-        }
-        /* Another writer may have taken the unlocked file for a killed
-        ** process's and removed it before the lock: then make it again. */
-        if (fstat(fd, &mine) == 0 && lstat(temporary, &there) == 0 && mine.st_ino == there.st_ino &&
-            mine.st_dev == there.st_dev) {
-            *lock_fd = fd;
-            return ERROR_OK;
-        }
-        close(fd);
-    }
-    return error_set(e, ERROR_SYSTEM,
-                     "%s: cannot create the temporary file %s: another process keeps replacing it",
-                     path, temporary);
-}
-
-/* --- publishing a new file ------------------------------------------------------ */
-
-/* Syncs the finished new file `temporary` (open as `fd`, SQLite's connection
-** to it closed) and links it to `path`, which it publishes only if no file
-** appeared there meanwhile: two processes creating the same results file
-** must not lose a run. *raced is set when one did. */
-static int publish(const char *path, const char *temporary, int fd, bool *raced, error *e)
-{
-    /* Written with synchronous=OFF: the pages may not be on disk yet. They
-    ** must be before the name is, or a crash could leave RESULTS naming a
-    ** file with pages missing. */
-    if (fsync(fd) != 0)
-        return error_set(e, error_errno_status(errno, ERROR_SYSTEM),
-                         "%s: cannot write the results: %s (nothing was written)", path,
-                         error_errno_text(errno));
-    if (link(temporary, path) == 0)
-        return ERROR_OK;
-    if (errno == EEXIST) {
-        *raced = true;
-        return error_set(e, ERROR_INPUT,
-                         "%s: another process created it while this run was being written, "
-                         "twice in a row; run again",
-                         path);
-    }
-    return error_set(e, error_errno_status(errno, ERROR_SYSTEM),
-                     "%s: cannot move the new results file into place: %s", path,
-                     error_errno_text(errno));
-}
-
-/* Removes the name `temporary` of a new file of `path` and its journal, if
-** any. After a publish, syncs the folder so that the new name is on disk
-** too; best effort: the run is complete in its file, and a folder that
-** cannot be synced cannot be made to forget the name either. */
-static void drop_temporary(const char *path, const char *temporary, bool published)
-{
-    char journal[PATH_MAX + 64], directory[PATH_MAX];
-    int fd;
-    snprintf(journal, sizeof journal, "%s-journal", temporary);
-    unlink(journal);
-    unlink(temporary);
-    if (!published)
-        return;
-    folder_of(path, strrchr(path, '/'), directory, sizeof directory);
-    fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    return error_set(e, ERROR_INPUT,
+                     "%s: another process created it while this run was being written, "
+                     "twice in a row; run again",
+                     path);
 }
 
 /* --- appending ---------------------------------------------------------------- */
@@ -1188,29 +1007,21 @@ static int results_append_once(const char *path, const results_run *runs, size_t
                                long long *run_ids, bool *raced, error *e)
 {
     sqlite3 *db = NULL;
-    buffer temporary;
+    publish out;
     out_kind kind;
     const char *target = path;
-    int lock_fd = -1;
-    bool published = false;
     int status, rc;
-    buffer_init(&temporary);
+    memset(&out, 0, sizeof out);
     status = classify_out(path, &kind, e);
     if (status != ERROR_OK)
         goto done;
-    clean_stale_temporaries(path);
+    if (kind != OUT_ABSENT)
+        publish_clean_stale(path);
     if (kind == OUT_ABSENT) {
-        buffer_printf(&temporary, "%s.tmp-%ld", path, (long)getpid());
-        if (buffer_failed(&temporary)) {
-            status = error_set(e, ERROR_SYSTEM, "out of memory");
+        status = publish_begin(&out, path, 0, e);
+        if (status != ERROR_OK)
             goto done;
-        }
-        target = buffer_text(&temporary);
-        status = create_temporary(path, target, &lock_fd, e);
-        if (status != ERROR_OK) {
-            temporary.length = 0; /* nothing of ours to remove */
-            goto done;
-        }
+        target = publish_temporary(&out);
     }
     /* Never SQLITE_OPEN_CREATE: the file exists (ours, or the user's);
     ** if it vanished meanwhile, SQLite must not make a new one in place.
@@ -1233,18 +1044,15 @@ static int results_append_once(const char *path, const results_run *runs, size_t
         status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", path, sqlite3_errstr(rc));
         goto done;
     }
-    if (kind == OUT_ABSENT) {
-        status = publish(path, target, lock_fd, raced, e);
-        published = status == ERROR_OK;
-    }
+    if (kind == OUT_ABSENT)
+        status = publish_commit(&out, e);
 done:
     sqlite3_close(db);
-    /* Whether published or not, the temporary name goes, then its lock. */
-    if (temporary.length > 0)
-        drop_temporary(path, buffer_text(&temporary), published);
-    if (lock_fd >= 0)
-        close(lock_fd);
-    buffer_free(&temporary);
+    if (out.exists) {
+        *raced = true; /* RESULTS appeared after classify_out: append to it */
+        status = raced_twice(path, e);
+    }
+    publish_free(&out);
     return status;
 }
 
@@ -1280,8 +1088,7 @@ typedef enum {
 struct results_writer {
     char *path;                     /* --out, as given (owned) */
     out_kind kind;                  /* what --out was at begin */
-    buffer temporary;               /* RESULTS.tmp-PID when kind is OUT_ABSENT; else empty */
-    int lock_fd;                    /* holds the temporary's lock; -1 when none */
+    publish out;                    /* the new file when kind is OUT_ABSENT; else zeroed */
     bool overlap;                   /* the parts are written by `thread` */
     bool thread_started;            /* `thread` runs and must be joined */
     pthread_t thread;               /* writes the parts when overlap */
@@ -1327,7 +1134,7 @@ static int writer_stopped(void *argument)
 ** schema made); returns the status, with the message in *e. */
 static int writer_open(results_writer *w, error *e)
 {
-    int rc = sqlite3_open_v2(buffer_text(&w->temporary), &w->db,
+    int rc = sqlite3_open_v2(publish_temporary(&w->out), &w->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return error_set(e, error_sqlite_status(rc, ERROR_INPUT), "%s: cannot open for writing: %s",
@@ -1448,16 +1255,11 @@ static void *writer_main(void *argument)
 }
 
 /* Frees `w` and what it holds: its connection (rolling back what it did
-** not commit), its temporary name unless `published` made it RESULTS (then
-** the folder is synced), and the temporary's lock. */
-static void writer_free(results_writer *w, bool published)
+** not commit) and its new file unless that was published. */
+static void writer_free(results_writer *w)
 {
     sqlite3_close(w->db);
-    if (w->temporary.length > 0)
-        drop_temporary(w->path, buffer_text(&w->temporary), published);
-    if (w->lock_fd >= 0)
-        close(w->lock_fd);
-    buffer_free(&w->temporary);
+    publish_free(&w->out);
     pthread_cond_destroy(&w->fed);
     pthread_mutex_destroy(&w->lock);
     free(w->path);
@@ -1471,8 +1273,6 @@ int results_writer_begin(const char *path, bool overlap, results_writer **writer
     *writer = NULL;
     if (w == NULL)
         return error_set(e, ERROR_SYSTEM, "out of memory");
-    w->lock_fd = -1;
-    buffer_init(&w->temporary);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->fed, NULL);
     w->path = strdup(path);
@@ -1483,17 +1283,18 @@ int results_writer_begin(const char *path, bool overlap, results_writer **writer
     status = classify_out(path, &w->kind, e);
     if (status != ERROR_OK || w->kind != OUT_ABSENT)
         goto done; /* an existing file is written at finish, all at once */
-    clean_stale_temporaries(path);
-    buffer_printf(&w->temporary, "%s.tmp-%ld", path, (long)getpid());
-    if (buffer_failed(&w->temporary)) {
-        status = error_set(e, ERROR_SYSTEM, "out of memory");
+    status = publish_begin(&w->out, path, 0, e);
+    if (status != ERROR_OK && w->out.exists) {
+        /* Made by another process since classify_out: appended to at
+        ** finish, as any existing file. */
+        error_clear(e);
+        status = classify_out(path, &w->kind, e);
+        if (status == ERROR_OK && w->kind == OUT_ABSENT)
+            status = raced_twice(path, e); /* made and removed meanwhile */
         goto done;
     }
-    status = create_temporary(path, buffer_text(&w->temporary), &w->lock_fd, e);
-    if (status != ERROR_OK) {
-        w->temporary.length = 0; /* nothing of ours to remove */
+    if (status != ERROR_OK)
         goto done;
-    }
     /* Without a thread (none wanted, or none to be had), the parts are
     ** written by the thread that feeds them. */
     w->overlap = overlap;
@@ -1505,7 +1306,7 @@ int results_writer_begin(const char *path, bool overlap, results_writer **writer
         writer_pump(w, false);
 done:
     if (status != ERROR_OK) {
-        writer_free(w, false);
+        writer_free(w);
         return status;
     }
     *writer = w;
@@ -1550,11 +1351,11 @@ double results_writer_busy_ms(results_writer *w)
 
 int results_writer_finish(results_writer *w, const results_run *run, long long *run_id, error *e)
 {
-    bool raced = false, published = false;
+    bool raced = false;
     int status, rc;
     if (w->kind != OUT_ABSENT) {
         status = results_append(w->path, run, 1, run_id, e);
-        writer_free(w, false);
+        writer_free(w);
         return status;
     }
     pthread_mutex_lock(&w->lock);
@@ -1585,22 +1386,19 @@ int results_writer_finish(results_writer *w, const results_run *run, long long *
         status = error_set(e, ERROR_SYSTEM, "%s: cannot close: %s", w->path, sqlite3_errstr(rc));
         goto done;
     }
-    status = publish(w->path, buffer_text(&w->temporary), w->lock_fd, &raced, e);
-    published = status == ERROR_OK;
+    status = publish_commit(&w->out, e);
     *run_id = w->run_id;
-    if (raced) {
+    if (w->out.exists) {
         /* Another process made RESULTS meanwhile: this run is appended to
         ** it, written again in one transaction as if RESULTS had been
         ** there all along (and refused the same way if it is no results
         ** file). Our temporary goes first. */
         error_clear(e);
-        drop_temporary(w->path, buffer_text(&w->temporary), false);
-        w->temporary.length = 0;
-        raced = false;
+        publish_free(&w->out);
         status = results_append_once(w->path, run, 1, run_id, &raced, e);
     }
 done:
-    writer_free(w, published);
+    writer_free(w);
     return status;
 }
 
@@ -1614,5 +1412,5 @@ void results_writer_abort(results_writer *w)
     pthread_mutex_unlock(&w->lock);
     if (w->thread_started)
         pthread_join(w->thread, NULL);
-    writer_free(w, false);
+    writer_free(w);
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "results_schema_sql.h"
+#include "sqlitefile.h"
 
 /* Entries named in a refusal before "and N more". */
 #define FINDINGS_SHOWN 8
@@ -207,47 +208,35 @@ int results_schema_configure(sqlite3 *db, error *e)
 
 int results_schema_check_file(const char *path, error *e)
 {
-    unsigned char header[100];
+    sqlitefile_info file;
     struct stat st;
     char wal[PATH_MAX + 8], real[PATH_MAX];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: %s", path,
-                         error_errno_text(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    int status = sqlitefile_probe(path, &file, e);
+    if (status != ERROR_OK)
+        return status;
+    if (file.kind == SQLITEFILE_NOT_REGULAR)
         return error_set(e, ERROR_INPUT, "%s: not a regular file, so not a results database", path);
-    }
-    n = read(fd, header, sizeof header);
-    if (n < 0) {
-        int err = errno;
-        close(fd);
-        return error_set(e, error_errno_status(err, ERROR_SYSTEM), "%s: cannot read: %s", path,
-                         error_errno_text(err));
-    }
-    close(fd);
-    if (n == 0)
+    if (file.kind == SQLITEFILE_EMPTY)
         return error_set(e, ERROR_INPUT,
                          "%s: an empty file, not a results database (no run stored)", path);
-    if (n < (ssize_t)sizeof header || memcmp(header, "SQLite format 3", 16) != 0)
+    if (file.kind != SQLITEFILE_DATABASE)
         return error_set(e, ERROR_INPUT,
                          "%s: not an SQLite database, so not a kaohe results file; kaohe never "
                          "overwrites it",
                          path);
     /* Bytes 18 and 19: 1 in rollback-journal mode, 2 in WAL mode. */
-    if (header[18] == 2 || header[19] == 2)
+    if (file.write_version == 2 || file.read_version == 2)
         return error_set(e, ERROR_INPUT,
                          "%s: in WAL mode (PRAGMA journal_mode=WAL), which kaohe never sets: "
                          "another program changed it, and the latest changes may be in %s-wal; "
                          "let that program finish, then turn it back with sqlite3 %s "
                          "'PRAGMA journal_mode=DELETE' (or give --out a new file)",
                          path, path, path);
-    if (header[18] != 1 || header[19] != 1)
+    if (file.write_version != 1 || file.read_version != 1)
         return error_set(e, ERROR_INPUT,
                          "%s: an SQLite file format kaohe does not write (header bytes 18-19 are "
                          "%d and %d)",
-                         path, header[18], header[19]);
+                         path, file.write_version, file.read_version);
     /* SQLite looks for the -wal beside the file a symbolic link names. */
     snprintf(wal, sizeof wal, "%s-wal", path);
     if (lstat(wal, &st) != 0 && realpath(path, real) != NULL)

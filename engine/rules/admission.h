@@ -29,7 +29,7 @@
  * loader that wants to treat blanks as missing must pass NULL.
  *
  * Subjects (title, detail, department) must be valid UTF-8, checked once by
- * the caller when the snapshot is read (re_utf8_valid()). If one is not,
+ * the caller when the snapshot is read (text_utf8_valid()). If one is not,
  * PCRE2's own check makes the match RE_ERROR and the task goes to review.
  *
  * Reasons are composed deterministically from the entry id, the entry reason

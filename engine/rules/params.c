@@ -65,21 +65,28 @@ double params_number(const params *ps, int index)
     return ps->items[index].value.number;
 }
 
+double params_schedule_interpolate(const schedule_point *points, size_t count, double year)
+{
+    size_t i;
+    if (count == 0)
+        return NAN;
+    if (year <= points[0].year)
+        return points[0].value;
+    for (i = 1; i < count; i++) {
+        const schedule_point *a = &points[i - 1], *b = &points[i];
+        if (year <= b->year)
+            return a->value +
+                   (b->value - a->value) * (year - a->year) / (double)(b->year - a->year);
+    }
+    return points[count - 1].value;
+}
+
 double params_schedule_at(const params *ps, int index, int year)
 {
     const param_value *v = &ps->items[index].value;
-    size_t i;
     if (v->point_count == 0)
         return 0.0;
-    if (year <= v->points[0].year)
-        return v->points[0].value;
-    for (i = 1; i < v->point_count; i++) {
-        const schedule_point *a = &v->points[i - 1], *b = &v->points[i];
-        if (year <= b->year)
-            return a->value +
-                   (b->value - a->value) * (double)(year - a->year) / (double)(b->year - a->year);
-    }
-    return v->points[v->point_count - 1].value;
+    return params_schedule_interpolate(v->points, v->point_count, year);
 }
 
 /* Range text for messages: "0..1", ">= 0", "any number". */

@@ -58,9 +58,16 @@ int params_find(const params *ps, const char *name);
 /* The effective number of parameter `index` (NUMBER or INTEGER). */
 double params_number(const params *ps, int index);
 
-/* Interpolates schedule parameter `index` at `year`: linear between the
-** milestones around it, the first value before, the last value after. */
+/* Interpolates schedule parameter `index` at `year` with
+** params_schedule_interpolate; 0 for a schedule with no milestones. */
 double params_schedule_at(const params *ps, int index, int year);
+
+/* The one interpolation of a schedule (certificate milestones): at `year`,
+** linear between the milestones around it, the first value before the
+** first, the last value after the last (POLICY.md §2). `points` are sorted
+** by year, no year twice; NAN when `count` is 0. A fractional year is
+** allowed (a chart's x axis). */
+double params_schedule_interpolate(const schedule_point *points, size_t count, double year);
 
 /* Parses `text` as a value for the parameter and sets it: numbers for
 ** number/integer, a JSON object {"year": value} for schedules, text for

@@ -37,7 +37,7 @@
  * of threads; a re_matcher holds per-match scratch memory and a JIT stack and
  * must be used by one thread at a time.
  *
- * Subjects are expected to be valid UTF-8 (check once with re_utf8_valid()
+ * Subjects are expected to be valid UTF-8 (check once with text_utf8_valid()
  * when reading input). re_match() still lets PCRE2 check every subject, so
  * invalid UTF-8 is reported as RE_ERROR rather than being undefined behaviour.
  */
@@ -216,17 +216,6 @@ int re_matcher_error_code(const re_matcher *matcher);
 
 /* "no match", "match", "limit", "error" or "budget". Static string, never NULL. */
 const char *re_result_name(re_result result);
-
-/*
- * Check that `length` bytes at `s` are well-formed UTF-8 (RFC 3629: no
- * overlong forms, no surrogates U+D800..U+DFFF, nothing above U+10FFFF, no
- * truncated sequence; NUL bytes are allowed). This is the same rule PCRE2
- * applies (the tests compare the two).
- * Returns true when valid. When invalid returns false and, if bad_byte_offset
- * is not NULL, stores the byte offset of the first byte of the first bad
- * character there.
- */
-bool re_utf8_valid(const char *s, size_t length, size_t *bad_byte_offset);
 
 /* Number of characters (code points) in `length` bytes of valid UTF-8: the
  * count of bytes that are not continuation bytes. */

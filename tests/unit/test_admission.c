@@ -17,6 +17,7 @@
 
 #include "admission.h"
 #include "re.h"
+#include "text.h"
 
 /* One admission-list row as text, in admission.tsv column order. */
 typedef struct entry_src {
@@ -682,7 +683,7 @@ static void test_long_reason_is_cut_at_a_character_boundary(void **state)
     /* "负面清单 N1：" is 18 bytes; 164 more characters make 510 bytes, and the
      * 165th would need 513: it is dropped whole, not split. */
     assert_int_equal(strlen(d.reason), 510);
-    assert_true(re_utf8_valid(d.reason, strlen(d.reason), NULL));
+    assert_true(text_utf8_valid(d.reason, strlen(d.reason), NULL));
     assert_memory_equal(d.reason, "负面清单 N1：禁禁", strlen("负面清单 N1：禁禁"));
     set_free(&set);
 }
@@ -822,7 +823,7 @@ static bool load_tsv(entry_set *set, entry_src **rows_out)
         rows[n].pattern = strings[6 * n + 3];
         rows[n].department = strings[6 * n + 4];
         rows[n].reason = strings[6 * n + 5];
-        if (!re_utf8_valid(rows[n].pattern, strlen(rows[n].pattern), NULL))
+        if (!text_utf8_valid(rows[n].pattern, strlen(rows[n].pattern), NULL))
             fail_msg("%s:%zu: pattern is not UTF-8", path, lineno);
         n++;
     }

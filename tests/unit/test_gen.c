@@ -349,7 +349,7 @@ static void test_refuses_an_existing_output_path(void **state)
     options.seed = 1;
     options.path = path;
     error_clear(&e);
-    assert_int_equal(gen_write(&options, NULL, &e), ERROR_USAGE);
+    assert_int_equal(gen_write(&options, NULL, &e), ERROR_INPUT); /* as every publisher */
     assert_non_null(strstr(e.message, "exists"));
     f = fopen(path, "r");
     assert_non_null(f);
@@ -381,7 +381,8 @@ static void test_bad_options_are_refused_and_leave_nothing(void **state)
     assert_non_null(strstr(e.message, "2025-02-30"));
     options.as_of = NULL;
     options.path = "/nonexistent-directory-for-kaohe/x.db";
-    assert_int_equal(gen_write(&options, NULL, &e), ERROR_SYSTEM);
+    assert_int_equal(gen_write(&options, NULL, &e),
+                     ERROR_INPUT); /* the user's path, not the machine */
     assert_int_equal(gen_write(NULL, NULL, &e), ERROR_USAGE);
     assert_int_not_equal(stat(path, &st), 0);
     assert_int_equal(directory_entries(), before);

@@ -70,6 +70,38 @@ static void test_idset_find_gives_the_order_each_id_was_first_added(void **state
     assert_int_equal(idset_find(&set, "W0000000", 8), -1);
 }
 
+/* The composite keys import builds (columns joined by the unit separator
+ * 0x1F), Chinese ids among them: each is its own key, and its ordinal
+ * indexes what import keeps of its first row. */
+static void test_idset_tells_composite_keys_apart(void **state)
+{
+    static const char *const keys[] = {
+        "C001\x1f"
+        "2025-01",
+        "C001\x1f"
+        "2025-1",
+        "C0012025-01",
+        "C001\x1f\x1f"
+        "2025-01",
+        "社区\x1f"
+        "一",
+        "社区一",
+        "\x1f",
+        "",
+    };
+    size_t n = sizeof keys / sizeof keys[0], i;
+    idset set;
+    (void)state;
+    idset_init(&set);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(idset_find(&set, keys[i], strlen(keys[i])), -1);
+        assert_int_equal(idset_add(&set, keys[i], strlen(keys[i])), 0);
+    }
+    for (i = 0; i < n; i++)
+        assert_int_equal(idset_find(&set, keys[i], strlen(keys[i])), (long)i);
+    idset_free(&set);
+}
+
 static void test_strpool_returns_one_pointer_per_distinct_text(void **state)
 {
     strpool pool;
@@ -123,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_idset_finds_exactly_the_ids_added),
         cmocka_unit_test(test_idset_compares_bytes_and_lengths_not_c_strings),
         cmocka_unit_test(test_idset_find_gives_the_order_each_id_was_first_added),
+        cmocka_unit_test(test_idset_tells_composite_keys_apart),
         cmocka_unit_test(test_strpool_returns_one_pointer_per_distinct_text),
         cmocka_unit_test(test_textarena_copies_stay_valid_across_blocks),
     };

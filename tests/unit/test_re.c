@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "re.h"
+#include "text.h"
 
 /* Compile a NUL-terminated pattern, failing the test on error. Caller frees. */
 static re_pattern *compile_ok(const char *pattern)
@@ -237,7 +238,7 @@ static void test_invalid_utf8_subject_detected_with_offset(void **state)
     re_matcher *m;
 
     (void)state;
-    assert_false(re_utf8_valid(subject, sizeof subject - 1, &bad));
+    assert_false(text_utf8_valid(subject, sizeof subject - 1, &bad));
     assert_int_equal(bad, 6);
     assert_int_equal(re_utf8_chars(subject, bad), 2);
 
@@ -303,13 +304,13 @@ static void test_utf8_validator_rejects_overlongs_surrogates_and_beyond_u10ffff(
     (void)state;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bad = 12345;
-        if (re_utf8_valid(cases[i].bytes, cases[i].length, &bad) != cases[i].valid)
+        if (text_utf8_valid(cases[i].bytes, cases[i].length, &bad) != cases[i].valid)
             fail_msg("case %zu: want %s", i, cases[i].valid ? "valid" : "invalid");
         if (!cases[i].valid && bad != cases[i].bad)
             fail_msg("case %zu: bad offset %zu, want %zu", i, bad, cases[i].bad);
     }
-    assert_true(re_utf8_valid(NULL, 0, NULL));
-    assert_false(re_utf8_valid("\xff", 1, NULL));
+    assert_true(text_utf8_valid(NULL, 0, NULL));
+    assert_false(text_utf8_valid("\xff", 1, NULL));
 }
 
 /* PCRE2's verdict on a subject: true when valid, else false and *bad set. */
@@ -324,12 +325,12 @@ static bool pcre2_says_valid(pcre2_code *empty, pcre2_match_data *md, const unsi
     return false;
 }
 
-/* Compare re_utf8_valid() with PCRE2 on one buffer; fail with the bytes. */
+/* Compare text_utf8_valid() with PCRE2 on one buffer; fail with the bytes. */
 static void compare_with_pcre2(pcre2_code *empty, pcre2_match_data *md, const unsigned char *s,
                                size_t n)
 {
     size_t mine_bad = 0, theirs_bad = 0;
-    bool mine = re_utf8_valid((const char *)s, n, &mine_bad);
+    bool mine = text_utf8_valid((const char *)s, n, &mine_bad);
     bool theirs = pcre2_says_valid(empty, md, s, n, &theirs_bad);
 
     if (mine != theirs || (!mine && mine_bad != theirs_bad))
