@@ -2,36 +2,12 @@
 ** cmd_report.c — kaohe report RESULTS --out FILE.html: the year-end report
 ** or community report cards of a stored run (output/report.c).
 */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "publish.h"
 #include "report.h"
-
-/* Writes `out` to `path` through a temporary file renamed into place, so a
-** failure never leaves a half-written file. */
-static int write_file_atomically(const char *path, const buffer *out, error *e)
-{
-    char temporary[PATH_MAX + 32];
-    FILE *stream;
-    snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-    stream = fopen(temporary, "wb");
-    if (stream == NULL)
-        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         error_errno_text(errno));
-    if (fwrite(buffer_text(out), 1, out->length, stream) != out->length || fclose(stream) != 0) {
-        unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
-    }
-    if (rename(temporary, path) != 0) {
-        unlink(temporary);
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
-    }
-    return ERROR_OK;
-}
 
 int cmd_report(const cli_options *o)
 {
@@ -50,7 +26,7 @@ int cmd_report(const cli_options *o)
     error_clear(&e);
     status = report_write(&options, &out, &e);
     if (status == ERROR_OK)
-        status = write_file_atomically(o->out, &out, &e);
+        status = publish_bytes(o->out, buffer_text(&out), out.length, PUBLISH_OVERWRITE, &e);
     if (status != ERROR_OK)
         cli_print_error(&e);
     else if (!o->quiet)

@@ -3,13 +3,13 @@
 ** (--set, --scenario), or one parameter swept over a range (--sweep). The
 ** snapshot is queried once; each scenario re-scores in place (eval_rescore).
 */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "progress.h"
+#include "publish.h"
 #include "results.h"
 #include "whatif.h"
 
@@ -30,19 +30,6 @@ static int parse_sweep(const char *text, char *name, size_t size, double *from, 
         return 0;
     *step = strtod(end + 1, &end);
     return *end == '\0' && *step > 0 && *to >= *from && isfinite(*from) && isfinite(*to);
-}
-
-/* Writes `out` to FILE (for --chart). */
-static int write_file(const char *path, const buffer *out, error *e)
-{
-    FILE *stream = fopen(path, "wb");
-    if (stream == NULL)
-        return error_set(e, error_errno_status(errno, ERROR_INPUT), "%s: cannot write: %s", path,
-                         error_errno_text(errno));
-    fwrite(buffer_text(out), 1, out->length, stream);
-    if (fclose(stream) != 0)
-        return error_set(e, ERROR_SYSTEM, "%s: cannot write: %s", path, error_errno_text(errno));
-    return ERROR_OK;
 }
 
 int cmd_whatif(const cli_options *o)
@@ -157,7 +144,8 @@ int cmd_whatif(const cli_options *o)
             if (!whatif_write_sweep_svg(&sweep, run.snapshot, &svg))
                 status = error_set(&e, ERROR_SYSTEM, "out of memory");
             else
-                status = write_file(o->chart, &svg, &e);
+                status =
+                    publish_bytes(o->chart, buffer_text(&svg), svg.length, PUBLISH_OVERWRITE, &e);
             buffer_free(&svg);
             if (status != ERROR_OK)
                 goto fail;

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "chart.h"
+#include "params.h"
 #include "results_schema.h"
 #include "text.h"
 
@@ -59,24 +60,18 @@ typedef struct report_community {
     double *points;  /* category_count subtotals, NAN when absent */
 } report_community;
 
-/* One point of a schedule parameter (a year's required value). */
-typedef struct report_point {
-    int year;     /* 2020 */
-    double ratio; /* 0.35 */
-} report_point;
-
 /* One target of the run (run_targets and run_target_rules, or only seen in
 ** target_checks), in the rules' order. */
 typedef struct report_target {
-    char *id;             /* as the rules name it */
-    char *name;           /* its label in the rules (the id when unnamed) */
-    bool count;           /* measured in a count (人) rather than a ratio */
-    char *unit;           /* 人, or NULL */
-    char *scopes;         /* "region,district,...", or NULL when not recorded */
-    char *required_kind;  /* "number", "param", "schedule", or NULL */
-    char *required_param; /* the parameter of the requirement, or NULL */
-    double required;      /* the widest scope's requirement; NAN when never checked */
-    report_point *points; /* a schedule's points by year (from runs.params) */
+    char *id;               /* as the rules name it */
+    char *name;             /* its label in the rules (the id when unnamed) */
+    bool count;             /* measured in a count (人) rather than a ratio */
+    char *unit;             /* 人, or NULL */
+    char *scopes;           /* "region,district,...", or NULL when not recorded */
+    char *required_kind;    /* "number", "param", "schedule", or NULL */
+    char *required_param;   /* the parameter of the requirement, or NULL */
+    double required;        /* the widest scope's requirement; NAN when never checked */
+    schedule_point *points; /* a schedule's points by year (from runs.params) */
     size_t point_count;
 } report_target;
 
@@ -817,22 +812,11 @@ done:
     return status;
 }
 
-/* The value of schedule target `t`'s requirement at `year`: linear between
-** its points, the first value before the first, the last after the last
-** (as rules_ref_value interpolates a schedule). */
+/* The value of schedule target `t`'s requirement at `year`, as
+** rules_ref_value gives it (params.c, the one interpolation). */
 static double required_at(const report_target *t, double year)
 {
-    size_t i;
-    if (t->point_count == 0)
-        return NAN;
-    if (year <= t->points[0].year)
-        return t->points[0].ratio;
-    for (i = 1; i < t->point_count; i++) {
-        const report_point *a = &t->points[i - 1], *b = &t->points[i];
-        if (year <= b->year)
-            return a->ratio + (b->ratio - a->ratio) * (year - a->year) / (b->year - a->year);
-    }
-    return t->points[t->point_count - 1].ratio;
+    return t->point_count == 0 ? NAN : params_schedule_interpolate(t->points, t->point_count, year);
 }
 
 /* Index of category `id`, or -1. */
@@ -1007,7 +991,7 @@ static int load_points(document *d, report_target *t, error *e)
            row) {
         if (t->point_count == capacity) {
             size_t grown = capacity ? 2 * capacity : 8;
-            report_point *more = realloc(t->points, grown * sizeof *more);
+            schedule_point *more = realloc(t->points, grown * sizeof *more);
             if (more == NULL) {
                 status = error_set(e, ERROR_SYSTEM, "out of memory");
                 break;
@@ -1016,7 +1000,7 @@ static int load_points(document *d, report_target *t, error *e)
             capacity = grown;
         }
         t->points[t->point_count].year = sqlite3_column_int(statement, 0);
-        t->points[t->point_count].ratio = sqlite3_column_double(statement, 1);
+        t->points[t->point_count].value = sqlite3_column_double(statement, 1);
         t->point_count++;
     }
     sqlite3_finalize(statement);
@@ -1221,7 +1205,7 @@ static void write_header(const document *d, buffer *out)
         if (t->point_count > 0) {
             for (k = 0; k < t->point_count; k++)
                 buffer_printf(out, "%s%d 年 %s", k ? "，" : "", t->points[k].year,
-                              PERCENT(a, t->points[k].ratio, 0));
+                              PERCENT(a, t->points[k].value, 0));
             buffer_printf(out, "（线性插值，%d 年要求 %s）", d->year,
                           PERCENT(a, required_at(t, d->year), 1));
         } else {
@@ -1566,8 +1550,8 @@ static int write_trajectory_chart(const document *d, const report_target *t, buf
     if (last <= first)
         last = first + 1;
     for (i = 0; i < t->point_count; i++)
-        if (t->points[i].ratio > y_top)
-            y_top = ceil(t->points[i].ratio * 10) / 10;
+        if (t->points[i].value > y_top)
+            y_top = ceil(t->points[i].value * 10) / 10;
     /* the legend lists every district: grow the chart when they are many */
     status = prepare(d,
                      "SELECT count(*) FROM target_checks WHERE run_id = ?1 AND target_id = ?2 "
@@ -1611,7 +1595,7 @@ static int write_trajectory_chart(const document *d, const report_target *t, buf
     for (i = 0, n = 1; i < t->point_count; i++)
         if (t->points[i].year > first && t->points[i].year < last) {
             xs[n] = year_x(t->points[i].year, first, last, left, plot_w);
-            ys[n++] = top + plot_h - plot_h * t->points[i].ratio / y_top;
+            ys[n++] = top + plot_h - plot_h * t->points[i].value / y_top;
         }
     xs[n] = left + plot_w;
     ys[n++] = top + plot_h - plot_h * required_at(t, last) / y_top;
