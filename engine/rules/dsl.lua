@@ -1050,6 +1050,7 @@ local function compile_stars(out, params, indicator_ids)
       problem(decl.file, decl.line, "stars: grade %d needs stars = <whole number>", i)
     else
       local grade = { stars = g.stars, total = nil, also = {} }
+      grade.file, grade.line = decl.file, decl.line -- for rules.c's messages
       if type(g.total) == "string" and params[g.total] then
         grade.total = { kind = "param", name = g.total }
       else
@@ -1116,8 +1117,12 @@ compilers.targets = function(out, st, params, new_params, h)
     local t = { id = id, name = b.name, source = b.source, file = decl.file, line = decl.line,
                 measure = b.measure or "ratio", empty = b.empty or "null", unit = b.unit,
                 scopes = {} }
-    if t.measure ~= "ratio" and t.measure ~= "count" then bad("measure is \"ratio\" or \"count\"") end
-    if t.empty ~= "null" and t.empty ~= "skip" then bad("empty is \"null\" (a row with no actual) or \"skip\" (no row)") end
+    if t.measure ~= "ratio" and t.measure ~= "count" then
+      bad("unknown measure '%s' (\"ratio\" or \"count\")", tostring(t.measure))
+    end
+    if t.empty ~= "null" and t.empty ~= "skip" then
+      bad("unknown empty '%s' (\"null\": a row with no actual, or \"skip\": no row)", tostring(t.empty))
+    end
     if type(b.name) ~= "string" then bad("needs a Chinese name: name = \"...\"") end
     if b.source == nil or b.source == "" then
       h.warn(decl.file, decl.line, "%s has no source for its numbers (source = \"...\")", what)
@@ -1169,7 +1174,9 @@ compilers.appraisal = function(out, st, params, new_params, h)
   h.check_fields(decl, APPRAISAL_FIELDS, "appraisal")
   local a = { name = b.name, source = b.source, file = decl.file, line = decl.line,
               group = b.group or "street", components = {}, floors = {} }
-  if not SCOPES[a.group] then bad("group is region, district, street or community") end
+  if not SCOPES[a.group] then
+    bad("unknown group '%s' (region, district, street or community)", tostring(a.group))
+  end
   if type(b.who) ~= "string" then bad("needs who = \"SQL condition\" (the workers appraised)") end
   if type(b.score) ~= "string" then bad("needs score = \"SQL expression\"") end
   if type(b.components) ~= "table" or #b.components == 0 then bad("needs components = { \"column\", ... }")
@@ -1246,7 +1253,8 @@ compilers.admission = function(out, st, params, new_params, h)
     if eb.department ~= nil and type(eb.department) ~= "string" then h.problem(e.file, e.line, "%s: department must be a pattern", what) end
     if type(eb.reason) ~= "string" or eb.reason == "" then h.problem(e.file, e.line, "%s needs reason = \"...\"", what) end
     if e.list == "allow" and eb.kind ~= "duty" and eb.kind ~= "assist" then
-      h.problem(e.file, e.line, "%s: kind is \"duty\" (依法履职) or \"assist\" (协助政府)", what)
+      h.problem(e.file, e.line, "%s: %s (kind is \"duty\" 依法履职 or \"assist\" 协助政府)", what,
+                eb.kind == nil and "needs a kind" or format("unknown kind '%s'", tostring(eb.kind)))
     elseif e.list == "deny" and eb.kind ~= nil then
       h.problem(e.file, e.line, "%s: deny entries have no kind", what)
     end

@@ -249,6 +249,24 @@ int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e);
 ** current DSL call, suggest(word, list) a "did you mean". */
 int rules_host_open(lua_State *L);
 
+/* Index of `text` in names[0..count), or -1 when it is NULL or not there:
+** the lookup of luaL_checkoption, without raising. rules.c keeps a table of
+** the texts it accepts wherever the compiled rules make a choice (a
+** comparison, a parameter type, a score kind...) and refuses any other text
+** with a problem naming the rule file, line and the accepted texts. */
+int rules_option(const char *text, const char *const names[], size_t count);
+
+/* Runs the DSL prelude (dsl.lua) in `sb`; leaves its API table (finalize,
+** reset) at the top of the stack. */
+int rules_run_prelude(sandbox *sb, error *e);
+
+/* Copies what the prelude's finalize() returned (at the top of sb's stack,
+** left there) into a new rule set *out, checking every text C turns into a
+** choice (rules_option); ERROR_OK with problems as rules_load. Free with
+** rules_free. For rules_load, and for tests that hand C what dsl.lua would
+** never write. */
+int rules_from_compiled(sandbox *sb, rules **out, error *e);
+
 /* Loads and compiles a rule tree. Returns ERROR_OK with *out set even when
 ** the rules have problems (see rules->problems); an error status only when
 ** the rules cannot be read at all (no directory, unreadable file, a rule
