@@ -977,8 +977,9 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         free(bundled);
         return error_set(e, ERROR_SYSTEM, "out of memory");
     }
-    /* The task decisions first, on the main thread: the queries that read
-    ** them (B01) come after them in the same (main-only) order. */
+    /* The task decisions first, on the main thread: the queries that need
+    ** them (their rules say so: B01) come after them in the same (main-only)
+    ** order. */
     pool.jobs[n++] = (load_job){JOB_DECIDE, 0, true};
     /* Then the longest queries first, so that no thread is left with a
     ** long one at the end. Costs are not known in advance; this order follows
@@ -991,8 +992,7 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
             bundled[r->bundles[i].members[m]] = true;
     }
     for (i = 0; i < r->indicator_count; i++) {
-        const char *sql = r->indicators[i].sql;
-        if (!bundled[i] && sql != NULL && strstr(sql, "task_decision") == NULL) {
+        if (!bundled[i] && r->indicators[i].sql != NULL && !r->indicators[i].needs_decisions) {
             pool.jobs[n++] = (load_job){JOB_INDICATOR, i, false};
             bundled[i] = true; /* placed */
         }
@@ -1037,14 +1037,14 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
                     best = i;
             if (best == r->bundle_count)
                 break;
-            pool.jobs[n++] = (load_job){JOB_SCAN, best, false};
+            pool.jobs[n++] = (load_job){JOB_SCAN, best, r->bundles[best].needs_decisions};
             scans[best] = false;
             placed[best] = true;
         }
         for (members = r->indicator_count; members > 0; members--)
             for (i = 0; i < r->bundle_count; i++)
                 if (r->bundles[i].member_count == members && !placed[i])
-                    pool.jobs[n++] = (load_job){JOB_BUNDLE, i, false};
+                    pool.jobs[n++] = (load_job){JOB_BUNDLE, i, r->bundles[i].needs_decisions};
         free(scans);
         if (status != ERROR_OK) {
             idset_free(&pool.communities);
@@ -1057,9 +1057,9 @@ int eval_load(const rules *r, const snapshot *s, const params *ps, const eval_op
         if (!bundled[i]) /* the queries that read the task decisions */
             pool.jobs[n++] = (load_job){JOB_INDICATOR, i, true};
     for (i = 0; i < r->target_count; i++)
-        pool.jobs[n++] = (load_job){JOB_TARGET, i, false};
+        pool.jobs[n++] = (load_job){JOB_TARGET, i, r->targets[i].needs_decisions};
     if (r->appraisal.present)
-        pool.jobs[n++] = (load_job){JOB_APPRAISAL, 0, false};
+        pool.jobs[n++] = (load_job){JOB_APPRAISAL, 0, r->appraisal.needs_decisions};
     pool.job_count = n;
     data->job_ms = calloc(n + 1, sizeof *data->job_ms);
     data->job_names = calloc(n + 1, sizeof *data->job_names);
@@ -1138,9 +1138,8 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     for (i = 0; i < r->indicator_count && status == ERROR_OK; i++) {
         const indicator *ind = &r->indicators[i];
         indicator_data *d = &data->indicators[i];
-        bool uses_decisions = ind->sql != NULL && strstr(ind->sql, "task_decision") != NULL;
         if (!query_changed(d->bound, ind->binds, ind->bind_count, ps) &&
-            !(decided && uses_decisions))
+            !(decided && ind->needs_decisions))
             continue;
         status = load_indicator(s->db, r, i, s, ps, data->indicators, &data->rows_returned, e);
         d->generation++;
@@ -1148,14 +1147,16 @@ int eval_refresh(eval_data *data, const params *ps, const eval_options *options,
     }
     for (i = 0; i < r->target_count && status == ERROR_OK; i++) {
         if (!query_changed(data->targets[i].bound, r->targets[i].binds, r->targets[i].bind_count,
-                           ps))
+                           ps) &&
+            !(decided && r->targets[i].needs_decisions))
             continue;
         status = targets_load(s->db, r, i, s, ps, &data->targets[i], e);
         data->targets[i].generation++;
         (*rerun)++;
     }
     if (status == ERROR_OK && r->appraisal.present &&
-        query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps)) {
+        (query_changed(data->appraisal.bound, r->appraisal.binds, r->appraisal.bind_count, ps) ||
+         (decided && r->appraisal.needs_decisions))) {
         status = reload_appraisal(data, ps, e);
         data->appraisal.generation++;
         (*rerun)++;

@@ -537,6 +537,8 @@ static const char *const empty_names[] = {"null", "skip"};             /* target
 static const char *const list_names[] = {"deny", "allow"};             /* admission_list_kind */
 static const char *const entry_kind_names[] = {"-", "duty", "assist"}; /* admission_entry_kind */
 static const char *const scan_kind_names[] = {"count", "total"};       /* scan_kind */
+enum { NEED_TASK_DECISIONS };                                          /* need_names */
+static const char *const need_names[] = {"task_decisions"};            /* what a query needs */
 /* A bind is one of these values of the run (rules_bind_kind), else a parameter's name. */
 static const char *const bind_names[] = {"as_of", "year_start", "year", "region"};
 
@@ -596,6 +598,28 @@ static int field_option(rules *r, lua_State *L, int t, const char *key, const ch
     int index = check_option(r, where, what, text, names, count);
     lua_pop(L, 1);
     return index;
+}
+
+/* Whether list field `key` of the table at `t` (what a query reads, from
+** dsl.lua) names `need`; every name must be known. */
+static bool field_needs(rules *r, lua_State *L, int t, const char *key, const char *where, int need)
+{
+    lua_Integer n, i;
+    bool found = false;
+    if (lua_getfield(L, t, key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return false;
+    }
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+        const char *text;
+        lua_rawgeti(L, -1, i);
+        text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        found = check_option(r, where, "need", text, OPTIONS(need_names)) == need || found;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return found;
 }
 
 /* Appends one formatted line to a list of strings; false when out of memory. */
@@ -919,6 +943,7 @@ static int copy_bundles(lua_State *L, int out, rules *r)
         b->sql = field_string(r, L, t, "sql");
         if (b->sql == NULL || copy_binds(L, t, r, &b->binds, &b->bind_count, where) != 0)
             return -1;
+        b->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
         if (lua_getfield(L, t, "scan") == LUA_TTABLE &&
             copy_scan(L, lua_gettop(L), r, b, where) != 0)
             return -1;
@@ -970,6 +995,7 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     lua_pop(L, 1);
     if (copy_binds(L, t, r, &ind->binds, &ind->bind_count, where) != 0)
         return -1;
+    ind->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
     n = field_length(L, t, "inputs");
     ind->input_names = calloc((size_t)n + 1, sizeof *ind->input_names);
     ind->input_describe = calloc((size_t)n + 1, sizeof *ind->input_describe);
@@ -1140,6 +1166,7 @@ static int copy_targets(lua_State *L, int out, rules *r)
         lua_pop(L, 1);
         if (copy_binds(L, tt, r, &t->binds, &t->bind_count, where) != 0)
             return -1;
+        t->needs_decisions = field_needs(r, L, tt, "needs", where, NEED_TASK_DECISIONS);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -1204,6 +1231,7 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
     lua_pop(L, 1);
     if (copy_binds(L, t, r, &a->binds, &a->bind_count, where) != 0)
         return -1;
+    a->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
     lua_pop(L, 1);
     return 0;
 }

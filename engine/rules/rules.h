@@ -74,6 +74,7 @@ typedef struct indicator {
     size_t input_count;
     indicator_check *checks;
     size_t check_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } indicator;
 
 /* Indicators computed together by one query (dsl.lua, compile_bundles):
@@ -108,7 +109,8 @@ typedef struct indicator_bundle {
     size_t bind_count;
     size_t *members; /* indexes into rules.indicators */
     size_t member_count;
-    bundle_scan *scan; /* NULL when the bundle's rows come from a join or none */
+    bundle_scan *scan;    /* NULL when the bundle's rows come from a join or none */
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } indicator_bundle;
 
 typedef struct category {
@@ -150,6 +152,7 @@ typedef struct target_rule {
     char *sql; /* per community: id, numerator, denominator */
     rules_bind *binds;
     size_t bind_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } target_rule;
 
 typedef struct appraisal_floor {
@@ -171,6 +174,7 @@ typedef struct appraisal_rule {
     char *sql; /* worker id, community id, score, components... */
     rules_bind *binds;
     size_t bind_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } appraisal_rule;
 
 typedef struct admission_rules {

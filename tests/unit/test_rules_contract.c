@@ -149,6 +149,13 @@ static const contract_case CASES[] = {
     {"a reference kind",
      FIND_INDICATOR("B02") "x.max.kind = 'constant'",
      {"indicator \"B02\"", "unknown reference kind 'constant'", "param, schedule", NULL}},
+    {"a need of a query",
+     FIND_INDICATOR("B01") "x.needs = { 'weather' }",
+     {"indicators/b_governance.lua:3: indicator \"B01\"", "unknown need 'weather'",
+      "task_decisions", NULL}},
+    {"a need of a target",
+     "local out = ...; out.targets[1].needs = { 'task_decision' }",
+     {"target \"", "unknown need 'task_decision'", "task_decisions", NULL}},
     {"a target's measure",
      "local out = ...; out.targets[1].measure = 'share'",
      {"rules/appraisal.lua:53: target \"elimination_rate\"", "unknown measure 'share'",
@@ -202,6 +209,32 @@ static void test_untouched_rules_copy_without_problems(void **state)
     rules_free(r);
 }
 
+/* Only B01 reads the task decisions, and says so; no bundle holds it. */
+static void test_needs_are_read_from_the_declaration(void **state)
+{
+    rules *r = load_tampered("");
+    size_t i;
+    (void)state;
+    for (i = 0; i < r->indicator_count; i++)
+        assert_int_equal(r->indicators[i].needs_decisions, strcmp(r->indicators[i].id, "B01") == 0);
+    for (i = 0; i < r->bundle_count; i++)
+        assert_false(r->bundles[i].needs_decisions);
+    for (i = 0; i < r->target_count; i++)
+        assert_false(r->targets[i].needs_decisions);
+    assert_false(r->appraisal.needs_decisions);
+    rules_free(r);
+    /* What C reads is the declaration, not the SQL. */
+    r = load_tampered(FIND_INDICATOR("B02") "x.needs = { 'task_decisions' }");
+    assert_true(r->indicators[rules_find_indicator(r, "B02")].needs_decisions);
+    assert_int_equal(r->problem_count, 0);
+    rules_free(r);
+    r = load_tampered("local out = ...; out.targets[1].needs = { 'task_decisions' }; "
+                      "out.appraisal.needs = { 'task_decisions' }");
+    assert_true(r->targets[0].needs_decisions);
+    assert_true(r->appraisal.needs_decisions);
+    rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_option_refuses_what_it_does_not_know),
         cmocka_unit_test(test_untouched_rules_copy_without_problems),
         cmocka_unit_test(test_each_unknown_text_is_refused_naming_file_and_line),
+        cmocka_unit_test(test_needs_are_read_from_the_declaration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
