@@ -622,6 +622,28 @@ static bool field_needs(rules *r, lua_State *L, int t, const char *key, const ch
     return found;
 }
 
+/* A problem "WHERE: MESSAGE" unless dsl.lua already reported that place. */
+static void guard_problem(rules *r, const char *where, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The parameter named by string field `key` of the table at `t` (the
+** parameter giving `what`): its index, or -1 when there is none, with a
+** problem when the name is not one of the rules' parameters or, when
+** `required`, is missing. A name is a choice among the parameters: read as
+** "none" it would make a threshold 0 without a word. */
+static int field_param(rules *r, lua_State *L, int t, const char *key, const char *where,
+                       const char *what, bool required)
+{
+    const char *name = lua_getfield(L, t, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int index = name != NULL ? params_find(&r->params, name) : -1;
+    if (index < 0 && name != NULL)
+        guard_problem(r, where, "%s: unknown parameter '%s'", what, name);
+    else if (index < 0 && required)
+        guard_problem(r, where, "no parameter for %s", what);
+    lua_pop(L, 1);
+    return index;
+}
+
 /* Appends one formatted line to a list of strings; false when out of memory. */
 static bool add_line(char ***lines, size_t *count, const char *format, va_list args)
 {
@@ -646,6 +668,19 @@ bool rules_add_problem(rules *r, const char *format, ...)
     added = add_line(&r->problems, &r->problem_count, format, args);
     va_end(args);
     return added;
+}
+
+static void guard_problem(rules *r, const char *where, const char *format, ...)
+{
+    char message[1024];
+    va_list args;
+    if (already_reported(r, where))
+        return;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    if (!rules_add_problem(r, "%s: %s", where, message))
+        r->copy_failed = true;
 }
 
 bool rules_add_warning(rules *r, const char *format, ...)
@@ -1076,11 +1111,10 @@ static int copy_stars(lua_State *L, int out, rules *r)
         free(file);
         g->stars = (int)field_number(L, t, "stars", 0, NULL);
         g->total_param = -1;
-        if (lua_getfield(L, t, "total") == LUA_TTABLE) {
-            char *name = field_string(r, L, lua_gettop(L), "name");
-            g->total_param = name != NULL ? params_find(&r->params, name) : -1;
-            free(name);
-        }
+        if (lua_getfield(L, t, "total") == LUA_TTABLE)
+            g->total_param = field_param(r, L, lua_gettop(L), "name", where, "the total", true);
+        else
+            guard_problem(r, where, "no total");
         lua_pop(L, 1);
         m = field_length(L, t, "also");
         g->also = calloc((size_t)m + 1, sizeof *g->also);
@@ -1089,19 +1123,19 @@ static int copy_stars(lua_State *L, int out, rules *r)
         lua_getfield(L, t, "also");
         for (j = 1; j <= m; j++) {
             star_condition *c = &g->also[j - 1];
-            char *ind, *pname;
+            char *ind;
             int ct;
             lua_rawgeti(L, -1, j);
             ct = lua_gettop(L);
             ind = field_string(r, L, ct, "indicator");
-            pname = field_string(r, L, ct, "param");
             c->text = field_string(r, L, ct, "text");
             c->indicator = ind != NULL ? rules_find_indicator(r, ind) : -1;
+            if (c->indicator < 0)
+                guard_problem(r, where, "unknown indicator '%s'", ind ? ind : "(none)");
             c->op = field_op(r, L, ct, where);
-            c->param = pname != NULL ? params_find(&r->params, pname) : -1;
+            c->param = field_param(r, L, ct, "param", where, "a condition", true);
             g->also_count = (size_t)j;
             free(ind);
-            free(pname);
             lua_pop(L, 1);
         }
         lua_pop(L, 2);
@@ -1195,11 +1229,7 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
     snprintf(where, sizeof where, "%s:%d: appraisal", a->file ? a->file : "?", a->line);
     group = scope_at(r, L, t, "group", where);
     a->group = group >= 0 ? (rules_scope)group : SCOPE_STREET; /* refused: never evaluated */
-    {
-        char *ratio = field_string(r, L, t, "bottom_ratio");
-        a->bottom_ratio_param = ratio != NULL ? params_find(&r->params, ratio) : -1;
-        free(ratio);
-    }
+    a->bottom_ratio_param = field_param(r, L, t, "bottom_ratio", where, "bottom_ratio", true);
     n = field_length(L, t, "components");
     a->components = calloc((size_t)n + 1, sizeof *a->components);
     if (a->components == NULL)
@@ -1218,13 +1248,10 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
         return -1;
     lua_getfield(L, t, "floors");
     for (i = 1; i <= n; i++) {
-        char *pname;
         lua_rawgeti(L, -1, i);
         a->floors[i - 1].column = (int)field_number(L, lua_gettop(L), "column", 0, NULL);
         a->floors[i - 1].name = field_string(r, L, lua_gettop(L), "name");
-        pname = field_string(r, L, lua_gettop(L), "param");
-        a->floors[i - 1].param = pname != NULL ? params_find(&r->params, pname) : -1;
-        free(pname);
+        a->floors[i - 1].param = field_param(r, L, lua_gettop(L), "param", where, "a floor", true);
         a->floor_count = (size_t)i;
         lua_pop(L, 1);
     }
@@ -1289,7 +1316,7 @@ static int copy_admission(lua_State *L, int out, rules *r)
     admission_rules *a = &r->admission;
     int t;
     lua_Integer n, i;
-    char *text;
+    char place[512]; /* "file:line: admission" */
     static const char *const message_names[] = {"unfunded",   "unstaffed", "no_approval",
                                                 "not_listed", "limit",     "admitted"};
     const char **messages[] = {&a->messages.unfunded,    &a->messages.unstaffed,
@@ -1305,18 +1332,12 @@ static int copy_admission(lua_State *L, int out, rules *r)
     a->present = true;
     a->file = field_string(r, L, t, "file");
     a->line = (int)field_number(L, t, "line", 0, NULL);
-    text = field_string(r, L, t, "match_limit");
-    a->match_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "depth_limit");
-    a->depth_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "heap_limit");
-    a->heap_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "run_budget");
-    a->run_budget_param = text ? params_find(&r->params, text) : -1;
-    free(text);
+    snprintf(place, sizeof place, "%s:%d: admission", a->file ? a->file : "?", a->line);
+    /* Optional: without one the engine's cap applies (re.h). */
+    a->match_limit_param = field_param(r, L, t, "match_limit", place, "match_limit", false);
+    a->depth_limit_param = field_param(r, L, t, "depth_limit", place, "depth_limit", false);
+    a->heap_limit_param = field_param(r, L, t, "heap_limit", place, "heap_limit", false);
+    a->run_budget_param = field_param(r, L, t, "run_budget", place, "run_budget", false);
     if (!check_admission_param(r, "match_limit", a->match_limit_param, 1, RE_MATCH_LIMIT_MAX,
                                "one match that long takes 0.05 to 0.3 s") ||
         !check_admission_param(r, "depth_limit", a->depth_limit_param, 1, RE_DEPTH_LIMIT_MAX,
@@ -1329,6 +1350,8 @@ static int copy_admission(lua_State *L, int out, rules *r)
     lua_getfield(L, t, "messages");
     for (i = 0; i < 6; i++) {
         char *m = lua_istable(L, -1) ? field_string(r, L, lua_gettop(L), message_names[i]) : NULL;
+        if (m == NULL)
+            guard_problem(r, place, "no message %s", message_names[i]);
         *messages[i] = m != NULL ? m : strdup("");
     }
     lua_pop(L, 1);
@@ -1438,6 +1461,13 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         for (k = 0; k < r->category_count; k++)
             if (ind->category != NULL && strcmp(ind->category, r->categories[k].id) == 0)
                 ind->category_index = (int)k;
+        if (ind->category_index < 0) {
+            char where[512];
+            snprintf(where, sizeof where, "%s:%d: indicator \"%s\"", ind->file ? ind->file : "?",
+                     ind->line, ind->id);
+            guard_problem(r, where, "unknown category '%s'",
+                          ind->category ? ind->category : "(none)");
+        }
         lua_pop(L, 1);
     }
     lua_pop(L, 1);

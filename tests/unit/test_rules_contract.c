@@ -182,6 +182,53 @@ static const contract_case CASES[] = {
      {"bundle of indicator", "unknown scan sum kind 'avg'", "count, total", NULL}},
 };
 
+/* Names of parameters, indicators and categories are choices too: a name
+** that is not there was read as "none" (a threshold of 0, a star grade never
+** reached, a floor of 0, the engine's cap). */
+static const contract_case NAME_CASES[] = {
+    {"a star grade's total",
+     "local out = ...; out.stars[1].total.name = 'stars.six'",
+     {"rules/stars.lua:", "stars grade 1: the total: unknown parameter 'stars.six'", NULL}},
+    {"a star condition's indicator",
+     "local out = ...; out.stars[1].also[1].indicator = 'Z99'",
+     {"rules/stars.lua:", "stars grade 1: unknown indicator 'Z99'", NULL}},
+    {"a star condition's parameter",
+     "local out = ...; out.stars[1].also[1].param = 'nope'",
+     {"rules/stars.lua:", "a condition: unknown parameter 'nope'", NULL}},
+    {"the appraisal's bottom ratio",
+     "local out = ...; out.appraisal.bottom_ratio = 'nope'",
+     {"rules/appraisal.lua:", "bottom_ratio: unknown parameter 'nope'", NULL}},
+    {"an appraisal floor",
+     "local out = ...; out.appraisal.floors[1].param = nil",
+     {"rules/appraisal.lua:", "no parameter for a floor", NULL}},
+    {"an admission limit",
+     "local out = ...; out.admission.match_limit = 'nope'",
+     {"rules/admission.lua:", "admission: match_limit: unknown parameter 'nope'", NULL}},
+    {"an admission message",
+     "local out = ...; out.admission.messages.limit = nil",
+     {"rules/admission.lua:", "admission: no message limit", NULL}},
+    {"an indicator's category",
+     FIND_INDICATOR("B02") "x.category = 'Z'",
+     {"indicators/b_governance.lua:20: indicator \"B02\"", "unknown category 'Z'", NULL}},
+};
+
+static void test_each_unknown_name_is_refused_naming_file_and_line(void **state)
+{
+    size_t i, missed = 0;
+    (void)state;
+    for (i = 0; i < sizeof NAME_CASES / sizeof *NAME_CASES; i++) {
+        rules *r = load_tampered(NAME_CASES[i].tamper);
+        if (!has_problem(r, NAME_CASES[i].expect)) {
+            print_message("not refused: %s\n", NAME_CASES[i].name);
+            missed++;
+        }
+        rules_free(r);
+    }
+    if (missed > 0)
+        fail_msg("%zu of %zu unknown names were not refused", missed,
+                 sizeof NAME_CASES / sizeof *NAME_CASES);
+}
+
 static void test_each_unknown_text_is_refused_naming_file_and_line(void **state)
 {
     size_t i, missed = 0;
@@ -242,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_option_refuses_what_it_does_not_know),
         cmocka_unit_test(test_untouched_rules_copy_without_problems),
         cmocka_unit_test(test_each_unknown_text_is_refused_naming_file_and_line),
+        cmocka_unit_test(test_each_unknown_name_is_refused_naming_file_and_line),
         cmocka_unit_test(test_needs_are_read_from_the_declaration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
