@@ -877,10 +877,7 @@ static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t 
         b->param = -1;
         b->kind = BIND_AS_OF;
         if (name == NULL) {
-            if (!already_reported(r, where) &&
-                !rules_add_problem(r, "%s: bind %lld of its SQL names nothing", where,
-                                   (long long)i))
-                r->copy_failed = true;
+            guard_problem(r, where, "bind %lld of its SQL names nothing", (long long)i);
         } else if (rules_option(name, OPTIONS(bind_names)) >= 0) {
             b->kind = (rules_bind_kind)rules_option(name, OPTIONS(bind_names));
         } else { /* any other name is a parameter's */
