@@ -906,8 +906,9 @@ static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b, const c
     scan->alias = field_string(r, L, t, "alias");
     scan->via = field_string(r, L, t, "via");
     scan->sql = field_string(r, L, t, "sql");
-    if (scan->table == NULL || scan->sql == NULL ||
-        copy_binds(L, t, r, &scan->binds, &scan->bind_count, where) != 0)
+    if ((scan->table == NULL || scan->sql == NULL) && !r->copy_failed)
+        guard_problem(r, where, "a scan without its table or SQL");
+    if (r->copy_failed || copy_binds(L, t, r, &scan->binds, &scan->bind_count, where) != 0)
         return -1;
     n = field_length(L, t, "kinds");
     scan->kinds = calloc((size_t)n + 1, sizeof *scan->kinds);
@@ -924,11 +925,16 @@ static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b, const c
         scan->kinds[scan->kind_count++] = kind >= 0 ? (scan_kind)kind : SCAN_COUNT;
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, t, "after") != LUA_TTABLE)
-        return -1;
+    if (lua_getfield(L, t, "after") != LUA_TTABLE) {
+        guard_problem(r, where, "a scan without the query that reads its sums");
+        lua_pop(L, 1);
+        return 0;
+    }
     after = lua_gettop(L);
     scan->after_sql = field_string(r, L, after, "sql");
-    if (scan->after_sql == NULL ||
+    if (scan->after_sql == NULL && !r->copy_failed)
+        guard_problem(r, where, "a scan without the query that reads its sums");
+    if (r->copy_failed ||
         copy_binds(L, after, r, &scan->after_binds, &scan->after_bind_count, where) != 0)
         return -1;
     lua_pop(L, 1);
@@ -962,18 +968,29 @@ static int copy_bundles(lua_State *L, int out, rules *r)
             lua_rawgeti(L, -1, k);
             index = lua_tointeger(L, -1);
             lua_pop(L, 1);
-            if (index < 1 || (size_t)index > r->indicator_count)
+            if (index >= 1 && (size_t)index <= r->indicator_count)
+                b->members[b->member_count++] = (size_t)index - 1;
+            else if (!rules_add_problem(r,
+                                        "(rules): compiled bundle %lld: member %lld is %lld, "
+                                        "not an indicator",
+                                        (long long)i, (long long)k, (long long)index))
                 return -1;
-            b->members[b->member_count++] = (size_t)index - 1;
         }
         lua_pop(L, 1);
-        if (b->member_count == 0)
-            return -1;
+        if (b->member_count == 0) { /* dsl.lua never writes one: nothing to name */
+            if (!rules_add_problem(r, "(rules): compiled bundle %lld has no member indicator",
+                                   (long long)i))
+                return -1;
+            lua_pop(L, 1);
+            continue;
+        }
         first = &r->indicators[b->members[0]];
         snprintf(where, sizeof where, "%s:%d: bundle of indicator \"%s\"",
                  first->file ? first->file : "?", first->line, first->id);
         b->sql = field_string(r, L, t, "sql");
-        if (b->sql == NULL || copy_binds(L, t, r, &b->binds, &b->bind_count, where) != 0)
+        if (b->sql == NULL && !r->copy_failed)
+            guard_problem(r, where, "no SQL");
+        if (r->copy_failed || copy_binds(L, t, r, &b->binds, &b->bind_count, where) != 0)
             return -1;
         b->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
         if (lua_getfield(L, t, "scan") == LUA_TTABLE &&

@@ -210,6 +210,20 @@ static const contract_case NAME_CASES[] = {
     {"an indicator's category",
      FIND_INDICATOR("B02") "x.category = 'Z'",
      {"indicators/b_governance.lua:20: indicator \"B02\"", "unknown category 'Z'", NULL}},
+    /* dsl.lua's own constructs: these were "out of memory copying the rules". */
+    {"a bundle's member",
+     "local out = ...; out.bundles[1].members[1] = 999",
+     {"(rules): compiled bundle 1:", "member 1 is 999, not an indicator", NULL}},
+    {"a bundle without members",
+     "local out = ...; out.bundles[1].members = {}",
+     {"(rules): compiled bundle 1", "has no member indicator", NULL}},
+    {"a bundle without SQL",
+     "local out = ...; out.bundles[1].sql = nil",
+     {"bundle of indicator", "no SQL", NULL}},
+    {"a scan without its after query",
+     "local out = ...; for _, b in ipairs(out.bundles) do "
+     "if b.scan then b.scan.after = nil break end end",
+     {"bundle of indicator", "a scan without the query that reads its sums", NULL}},
 };
 
 static void test_each_unknown_name_is_refused_naming_file_and_line(void **state)
