@@ -149,19 +149,10 @@ double eval_ratio(double x, double target);
 /* x op y with tolerance `epsilon` (POLICY.md §0). */
 bool eval_compare(double x, rules_op op, double y, double epsilon);
 
-/* PCRE2 limits for the admission list from its parameters. */
+/* admission_tasks_limits, _budget and _budget_error (admission_tasks.h) under
+** the names output/admit.c calls. */
 re_limits eval_admission_limits(const rules *r, const params *ps);
-
-/* The steps a run's admission matching may charge (admission.run_budget, or
-** RE_BUDGET_MAX when the rules name no such parameter). */
 uint64_t eval_admission_budget(const rules *r, const params *ps);
-
-/* Sets *e (ERROR_INPUT, returned) to say that the admission match budget ran
-** out at entry `at` while matching task `task_id` (`reason`: the decision's
-** reason, which ends with the subject in parentheses): it names the entry
-** that spent most of the budget (file:line, id, pattern), its steps and
-** tasks, where the budget ran out, `consequence` ("nothing is written"), and
-** how to raise the budget. */
 int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
                                 int at, const char *reason, const char *task_id,
                                 const char *consequence, error *e);

@@ -702,6 +702,23 @@ local function parse_condition(text, inputs_index, params)
   return c
 end
 
+-- Tables the engine fills during a run before the queries that read them
+-- (eval.c decides every task into temp.task_decision first), each with the
+-- need a query that reads it declares. The compiled `needs` of a query tell
+-- C which queries wait for that step, on its connection: C reads them
+-- (rules.c, need_names) and never looks into the SQL.
+local ENGINE_TABLES = { task_decision = "task_decisions" }
+
+-- The needs of a query (ENGINE_TABLES) from the tables its declaration
+-- names, defines expanded: a whole word, so task_decisions is not one.
+local function needs_of(sql)
+  local needs = {}
+  for _, name in ipairs(keys_of(ENGINE_TABLES)) do
+    if find(sql, "%f[%w_]" .. name .. "%f[^%w_]") then needs[#needs + 1] = ENGINE_TABLES[name] end
+  end
+  return needs
+end
+
 local function compile_indicator(decl, params, new_params, categories, context)
   local b = decl.body
   local id = decl.name
@@ -892,6 +909,7 @@ local function compile_indicator(decl, params, new_params, categories, context)
     local binds, used = {}, {}
     local expanded, err = expand_sql(text, params, binds, decl, 0, used)
     if not expanded then bad("%s", err) else ind.sql, ind.binds, ind.plan = expanded, binds, plan end
+    ind.needs = expanded and needs_of(expanded) or {}
     ind.uses = keys_of(used)
   end
   return ind
@@ -905,7 +923,7 @@ end
 -- re-run still use (and eval, should the bundle's query not prepare); the
 -- bundle returns, per community, each member's
 -- value and inputs side by side, exactly as the member's own query would.
--- Queries reading the task decisions (B01) are left alone: only the main
+-- Queries with needs (B01 reads the task decisions) are left alone: only the main
 -- connection has them.
 -- The table a group reads, and its alias, when it reads one table alone
 -- ("activities", "tasks t", "tasks AS t"): then a scan can compute it.
@@ -957,7 +975,7 @@ local function compile_bundles(out, params)
   for index, ind in ipairs(out.indicators) do
     local plan = ind.plan
     ind.plan = nil
-    if plan and ind.sql and #plan.groups <= 1 and not find(ind.sql, "task_decision", 1, true) then
+    if plan and ind.sql and #plan.groups <= 1 and #ind.needs == 0 then
       local g = plan.groups[1]
       local key = g and (g.from .. "\0" .. g.community) or ""
       local bundle = bundle_of[key]
@@ -1015,7 +1033,7 @@ local function compile_bundles(out, params)
                                           bundle.group.from .. " GROUP BY " .. bundle.group.community .. ")"))
       local binds = {}
       local expanded = expand_sql(text, params, binds, nil, 0, nil)
-      local entry = expanded and { sql = expanded, binds = binds, members = members }
+      local entry = expanded and { sql = expanded, binds = binds, members = members, needs = {} }
       -- The scan (eval.c): one pass over the table, which also checks its
       -- rows, gives per row the community and each aggregate's value, summed
       -- per community in C into temp.kaohe_scan (community_id, a1, a2...);
@@ -1069,6 +1087,7 @@ local function compile_stars(out, params, indicator_ids)
         name = (STAR_NUMERALS[g.stars] or tostring(g.stars)) .. "星"
       end
       local grade = { stars = g.stars, name = name, total = nil, also = {} }
+      grade.file, grade.line = decl.file, decl.line -- for rules.c's messages
       if type(g.total) == "string" and params[g.total] then
         grade.total = { kind = "param", name = g.total }
       else
@@ -1135,8 +1154,12 @@ compilers.targets = function(out, st, params, new_params, h)
     local t = { id = id, name = b.name, source = b.source, file = decl.file, line = decl.line,
                 measure = b.measure or "ratio", empty = b.empty or "null", unit = b.unit,
                 scopes = {} }
-    if t.measure ~= "ratio" and t.measure ~= "count" then bad("measure is \"ratio\" or \"count\"") end
-    if t.empty ~= "null" and t.empty ~= "skip" then bad("empty is \"null\" (a row with no actual) or \"skip\" (no row)") end
+    if t.measure ~= "ratio" and t.measure ~= "count" then
+      bad("unknown measure '%s' (\"ratio\" or \"count\")", tostring(t.measure))
+    end
+    if t.empty ~= "null" and t.empty ~= "skip" then
+      bad("unknown empty '%s' (\"null\": a row with no actual, or \"skip\": no row)", tostring(t.empty))
+    end
     if type(b.name) ~= "string" then bad("needs a Chinese name: name = \"...\"") end
     if b.source == nil or b.source == "" then
       h.warn(decl.file, decl.line, "%s has no source for its numbers (source = \"...\")", what)
@@ -1168,7 +1191,7 @@ compilers.targets = function(out, st, params, new_params, h)
                    " FROM communities c ORDER BY c.id"
       local binds = {}
       local expanded, err = h.expand_sql(text, params, binds, decl, 0, {})
-      if not expanded then bad("%s", err) else t.sql, t.binds = expanded, binds end
+      if not expanded then bad("%s", err) else t.sql, t.binds, t.needs = expanded, binds, h.needs_of(expanded) end
     end
     insert(out.targets, t)
   end
@@ -1188,7 +1211,9 @@ compilers.appraisal = function(out, st, params, new_params, h)
   h.check_fields(decl, APPRAISAL_FIELDS, "appraisal")
   local a = { name = b.name, source = b.source, file = decl.file, line = decl.line,
               group = b.group or "street", components = {}, floors = {} }
-  if not SCOPES[a.group] then bad("group is region, district, street or community") end
+  if not SCOPES[a.group] then
+    bad("unknown group '%s' (region, district, street or community)", tostring(a.group))
+  end
   if type(b.who) ~= "string" then bad("needs who = \"SQL condition\" (the workers appraised)") end
   if type(b.score) ~= "string" then bad("needs score = \"SQL expression\"") end
   if type(b.components) ~= "table" or #b.components == 0 then bad("needs components = { \"column\", ... }")
@@ -1216,7 +1241,7 @@ compilers.appraisal = function(out, st, params, new_params, h)
                  concat(a.components, ", ") .. " FROM workers WHERE (" .. b.who .. ") ORDER BY id"
     local binds = {}
     local expanded, err = h.expand_sql(text, params, binds, decl, 0, {})
-    if not expanded then bad("%s", err) else a.sql, a.binds = expanded, binds end
+    if not expanded then bad("%s", err) else a.sql, a.binds, a.needs = expanded, binds, h.needs_of(expanded) end
   end
   out.appraisal = a
 end
@@ -1265,7 +1290,8 @@ compilers.admission = function(out, st, params, new_params, h)
     if eb.department ~= nil and type(eb.department) ~= "string" then h.problem(e.file, e.line, "%s: department must be a pattern", what) end
     if type(eb.reason) ~= "string" or eb.reason == "" then h.problem(e.file, e.line, "%s needs reason = \"...\"", what) end
     if e.list == "allow" and eb.kind ~= "duty" and eb.kind ~= "assist" then
-      h.problem(e.file, e.line, "%s: kind is \"duty\" (依法履职) or \"assist\" (协助政府)", what)
+      h.problem(e.file, e.line, "%s: %s (kind is \"duty\" 依法履职 or \"assist\" 协助政府)", what,
+                eb.kind == nil and "needs a kind" or format("unknown kind '%s'", tostring(eb.kind)))
     elseif e.list == "deny" and eb.kind ~= nil then
       h.problem(e.file, e.line, "%s: deny entries have no kind", what)
     end
@@ -1331,6 +1357,7 @@ function api.finalize(context)
       problem = problem, warn = warn, check_fields = check_fields, expand_sql = expand_sql, keys_of = keys_of,
       param_for = param_for, parse_domain = parse_domain, REF = REF, location = location,
       normalize_value = normalize_value, parse_condition = parse_condition, COMPARE = COMPARE,
+      needs_of = needs_of,
     })
   end
 

@@ -452,8 +452,7 @@ int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e)
     return run_files(sb, sources, e);
 }
 
-/* Runs the prelude; leaves its API table at the top of the stack. */
-static int run_prelude(sandbox *sb, error *e)
+int rules_run_prelude(sandbox *sb, error *e)
 {
     return sandbox_run_prelude(sb, (const char *)dsl_lua, dsl_lua_len, "@engine/rules/dsl.lua",
                                rules_host_open, e);
@@ -515,6 +514,136 @@ static lua_Integer field_length(lua_State *L, int t, const char *key)
     return n;
 }
 
+/* --- the contract: texts of the compiled rules that C turns into choices ---
+**
+** Wherever the compiled rules hold a text that C turns into an enum or a
+** choice, the texts C accepts are a table below (in enum order) and
+** field_option() looks the text up: an unknown or missing text is a problem
+** naming the declaration's file and line and the accepted texts, as
+** luaL_checkoption refuses an option it does not know. dsl.lua refuses what
+** the user wrote at the user's own line; these checks guard the contract
+** should dsl.lua and this file ever disagree (a new kind written there and
+** not here would otherwise be read as the first kind). */
+
+static const char *const op_names[] = {"null", "<", "<=", ">", ">=", "=", "!="}; /* rules_op */
+static const char *const param_type_names[] = {"number", "integer", "schedule", "string",
+                                               "date"};                /* param_type */
+static const char *const score_names[] = {"lin", "ratio"};             /* score_kind */
+static const char *const status_names[] = {"missing", "invalid"};      /* check status */
+static const char *const rhs_names[] = {"number", "param", "input"};   /* RHS_* */
+static const char *const ref_names[] = {"param", "schedule"};          /* REF_PARAM.. */
+static const char *const measure_names[] = {"ratio", "count"};         /* target measure */
+static const char *const empty_names[] = {"null", "skip"};             /* target empty */
+static const char *const list_names[] = {"deny", "allow"};             /* admission_list_kind */
+static const char *const entry_kind_names[] = {"-", "duty", "assist"}; /* admission_entry_kind */
+static const char *const scan_kind_names[] = {"count", "total"};       /* scan_kind */
+enum { NEED_TASK_DECISIONS };                                          /* need_names */
+static const char *const need_names[] = {"task_decisions"};            /* what a query needs */
+/* A bind is one of these values of the run (rules_bind_kind), else a parameter's name. */
+static const char *const bind_names[] = {"as_of", "year_start", "year", "region"};
+
+#define OPTIONS(names) (names), (sizeof(names) / sizeof *(names))
+
+int rules_option(const char *text, const char *const names[], size_t count)
+{
+    size_t i;
+    for (i = 0; text != NULL && i < count; i++)
+        if (strcmp(names[i], text) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether a problem already names the place `where` begins with ("file:line:
+** "): dsl.lua refused the text there, so the guard's message would only
+** repeat it. */
+static bool already_reported(const rules *r, const char *where)
+{
+    const char *end = strstr(where, ": ");
+    size_t length = end != NULL ? (size_t)(end - where) + 2 : strlen(where), i;
+    for (i = 0; i < r->problem_count; i++)
+        if (strncmp(r->problems[i], where, length) == 0)
+            return true;
+    return false;
+}
+
+/* Index of `text` in names[0..count); otherwise adds the problem "WHERE:
+** unknown WHAT 'TEXT' (the engine knows a, b, c)" ("no WHAT" for NULL) and
+** returns -1. `where` is "file:line: declaration". */
+static int check_option(rules *r, const char *where, const char *what, const char *text,
+                        const char *const names[], size_t count)
+{
+    char known[256];
+    size_t used = 0, i;
+    int index = rules_option(text, names, count);
+    if (index >= 0 || already_reported(r, where))
+        return index;
+    known[0] = '\0';
+    for (i = 0; i < count && used < sizeof known; i++)
+        used +=
+            (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", names[i]);
+    if (!(text != NULL
+              ? rules_add_problem(r, "%s: unknown %s '%s' (the engine knows %s)", where, what, text,
+                                  known)
+              : rules_add_problem(r, "%s: no %s (the engine knows %s)", where, what, known)))
+        r->copy_failed = true;
+    return -1;
+}
+
+/* check_option() on string field `key` of the table at `t` (a value of
+** another type counts as none). */
+static int field_option(rules *r, lua_State *L, int t, const char *key, const char *where,
+                        const char *what, const char *const names[], size_t count)
+{
+    const char *text = lua_getfield(L, t, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int index = check_option(r, where, what, text, names, count);
+    lua_pop(L, 1);
+    return index;
+}
+
+/* Whether list field `key` of the table at `t` (what a query reads, from
+** dsl.lua) names `need`; every name must be known. */
+static bool field_needs(rules *r, lua_State *L, int t, const char *key, const char *where, int need)
+{
+    lua_Integer n, i;
+    bool found = false;
+    if (lua_getfield(L, t, key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return false;
+    }
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+        const char *text;
+        lua_rawgeti(L, -1, i);
+        text = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        found = check_option(r, where, "need", text, OPTIONS(need_names)) == need || found;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return found;
+}
+
+/* A problem "WHERE: MESSAGE" unless dsl.lua already reported that place. */
+static void guard_problem(rules *r, const char *where, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The parameter named by string field `key` of the table at `t` (the
+** parameter giving `what`): its index, or -1 when there is none, with a
+** problem when the name is not one of the rules' parameters or, when
+** `required`, is missing. A name is a choice among the parameters: read as
+** "none" it would make a threshold 0 without a word. */
+static int field_param(rules *r, lua_State *L, int t, const char *key, const char *where,
+                       const char *what, bool required)
+{
+    const char *name = lua_getfield(L, t, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int index = name != NULL ? params_find(&r->params, name) : -1;
+    if (index < 0 && name != NULL)
+        guard_problem(r, where, "%s: unknown parameter '%s'", what, name);
+    else if (index < 0 && required)
+        guard_problem(r, where, "no parameter for %s", what);
+    lua_pop(L, 1);
+    return index;
+}
+
 /* Appends one formatted line to a list of strings; false when out of memory. */
 static bool add_line(char ***lines, size_t *count, const char *format, va_list args)
 {
@@ -539,6 +668,19 @@ bool rules_add_problem(rules *r, const char *format, ...)
     added = add_line(&r->problems, &r->problem_count, format, args);
     va_end(args);
     return added;
+}
+
+static void guard_problem(rules *r, const char *where, const char *format, ...)
+{
+    char message[1024];
+    va_list args;
+    if (already_reported(r, where))
+        return;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    if (!rules_add_problem(r, "%s: %s", where, message))
+        r->copy_failed = true;
 }
 
 bool rules_add_warning(rules *r, const char *format, ...)
@@ -621,21 +763,6 @@ void rules_warn_unused_params(rules *r)
     free(used);
 }
 
-static int param_type_of(const char *name)
-{
-    if (name == NULL)
-        return PARAM_NUMBER;
-    if (strcmp(name, "integer") == 0)
-        return PARAM_INTEGER;
-    if (strcmp(name, "schedule") == 0)
-        return PARAM_SCHEDULE;
-    if (strcmp(name, "string") == 0)
-        return PARAM_STRING;
-    if (strcmp(name, "date") == 0)
-        return PARAM_DATE;
-    return PARAM_NUMBER;
-}
-
 /* Reads the default of the param table at `t` into `v`. */
 static int copy_param_value(lua_State *L, int t, param *p, param_value *v)
 {
@@ -674,22 +801,23 @@ static int copy_params(lua_State *L, int out, rules *r, error *e)
         goto oom;
     for (i = 1; i <= n; i++) {
         param *p = &r->params.items[i - 1];
-        int t;
-        char *type_name;
+        int t, type;
+        char where[512];
         lua_rawgeti(L, -1, i);
         t = lua_gettop(L);
         r->params.count = (size_t)i;
         p->name = field_string(r, L, t, "name");
-        type_name = field_string(r, L, t, "type");
-        p->type = param_type_of(type_name);
-        free(type_name);
+        p->file = field_string(r, L, t, "file");
+        p->line = (int)field_number(L, t, "line", 0, NULL);
+        snprintf(where, sizeof where, "%s:%d: param \"%s\"", p->file ? p->file : "?", p->line,
+                 p->name ? p->name : "?");
+        type = field_option(r, L, t, "type", where, "parameter type", OPTIONS(param_type_names));
+        p->type = type >= 0 ? (param_type)type : PARAM_NUMBER; /* refused above: never evaluated */
         p->min = field_number(L, t, "min", 0, &p->has_min);
         p->max = field_number(L, t, "max", 0, &p->has_max);
         p->source = field_string(r, L, t, "source");
         p->description = field_string(r, L, t, "description");
         p->unit = field_string(r, L, t, "unit");
-        p->file = field_string(r, L, t, "file");
-        p->line = (int)field_number(L, t, "line", 0, NULL);
         p->origin = field_string(r, L, t, "origin");
         if (p->name == NULL || copy_param_value(L, t, p, &p->default_value) != 0 ||
             copy_param_value(L, t, p, &p->value) != 0)
@@ -706,14 +834,14 @@ oom:
 static void copy_ref(lua_State *L, rules *r, rules_ref *ref, const char *where)
 {
     int t = lua_gettop(L);
-    char *kind = field_string(r, L, t, "kind");
     char *name = field_string(r, L, t, "name");
+    int kind = field_option(r, L, t, "kind", where, "reference kind", OPTIONS(ref_names));
     ref->kind = REF_NUMBER;
     ref->number = 0;
     ref->param = -1;
-    if (kind != NULL && name != NULL) {
+    if (kind >= 0 && name != NULL) {
         ref->param = params_find(&r->params, name);
-        ref->kind = strcmp(kind, "schedule") == 0 ? REF_SCHEDULE : REF_PARAM;
+        ref->kind = kind == 1 ? REF_SCHEDULE : REF_PARAM;
         if (ref->param < 0)
             rules_add_problem(r, "%s: unknown parameter '%s'", where, name);
         else if (ref->kind == REF_SCHEDULE && r->params.items[ref->param].type != PARAM_SCHEDULE)
@@ -722,27 +850,15 @@ static void copy_ref(lua_State *L, rules *r, rules_ref *ref, const char *where)
                  r->params.items[ref->param].type != PARAM_INTEGER)
             rules_add_problem(r, "%s: parameter '%s' is not a number", where, name);
     }
-    free(kind);
     free(name);
 }
 
-static rules_op op_of(const char *text)
+/* The comparison in field "op" of the table at `t`; OP_NULL (with a
+** problem) when it is not one the engine knows. */
+static rules_op field_op(rules *r, lua_State *L, int t, const char *where)
 {
-    if (text == NULL)
-        return OP_EQ;
-    if (strcmp(text, "null") == 0)
-        return OP_NULL;
-    if (strcmp(text, "<") == 0)
-        return OP_LT;
-    if (strcmp(text, "<=") == 0)
-        return OP_LE;
-    if (strcmp(text, ">") == 0)
-        return OP_GT;
-    if (strcmp(text, ">=") == 0)
-        return OP_GE;
-    if (strcmp(text, "!=") == 0)
-        return OP_NE;
-    return OP_EQ;
+    int op = field_option(r, L, t, "op", where, "comparison", OPTIONS(op_names));
+    return op >= 0 ? (rules_op)op : OP_NULL;
 }
 
 static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t *count,
@@ -757,19 +873,14 @@ static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t 
         const char *name;
         rules_bind *b = &(*binds)[i - 1];
         lua_rawgeti(L, -1, i);
-        name = lua_tostring(L, -1);
+        name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         b->param = -1;
-        if (name == NULL)
-            b->kind = BIND_AS_OF;
-        else if (strcmp(name, "as_of") == 0)
-            b->kind = BIND_AS_OF;
-        else if (strcmp(name, "year_start") == 0)
-            b->kind = BIND_YEAR_START;
-        else if (strcmp(name, "year") == 0)
-            b->kind = BIND_YEAR;
-        else if (strcmp(name, "region") == 0)
-            b->kind = BIND_REGION;
-        else {
+        b->kind = BIND_AS_OF;
+        if (name == NULL) {
+            guard_problem(r, where, "bind %lld of its SQL names nothing", (long long)i);
+        } else if (rules_option(name, OPTIONS(bind_names)) >= 0) {
+            b->kind = (rules_bind_kind)rules_option(name, OPTIONS(bind_names));
+        } else { /* any other name is a parameter's */
             b->kind = BIND_PARAM;
             b->param = params_find(&r->params, name);
             if (b->param < 0)
@@ -782,11 +893,9 @@ static int copy_binds(lua_State *L, int t, rules *r, rules_bind **binds, size_t 
     return 0;
 }
 
-/* A bundle's scan (rules.h) from the table at `t`. Its kinds are refused
-** unless known, as luaL_checkoption would. */
-static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b)
+/* A bundle's scan (rules.h) from the table at `t`; `where` names the bundle. */
+static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b, const char *where)
 {
-    static const char *const kinds[] = {"count", "total", NULL};
     bundle_scan *scan = calloc(1, sizeof *scan);
     lua_Integer n, i;
     int after;
@@ -797,8 +906,9 @@ static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b)
     scan->alias = field_string(r, L, t, "alias");
     scan->via = field_string(r, L, t, "via");
     scan->sql = field_string(r, L, t, "sql");
-    if (scan->table == NULL || scan->sql == NULL ||
-        copy_binds(L, t, r, &scan->binds, &scan->bind_count, "bundle scan") != 0)
+    if ((scan->table == NULL || scan->sql == NULL) && !r->copy_failed)
+        guard_problem(r, where, "a scan without its table or SQL");
+    if (r->copy_failed || copy_binds(L, t, r, &scan->binds, &scan->bind_count, where) != 0)
         return -1;
     n = field_length(L, t, "kinds");
     scan->kinds = calloc((size_t)n + 1, sizeof *scan->kinds);
@@ -806,24 +916,26 @@ static int copy_scan(lua_State *L, int t, rules *r, indicator_bundle *b)
         return -1;
     lua_getfield(L, t, "kinds");
     for (i = 1; i <= n; i++) {
-        const char *kind;
-        size_t k;
+        int kind;
         lua_rawgeti(L, -1, i);
-        kind = lua_tostring(L, -1);
-        for (k = 0; kind != NULL && kinds[k] != NULL && strcmp(kinds[k], kind) != 0; k++)
-            ;
+        kind = check_option(r, where, "scan sum kind",
+                            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL,
+                            OPTIONS(scan_kind_names));
         lua_pop(L, 1);
-        if (kind == NULL || kinds[k] == NULL)
-            return -1;
-        scan->kinds[scan->kind_count++] = k == 0 ? SCAN_COUNT : SCAN_TOTAL;
+        scan->kinds[scan->kind_count++] = kind >= 0 ? (scan_kind)kind : SCAN_COUNT;
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, t, "after") != LUA_TTABLE)
-        return -1;
+    if (lua_getfield(L, t, "after") != LUA_TTABLE) {
+        guard_problem(r, where, "a scan without the query that reads its sums");
+        lua_pop(L, 1);
+        return 0;
+    }
     after = lua_gettop(L);
     scan->after_sql = field_string(r, L, after, "sql");
-    if (scan->after_sql == NULL ||
-        copy_binds(L, after, r, &scan->after_binds, &scan->after_bind_count, "bundle scan") != 0)
+    if (scan->after_sql == NULL && !r->copy_failed)
+        guard_problem(r, where, "a scan without the query that reads its sums");
+    if (r->copy_failed ||
+        copy_binds(L, after, r, &scan->after_binds, &scan->after_bind_count, where) != 0)
         return -1;
     lua_pop(L, 1);
     return 0;
@@ -839,14 +951,13 @@ static int copy_bundles(lua_State *L, int out, rules *r)
     lua_getfield(L, out, "bundles");
     for (i = 1; i <= n; i++) {
         indicator_bundle *b = &r->bundles[i - 1];
+        const indicator *first;
         int t;
         lua_Integer members;
+        char where[512];
         lua_rawgeti(L, -1, i);
         t = lua_gettop(L);
         r->bundle_count = (size_t)i;
-        b->sql = field_string(r, L, t, "sql");
-        if (b->sql == NULL || copy_binds(L, t, r, &b->binds, &b->bind_count, "bundle") != 0)
-            return -1;
         members = field_length(L, t, "members");
         b->members = calloc((size_t)members + 1, sizeof *b->members);
         if (b->members == NULL)
@@ -857,12 +968,33 @@ static int copy_bundles(lua_State *L, int out, rules *r)
             lua_rawgeti(L, -1, k);
             index = lua_tointeger(L, -1);
             lua_pop(L, 1);
-            if (index < 1 || (size_t)index > r->indicator_count)
+            if (index >= 1 && (size_t)index <= r->indicator_count)
+                b->members[b->member_count++] = (size_t)index - 1;
+            else if (!rules_add_problem(r,
+                                        "(rules): compiled bundle %lld: member %lld is %lld, "
+                                        "not an indicator",
+                                        (long long)i, (long long)k, (long long)index))
                 return -1;
-            b->members[b->member_count++] = (size_t)index - 1;
         }
         lua_pop(L, 1);
-        if (lua_getfield(L, t, "scan") == LUA_TTABLE && copy_scan(L, lua_gettop(L), r, b) != 0)
+        if (b->member_count == 0) { /* dsl.lua never writes one: nothing to name */
+            if (!rules_add_problem(r, "(rules): compiled bundle %lld has no member indicator",
+                                   (long long)i))
+                return -1;
+            lua_pop(L, 1);
+            continue;
+        }
+        first = &r->indicators[b->members[0]];
+        snprintf(where, sizeof where, "%s:%d: bundle of indicator \"%s\"",
+                 first->file ? first->file : "?", first->line, first->id);
+        b->sql = field_string(r, L, t, "sql");
+        if (b->sql == NULL && !r->copy_failed)
+            guard_problem(r, where, "no SQL");
+        if (r->copy_failed || copy_binds(L, t, r, &b->binds, &b->bind_count, where) != 0)
+            return -1;
+        b->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
+        if (lua_getfield(L, t, "scan") == LUA_TTABLE &&
+            copy_scan(L, lua_gettop(L), r, b, where) != 0)
             return -1;
         lua_pop(L, 2);
     }
@@ -894,12 +1026,13 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     else
         ind->max.param = -1;
     lua_pop(L, 1);
+    /* No score table: dsl.lua said why ("needs score = ..."); the rules are
+    ** refused and the kind below is never used. */
     ind->score = SCORE_LIN;
     if (lua_getfield(L, t, "score") == LUA_TTABLE) {
         int s = lua_gettop(L);
-        char *kind = field_string(r, L, s, "kind");
-        ind->score = kind != NULL && strcmp(kind, "ratio") == 0 ? SCORE_RATIO : SCORE_LIN;
-        free(kind);
+        int kind = field_option(r, L, s, "kind", where, "score kind", OPTIONS(score_names));
+        ind->score = kind >= 0 ? (score_kind)kind : SCORE_LIN;
         lua_getfield(L, s, "args");
         for (i = 1; i <= 2 && i <= (lua_Integer)lua_rawlen(L, -1); i++) {
             lua_rawgeti(L, -1, i);
@@ -911,6 +1044,7 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     lua_pop(L, 1);
     if (copy_binds(L, t, r, &ind->binds, &ind->bind_count, where) != 0)
         return -1;
+    ind->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
     n = field_length(L, t, "inputs");
     ind->input_names = calloc((size_t)n + 1, sizeof *ind->input_names);
     ind->input_describe = calloc((size_t)n + 1, sizeof *ind->input_describe);
@@ -934,37 +1068,35 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     lua_getfield(L, t, "checks");
     for (i = 1; i <= n; i++) {
         indicator_check *c = &ind->checks[i - 1];
-        int ct;
-        char *status, *op, *rhs_kind, *rhs_name;
+        int ct, status, rhs_kind;
+        char *rhs_name;
         lua_rawgeti(L, -1, i);
         ct = lua_gettop(L);
-        status = field_string(r, L, ct, "status");
-        op = field_string(r, L, ct, "op");
-        rhs_kind = field_string(r, L, ct, "rhs_kind");
-        c->status =
-            status != NULL && strcmp(status, "invalid") == 0 ? STATUS_INVALID : STATUS_MISSING;
-        c->op = op_of(op);
+        status = field_option(r, L, ct, "status", where, "check status", OPTIONS(status_names));
+        c->status = status == 1 ? STATUS_INVALID : STATUS_MISSING;
+        c->op = field_op(r, L, ct, where);
         c->lhs = (int)field_number(L, ct, "lhs", 1, NULL) - 1;
         c->text = field_string(r, L, ct, "text");
         c->param = -1;
         c->input = -1;
         c->rhs_kind = RHS_NUMBER;
-        if (rhs_kind != NULL && strcmp(rhs_kind, "param") == 0) {
+        /* The null test has no right-hand side; every comparison has one. */
+        rhs_kind = c->op == OP_NULL ? RHS_NUMBER
+                                    : field_option(r, L, ct, "rhs_kind", where,
+                                                   "right-hand side kind", OPTIONS(rhs_names));
+        if (rhs_kind == RHS_PARAM) {
             rhs_name = field_string(r, L, ct, "rhs");
             c->rhs_kind = RHS_PARAM;
             c->param = rhs_name != NULL ? params_find(&r->params, rhs_name) : -1;
             if (c->param < 0)
                 rules_add_problem(r, "%s: unknown parameter in condition", where);
             free(rhs_name);
-        } else if (rhs_kind != NULL && strcmp(rhs_kind, "input") == 0) {
+        } else if (rhs_kind == RHS_INPUT) {
             c->rhs_kind = RHS_INPUT;
             c->input = (int)field_number(L, ct, "rhs", 1, NULL) - 1;
         } else {
             c->number = field_number(L, ct, "rhs", 0, NULL);
         }
-        free(status);
-        free(op);
-        free(rhs_kind);
         ind->check_count = (size_t)i;
         lua_pop(L, 1);
     }
@@ -984,17 +1116,21 @@ static int copy_stars(lua_State *L, int out, rules *r)
         star_grade *g = &r->stars[i - 1];
         int t;
         lua_Integer m;
+        char where[512], *file;
         lua_rawgeti(L, -1, i);
         t = lua_gettop(L);
         r->star_count = (size_t)i;
+        file = field_string(r, L, t, "file");
+        snprintf(where, sizeof where, "%s:%d: stars grade %lld", file ? file : "?",
+                 (int)field_number(L, t, "line", 0, NULL), (long long)i);
+        free(file);
         g->stars = (int)field_number(L, t, "stars", 0, NULL);
         g->name = field_string(r, L, t, "name");
         g->total_param = -1;
-        if (lua_getfield(L, t, "total") == LUA_TTABLE) {
-            char *name = field_string(r, L, lua_gettop(L), "name");
-            g->total_param = name != NULL ? params_find(&r->params, name) : -1;
-            free(name);
-        }
+        if (lua_getfield(L, t, "total") == LUA_TTABLE)
+            g->total_param = field_param(r, L, lua_gettop(L), "name", where, "the total", true);
+        else
+            guard_problem(r, where, "no total");
         lua_pop(L, 1);
         m = field_length(L, t, "also");
         g->also = calloc((size_t)m + 1, sizeof *g->also);
@@ -1003,21 +1139,19 @@ static int copy_stars(lua_State *L, int out, rules *r)
         lua_getfield(L, t, "also");
         for (j = 1; j <= m; j++) {
             star_condition *c = &g->also[j - 1];
-            char *ind, *op, *pname;
+            char *ind;
             int ct;
             lua_rawgeti(L, -1, j);
             ct = lua_gettop(L);
             ind = field_string(r, L, ct, "indicator");
-            op = field_string(r, L, ct, "op");
-            pname = field_string(r, L, ct, "param");
             c->text = field_string(r, L, ct, "text");
             c->indicator = ind != NULL ? rules_find_indicator(r, ind) : -1;
-            c->op = op_of(op);
-            c->param = pname != NULL ? params_find(&r->params, pname) : -1;
+            if (c->indicator < 0)
+                guard_problem(r, where, "unknown indicator '%s'", ind ? ind : "(none)");
+            c->op = field_op(r, L, ct, where);
+            c->param = field_param(r, L, ct, "param", where, "a condition", true);
             g->also_count = (size_t)j;
             free(ind);
-            free(op);
-            free(pname);
             lua_pop(L, 1);
         }
         lua_pop(L, 2);
@@ -1026,13 +1160,16 @@ static int copy_stars(lua_State *L, int out, rules *r)
     return 0;
 }
 
-static rules_scope scope_of(const char *name)
+/* The scope named by the string at the top of the stack (or field `key`
+** of the table at `t` when key is not NULL); -1 (with a problem) when it is
+** not one the engine knows. */
+static int scope_at(rules *r, lua_State *L, int t, const char *key, const char *where)
 {
-    int i;
-    for (i = 0; name != NULL && i < SCOPE_COUNT; i++)
-        if (strcmp(name, rules_scope_names[i]) == 0)
-            return (rules_scope)i;
-    return SCOPE_STREET;
+    if (key != NULL)
+        return field_option(r, L, t, key, where, "scope", rules_scope_names, SCOPE_COUNT);
+    return check_option(r, where, "scope",
+                        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL,
+                        rules_scope_names, SCOPE_COUNT);
 }
 
 static int copy_targets(lua_State *L, int out, rules *r)
@@ -1045,7 +1182,6 @@ static int copy_targets(lua_State *L, int out, rules *r)
     for (i = 1; i <= n; i++) {
         target_rule *t = &r->targets[i - 1];
         int tt;
-        char *measure, *empty;
         char where[512];
         lua_rawgeti(L, -1, i);
         tt = lua_gettop(L);
@@ -1057,29 +1193,30 @@ static int copy_targets(lua_State *L, int out, rules *r)
         t->file = field_string(r, L, tt, "file");
         t->line = (int)field_number(L, tt, "line", 0, NULL);
         t->sql = field_string(r, L, tt, "sql");
-        measure = field_string(r, L, tt, "measure");
-        empty = field_string(r, L, tt, "empty");
-        t->count = measure != NULL && strcmp(measure, "count") == 0;
-        t->skip_empty = empty != NULL && strcmp(empty, "skip") == 0;
-        free(measure);
-        free(empty);
         if (t->id == NULL)
             return -1;
         snprintf(where, sizeof where, "%s:%d: target \"%s\"", t->file ? t->file : "?", t->line,
                  t->id);
+        t->count = field_option(r, L, tt, "measure", where, "measure", OPTIONS(measure_names)) == 1;
+        t->skip_empty =
+            field_option(r, L, tt, "empty", where, "empty rule", OPTIONS(empty_names)) == 1;
         t->required.param = -1;
         if (lua_getfield(L, tt, "required") == LUA_TTABLE)
             copy_ref(L, r, &t->required, where);
         lua_pop(L, 1);
         lua_getfield(L, tt, "scopes");
         for (k = 1; k <= (lua_Integer)lua_rawlen(L, -1); k++) {
+            int scope;
             lua_rawgeti(L, -1, k);
-            t->scopes[scope_of(lua_tostring(L, -1))] = true;
+            scope = scope_at(r, L, 0, NULL, where);
+            if (scope >= 0)
+                t->scopes[scope] = true;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
         if (copy_binds(L, tt, r, &t->binds, &t->bind_count, where) != 0)
             return -1;
+        t->needs_decisions = field_needs(r, L, tt, "needs", where, NEED_TASK_DECISIONS);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -1091,7 +1228,7 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
     appraisal_rule *a = &r->appraisal;
     int t;
     lua_Integer n, i;
-    char *group;
+    int group;
     char where[512];
     a->bottom_ratio_param = -1;
     if (lua_getfield(L, out, "appraisal") != LUA_TTABLE) {
@@ -1105,15 +1242,10 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
     a->file = field_string(r, L, t, "file");
     a->line = (int)field_number(L, t, "line", 0, NULL);
     a->sql = field_string(r, L, t, "sql");
-    group = field_string(r, L, t, "group");
-    a->group = scope_of(group);
-    free(group);
     snprintf(where, sizeof where, "%s:%d: appraisal", a->file ? a->file : "?", a->line);
-    {
-        char *ratio = field_string(r, L, t, "bottom_ratio");
-        a->bottom_ratio_param = ratio != NULL ? params_find(&r->params, ratio) : -1;
-        free(ratio);
-    }
+    group = scope_at(r, L, t, "group", where);
+    a->group = group >= 0 ? (rules_scope)group : SCOPE_STREET; /* refused: never evaluated */
+    a->bottom_ratio_param = field_param(r, L, t, "bottom_ratio", where, "bottom_ratio", true);
     n = field_length(L, t, "components");
     a->components = calloc((size_t)n + 1, sizeof *a->components);
     if (a->components == NULL)
@@ -1132,19 +1264,17 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
         return -1;
     lua_getfield(L, t, "floors");
     for (i = 1; i <= n; i++) {
-        char *pname;
         lua_rawgeti(L, -1, i);
         a->floors[i - 1].column = (int)field_number(L, lua_gettop(L), "column", 0, NULL);
         a->floors[i - 1].name = field_string(r, L, lua_gettop(L), "name");
-        pname = field_string(r, L, lua_gettop(L), "param");
-        a->floors[i - 1].param = pname != NULL ? params_find(&r->params, pname) : -1;
-        free(pname);
+        a->floors[i - 1].param = field_param(r, L, lua_gettop(L), "param", where, "a floor", true);
         a->floor_count = (size_t)i;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
     if (copy_binds(L, t, r, &a->binds, &a->bind_count, where) != 0)
         return -1;
+    a->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
     lua_pop(L, 1);
     return 0;
 }
@@ -1202,7 +1332,7 @@ static int copy_admission(lua_State *L, int out, rules *r)
     admission_rules *a = &r->admission;
     int t;
     lua_Integer n, i;
-    char *text;
+    char place[512]; /* "file:line: admission" */
     static const char *const message_names[] = {"unfunded",   "unstaffed", "no_approval",
                                                 "not_listed", "limit",     "admitted"};
     const char **messages[] = {&a->messages.unfunded,    &a->messages.unstaffed,
@@ -1218,18 +1348,12 @@ static int copy_admission(lua_State *L, int out, rules *r)
     a->present = true;
     a->file = field_string(r, L, t, "file");
     a->line = (int)field_number(L, t, "line", 0, NULL);
-    text = field_string(r, L, t, "match_limit");
-    a->match_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "depth_limit");
-    a->depth_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "heap_limit");
-    a->heap_limit_param = text ? params_find(&r->params, text) : -1;
-    free(text);
-    text = field_string(r, L, t, "run_budget");
-    a->run_budget_param = text ? params_find(&r->params, text) : -1;
-    free(text);
+    snprintf(place, sizeof place, "%s:%d: admission", a->file ? a->file : "?", a->line);
+    /* Optional: without one the engine's cap applies (re.h). */
+    a->match_limit_param = field_param(r, L, t, "match_limit", place, "match_limit", false);
+    a->depth_limit_param = field_param(r, L, t, "depth_limit", place, "depth_limit", false);
+    a->heap_limit_param = field_param(r, L, t, "heap_limit", place, "heap_limit", false);
+    a->run_budget_param = field_param(r, L, t, "run_budget", place, "run_budget", false);
     if (!check_admission_param(r, "match_limit", a->match_limit_param, 1, RE_MATCH_LIMIT_MAX,
                                "one match that long takes 0.05 to 0.3 s") ||
         !check_admission_param(r, "depth_limit", a->depth_limit_param, 1, RE_DEPTH_LIMIT_MAX,
@@ -1242,6 +1366,8 @@ static int copy_admission(lua_State *L, int out, rules *r)
     lua_getfield(L, t, "messages");
     for (i = 0; i < 6; i++) {
         char *m = lua_istable(L, -1) ? field_string(r, L, lua_gettop(L), message_names[i]) : NULL;
+        if (m == NULL)
+            guard_problem(r, place, "no message %s", message_names[i]);
         *messages[i] = m != NULL ? m : strdup("");
     }
     lua_pop(L, 1);
@@ -1256,16 +1382,14 @@ static int copy_admission(lua_State *L, int out, rules *r)
     lua_getfield(L, t, "entries");
     for (i = 1; i <= n; i++) {
         admission_entry *entry = &a->entries[i - 1];
-        int et;
-        char *list, *kind, *file;
-        char where[512];
+        int et, list, kind;
+        char *file;
+        char where[512], entry_where[600];
         lua_rawgeti(L, -1, i);
         et = lua_gettop(L);
         a->entry_count = (size_t)i;
         entry->id = field_string(r, L, et, "id");
         entry->reason = field_string(r, L, et, "reason");
-        list = field_string(r, L, et, "list");
-        kind = field_string(r, L, et, "kind");
         file = field_string(r, L, et, "file");
         snprintf(where, sizeof where, "%s:%d", file ? file : "?",
                  (int)field_number(L, et, "line", 0, NULL));
@@ -1273,14 +1397,14 @@ static int copy_admission(lua_State *L, int out, rules *r)
         a->entry_files[i - 1] = strdup(where);
         a->entry_patterns[i - 1] = field_string(r, L, et, "pattern");
         a->entry_departments[i - 1] = field_string(r, L, et, "department");
-        entry->list = list != NULL && strcmp(list, "allow") == 0 ? ADMISSION_ALLOW : ADMISSION_DENY;
-        entry->kind = kind != NULL && strcmp(kind, "duty") == 0     ? ADMISSION_DUTY
-                      : kind != NULL && strcmp(kind, "assist") == 0 ? ADMISSION_ASSIST
-                                                                    : ADMISSION_ANY;
-        free(list);
-        free(kind);
         if (entry->id == NULL)
             return -1;
+        snprintf(entry_where, sizeof entry_where, "%s: entry %s", where, entry->id);
+        list = field_option(r, L, et, "list", entry_where, "list", OPTIONS(list_names));
+        kind = field_option(r, L, et, "kind", entry_where, "entry kind", OPTIONS(entry_kind_names));
+        /* Refused texts leave the rules unusable; these only keep the entry whole. */
+        entry->list = list >= 0 ? (admission_list_kind)list : ADMISSION_DENY;
+        entry->kind = kind >= 0 ? (admission_entry_kind)kind : ADMISSION_ANY;
         entry->pattern = compile_entry_pattern(r, where, entry->id, "", a->entry_patterns[i - 1]);
         if (a->entry_departments[i - 1] != NULL)
             entry->department = compile_entry_pattern(r, where, entry->id, "department",
@@ -1297,7 +1421,19 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
 {
     lua_Integer n, i;
     size_t k;
-    int status = copy_params(L, out, r, e);
+    int status;
+    /* dsl.lua's problems first: a text it refused at the user's line is not
+    ** reported again by the contract's checks (already_reported). */
+    n = field_length(L, out, "problems");
+    lua_getfield(L, out, "problems");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (!rules_add_problem(r, "%s", lua_tostring(L, -1)))
+            goto oom;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    status = copy_params(L, out, r, e);
     if (status != ERROR_OK)
         return status;
     if (lua_getfield(L, out, "system") == LUA_TTABLE) {
@@ -1341,6 +1477,13 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         for (k = 0; k < r->category_count; k++)
             if (ind->category != NULL && strcmp(ind->category, r->categories[k].id) == 0)
                 ind->category_index = (int)k;
+        if (ind->category_index < 0) {
+            char where[512];
+            snprintf(where, sizeof where, "%s:%d: indicator \"%s\"", ind->file ? ind->file : "?",
+                     ind->line, ind->id);
+            guard_problem(r, where, "unknown category '%s'",
+                          ind->category ? ind->category : "(none)");
+        }
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -1353,15 +1496,6 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
         if (!rules_add_warning(r, "%s", lua_tostring(L, -1)))
-            goto oom;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    n = field_length(L, out, "problems");
-    lua_getfield(L, out, "problems");
-    for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        if (!rules_add_problem(r, "%s", lua_tostring(L, -1)))
             goto oom;
         lua_pop(L, 1);
     }
@@ -1388,6 +1522,34 @@ static int copy_compiled_protected(lua_State *L)
     copy_job *job = lua_touserdata(L, 1);
     job->status = copy_compiled(L, 2, job->r, job->e);
     return 0;
+}
+
+/* Copies finalize()'s result, at the top of sb's stack (left there), into `r`. */
+static int copy_into(sandbox *sb, rules *r, error *e)
+{
+    lua_State *L = sandbox_state(sb);
+    copy_job job = {r, e, ERROR_OK};
+    int status;
+    lua_pushcfunction(L, copy_compiled_protected);
+    lua_pushlightuserdata(L, &job);
+    lua_pushvalue(L, -3); /* finalize()'s result */
+    status = sandbox_call(sb, 2, 0, e);
+    return status == ERROR_OK ? job.status : status;
+}
+
+int rules_from_compiled(sandbox *sb, rules **out, error *e)
+{
+    rules *r = calloc(1, sizeof *r);
+    int status;
+    *out = NULL;
+    if (r == NULL)
+        return error_set(e, ERROR_SYSTEM, "out of memory");
+    status = copy_into(sb, r, e);
+    if (status == ERROR_OK)
+        *out = r;
+    else
+        rules_free(r);
+    return status;
 }
 
 /* SHA-256 over each file's name and bytes, in load order. */
@@ -1456,7 +1618,7 @@ int rules_load(const rules_options *options, rules **out, error *e)
     if (status != ERROR_OK)
         goto done;
     L = sandbox_state(sb);
-    status = run_prelude(sb, e);
+    status = rules_run_prelude(sb, e);
     if (status != ERROR_OK)
         goto done;
     api = lua_gettop(L);
@@ -1540,16 +1702,8 @@ int rules_load(const rules_options *options, rules **out, error *e)
     status = sandbox_call(sb, 0, 1, e);
     if (status != ERROR_OK)
         goto done;
-    {
-        copy_job job = {r, e, ERROR_OK};
-        lua_pushcfunction(L, copy_compiled_protected);
-        lua_pushlightuserdata(L, &job);
-        lua_pushvalue(L, -3); /* finalize()'s result */
-        status = sandbox_call(sb, 2, 0, e);
-        lua_pop(L, 1);
-        if (status == ERROR_OK)
-            status = job.status;
-    }
+    status = copy_into(sb, r, e);
+    lua_pop(L, 1);
     if (status != ERROR_OK)
         goto done;
     if (r->sha256 == NULL) {

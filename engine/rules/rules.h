@@ -74,6 +74,7 @@ typedef struct indicator {
     size_t input_count;
     indicator_check *checks;
     size_t check_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } indicator;
 
 /* Indicators computed together by one query (dsl.lua, compile_bundles):
@@ -108,7 +109,8 @@ typedef struct indicator_bundle {
     size_t bind_count;
     size_t *members; /* indexes into rules.indicators */
     size_t member_count;
-    bundle_scan *scan; /* NULL when the bundle's rows come from a join or none */
+    bundle_scan *scan;    /* NULL when the bundle's rows come from a join or none */
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } indicator_bundle;
 
 typedef struct category {
@@ -151,6 +153,7 @@ typedef struct target_rule {
     char *sql; /* per community: id, numerator, denominator */
     rules_bind *binds;
     size_t bind_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } target_rule;
 
 typedef struct appraisal_floor {
@@ -172,6 +175,7 @@ typedef struct appraisal_rule {
     char *sql; /* worker id, community id, score, components... */
     rules_bind *binds;
     size_t bind_count;
+    bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */
 } appraisal_rule;
 
 typedef struct admission_rules {
@@ -250,6 +254,24 @@ int rules_run_sources(sandbox *sb, const rules_sources *sources, error *e);
 ** sandbox_run_prelude): caller() gives the rule file and line of the
 ** current DSL call, suggest(word, list) a "did you mean". */
 int rules_host_open(lua_State *L);
+
+/* Index of `text` in names[0..count), or -1 when it is NULL or not there:
+** the lookup of luaL_checkoption, without raising. rules.c keeps a table of
+** the texts it accepts wherever the compiled rules make a choice (a
+** comparison, a parameter type, a score kind...) and refuses any other text
+** with a problem naming the rule file, line and the accepted texts. */
+int rules_option(const char *text, const char *const names[], size_t count);
+
+/* Runs the DSL prelude (dsl.lua) in `sb`; leaves its API table (finalize,
+** reset) at the top of the stack. */
+int rules_run_prelude(sandbox *sb, error *e);
+
+/* Copies what the prelude's finalize() returned (at the top of sb's stack,
+** left there) into a new rule set *out, checking every text C turns into a
+** choice (rules_option); ERROR_OK with problems as rules_load. Free with
+** rules_free. For rules_load, and for tests that hand C what dsl.lua would
+** never write. */
+int rules_from_compiled(sandbox *sb, rules **out, error *e);
 
 /* Loads and compiles a rule tree. Returns ERROR_OK with *out set even when
 ** the rules have problems (see rules->problems); an error status only when

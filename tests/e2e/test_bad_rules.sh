@@ -114,6 +114,92 @@ test_sql_that_does_not_prepare_names_the_indicator() {
     expect_eval_refused 1 "a_team.lua:$line:" "A01" -- eval "$SAMPLE_DB" --rules tree
 }
 
+# --- unknown words: refused where the user wrote them, naming the accepted ones
+# (the compiled rules are checked again in C: tests/unit/test_rules_contract.c)
+
+test_unknown_comparison_in_a_condition_is_refused() {
+    local line
+    copy_rules tree
+    line=$(indicator_line tree/indicators/a_team.lua A01)
+    edit_file tree/indicators/a_team.lua '/^indicator "A01"/,/^}/ s/"workers = 0"/"workers =< 0"/'
+    check_refused "a_team.lua:$line:" "A01" "cannot read condition 'workers =< 0'"
+    expect_eval_refused 1 "a_team.lua:$line:" "workers =< 0" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_comparison_in_a_star_grade_is_refused() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/stars.lua '^stars')
+    edit_file tree/rules/stars.lua 's/"F01 >= {stars.five_f01}"/"F01 => {stars.five_f01}"/'
+    check_refused "stars.lua:$line:" "cannot read 'F01 => {stars.five_f01}'"
+    expect_eval_refused 1 "stars.lua:$line:" "F01 =>" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_parameter_type_is_refused() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/stars.lua '^param "stars.five" ')
+    edit_file tree/rules/stars.lua 's/^param "stars.five"  { default = 90,/&  type = "float",/'
+    check_refused "stars.lua:$line:" "param \"stars.five\": unknown type 'float'" \
+        "number, integer, schedule, string, date"
+    expect_eval_refused 1 "stars.lua:$line:" "'float'" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_score_other_than_lin_or_ratio_is_refused() {
+    local line
+    copy_rules tree
+    line=$(indicator_line tree/indicators/b_governance.lua B01)
+    # A text where a scoring function belongs.
+    edit_file tree/indicators/b_governance.lua '/^indicator "B01"/,/^}/ s/score = lin(10, 0)/score = "log"/'
+    check_refused "b_governance.lua:$line:" "B01" "score = lin(from, to) or ratio(target)"
+    expect_eval_refused 1 "b_governance.lua:$line:" "B01" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_scoring_function_the_dsl_does_not_have_is_refused() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/indicators/b_governance.lua 'score = lin\(10, 0\)')
+    edit_file tree/indicators/b_governance.lua 's/score = lin(10, 0)/score = log(10, 0)/'
+    check_refused "b_governance.lua:$line:" "log"
+    expect_eval_refused 1 "b_governance.lua:$line:" "log" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_target_measure_and_empty_are_refused_by_name() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/certificates.lua '^target "under45_certified"')
+    edit_file tree/rules/certificates.lua '/^target "under45_certified"/,/^}/ s/empty = "skip"/empty = "zero", measure = "share"/'
+    check_refused "certificates.lua:$line:" "unknown measure 'share'" "unknown empty 'zero'"
+    expect_eval_refused 1 "certificates.lua:$line:" "'share'" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_target_scope_is_refused() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/certificates.lua '^target "cert_ratio"')
+    edit_file tree/rules/certificates.lua '/^target "cert_ratio"/,/^}/ s/"street", "community" }/"street", "city" }/'
+    check_refused "certificates.lua:$line:" "unknown scope 'city'"
+    expect_eval_refused 1 "certificates.lua:$line:" "'city'" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_appraisal_group_is_refused_by_name() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/appraisal.lua '^appraisal')
+    edit_file tree/rules/appraisal.lua 's/group = "street",/group = "city",/'
+    check_refused "appraisal.lua:$line:" "unknown group 'city'" "region, district, street or community"
+    expect_eval_refused 1 "appraisal.lua:$line:" "'city'" -- eval "$SAMPLE_DB" --rules tree
+}
+
+test_unknown_admission_kind_is_refused_by_name() {
+    local line
+    copy_rules tree
+    line=$(line_of tree/rules/admission.lua '^allow "L01"')
+    edit_file tree/rules/admission.lua '/^allow "L01"/,/^}/ s/kind = "duty"/kind = "dutty"/'
+    check_refused "admission.lua:$line:" "unknown kind 'dutty'" '"duty"' '"assist"'
+    expect_eval_refused 1 "admission.lua:$line:" "'dutty'" -- eval "$SAMPLE_DB" --rules tree
+}
+
 test_rule_file_that_is_not_utf8_is_refused() {
     copy_rules tree
     # 社区 in GBK on line 2: a file saved in the wrong encoding.
