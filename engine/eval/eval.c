@@ -1703,23 +1703,3 @@ void eval_lint_scoring(rules *r, const eval_data *data, const eval_result *resul
                               rules_ref_value(&ind->score_args[0], ps, s->year));
     }
 }
-
-/* The names output/admit.c calls (another session's file, being rewritten):
-** the admission run lives in admission_tasks.c. Drop these once admit.c
-** calls admission_tasks_* itself. */
-re_limits eval_admission_limits(const rules *r, const params *ps)
-{
-    return admission_tasks_limits(r, ps);
-}
-
-uint64_t eval_admission_budget(const rules *r, const params *ps)
-{
-    return admission_tasks_budget(r, ps);
-}
-
-int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
-                                int at, const char *reason, const char *task_id,
-                                const char *consequence, error *e)
-{
-    return admission_tasks_budget_error(r, ps, spend, at, reason, task_id, consequence, e);
-}

@@ -149,14 +149,6 @@ double eval_ratio(double x, double target);
 /* x op y with tolerance `epsilon` (POLICY.md §0). */
 bool eval_compare(double x, rules_op op, double y, double epsilon);
 
-/* admission_tasks_limits, _budget and _budget_error (admission_tasks.h) under
-** the names output/admit.c calls. */
-re_limits eval_admission_limits(const rules *r, const params *ps);
-uint64_t eval_admission_budget(const rules *r, const params *ps);
-int eval_admission_budget_error(const rules *r, const params *ps, const admission_spend *spend,
-                                int at, const char *reason, const char *task_id,
-                                const char *consequence, error *e);
-
 /* The comparison tolerance of a parameter set (compare.epsilon, else 0). */
 double eval_epsilon(const params *ps);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "admission.h"
+#include "admission_tasks.h"
 #include "eval.h"
 #include "jsontext.h"
 #include "re.h"
@@ -70,7 +71,7 @@ static bool spend_start(const rules *r, const params *ps, re_matcher *m, admissi
 {
     spend->steps = calloc(r->admission.entry_count + 1, sizeof *spend->steps);
     spend->tasks = calloc(r->admission.entry_count + 1, sizeof *spend->tasks);
-    re_matcher_meter(m, eval_admission_budget(r, ps));
+    re_matcher_meter(m, admission_tasks_budget(r, ps));
     return spend->steps != NULL && spend->tasks != NULL;
 }
 
@@ -84,7 +85,7 @@ int admit_try(const rules *r, const params *ps, const admit_task *t, bool json, 
               error *e)
 {
     const admission_rules *a = &r->admission;
-    re_limits limits = eval_admission_limits(r, ps);
+    re_limits limits = admission_tasks_limits(r, ps);
     re_matcher *m = NULL;
     admission_spend spend = {NULL, NULL};
     admission_task task = task_of(t);
@@ -109,8 +110,8 @@ int admit_try(const rules *r, const params *ps, const admit_task *t, bool json, 
     rc = admission_decide_metered(m, a->entries, a->entry_count, &a->messages, &task, &spend,
                                   &decision);
     if (rc == ADMISSION_BUDGET) {
-        status = eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
-                                             "--title", "the task cannot be decided", e);
+        status = admission_tasks_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
+                                              "--title", "the task cannot be decided", e);
         goto done;
     }
     if (rc != 0) {
@@ -122,8 +123,8 @@ int admit_try(const rules *r, const params *ps, const admit_task *t, bool json, 
         const char *subject;
         re_result hit = entry_matches(m, &a->entries[k], &task, &spend, k, &subject);
         if (hit == RE_BUDGET) {
-            status = eval_admission_budget_error(r, ps, &spend, (int)k, subject, "--title",
-                                                 "the matching entries cannot be listed", e);
+            status = admission_tasks_budget_error(r, ps, &spend, (int)k, subject, "--title",
+                                                  "the matching entries cannot be listed", e);
             goto done;
         }
         hits[k] = hit == RE_MATCH;
@@ -193,7 +194,7 @@ int admit_report(const rules *r, const params *ps, const snapshot *s, bool json,
                  error *e)
 {
     const admission_rules *a = &r->admission;
-    re_limits limits = eval_admission_limits(r, ps);
+    re_limits limits = admission_tasks_limits(r, ps);
     re_matcher *m = NULL;
     admission_spend spend = {NULL, NULL};
     sqlite3_stmt *select = NULL;
@@ -250,8 +251,8 @@ int admit_report(const rules *r, const params *ps, const snapshot *s, bool json,
                                       &decision);
         if (rc == ADMISSION_BUDGET) {
             status =
-                eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
-                                            id, "the report cannot be made", e);
+                admission_tasks_budget_error(r, ps, &spend, decision.entry_index, decision.reason,
+                                             id, "the report cannot be made", e);
             goto done;
         }
         if (rc != 0) {
@@ -266,8 +267,8 @@ int admit_report(const rules *r, const params *ps, const snapshot *s, bool json,
             const char *subject;
             re_result hit = entry_matches(m, &a->entries[k], &task, &spend, k, &subject);
             if (hit == RE_BUDGET) {
-                status = eval_admission_budget_error(r, ps, &spend, (int)k, subject, id,
-                                                     "the report cannot be made", e);
+                status = admission_tasks_budget_error(r, ps, &spend, (int)k, subject, id,
+                                                      "the report cannot be made", e);
                 buffer_free(&entries);
                 goto done;
             }
@@ -377,7 +378,7 @@ done:
 int admit_lint(rules *r, const params *ps, const snapshot *s, error *e)
 {
     const admission_rules *a = &r->admission;
-    re_limits limits = eval_admission_limits(r, ps);
+    re_limits limits = admission_tasks_limits(r, ps);
     re_matcher *m = NULL;
     admission_spend spend = {NULL, NULL};
     error spent;
@@ -432,8 +433,8 @@ int admit_lint(rules *r, const params *ps, const snapshot *s, error *e)
         task = task_of(&t);
         rc = admission_decide_metered(m, a->entries, n, &a->messages, &task, &spend, &decision);
         if (rc == ADMISSION_BUDGET) {
-            eval_admission_budget_error(r, ps, &spend, decision.entry_index, decision.reason, id,
-                                        "the admission checks stop there", &spent);
+            admission_tasks_budget_error(r, ps, &spend, decision.entry_index, decision.reason, id,
+                                         "the admission checks stop there", &spent);
             stopped = true;
             break;
         }
@@ -445,8 +446,8 @@ int admit_lint(rules *r, const params *ps, const snapshot *s, error *e)
             const char *subject;
             re_result hit = entry_matches(m, &a->entries[i], &task, &spend, i, &subject);
             if (hit == RE_BUDGET) {
-                eval_admission_budget_error(r, ps, &spend, (int)i, subject, id,
-                                            "the admission checks stop there", &spent);
+                admission_tasks_budget_error(r, ps, &spend, (int)i, subject, id,
+                                             "the admission checks stop there", &spent);
                 stopped = true;
             }
             if (hit != RE_MATCH)
