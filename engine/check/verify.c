@@ -352,11 +352,7 @@ int verify_run(const verify_options *o, buffer *out, error *e)
         results_run recomputed;
         memset(&recomputed, 0, sizeof recomputed);
         results_timestamp(started);
-        recomputed.rules = again.rules;
-        recomputed.snapshot = again.snapshot;
-        recomputed.params = &again.params;
-        recomputed.scores = &again.result;
-        recomputed.outcome = &again.result.outcome;
+        recomputed.run = session_view(&again);
         recomputed.started_at = started;
         recomputed.kind = "verify";
         status = results_write(fresh, "the recomputed run", &recomputed, 1, &new_run, e);

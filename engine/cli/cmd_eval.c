@@ -115,9 +115,9 @@ int cmd_eval(const cli_options *o)
         goto fail;
     t.open_ms = cli_elapsed_ms(&stage);
     t.rss_kb[0] = cli_peak_rss_kb();
-    written.rules = run.rules;
-    written.snapshot = run.snapshot;
-    written.params = &run.params;
+    written.run.rules = run.rules;
+    written.run.snapshot = run.snapshot;
+    written.run.params = &run.params;
     written.started_at = started;
     written.kind = "eval";
     if (writer != NULL) {
@@ -144,8 +144,7 @@ int cmd_eval(const cli_options *o)
     if (writer != NULL) {
         results_writer *finishing = writer;
         writer = NULL; /* finish frees it, whatever happens */
-        written.scores = &run.result;
-        written.outcome = &run.result.outcome;
+        written.run = session_view(&run);
         t.write_early_ms = results_writer_busy_ms(finishing);
         status = results_writer_finish(finishing, &written, &run_id, &e);
         if (status != ERROR_OK)
@@ -157,11 +156,7 @@ int cmd_eval(const cli_options *o)
     if (!o->quiet) {
         summary_input in;
         memset(&in, 0, sizeof in);
-        in.rules = run.rules;
-        in.snapshot = run.snapshot;
-        in.params = &run.params;
-        in.scores = &run.result;
-        in.outcome = &run.result.outcome;
+        in.run = session_view(&run);
         in.run_id = run_id;
         in.results_path = o->out;
         in.near = o->near;

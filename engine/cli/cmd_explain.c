@@ -11,7 +11,7 @@
 int cmd_explain(const cli_options *o)
 {
     session run;
-    explain_input in;
+    eval_run in;
     buffer out;
     error e;
     int asked = (o->community != NULL) + (o->worker != NULL) + (o->task != NULL);
@@ -29,12 +29,7 @@ int cmd_explain(const cli_options *o)
         status = session_evaluate(&run, &e);
     if (status != ERROR_OK)
         goto fail;
-    memset(&in, 0, sizeof in);
-    in.rules = run.rules;
-    in.snapshot = run.snapshot;
-    in.params = &run.params;
-    in.data = &run.data;
-    in.result = &run.result;
+    in = session_view(&run);
     if (o->community != NULL)
         status = explain_community(&in, o->community, o->indicator, o->json, &out, &e);
     else if (o->worker != NULL)

@@ -171,14 +171,9 @@ int cmd_whatif(const cli_options *o)
             char started[32];
             results_timestamp(started);
             memset(runs, 0, sizeof runs);
-            runs[0].rules = runs[1].rules = run.rules;
-            runs[0].snapshot = runs[1].snapshot = run.snapshot;
-            runs[0].params = &baseline;
-            runs[1].params = &run.params;
-            runs[0].scores = &before;
-            runs[1].scores = &run.result;
-            runs[0].outcome = &before.outcome;
-            runs[1].outcome = &run.result.outcome;
+            runs[0].run = runs[1].run = session_view(&run);
+            runs[0].run.params = &baseline;
+            runs[0].run.result = &before;
             runs[0].started_at = runs[1].started_at = started;
             runs[0].kind = "whatif-baseline";
             runs[1].kind = "whatif-scenario";
@@ -189,14 +184,12 @@ int cmd_whatif(const cli_options *o)
                 goto fail;
         }
         memset(&w, 0, sizeof w);
-        w.rules = run.rules;
-        w.snapshot = run.snapshot;
-        w.baseline = &baseline;
-        w.scenario = &run.params;
+        w.after = session_view(&run);
+        w.before = w.after;
+        w.before.params = &baseline;
+        w.before.result = &before;
         w.scenario_name = run.scenario.name;
         w.scenario_description = run.scenario.description;
-        w.before = &before;
-        w.after = &run.result;
         w.diff = &diff;
         w.queries_rerun = rerun;
         w.load_ms = load_ms;

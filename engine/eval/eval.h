@@ -90,6 +90,18 @@ typedef struct eval_result {
     struct eval_memo *memo; /* what eval_rescore reuses (eval.c); NULL from eval_score */
 } eval_result;
 
+/* One evaluated run, as the outputs and the results writer read it: what
+** was evaluated, with which parameter values, and what came out. All
+** borrowed. One type for the tuple every output takes (session_view() makes
+** one from a session). */
+typedef struct eval_run {
+    const rules *rules;
+    const snapshot *snapshot;
+    const params *params;
+    const eval_data *data;     /* the loaded data; NULL when not at hand */
+    const eval_result *result; /* NULL until scored */
+} eval_run;
+
 typedef struct eval_options {
     int jobs; /* threads for queries; 0 = number of cores */
     /* Optional: called after each query with the number done and the total,

@@ -234,6 +234,17 @@ int session_evaluate(session *s, error *e)
     return status == ERROR_OK ? session_score(s, e) : status;
 }
 
+eval_run session_view(const session *s)
+{
+    eval_run view;
+    view.rules = s->rules;
+    view.snapshot = s->snapshot;
+    view.params = &s->params;
+    view.data = &s->data;
+    view.result = &s->result;
+    return view;
+}
+
 void session_free(session *s)
 {
     eval_result_free(&s->result);

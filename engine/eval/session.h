@@ -97,6 +97,9 @@ int session_evaluate(session *s, error *e);
 ** into `names` (room for `capacity` entries, terminator included). */
 void session_scanned_tables(const session *s, const char **names, size_t capacity);
 
+/* The session as the outputs read it (borrowed: valid while `s` is). */
+eval_run session_view(const session *s);
+
 void session_free(session *s);
 
 #endif

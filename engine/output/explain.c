@@ -134,7 +134,7 @@ static void score_text(buffer *out, const indicator *ind, const params *ps, int 
     }
 }
 
-int explain_community(const explain_input *in, const char *community_id, const char *indicator_id,
+int explain_community(const eval_run *in, const char *community_id, const char *indicator_id,
                       bool json, buffer *out, error *e)
 {
     const rules *r = in->rules;
@@ -263,7 +263,7 @@ int explain_community(const explain_input *in, const char *community_id, const c
     return buffer_failed(out) ? error_set(e, ERROR_SYSTEM, "out of memory") : ERROR_OK;
 }
 
-int explain_worker(const explain_input *in, const char *worker_id, bool json, buffer *out, error *e)
+int explain_worker(const eval_run *in, const char *worker_id, bool json, buffer *out, error *e)
 {
     const rules *r = in->rules;
     const snapshot *s = in->snapshot;
@@ -401,7 +401,7 @@ int explain_worker(const explain_input *in, const char *worker_id, bool json, bu
     return buffer_failed(out) ? error_set(e, ERROR_SYSTEM, "out of memory") : ERROR_OK;
 }
 
-int explain_task(const explain_input *in, const char *task_id, bool json, buffer *out, error *e)
+int explain_task(const eval_run *in, const char *task_id, bool json, buffer *out, error *e)
 {
     const snapshot *s = in->snapshot;
     sqlite3_stmt *select = NULL;

@@ -18,20 +18,11 @@
 #include "buffer.h"
 #include "eval.h"
 
-typedef struct explain_input {
-    const rules *rules;
-    const snapshot *snapshot;
-    const params *params;
-    const eval_data *data;
-    const eval_result *result;
-} explain_input;
-
 /* One community; `indicator_id` NULL for all 33. ERROR_INPUT when the
 ** community or indicator does not exist (with a suggestion). */
-int explain_community(const explain_input *in, const char *community_id, const char *indicator_id,
+int explain_community(const eval_run *in, const char *community_id, const char *indicator_id,
                       bool json, buffer *out, error *e);
-int explain_worker(const explain_input *in, const char *worker_id, bool json, buffer *out,
-                   error *e);
-int explain_task(const explain_input *in, const char *task_id, bool json, buffer *out, error *e);
+int explain_worker(const eval_run *in, const char *worker_id, bool json, buffer *out, error *e);
+int explain_task(const eval_run *in, const char *task_id, bool json, buffer *out, error *e);
 
 #endif

@@ -62,8 +62,8 @@ static const char *scope_label(const char *scope)
 /* The short target, appraisal and admission summary under the ranking. */
 static void write_outcome_summary(const summary_input *in, buffer *out)
 {
-    const rules *r = in->rules;
-    const outcome *o = in->outcome;
+    const rules *r = in->run.rules;
+    const outcome *o = &in->run.result->outcome;
     size_t t, i, k;
     static const char *const scopes[] = {"region", "district", "street", "community"};
     if (r->target_count > 0)
@@ -138,9 +138,9 @@ static void write_outcome_summary(const summary_input *in, buffer *out)
 
 int summary_near_list(const summary_input *in, double margin, summary_near **out, size_t *count)
 {
-    const rules *r = in->rules;
-    const snapshot *s = in->snapshot;
-    const eval_result *res = in->scores;
+    const rules *r = in->run.rules;
+    const snapshot *s = in->run.snapshot;
+    const eval_result *res = in->run.result;
     size_t capacity = 0, k, g, i;
     *out = NULL;
     *count = 0;
@@ -162,14 +162,14 @@ int summary_near_list(const summary_input *in, double margin, summary_near **out
             double boundary;
             if (r->stars[g].total_param < 0)
                 continue;
-            boundary = params_number(in->params, r->stars[g].total_param);
+            boundary = params_number(in->run.params, r->stars[g].total_param);
             if (fabs(res->totals[c] - boundary) <= margin)
                 NEAR_ADD("stars", "community", s->communities[c].id, res->totals[c], boundary,
                          r->stars[g].stars);
         }
     }
-    for (i = 0; in->outcome != NULL && i < in->outcome->check_count; i++) {
-        const target_check *t = &in->outcome->checks[i];
+    for (i = 0; i < in->run.result->outcome.check_count; i++) {
+        const target_check *t = &in->run.result->outcome.checks[i];
         int ti = -1;
         double allowed;
         for (g = 0; g < r->target_count; g++)
@@ -203,26 +203,26 @@ static void write_near(const summary_input *in, buffer *out)
     for (i = 0; i < count; i++) {
         const summary_near *n = &list[i];
         if (strcmp(n->kind, "stars") == 0) {
-            long c = snapshot_find_community(in->snapshot, n->scope_id);
+            long c = snapshot_find_community(in->run.snapshot, n->scope_id);
             buffer_printf(out, "  社区 %s %s：总分 %.2f，%s线 %g（%+.2f）\n", n->scope_id,
-                          c >= 0 ? in->snapshot->communities[c].name : "", n->value,
-                          summary_stars_name(in->rules, n->stars), n->boundary,
+                          c >= 0 ? in->run.snapshot->communities[c].name : "", n->value,
+                          summary_stars_name(in->run.rules, n->stars), n->boundary,
                           n->value - n->boundary);
         } else {
             bool count_target = false;
             size_t t;
-            for (t = 0; t < in->rules->target_count; t++)
-                if (strcmp(in->rules->targets[t].id, n->kind) == 0)
-                    count_target = in->rules->targets[t].count;
+            for (t = 0; t < in->run.rules->target_count; t++)
+                if (strcmp(in->run.rules->targets[t].id, n->kind) == 0)
+                    count_target = in->run.rules->targets[t].count;
             if (count_target)
                 buffer_printf(out, "  街道 %s %s（%s）：实际 %g，要求 %g（%+g）\n", n->scope_id,
-                              target_name(in->rules, n->kind), n->kind, n->value, n->boundary,
+                              target_name(in->run.rules, n->kind), n->kind, n->value, n->boundary,
                               n->value - n->boundary);
             else
                 buffer_printf(out,
                               "  街道 %s %s（%s）：实际 %.1f%%，要求 %.1f%%（%+.1f 个百分点）\n",
-                              n->scope_id, target_name(in->rules, n->kind), n->kind, n->value * 100,
-                              n->boundary * 100, (n->value - n->boundary) * 100);
+                              n->scope_id, target_name(in->run.rules, n->kind), n->kind,
+                              n->value * 100, n->boundary * 100, (n->value - n->boundary) * 100);
         }
     }
     free(list);
@@ -230,9 +230,9 @@ static void write_near(const summary_input *in, buffer *out)
 
 static void write_table(const summary_input *in, buffer *out)
 {
-    const rules *r = in->rules;
-    const snapshot *s = in->snapshot;
-    const eval_result *res = in->scores;
+    const rules *r = in->run.rules;
+    const snapshot *s = in->run.snapshot;
+    const eval_result *res = in->run.result;
     size_t name_width = column_width(s, offsetof(community, name), 8, 24);
     size_t id_width = column_width(s, offsetof(community, id), 8, 24);
     size_t street_width = column_width(s, offsetof(community, street_key), 9, 32);
@@ -308,8 +308,7 @@ static void write_table(const summary_input *in, buffer *out)
     free(star_counts);
     buffer_printf(out, "数据状况：%zu 项指标缺少数据（0 分），%zu 项数据超出值域（0 分）\n",
                   missing, invalid);
-    if (in->outcome != NULL)
-        write_outcome_summary(in, out);
+    write_outcome_summary(in, out);
     if (in->near > 0)
         write_near(in, out);
 }
@@ -334,9 +333,9 @@ static void csv_field(buffer *out, const char *text, bool last)
 
 static void write_csv(const summary_input *in, buffer *out)
 {
-    const rules *r = in->rules;
-    const snapshot *s = in->snapshot;
-    const eval_result *res = in->scores;
+    const rules *r = in->run.rules;
+    const snapshot *s = in->run.snapshot;
+    const eval_result *res = in->run.result;
     size_t k, i;
     char number[64];
     buffer_puts(out, "\xEF\xBB\xBF"); /* byte-order mark for Excel and WPS */
@@ -379,9 +378,9 @@ static json_t *json_number_or_null(double x)
 
 static int write_json(const summary_input *in, buffer *out)
 {
-    const rules *r = in->rules;
-    const snapshot *s = in->snapshot;
-    const eval_result *res = in->scores;
+    const rules *r = in->run.rules;
+    const snapshot *s = in->run.snapshot;
+    const eval_result *res = in->run.result;
     json_t *root = json_object(), *list = json_array();
     const char *status_names[] = {"ok", "missing", "invalid"};
     char *text;
@@ -424,8 +423,8 @@ static int write_json(const summary_input *in, buffer *out)
         json_array_append_new(list, item);
     }
     json_object_set_new(root, "communities", list);
-    if (in->outcome != NULL) {
-        const outcome *o = in->outcome;
+    {
+        const outcome *o = &in->run.result->outcome;
         json_t *checks = json_array(), *flags = json_object(), *departments = json_array();
         for (k = 0; k < o->check_count; k++) {
             const target_check *c = &o->checks[k];

@@ -18,13 +18,9 @@
 typedef enum { SUMMARY_TABLE, SUMMARY_CSV, SUMMARY_JSON } summary_format;
 
 typedef struct summary_input {
-    const rules *rules;
-    const snapshot *snapshot;
-    const params *params;
-    const eval_result *scores;
-    const outcome *outcome; /* may be NULL */
-    long long run_id;       /* 0 when not written */
-    double near;            /* margin of the near-threshold list; 0 = no list */
+    eval_run run;     /* rules, snapshot, parameters, result */
+    long long run_id; /* 0 when not written */
+    double near;      /* margin of the near-threshold list; 0 = no list */
     const char *results_path;
 } summary_input;
 

@@ -24,6 +24,15 @@ struct web_state {
     sqlite3_stmt *worker; /* SELECT name FROM workers WHERE id = ? */
 };
 
+/* The baseline run: the rules' own parameters and their result. */
+static eval_run baseline_view(const web_state *w)
+{
+    eval_run view = session_view(w->run);
+    view.params = &w->run->rules->params;
+    view.result = &w->baseline;
+    return view;
+}
+
 static void reply_json(web_reply *reply, int status, json_t *value)
 {
     /* NULL: jansson refused a value (out of memory, or text that is not
@@ -303,19 +312,14 @@ static void answer_explain(web_state *w, const web_request *request, enum explai
                            web_reply *reply)
 {
     const char *id = id_argument(request, kind == EXPLAIN_WORKER ? "worker" : "task", reply);
-    explain_input in;
+    eval_run in;
     buffer out;
     error e;
     json_t *value;
     int status;
     if (id == NULL)
         return;
-    memset(&in, 0, sizeof in);
-    in.rules = w->run->rules;
-    in.snapshot = w->run->snapshot;
-    in.params = &w->run->rules->params;
-    in.data = &w->run->data;
-    in.result = &w->baseline;
+    in = baseline_view(w);
     buffer_init(&out);
     error_clear(&e);
     status = kind == EXPLAIN_WORKER ? explain_worker(&in, id, true, &out, &e)
@@ -358,18 +362,13 @@ static json_t *next_star(const web_state *w, size_t c)
 static void answer_community(web_state *w, const web_request *request, web_reply *reply)
 {
     const char *id = id_argument(request, "community", reply);
-    explain_input in;
+    eval_run in;
     error e;
     buffer out;
     json_t *value;
     if (id == NULL)
         return;
-    memset(&in, 0, sizeof in);
-    in.rules = w->run->rules;
-    in.snapshot = w->run->snapshot;
-    in.params = &w->run->params;
-    in.data = &w->run->data;
-    in.result = &w->baseline;
+    in = baseline_view(w);
     buffer_init(&out);
     error_clear(&e);
     if (explain_community(&in, id, NULL, true, &out, &e) != ERROR_OK) {
@@ -526,12 +525,10 @@ static void answer_whatif(web_state *w, const char *body, size_t length, web_rep
         return;
     }
     memset(&report, 0, sizeof report);
-    report.rules = run->rules;
-    report.snapshot = run->snapshot;
-    report.baseline = &run->rules->params;
-    report.scenario = &w->scenario;
-    report.before = &w->baseline;
-    report.after = &w->scratch;
+    report.before = baseline_view(w);
+    report.after = report.before;
+    report.after.params = &w->scenario;
+    report.after.result = &w->scratch;
     report.diff = &diff;
     report.queries_rerun = rerun;
     if (!whatif_write_json(&report, &out) ||

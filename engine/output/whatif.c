@@ -181,8 +181,8 @@ static void write_value(buffer *out, double x, bool ratio)
 static void write_changed_params(const whatif_report *w, buffer *out)
 {
     size_t i;
-    for (i = 0; i < w->scenario->count; i++) {
-        const param *a = &w->baseline->items[i], *b = &w->scenario->items[i];
+    for (i = 0; i < w->after.params->count; i++) {
+        const param *a = &w->before.params->items[i], *b = &w->after.params->items[i];
         char *before, *after;
         if (params_value_equal(a, &a->value, &b->value))
             continue;
@@ -196,8 +196,8 @@ static void write_changed_params(const whatif_report *w, buffer *out)
 
 int whatif_write_text(const whatif_report *w, buffer *out)
 {
-    const rules *r = w->rules;
-    const snapshot *s = w->snapshot;
+    const rules *r = w->after.rules;
+    const snapshot *s = w->after.snapshot;
     const whatif_diff *d = w->diff;
     size_t i, t;
     int k;
@@ -221,8 +221,8 @@ int whatif_write_text(const whatif_report *w, buffer *out)
         buffer_puts(out, "\n目标达标（之前 → 之后）：\n");
     for (t = 0; t < r->target_count; t++) {
         bool first = true;
-        met_counts(&w->before->outcome, r->targets[t].id, before_met, before_total);
-        met_counts(&w->after->outcome, r->targets[t].id, after_met, after_total);
+        met_counts(&w->before.result->outcome, r->targets[t].id, before_met, before_total);
+        met_counts(&w->after.result->outcome, r->targets[t].id, after_met, after_total);
         buffer_printf(out, "  %s（%s）：", r->targets[t].name ? r->targets[t].name : "",
                       r->targets[t].id);
         for (k = 0; k < 4; k++) {
@@ -312,16 +312,16 @@ static json_t *check_json(const target_check *c)
 
 int whatif_write_json(const whatif_report *w, buffer *out)
 {
-    const rules *r = w->rules;
-    const snapshot *s = w->snapshot;
+    const rules *r = w->after.rules;
+    const snapshot *s = w->after.snapshot;
     const whatif_diff *d = w->diff;
     json_t *root = json_object(), *changed = json_array(), *targets = json_array();
     json_t *communities = json_array(), *checks = json_array(), *workers = json_array();
     char *text;
     size_t i, t;
     int k;
-    for (i = 0; i < w->scenario->count; i++) {
-        const param *a = &w->baseline->items[i], *b = &w->scenario->items[i];
+    for (i = 0; i < w->after.params->count; i++) {
+        const param *a = &w->before.params->items[i], *b = &w->after.params->items[i];
         char *before, *after;
         if (params_value_equal(a, &a->value, &b->value))
             continue;
@@ -349,8 +349,8 @@ int whatif_write_json(const whatif_report *w, buffer *out)
         long bm[4], bt[4], am[4], at[4];
         static const char *const scopes[] = {"region", "district", "street", "community"};
         json_t *one = json_object();
-        met_counts(&w->before->outcome, r->targets[t].id, bm, bt);
-        met_counts(&w->after->outcome, r->targets[t].id, am, at);
+        met_counts(&w->before.result->outcome, r->targets[t].id, bm, bt);
+        met_counts(&w->after.result->outcome, r->targets[t].id, am, at);
         json_object_set_new(one, "target", json_string(r->targets[t].id));
         for (k = 0; k < 4; k++)
             if (bt[k] > 0 || at[k] > 0)

@@ -53,13 +53,10 @@ void whatif_diff_free(whatif_diff *diff);
 
 /* Everything the writers need. */
 typedef struct whatif_report {
-    const rules *rules;
-    const snapshot *snapshot;
-    const params *baseline;
-    const params *scenario;
+    eval_run before;                  /* the baseline: its parameters and result */
+    eval_run after;                   /* the scenario, on the same rules and snapshot */
     const char *scenario_name;        /* may be NULL */
     const char *scenario_description; /* may be NULL */
-    const eval_result *before, *after;
     const whatif_diff *diff;
     size_t queries_rerun;                 /* queries the scenario ran again */
     double load_ms, rescore_ms;           /* time to load + score, and per scenario */

@@ -250,8 +250,8 @@ static int write_run_row(sqlite3 *db, const char *path, const results_run *run, 
         "rules_sha256, as_of, params, region, snapshot_path, rules_root, kind, scenario, "
         "baseline_run_id, communities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
         "?13, ?14)";
-    const rules *r = run->rules;
-    const snapshot *s = run->snapshot;
+    const rules *r = run->run.rules;
+    const snapshot *s = run->run.snapshot;
     sqlite3_stmt *statement = NULL;
     char *params_json = NULL;
     char snapshot_real[PATH_MAX], rules_real[PATH_MAX];
@@ -260,7 +260,7 @@ static int write_run_row(sqlite3 *db, const char *path, const results_run *run, 
         status = write_failure(db, path, "the results", e);
         goto done;
     }
-    params_json = params_to_json(run->params);
+    params_json = params_to_json(run->run.params);
     if (params_json == NULL) {
         status = error_set(e, ERROR_SYSTEM, "out of memory writing parameters");
         goto done;
@@ -360,8 +360,8 @@ static int write_rules(sqlite3 *db, const char *path, long long id, const result
                        error *e)
 {
     static const char *const kinds[] = {"number", "param", "schedule"};
-    const rules *r = run->rules;
-    const params *ps = run->params;
+    const rules *r = run->run.rules;
+    const params *ps = run->run.params;
     const appraisal_rule *a = &r->appraisal;
     const char *what = "rules";
     buffer text, scopes;
@@ -476,8 +476,8 @@ done:
 static int write_names(sqlite3 *db, const char *path, long long id, const results_run *run,
                        error *e)
 {
-    const rules *r = run->rules;
-    const snapshot *s = run->snapshot;
+    const rules *r = run->run.rules;
+    const snapshot *s = run->run.snapshot;
     const char *what; /* the rows being written, for a failure */
     inserter ins;
     size_t i;
@@ -562,10 +562,10 @@ done:
 static int write_scores(sqlite3 *db, const char *path, long long id, const results_run *run,
                         error *e)
 {
-    const rules *r = run->rules;
-    const snapshot *s = run->snapshot;
-    const eval_result *scores = run->scores;
-    const outcome *o = run->outcome;
+    const rules *r = run->run.rules;
+    const snapshot *s = run->run.snapshot;
+    const eval_result *scores = run->run.result;
+    const outcome *o = scores != NULL ? &scores->outcome : NULL;
     size_t communities = scores != NULL ? s->community_count : 0;
     const char *what = NULL; /* the rows being written, for a failure */
     inserter ins;
@@ -747,9 +747,9 @@ static int write_run(sqlite3 *db, const char *path, const results_run *run, long
     status = write_run_row(db, path, run, baseline, finished, run_id, e);
     if (status == ERROR_OK)
         status = write_names(db, path, *run_id, run, e);
-    if (status == ERROR_OK && run->outcome != NULL)
-        status = write_decisions(db, path, *run_id, run->outcome->decisions,
-                                 run->outcome->decision_count, e);
+    if (status == ERROR_OK && run->run.result != NULL)
+        status = write_decisions(db, path, *run_id, run->run.result->outcome.decisions,
+                                 run->run.result->outcome.decision_count, e);
     if (status == ERROR_OK)
         status = write_scores(db, path, *run_id, run, e);
     return status;
@@ -1176,7 +1176,8 @@ static int writer_write(results_writer *w, run_part part, const results_run *run
             }
             sqlite3_bind_text(statement, 1, finished, -1, SQLITE_STATIC);
             sqlite3_bind_int64(statement, 2, w->run_id);
-            sqlite3_bind_text(statement, 3, run->snapshot->sha256 ? run->snapshot->sha256 : "", -1,
+            sqlite3_bind_text(statement, 3,
+                              run->run.snapshot->sha256 ? run->run.snapshot->sha256 : "", -1,
                               SQLITE_STATIC);
             if (!step_insert(statement))
                 status = write_failure(w->db, w->path, "the run", e);
@@ -1360,9 +1361,9 @@ int results_writer_finish(results_writer *w, const results_run *run, long long *
     }
     pthread_mutex_lock(&w->lock);
     w->run = *run;
-    if (!w->ready[PART_DECISIONS] && run->outcome != NULL) {
-        w->decisions = run->outcome->decisions;
-        w->decision_count = run->outcome->decision_count;
+    if (!w->ready[PART_DECISIONS] && run->run.result != NULL) {
+        w->decisions = run->run.result->outcome.decisions;
+        w->decision_count = run->run.result->outcome.decision_count;
     }
     results_timestamp(w->finished);
     w->ready[PART_RUN] = w->ready[PART_DECISIONS] = w->ready[PART_SCORES] = true;

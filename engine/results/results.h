@@ -38,15 +38,11 @@
 
 /* Everything one evaluation produced; parts not computed are NULL. */
 typedef struct results_run {
-    const rules *rules;
-    const snapshot *snapshot;
-    const params *params;
-    const eval_result *scores;
-    const struct outcome *outcome; /* targets, appraisals, decisions (outcome.h) */
-    const char *started_at;        /* ISO 8601 UTC */
-    const char *kind;              /* "eval", "whatif-baseline", "whatif-scenario" */
-    const char *scenario;          /* scenario name or NULL */
-    long long baseline_run;        /* run id of the baseline, or 0 */
+    eval_run run;           /* rules, snapshot, parameters; result NULL until scored */
+    const char *started_at; /* ISO 8601 UTC */
+    const char *kind;       /* "eval", "whatif-baseline", "whatif-scenario" */
+    const char *scenario;   /* scenario name or NULL */
+    long long baseline_run; /* run id of the baseline, or 0 */
 } results_run;
 
 /* Appends each run of `runs` (in order, one transaction for all) to the

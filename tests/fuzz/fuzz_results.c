@@ -98,11 +98,10 @@ static results_run the_run(void)
 {
     results_run run;
     memset(&run, 0, sizeof run);
-    run.rules = shipped;
-    run.snapshot = small;
-    run.params = &ps;
-    run.scores = &result;
-    run.outcome = &result.outcome;
+    run.run.rules = shipped;
+    run.run.snapshot = small;
+    run.run.params = &ps;
+    run.run.result = &result;
     run.started_at = "2025-01-01T00:00:00Z";
     run.kind = "eval";
     return run;

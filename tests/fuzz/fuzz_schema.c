@@ -410,11 +410,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         error e;
         compare(&hostile, &canonical);
         memset(&written, 0, sizeof written);
-        written.rules = shipped;
-        written.snapshot = hostile.s;
-        written.params = &hostile.ps;
-        written.scores = &hostile.result;
-        written.outcome = &hostile.result.outcome;
+        written.run.rules = shipped;
+        written.run.snapshot = hostile.s;
+        written.run.params = &hostile.ps;
+        written.run.result = &hostile.result;
         written.started_at = "2025-01-01T00:00:00Z";
         written.kind = "eval";
         unlink(results_path);
