@@ -160,7 +160,7 @@ int cmd_eval(const cli_options *o)
         in.run_id = run_id;
         in.results_path = o->out;
         in.near = o->near;
-        if (!summary_write(&in, o->format, &out)) {
+        if (summary_write(&in, o->format, &out) != ERROR_OK) {
             status = report_failed(&e, "out of memory writing the report", o->out, run_id);
             goto fail;
         }

@@ -133,15 +133,15 @@ int cmd_whatif(const cli_options *o)
         }
         progress_end(&line);
         sweep.rescore_ms = cli_elapsed_ms(&start) / (double)count;
-        if (o->json ? !whatif_write_sweep_json(&sweep, &out)
-                    : !whatif_write_sweep_text(&sweep, &out)) {
+        if ((o->json ? whatif_write_sweep_json(&sweep, &out)
+                     : whatif_write_sweep_text(&sweep, &out)) != ERROR_OK) {
             status = error_set(&e, ERROR_SYSTEM, "out of memory");
             goto fail;
         }
         if (o->chart != NULL) {
             buffer svg;
             buffer_init(&svg);
-            if (!whatif_write_sweep_svg(&sweep, run.snapshot, &svg))
+            if (whatif_write_sweep_svg(&sweep, run.snapshot, &svg) != ERROR_OK)
                 status = error_set(&e, ERROR_SYSTEM, "out of memory");
             else
                 status =
@@ -196,7 +196,7 @@ int cmd_whatif(const cli_options *o)
         w.rescore_ms = rescore_ms;
         w.baseline_run = ids[0];
         w.scenario_run = ids[1];
-        if (o->json ? !whatif_write_json(&w, &out) : !whatif_write_text(&w, &out)) {
+        if ((o->json ? whatif_write_json(&w, &out) : whatif_write_text(&w, &out)) != ERROR_OK) {
             status = error_set(&e, ERROR_SYSTEM, "out of memory");
             goto fail;
         }

@@ -151,7 +151,7 @@ int summary_near_list(const summary_input *in, double margin, summary_near **out
             capacity = capacity ? capacity * 2 : 32;                                               \
             grown = realloc(*out, capacity * sizeof *grown);                                       \
             if (grown == NULL)                                                                     \
-                return 0;                                                                          \
+                return ERROR_SYSTEM;                                                               \
             *out = grown;                                                                          \
         }                                                                                          \
         (*out)[(*count)++] = (summary_near){__VA_ARGS__};                                          \
@@ -182,7 +182,7 @@ int summary_near_list(const summary_input *in, double margin, summary_near **out
             NEAR_ADD(t->target_id, t->scope, t->scope_id, t->actual, t->required, 0);
     }
 #undef NEAR_ADD
-    return 1;
+    return ERROR_OK;
 }
 
 /* The near-threshold list under the ranking (eval --near MARGIN). */
@@ -190,7 +190,7 @@ static void write_near(const summary_input *in, buffer *out)
 {
     summary_near *list = NULL;
     size_t count = 0, i;
-    if (!summary_near_list(in, in->near, &list, &count)) {
+    if (summary_near_list(in, in->near, &list, &count) != ERROR_OK) {
         out->failed = true;
         return;
     }
@@ -464,7 +464,7 @@ static int write_json(const summary_input *in, buffer *out)
         summary_near *near_list = NULL;
         size_t near_count = 0;
         json_t *near = json_array();
-        if (!summary_near_list(in, in->near, &near_list, &near_count)) {
+        if (summary_near_list(in, in->near, &near_list, &near_count) != ERROR_OK) {
             json_decref(near);
             json_decref(root);
             return 0;
@@ -498,8 +498,8 @@ int summary_write(const summary_input *in, summary_format format, buffer *out)
         break;
     case SUMMARY_JSON:
         if (!write_json(in, out))
-            return 0;
+            return ERROR_SYSTEM;
         break;
     }
-    return !buffer_failed(out);
+    return buffer_failed(out) ? ERROR_SYSTEM : ERROR_OK;
 }

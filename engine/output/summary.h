@@ -24,7 +24,7 @@ typedef struct summary_input {
     const char *results_path;
 } summary_input;
 
-/* Writes the report into `out`; false when out of memory. */
+/* Writes the report into `out`: ERROR_OK, or ERROR_SYSTEM out of memory. */
 int summary_write(const summary_input *in, summary_format format, buffer *out);
 
 /* One entry of the near-threshold list. */

@@ -531,7 +531,7 @@ static void answer_whatif(web_state *w, const char *body, size_t length, web_rep
     report.after.result = &w->scratch;
     report.diff = &diff;
     report.queries_rerun = rerun;
-    if (!whatif_write_json(&report, &out) ||
+    if (whatif_write_json(&report, &out) != ERROR_OK ||
         (answer = json_loads(buffer_text(&out), 0, NULL)) == NULL) {
         reply_error(reply, 500, "out of memory");
     } else {
@@ -609,8 +609,8 @@ static void answer_sweep(web_state *w, const web_request *request, web_reply *re
     }
     if (status != ERROR_OK) {
         reply_error(reply, status == ERROR_SYSTEM ? 500 : 400, e.message);
-    } else if (!whatif_write_sweep_json(&sweep, &out) ||
-               !whatif_write_sweep_svg(&sweep, run->snapshot, &svg)) {
+    } else if (whatif_write_sweep_json(&sweep, &out) != ERROR_OK ||
+               whatif_write_sweep_svg(&sweep, run->snapshot, &svg) != ERROR_OK) {
         reply_error(reply, 500, "out of memory");
     } else {
         json_t *rows = json_loads(buffer_text(&out), 0, NULL);

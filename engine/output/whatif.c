@@ -294,7 +294,7 @@ int whatif_write_text(const whatif_report *w, buffer *out)
     if (w->scenario_run > 0)
         buffer_printf(out, "\n已写入结果库：基准 run %lld，场景 run %lld\n", w->baseline_run,
                       w->scenario_run);
-    return !buffer_failed(out);
+    return buffer_failed(out) ? ERROR_SYSTEM : ERROR_OK;
 }
 
 static json_t *number_or_null(double x)
@@ -398,10 +398,10 @@ int whatif_write_json(const whatif_report *w, buffer *out)
     text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (text == NULL)
-        return 0;
+        return ERROR_SYSTEM;
     buffer_printf(out, "%s\n", text);
     free(text);
-    return !buffer_failed(out);
+    return buffer_failed(out) ? ERROR_SYSTEM : ERROR_OK;
 }
 
 int whatif_sweep_row_fill(const rules *r, double value, const eval_result *result,
@@ -516,7 +516,7 @@ int whatif_write_sweep_text(const whatif_sweep *sweep, buffer *out)
         buffer_printf(out, "  %8ld\n", row->flagged);
     }
     buffer_puts(out, "\n目标列为达标的检查数 / 检查总数（全市、区、街道、社区合计）。\n");
-    return !buffer_failed(out);
+    return buffer_failed(out) ? ERROR_SYSTEM : ERROR_OK;
 }
 
 int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
@@ -549,10 +549,10 @@ int whatif_write_sweep_json(const whatif_sweep *sweep, buffer *out)
     text = jsontext_dump(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (text == NULL)
-        return 0;
+        return ERROR_SYSTEM;
     buffer_printf(out, "%s\n", text);
     free(text);
-    return !buffer_failed(out);
+    return buffer_failed(out) ? ERROR_SYSTEM : ERROR_OK;
 }
 
 int whatif_write_sweep_svg(const whatif_sweep *sweep, const snapshot *s, buffer *out)
@@ -602,5 +602,5 @@ done:
     free(xs);
     free(ys);
     free(series);
-    return ok;
+    return ok ? ERROR_OK : ERROR_SYSTEM;
 }

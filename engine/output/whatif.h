@@ -63,6 +63,8 @@ typedef struct whatif_report {
     long long baseline_run, scenario_run; /* ids when stored, else 0 */
 } whatif_report;
 
+/* The comparison as Chinese text or JSON, appended to `out`: ERROR_OK, or
+** ERROR_SYSTEM when out of memory (as every writer below). */
 int whatif_write_text(const whatif_report *w, buffer *out);
 int whatif_write_json(const whatif_report *w, buffer *out);
 

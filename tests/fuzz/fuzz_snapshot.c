@@ -673,7 +673,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         report.run.data = &loaded;
         report.run.result = &result;
         report.near = 1;
-        FUZZ_CHECK(summary_write(&report, (summary_format)(size % 3), &out), "summary_write failed");
+        FUZZ_CHECK(summary_write(&report, (summary_format)(size % 3), &out) == ERROR_OK,
+                   "summary_write failed");
         buffer_free(&out);
     }
     {
