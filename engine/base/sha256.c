@@ -1,5 +1,5 @@
 /*
-** hash.c — SHA-256 through libcrypto's EVP interface (hash.h).
+** sha256.c — SHA-256 through libcrypto's EVP interface (sha256.h).
 */
 #include "sha256.h"
 
@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "error.h"
 
 struct sha256_ctx {
     EVP_MD_CTX *context;
@@ -54,9 +56,9 @@ int sha256_update(sha256_ctx *h, const void *data, size_t length)
 {
     if (h->failed || EVP_DigestUpdate(h->context, data, length) != 1) {
         h->failed = 1;
-        return -1;
+        return ERROR_SYSTEM;
     }
-    return 0;
+    return ERROR_OK;
 }
 
 char *sha256_end(sha256_ctx *h)
@@ -91,7 +93,7 @@ char *sha256_file(const char *path)
         goto done;
     }
     while ((n = fread(buffer, 1, sizeof chunk, stream)) > 0)
-        if (sha256_update(h, buffer, n) != 0)
+        if (sha256_update(h, buffer, n) != ERROR_OK)
             break;
     if (ferror(stream)) {
         error_number = errno ? errno : EIO;

@@ -11,7 +11,7 @@ typedef struct sha256_ctx sha256_ctx;
 
 /* Starts a digest; NULL when out of memory. */
 sha256_ctx *sha256_begin(void);
-/* Adds bytes; returns 0, or -1 on failure (the digest is then unusable). */
+/* Adds bytes: ERROR_OK, or ERROR_SYSTEM on failure (the digest is then unusable). */
 int sha256_update(sha256_ctx *h, const void *data, size_t length);
 /* Finishes: returns the lowercase hex digest (caller frees) or NULL, and
 ** frees `h` in every case. */

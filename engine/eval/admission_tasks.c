@@ -334,7 +334,7 @@ commit:
         for (k = 0; k < count; k++)
             if (binds[k].param < 0)
                 binds[k].kind = BIND_AS_OF;
-        if (query_remember(&data->admission_bound, binds, count, ps) != 0)
+        if (query_remember(&data->admission_bound, binds, count, ps) != ERROR_OK)
             status = error_set(e, ERROR_SYSTEM, "out of memory");
     }
 done:

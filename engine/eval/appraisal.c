@@ -132,7 +132,7 @@ int appraisal_load(sqlite3 *db, const rules *r, const snapshot *s, const params 
         if (components != NULL)
             d->components = components;
     }
-    if (query_remember(&d->bound, a->binds, a->bind_count, ps) != 0)
+    if (query_remember(&d->bound, a->binds, a->bind_count, ps) != ERROR_OK)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
     sqlguard_finalize(statement);

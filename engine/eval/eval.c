@@ -161,7 +161,7 @@ static int load_query(sqlite3 *db, const rules *r, const char *sql, const rules_
     *rows += (long long)row * (long long)member_count;
     for (m = 0; m < member_count; m++) {
         const indicator *ind = &r->indicators[members[m]];
-        if (query_remember(&all[members[m]].bound, ind->binds, ind->bind_count, ps) != 0) {
+        if (query_remember(&all[members[m]].bound, ind->binds, ind->bind_count, ps) != ERROR_OK) {
             status = error_set(e, ERROR_SYSTEM, "out of memory");
             break;
         }

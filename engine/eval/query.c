@@ -49,7 +49,7 @@ int query_remember(param_value **bound, const rules_bind *binds, size_t count, c
     if (*bound == NULL) {
         *bound = calloc(count + 1, sizeof **bound);
         if (*bound == NULL)
-            return -1;
+            return ERROR_SYSTEM;
     }
     for (i = 0; i < count; i++) {
         param_value *v = &(*bound)[i];
@@ -61,9 +61,9 @@ int query_remember(param_value **bound, const rules_bind *binds, size_t count, c
         memset(v, 0, sizeof *v);
         v->number = p->value.number;
         if (p->value.text != NULL && (v->text = strdup(p->value.text)) == NULL)
-            return -1;
+            return ERROR_SYSTEM;
     }
-    return 0;
+    return ERROR_OK;
 }
 
 bool query_changed(const param_value *bound, const rules_bind *binds, size_t count,

@@ -19,7 +19,7 @@ int query_bind(sqlite3_stmt *statement, const rules_bind *binds, size_t count, c
                const params *ps);
 
 /* Copies the current values of the bound parameters into *bound (allocated
-** on first use; free with query_forget). Returns 0, or -1 when out of memory. */
+** on first use; free with query_forget): ERROR_OK, or ERROR_SYSTEM out of memory. */
 int query_remember(param_value **bound, const rules_bind *binds, size_t count, const params *ps);
 
 /* True when a bound parameter's value differs from what was remembered. */

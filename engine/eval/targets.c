@@ -58,7 +58,7 @@ int targets_load(sqlite3 *db, const rules *r, size_t index, const snapshot *s, c
                                t->line, sqlite3_errmsg(db));
         goto done;
     }
-    if (query_remember(&d->bound, t->binds, t->bind_count, ps) != 0)
+    if (query_remember(&d->bound, t->binds, t->bind_count, ps) != ERROR_OK)
         status = error_set(e, ERROR_SYSTEM, "out of memory");
 done:
     sqlguard_finalize(statement);
