@@ -1,5 +1,5 @@
 /*
-** hash.h — SHA-256 of rule files and snapshots, through OpenSSL's libcrypto
+** sha256.h — SHA-256 of rule files and snapshots, through OpenSSL's libcrypto
 ** (which uses the CPU's SHA instructions where it has them).
 */
 #ifndef KAOHE_SHA256_H

@@ -1,5 +1,5 @@
 /*
-** coverage.c — trying and auditing the admission list (coverage.h).
+** admit.c — trying and auditing the admission list (admit.h).
 */
 #include "admit.h"
 

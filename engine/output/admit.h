@@ -1,5 +1,5 @@
 /*
-** coverage.h — how the admission list meets real tasks (`kaohe admit`).
+** admit.h — how the admission list meets real tasks (`kaohe admit`).
 **
 ** admit_try() decides one task typed on the command line, so staff can
 ** try the list without a snapshot. admit_report() runs every task of a
