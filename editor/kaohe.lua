@@ -234,6 +234,12 @@ function deny(id) end
 ---@return fun(def: kaohe.Entry)
 function allow(id) end
 
+---What outputs call the engine's codes of one kind (scope, flag, decision,
+---status, role, ...): labels "scope" { region = "全市", street = "街道" }.
+---@param kind string
+---@return fun(labels: table<string, string>)
+function labels(kind) end
+
 ---A what-if scenario file (--scenario FILE.lua).
 ---@param name string
 ---@return fun(def: kaohe.Scenario)

@@ -57,7 +57,7 @@ int cmd_params(const cli_options *o)
         buffer_puts(&out, "  ");
         text_pad(&out, value ? value : "?", 12, false);
         buffer_puts(&out, "  ");
-        text_pad(&out, params_list_type_name(p->type), 8, false);
+        text_pad(&out, params_type_name(p->type), 8, false);
         buffer_puts(&out, "  ");
         text_pad(&out, range, 10, false);
         buffer_printf(&out, "  %s%s\n", p->source ? p->source : "(no source)",

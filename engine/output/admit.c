@@ -155,9 +155,7 @@ int admit_try(const rules *r, const params *ps, const admit_task *t, bool json, 
         goto done;
     }
     buffer_printf(out, "决定：%s（%s）\n", admission_decision_name(decision.decision),
-                  decision.decision == ADMISSION_ADMIT    ? "准入"
-                  : decision.decision == ADMISSION_REJECT ? "拒绝"
-                                                          : "待审");
+                  rules_label(r, "decision", admission_decision_name(decision.decision)));
     if (decision.entry_index >= 0) {
         const admission_entry *entry = &a->entries[decision.entry_index];
         buffer_printf(out, "条目：%s %s（%s，%s）\n", entry->id, entry->reason ? entry->reason : "",

@@ -161,6 +161,10 @@ static const export_column export_columns[] = {
     {"run_params", "value", "取值", NULL, NULL, FORMAT_DEFAULT},
     {"run_params", "description", "说明", NULL, NULL, FORMAT_DEFAULT},
     {"run_params", "unit", "单位", NULL, NULL, FORMAT_DEFAULT},
+    {"run_labels", "run_id", "运行编号", NULL, NULL, FORMAT_INTEGER},
+    {"run_labels", "kind", "类别", NULL, NULL, FORMAT_DEFAULT},
+    {"run_labels", "code", "代码", NULL, NULL, FORMAT_DEFAULT},
+    {"run_labels", "text", "名称", NULL, NULL, FORMAT_DEFAULT},
 };
 
 #define EXPORT_COLUMN_COUNT (sizeof export_columns / sizeof export_columns[0])
@@ -189,6 +193,7 @@ static const export_sheet export_sheets[] = {
     {"run_star_grades", "星级说明", NULL},
     {"run_rules", "规则要点", NULL},
     {"run_params", "参数说明", NULL},
+    {"run_labels", "代码名称", NULL},
 };
 
 /* A column added next to an id: a name from one of the run's description

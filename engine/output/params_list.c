@@ -5,23 +5,6 @@
 
 #include <stdlib.h>
 
-const char *params_list_type_name(param_type t)
-{
-    switch (t) {
-    case PARAM_NUMBER:
-        return "number";
-    case PARAM_INTEGER:
-        return "integer";
-    case PARAM_SCHEDULE:
-        return "schedule";
-    case PARAM_STRING:
-        return "string";
-    case PARAM_DATE:
-        return "date";
-    }
-    return "?";
-}
-
 json_t *params_list_json(const params *ps)
 {
     json_t *list = json_array();
@@ -39,7 +22,7 @@ json_t *params_list_json(const params *ps)
             return NULL;
         }
         json_object_set_new(item, "name", json_string(p->name));
-        json_object_set_new(item, "type", json_string(params_list_type_name(p->type)));
+        json_object_set_new(item, "type", json_string(params_type_name(p->type)));
         /* Text values are not JSON: kept as strings. */
         json_object_set_new(item, "value", parsed ? parsed : json_string(value ? value : ""));
         if (p->has_min)

@@ -9,9 +9,6 @@
 
 #include "params.h"
 
-/* "number", "integer", "schedule", "string", "date". */
-const char *params_list_type_name(param_type t);
-
 /* [{name, type, value, min?, max?, unit?, source, description, defined_at,
 ** overridden}], in the rules' order; NULL when out of memory. The caller
 ** owns the reference. */

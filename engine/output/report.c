@@ -104,6 +104,8 @@ typedef struct document {
     char *appraisal_scope; /* workers are ranked within it, or NULL */
     double bottom_ratio;   /* NAN when not recorded */
     char *floors;          /* "score 60 分、..." (from the JSON of run_rules), or NULL */
+    char **labels;         /* kind, code, text, kind, code, text... (run_labels) */
+    size_t label_count;    /* triples */
     report_grade *grades;  /* best first */
     size_t grade_count;
     size_t indicator_count;      /* of the run */
@@ -367,42 +369,30 @@ static const char *stars_name(const document *d, const report_community *c)
     return isnan(c->total) ? "—" : grade_name(d, c->stars);
 }
 
-/* Chinese name of a scope. */
-static const char *scope_name(const char *scope)
+/* What the rules of the run call `code` of `kind` (run_labels); the code
+** itself when the run recorded no label for it (an older kaohe's file). */
+static const char *label(const document *d, const char *kind, const char *code)
 {
-    if (strcmp(scope, "region") == 0)
-        return "全市";
-    if (strcmp(scope, "district") == 0)
-        return "区";
-    if (strcmp(scope, "street") == 0)
-        return "街道";
-    if (strcmp(scope, "community") == 0)
-        return "社区";
-    return scope;
+    size_t i;
+    for (i = 0; i < d->label_count; i++)
+        if (strcmp(d->labels[3 * i], kind) == 0 && strcmp(d->labels[3 * i + 1], code) == 0)
+            return d->labels[3 * i + 2];
+    return code;
 }
 
-/* Chinese name of an indicator status. */
-static const char *status_name(const char *status)
+static const char *scope_name(const document *d, const char *scope)
 {
-    if (strcmp(status, "ok") == 0)
-        return "正常";
-    if (strcmp(status, "missing") == 0)
-        return "缺失";
-    if (strcmp(status, "invalid") == 0)
-        return "无效";
-    return status;
+    return label(d, "scope", scope);
 }
 
-/* Chinese name of a worker flag. */
-static const char *flag_name(const char *flag)
+static const char *status_name(const document *d, const char *status)
 {
-    if (strcmp(flag, "below_floor") == 0)
-        return "低于底线";
-    if (strcmp(flag, "bottom_ratio") == 0)
-        return "末位比例";
-    if (strcmp(flag, "no_score") == 0)
-        return "缺少评分";
-    return flag;
+    return label(d, "status", status);
+}
+
+static const char *flag_name(const document *d, const char *flag)
+{
+    return label(d, "flag", flag);
 }
 
 /* Appends a star-grade cell: <td class="c s5">五星</td>. */
@@ -537,6 +527,9 @@ static void document_free(document *d)
     free(d->unrated);
     free(d->appraisal_scope);
     free(d->floors);
+    for (i = 0; i < 3 * d->label_count; i++)
+        free(d->labels[i]);
+    free(d->labels);
     for (i = 0; i < d->grade_count; i++) {
         free(d->grades[i].name);
         free(d->grades[i].conditions);
@@ -808,6 +801,37 @@ static int load_rules(document *d, error *e)
             status = error_set(e, ERROR_SYSTEM, "out of memory");
     }
 done:
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Loads run_labels (none in a file of an older kaohe). */
+static int load_labels(document *d, error *e)
+{
+    sqlite3_stmt *statement = NULL;
+    bool row, found = false;
+    int status = has_table(d, "run_labels", &found, e);
+    if (status != ERROR_OK || !found)
+        return status;
+    status =
+        prepare(d, "SELECT kind, code, text FROM run_labels WHERE run_id = ?1 ORDER BY kind, code",
+                "run_labels", &statement, e);
+    while (status == ERROR_OK &&
+           (status = next_row(d, statement, "run_labels", &row, e)) == ERROR_OK && row) {
+        char **more = realloc(d->labels, 3 * (d->label_count + 1) * sizeof *more);
+        int k;
+        if (more == NULL) {
+            status = error_set(e, ERROR_SYSTEM, "out of memory");
+            break;
+        }
+        d->labels = more;
+        for (k = 0; k < 3; k++)
+            d->labels[3 * d->label_count + (size_t)k] = column_copy_or_empty(d, statement, k);
+        d->label_count++;
+        for (k = 0; k < 3; k++)
+            if (d->labels[3 * (d->label_count - 1) + (size_t)k] == NULL)
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+    }
     sqlite3_finalize(statement);
     return status;
 }
@@ -1106,7 +1130,7 @@ static void put_scope(buffer *out, const document *d, const char *scope, const c
 {
     const report_community *c =
         strcmp(scope, "community") == 0 ? find_community(d, scope_id) : NULL;
-    put_text(out, scope_name(scope));
+    put_text(out, scope_name(d, scope));
     buffer_puts(out, " ");
     if (c != NULL) {
         put_text(out, c->name);
@@ -1217,7 +1241,7 @@ static void write_header(const document *d, buffer *out)
     buffer_puts(out, "</dd>\n<dt>社工考核</dt><dd>");
     if (d->appraisal_scope != NULL || !isnan(d->bottom_ratio)) {
         buffer_printf(out, "末位比例 %s（", PERCENT(a, d->bottom_ratio, 1));
-        put_text(out, d->appraisal_scope != NULL ? scope_name(d->appraisal_scope) : "");
+        put_text(out, d->appraisal_scope != NULL ? scope_name(d, d->appraisal_scope) : "");
         buffer_puts(out, "内）；底线 ");
         put_text(out, d->floors != NULL ? d->floors : "—");
     } else {
@@ -1849,7 +1873,7 @@ static int write_targets(const document *d, buffer *out, error *e)
     }
     buffer_puts(out, "<table>\n<thead><tr><th>目标</th><th>要求</th>");
     for (k = 0; k < 4; k++)
-        buffer_printf(out, "<th class=\"n\">%s达标</th>", scope_name(levels[k]));
+        buffer_printf(out, "<th class=\"n\">%s达标</th>", scope_name(d, levels[k]));
     buffer_puts(out, "</tr></thead>\n<tbody>\n");
     status = prepare(d,
                      "SELECT count(*), coalesce(sum(met), 0), (SELECT required FROM target_checks "
@@ -1939,7 +1963,7 @@ static int write_workers(const document *d, buffer *out, error *e)
                      "<p class=\"note\">低于底线：低于");
     put_text(out, d->floors != NULL ? d->floors : "规则的底线");
     buffer_puts(out, "中的一项；末位比例：");
-    put_text(out, d->appraisal_scope != NULL ? scope_name(d->appraisal_scope) : "");
+    put_text(out, d->appraisal_scope != NULL ? scope_name(d, d->appraisal_scope) : "");
     buffer_printf(out,
                   "内按考核分从低到高的前 %s；缺少评分：考核有一项分数缺失。只列工号，不列姓名。"
                   "</p>\n",
@@ -1954,7 +1978,7 @@ static int write_workers(const document *d, buffer *out, error *e)
                      "worker_appraisals", &statement, e);
     buffer_puts(out, "<table>\n<thead><tr><th>街道</th>");
     for (k = 0; k < 3; k++)
-        buffer_printf(out, "<th class=\"n\">%s</th>", flag_name(flags[k]));
+        buffer_printf(out, "<th class=\"n\">%s</th>", flag_name(d, flags[k]));
     buffer_puts(out, "<th class=\"n\">标记合计</th><th class=\"n\">参评社工</th></tr></thead>\n"
                      "<tbody>\n");
     while (status == ERROR_OK &&
@@ -1994,7 +2018,7 @@ static int write_workers(const document *d, buffer *out, error *e)
                              "<th>社区</th><th>街道</th><th class=\"n\">考核分</th>"
                              "<th class=\"n\">");
             if (d->appraisal_scope != NULL) {
-                put_text(out, scope_name(d->appraisal_scope));
+                put_text(out, scope_name(d, d->appraisal_scope));
                 buffer_puts(out, "内");
             }
             buffer_puts(out, "名次<br><span class=\"muted\">1 = 最低</span></th></tr></thead>\n"
@@ -2002,7 +2026,7 @@ static int write_workers(const document *d, buffer *out, error *e)
         }
         listed++;
         buffer_printf(out, "<tr><td class=\"bad\">%s</td><td><code>",
-                      flag_name((const char *)sqlite3_column_text(statement, 0)));
+                      flag_name(d, (const char *)sqlite3_column_text(statement, 0)));
         put_text(out, (const char *)sqlite3_column_text(statement, 1));
         buffer_puts(out, "</code></td><td>");
         put_text(out, sqlite3_column_type(statement, 3) != SQLITE_NULL
@@ -2457,7 +2481,7 @@ static int write_card_workers(const document *d, const report_community *c, buff
         buffer_puts(out, rows++ ? "；<code>" : "<code>");
         put_text(out, (const char *)sqlite3_column_text(statement, 0));
         buffer_printf(out, "</code>（%s，%s",
-                      flag_name((const char *)sqlite3_column_text(statement, 3)),
+                      flag_name(d, (const char *)sqlite3_column_text(statement, 3)),
                       FIXED(a, column_real(statement, 1), 2));
         if (sqlite3_column_type(statement, 2) != SQLITE_NULL)
             buffer_printf(out, "，街道内第 %d 低", sqlite3_column_int(statement, 2));
@@ -2511,7 +2535,7 @@ static int write_card_indicators(const document *d, const report_community *c, b
         put_value(out, column_real(statement, 3), (const char *)sqlite3_column_text(statement, 2));
         buffer_printf(out, "</td><td class=\"c%s\">",
                       state != NULL && strcmp(state, "ok") != 0 ? " bad" : "");
-        put_text(out, status_name(state != NULL ? state : ""));
+        put_text(out, status_name(d, state != NULL ? state : ""));
         buffer_printf(out, "</td><td class=\"n\">%s</td>",
                       FIXED(a, sqlite3_column_double(statement, 5), 2));
         buffer_printf(out, "<td class=\"n\">%s</td><td class=\"n%s\">%s</td></tr>\n",
@@ -2684,6 +2708,8 @@ int report_write(const report_options *options, buffer *out, error *e)
         status = load_run(&d, e);
     if (status == ERROR_OK)
         status = load_rules(&d, e);
+    if (status == ERROR_OK)
+        status = load_labels(&d, e);
     if (status == ERROR_OK)
         status = load_communities(&d, e);
     if (status == ERROR_OK)

@@ -47,18 +47,6 @@ static size_t column_width(const snapshot *s, size_t offset, size_t minimum, siz
     return width < maximum ? width : maximum;
 }
 
-/* Chinese name of a scope. */
-static const char *scope_label(const char *scope)
-{
-    if (strcmp(scope, "region") == 0)
-        return "全市";
-    if (strcmp(scope, "district") == 0)
-        return "区";
-    if (strcmp(scope, "street") == 0)
-        return "街道";
-    return "社区";
-}
-
 /* The short target, appraisal and admission summary under the ranking. */
 static void write_outcome_summary(const summary_input *in, buffer *out)
 {
@@ -95,15 +83,15 @@ static void write_outcome_summary(const summary_input *in, buffer *out)
                     snprintf(actual, sizeof actual, "%.1f%%", region->actual * 100);
                 if (rule->count)
                     buffer_printf(out, "%s%s %s，要求 %g，%s", first ? "" : "；",
-                                  scope_label(scopes[k]), actual, region->required,
-                                  region->met ? "达标" : "未达标");
+                                  rules_label(in->run.rules, "scope", scopes[k]), actual,
+                                  region->required, region->met ? "达标" : "未达标");
                 else
                     buffer_printf(out, "%s%s %s，要求 %.1f%%，%s", first ? "" : "；",
-                                  scope_label(scopes[k]), actual, region->required * 100,
-                                  region->met ? "达标" : "未达标");
+                                  rules_label(in->run.rules, "scope", scopes[k]), actual,
+                                  region->required * 100, region->met ? "达标" : "未达标");
             } else {
-                buffer_printf(out, "%s%s %zu/%zu 达标", first ? "" : "；", scope_label(scopes[k]),
-                              met, total);
+                buffer_printf(out, "%s%s %zu/%zu 达标", first ? "" : "；",
+                              rules_label(in->run.rules, "scope", scopes[k]), met, total);
             }
             first = false;
         }
@@ -120,9 +108,12 @@ static void write_outcome_summary(const summary_input *in, buffer *out)
             none += strcmp(flag, "no_score") == 0;
         }
         buffer_printf(out,
-                      "\n考核：在岗社工 %zu 名，标记 %zu 名：低于底线 %zu 名（below_floor），"
-                      "末位淘汰 %zu 名（bottom_ratio），缺少考核分数 %zu 名（no_score）\n",
-                      o->appraisal_count, below + bottom + none, below, bottom, none);
+                      "\n考核：在岗社工 %zu 名，标记 %zu 名：%s %zu 名（below_floor），%s %zu 名"
+                      "（bottom_ratio），%s %zu 名（no_score）\n",
+                      o->appraisal_count, below + bottom + none,
+                      rules_label(in->run.rules, "flag", "below_floor"), below,
+                      rules_label(in->run.rules, "flag", "bottom_ratio"), bottom,
+                      rules_label(in->run.rules, "flag", "no_score"), none);
     }
     if (o->decision_count > 0) {
         long admitted = 0, rejected = 0, review = 0;
@@ -131,8 +122,11 @@ static void write_outcome_summary(const summary_input *in, buffer *out)
             rejected += o->departments[i].rejected;
             review += o->departments[i].review;
         }
-        buffer_printf(out, "准入：下派事项 %zu 项：准入 %ld，拒绝 %ld，待审 %ld（%zu 个部门）\n",
-                      o->decision_count, admitted, rejected, review, o->department_count);
+        buffer_printf(out, "准入：下派事项 %zu 项：%s %ld，%s %ld，%s %ld（%zu 个部门）\n",
+                      o->decision_count, rules_label(in->run.rules, "decision", "admit"), admitted,
+                      rules_label(in->run.rules, "decision", "reject"), rejected,
+                      rules_label(in->run.rules, "decision", "review"), review,
+                      o->department_count);
     }
 }
 

@@ -253,6 +253,19 @@ static void answer_overview(web_state *w, web_reply *reply)
     json_object_set_new(root, "max_total", json_real(b->max_total));
     json_object_set_new(root, "stars", stars);
     json_object_set_new(root, "star_names", grades_json(r));
+    {
+        /* {kind: {code: label}}: what the page calls the engine's codes. */
+        json_t *labels = json_object();
+        for (i = 0; i < r->label_count; i++) {
+            json_t *kind = json_object_get(labels, r->labels[i].kind);
+            if (kind == NULL) {
+                kind = json_object();
+                json_object_set_new(labels, r->labels[i].kind, kind);
+            }
+            json_object_set_new(kind, r->labels[i].code, json_string(r->labels[i].text));
+        }
+        json_object_set_new(root, "labels", labels);
+    }
     json_object_set_new(root, "targets", targets);
     json_object_set_new(root, "not_ok", missing);
     json_object_set_new(root, "flagged",

@@ -25,12 +25,6 @@ static int scope_rank(const char *scope)
     return 3;
 }
 
-static const char *scope_label(const char *scope)
-{
-    static const char *const labels[] = {"全市", "区", "街道", "社区"};
-    return labels[scope_rank(scope)];
-}
-
 static int target_index(const rules *r, const char *id)
 {
     size_t i;
@@ -229,8 +223,9 @@ int whatif_write_text(const whatif_report *w, buffer *out)
             static const char *const scopes[] = {"region", "district", "street", "community"};
             if (before_total[k] == 0 && after_total[k] == 0)
                 continue;
-            buffer_printf(out, "%s%s %ld/%ld → %ld/%ld", first ? "" : "；", scope_label(scopes[k]),
-                          before_met[k], before_total[k], after_met[k], after_total[k]);
+            buffer_printf(out, "%s%s %ld/%ld → %ld/%ld", first ? "" : "；",
+                          rules_label(r, "scope", scopes[k]), before_met[k], before_total[k],
+                          after_met[k], after_total[k]);
             first = false;
         }
         buffer_puts(out, first ? "无结果\n" : "\n");
@@ -257,7 +252,7 @@ int whatif_write_text(const whatif_report *w, buffer *out)
             const target_check *any = b != NULL ? b : a;
             int ti = target_index(r, any->target_id);
             bool ratio = ti >= 0 && !r->targets[ti].count;
-            buffer_printf(out, "  %s %s %s：", any->target_id, scope_label(any->scope),
+            buffer_printf(out, "  %s %s %s：", any->target_id, rules_label(r, "scope", any->scope),
                           any->scope_id);
             if (b != NULL) {
                 write_value(out, b->actual, ratio);

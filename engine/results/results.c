@@ -294,13 +294,6 @@ done:
     return status;
 }
 
-/* Name of a parameter type, as run_params.type says it. */
-static const char *param_type_name(param_type type)
-{
-    static const char *const names[] = {"number", "integer", "schedule", "string", "date"};
-    return (size_t)type < sizeof names / sizeof names[0] ? names[type] : "number";
-}
-
 /* A comparison as people write it: ≥, <... */
 static const char *op_text(rules_op op)
 {
@@ -355,7 +348,7 @@ static void appraisal_floors(const appraisal_rule *a, const params *ps, buffer *
 ** "no grade", the appraisal's scope, floors and bottom ratio),
 ** run_star_grades (names, thresholds, extra conditions), run_target_rules
 ** (scopes and what the requirement is), run_params (every value, with its
-** description). */
+** description), run_labels (what the outputs call each code). */
 static int write_rules(sqlite3 *db, const char *path, long long id, const results_run *run,
                        error *e)
 {
@@ -447,7 +440,7 @@ static int write_rules(sqlite3 *db, const char *path, long long id, const result
         if (row) {
             put_int(&ins, 1, id);
             put_text(&ins, 2, p->name);
-            put_text(&ins, 3, param_type_name(p->type));
+            put_text(&ins, 3, params_type_name(p->type));
             put_copy(&ins, 4, value);
             put_text(&ins, 5, p->description);
             put_text(&ins, 6, p->unit);
@@ -458,6 +451,20 @@ static int write_rules(sqlite3 *db, const char *path, long long id, const result
             ins.out_of_memory = ins.out_of_memory || value == NULL;
             goto failed;
         }
+    }
+    inserter_end(&ins);
+    inserter_start(&ins, db, "INSERT OR FAIL INTO run_labels (run_id, kind, code, text)", 4,
+                   r->label_count);
+    what = "labels";
+    for (i = 0; i < r->label_count; i++) {
+        if (!inserter_row(&ins))
+            goto failed;
+        put_int(&ins, 1, id);
+        put_text(&ins, 2, r->labels[i].kind);
+        put_text(&ins, 3, r->labels[i].code);
+        put_text(&ins, 4, r->labels[i].text);
+        if (!inserter_end_row(&ins))
+            goto failed;
     }
     goto done;
 failed:

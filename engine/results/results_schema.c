@@ -111,7 +111,13 @@ static const char extra_schema[] = "CREATE TABLE IF NOT EXISTS category_scores (
                                    "  value TEXT,"
                                    "  description TEXT,"
                                    "  unit TEXT,"
-                                   "  PRIMARY KEY (run_id, name));";
+                                   "  PRIMARY KEY (run_id, name));"
+                                   "CREATE TABLE IF NOT EXISTS run_labels ("
+                                   "  run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+                                   "  kind TEXT NOT NULL,"
+                                   "  code TEXT NOT NULL,"
+                                   "  text TEXT NOT NULL,"
+                                   "  PRIMARY KEY (run_id, kind, code));";
 
 /* Added to `runs` one ALTER at a time, in this order (new ones go last:
 ** a file made by an older kaohe has a prefix of them). */

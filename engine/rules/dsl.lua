@@ -52,6 +52,7 @@ function api.reset()
     problems = {},
     warnings = {},
     duplicates = {},
+    labels = {},
   }
 end
 api.reset()
@@ -383,6 +384,31 @@ local function stars(body)
     return
   end
   state.stars = { body = body, file = file, line = line }
+end
+
+-- labels "scope" { region = "全市", ... }: what outputs call the engine's
+-- codes (scopes, flags, decisions, statuses, the snapshot's enumerated
+-- values). Declared again (in a profile), a code's label is replaced.
+local function labels(kind)
+  local file, line = here()
+  if type(kind) ~= "string" or kind == "" then
+    fail("labels needs a kind in quotes: labels \"scope\" { region = \"全市\" }")
+  end
+  plain(kind, file, line)
+  return function(body)
+    if type(body) ~= "table" then fail("labels \"%s\" needs a table: { code = \"label\" }", kind) end
+    body = plain(body, file, line)
+    local into = state.labels[kind] or {}
+    state.labels[kind] = into
+    for code, text in pairs(body) do
+      if type(code) ~= "string" or type(text) ~= "string" or text == "" then
+        problem(file, line, "labels \"%s\": write code = \"label\" (not %s = %s)", kind, tostring(code),
+                tostring(text))
+      else
+        into[code] = text
+      end
+    end
+  end
 end
 
 -- extends "default": this directory is a profile on top of the shipped rules.
@@ -1368,6 +1394,12 @@ function api.finalize(context)
   out.params = {}
   for _, name in ipairs(keys_of(params)) do insert(out.params, params[name]) end
   out.extends = state.extends
+  out.labels = {}
+  for _, kind in ipairs(keys_of(state.labels)) do
+    for _, code in ipairs(keys_of(state.labels[kind])) do
+      insert(out.labels, { kind = kind, code = code, text = state.labels[kind][code] })
+    end
+  end
   for _, p in ipairs(state.problems) do insert(out.problems, p) end
   out.warnings = state.warnings
   return out
@@ -1384,7 +1416,7 @@ local dsl = {
   community = community, fact = fact, count = count, sum = sum, sql = sql_input,
   extends = extends, set = set, override = override, target = target,
   appraisal = appraisal, admission = admission, deny = entry("deny"), allow = entry("allow"),
-  ref = param_ref,
+  ref = param_ref, labels = labels,
 }
 for name, f in pairs(dsl) do globals[name] = f end
 

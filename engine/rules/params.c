@@ -23,6 +23,14 @@ static void params_value_free(param_value *v)
     v->point_count = 0;
 }
 
+const char *const params_type_names[PARAMS_TYPE_COUNT] = {"number", "integer", "schedule", "string",
+                                                          "date"};
+
+const char *params_type_name(param_type t)
+{
+    return (size_t)t < PARAMS_TYPE_COUNT ? params_type_names[t] : "?";
+}
+
 void params_free(params *ps)
 {
     size_t i;

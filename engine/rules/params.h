@@ -17,6 +17,12 @@
 
 typedef enum { PARAM_NUMBER, PARAM_INTEGER, PARAM_SCHEDULE, PARAM_STRING, PARAM_DATE } param_type;
 
+/* The names of the types, in enum order (as rule files and results say
+** them): "number", "integer", "schedule", "string", "date". */
+extern const char *const params_type_names[];
+#define PARAMS_TYPE_COUNT 5
+const char *params_type_name(param_type t);
+
 typedef struct schedule_point {
     int year;     /* milestone year */
     double value; /* value at that year */

@@ -526,12 +526,10 @@ static lua_Integer field_length(lua_State *L, int t, const char *key)
 ** not here would otherwise be read as the first kind). */
 
 static const char *const op_names[] = {"null", "<", "<=", ">", ">=", "=", "!="}; /* rules_op */
-static const char *const param_type_names[] = {"number", "integer", "schedule", "string",
-                                               "date"};                /* param_type */
-static const char *const score_names[] = {"lin", "ratio"};             /* score_kind */
-static const char *const status_names[] = {"missing", "invalid"};      /* check status */
-static const char *const rhs_names[] = {"number", "param", "input"};   /* RHS_* */
-static const char *const ref_names[] = {"param", "schedule"};          /* REF_PARAM.. */
+static const char *const score_names[] = {"lin", "ratio"};                       /* score_kind */
+static const char *const status_names[] = {"missing", "invalid"};                /* check status */
+static const char *const rhs_names[] = {"number", "param", "input"};             /* RHS_* */
+static const char *const ref_names[] = {"param", "schedule"};                    /* REF_PARAM.. */
 static const char *const measure_names[] = {"ratio", "count"};         /* target measure */
 static const char *const empty_names[] = {"null", "skip"};             /* target empty */
 static const char *const list_names[] = {"deny", "allow"};             /* admission_list_kind */
@@ -811,7 +809,8 @@ static int copy_params(lua_State *L, int out, rules *r, error *e)
         p->line = (int)field_number(L, t, "line", 0, NULL);
         snprintf(where, sizeof where, "%s:%d: param \"%s\"", p->file ? p->file : "?", p->line,
                  p->name ? p->name : "?");
-        type = field_option(r, L, t, "type", where, "parameter type", OPTIONS(param_type_names));
+        type = field_option(r, L, t, "type", where, "parameter type", params_type_names,
+                            PARAMS_TYPE_COUNT);
         p->type = type >= 0 ? (param_type)type : PARAM_NUMBER; /* refused above: never evaluated */
         p->min = field_number(L, t, "min", 0, &p->has_min);
         p->max = field_number(L, t, "max", 0, &p->has_max);
@@ -1102,6 +1101,53 @@ static int copy_indicator(lua_State *L, int t, rules *r, indicator *ind)
     }
     lua_pop(L, 1);
     return 0;
+}
+
+/* The labels, as dsl.lua sorted them (kind, then code). */
+static int copy_labels(lua_State *L, int out, rules *r)
+{
+    lua_Integer n = field_length(L, out, "labels"), i;
+    r->labels = calloc((size_t)n + 1, sizeof *r->labels);
+    if (r->labels == NULL)
+        return -1;
+    lua_getfield(L, out, "labels");
+    for (i = 1; i <= n; i++) {
+        code_label *l = &r->labels[i - 1];
+        lua_rawgeti(L, -1, i);
+        r->label_count = (size_t)i;
+        l->kind = field_string(r, L, lua_gettop(L), "kind");
+        l->code = field_string(r, L, lua_gettop(L), "code");
+        l->text = field_string(r, L, lua_gettop(L), "text");
+        lua_pop(L, 1);
+        if (l->kind == NULL || l->code == NULL || l->text == NULL) {
+            lua_pop(L, 1);
+            return -1;
+        }
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+const char *rules_label(const rules *r, const char *kind, const char *code)
+{
+    size_t low = 0, high = r->label_count;
+    if (code == NULL)
+        return "";
+    /* Sorted by kind, then code (strcmp order, as Lua's sort of the keys). */
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        const code_label *l = &r->labels[middle];
+        int c = strcmp(l->kind, kind);
+        if (c == 0)
+            c = strcmp(l->code, code);
+        if (c == 0)
+            return l->text;
+        if (c < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return code;
 }
 
 static int copy_stars(lua_State *L, int out, rules *r)
@@ -1487,7 +1533,7 @@ static int copy_compiled(lua_State *L, int out, rules *r, error *e)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    if (copy_bundles(L, out, r) != 0 || copy_stars(L, out, r) != 0 ||
+    if (copy_labels(L, out, r) != 0 || copy_bundles(L, out, r) != 0 || copy_stars(L, out, r) != 0 ||
         copy_targets(L, out, r) != 0 || copy_appraisal(L, out, r) != 0 ||
         copy_admission(L, out, r) != 0)
         goto oom;
@@ -1793,6 +1839,12 @@ void rules_free(rules *r)
     }
     free(r->stars);
     free(r->star_unrated);
+    for (i = 0; r->labels != NULL && i < r->label_count; i++) {
+        free(r->labels[i].kind);
+        free(r->labels[i].code);
+        free(r->labels[i].text);
+    }
+    free(r->labels);
     for (i = 0; i < r->target_count; i++) {
         target_rule *t = &r->targets[i];
         free(t->id);

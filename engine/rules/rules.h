@@ -192,6 +192,13 @@ typedef struct admission_rules {
     int run_budget_param; /* steps all metered matches of a run may take; -1 = the cap */
 } admission_rules;
 
+/* What outputs call one of the engine's codes (labels "scope" { ... }). */
+typedef struct code_label {
+    char *kind; /* "scope", "flag", "decision", "status", ... */
+    char *code; /* "street" */
+    char *text; /* 街道 */
+} code_label;
+
 typedef struct rules {
     char *root;   /* directory the rules were loaded from */
     char *sha256; /* hex digest of every loaded file, stable order */
@@ -209,6 +216,8 @@ typedef struct rules {
     bool copy_failed;  /* a text could not be copied (out of memory): see rules.c */
     star_grade *stars; /* best first */
     size_t star_count;
+    code_label *labels; /* every label of the rules, by kind then code */
+    size_t label_count;
     char *star_unrated;   /* what outputs call a community below every grade: 未评级 */
     target_rule *targets; /* in declaration order */
     size_t target_count;
@@ -291,6 +300,10 @@ void rules_warn_unused_params(rules *r);
 
 /* Value of a reference with the given parameter values and year. */
 double rules_ref_value(const rules_ref *ref, const params *ps, int year);
+
+/* What the rules call `code` of `kind` (labels "scope" { street = "街道" }),
+** or the code itself when they give it no label. */
+const char *rules_label(const rules *r, const char *kind, const char *code);
 
 /* Checks the invariants that must hold for any parameter values: the
 ** indicators' max points sum to the system total, every max > 0, lin

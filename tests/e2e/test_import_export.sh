@@ -12,7 +12,7 @@ SNAPSHOT_TABLES="snapshot_meta communities workers organizations activities visi
 survey_responses requests tasks facts"
 RESULTS_TABLES="runs indicator_scores community_scores category_scores target_checks
 worker_appraisals task_decisions department_stats run_communities run_indicators run_categories
-run_targets run_target_rules run_star_grades run_rules run_params"
+run_targets run_target_rules run_star_grades run_rules run_params run_labels"
 
 # A private copy of the sample CSV files in ./csv.
 copy_sample_csv() {
@@ -172,7 +172,7 @@ test_export_writes_one_sheet_per_results_table() {
         return
     }
     note "$summary"
-    expect_eq "$(printf '%s\n' "$summary" | wc -l)" 16 "number of sheets"
+    expect_eq "$(printf '%s\n' "$summary" | wc -l)" 17 "number of sheets"
     for table in $RESULTS_TABLES; do
         expected=$((expected + 1))
         shown=$(printf '%s\n' "$summary" | sed -n "${expected}p")

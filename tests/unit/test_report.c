@@ -68,7 +68,9 @@ static const char rules_schema_sql[] =
     "INTEGER NOT NULL, scopes TEXT NOT NULL, required_kind TEXT NOT NULL, required_param TEXT, "
     "PRIMARY KEY (run_id, target_id));"
     "CREATE TABLE run_params (run_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, "
-    "value TEXT, description TEXT, unit TEXT, PRIMARY KEY (run_id, name));";
+    "value TEXT, description TEXT, unit TEXT, PRIMARY KEY (run_id, name));"
+    "CREATE TABLE run_labels (run_id INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, "
+    "text TEXT NOT NULL, PRIMARY KEY (run_id, kind, code));";
 
 /* The rules of runs 1 and 2: grades named 五星 … 二星 (run 2's top line is
  * 95), the schedule target 'share' (持证率目标, cert.plan) and the count
@@ -84,7 +86,11 @@ static const char rules_sql[] =
     "INSERT INTO run_target_rules VALUES (1, 'share', 1, 'region,district,street,community', "
     "'schedule', 'cert.plan'), (1, 'fresh', 2, 'street', 'param', 'fresh.required'), "
     "(2, 'share', 1, 'region,district', 'schedule', 'cert.plan');"
-    "INSERT INTO run_targets VALUES (2, 'share', '持证率目标', 'ratio', NULL, 's');";
+    "INSERT INTO run_targets VALUES (2, 'share', '持证率目标', 'ratio', NULL, 's');"
+    "INSERT INTO run_labels SELECT r, k, c, t FROM (SELECT 1 AS r UNION SELECT 2), "
+    "(SELECT 'status' AS k, 'ok' AS c, '正常' AS t UNION ALL SELECT 'status', 'missing', '缺失' "
+    "UNION ALL SELECT 'status', 'invalid', '无效' UNION ALL SELECT 'scope', 'street', '街道' "
+    "UNION ALL SELECT 'flag', 'bottom_ratio', '末位淘汰');";
 
 /* Run 1 (eval) and run 2 (a what-if scenario written later). Community C2's
  * name is hostile HTML; C2's total 79.6 is 0.4 below the four-star line. */
