@@ -165,16 +165,16 @@ static void check_cell(const xlsx_cell *c, uint32_t row, const xlsx_limits *limi
     FUZZ_CHECK(strlen(c->text) == c->length, "%s: length %zu, strlen %zu", c->ref, c->length,
                strlen(c->text));
     FUZZ_CHECK(text_utf8_valid(c->text, c->length, &bad), "%s: not UTF-8 at %zu", c->ref, bad);
-    FUZZ_CHECK(c->length <= limits->max_cell_bytes || c->kind == XLSX_DATE, "%s: %zu bytes",
-               c->ref, c->length);
+    FUZZ_CHECK(c->length <= limits->max_cell_bytes || c->kind == XLSX_DATE, "%s: %zu bytes", c->ref,
+               c->length);
     switch (c->kind) {
     case XLSX_TEXT:
     case XLSX_NUMBER:
     case XLSX_ERROR:
         break;
     case XLSX_BOOLEAN:
-        FUZZ_CHECK(strcmp(c->text, c->number ? "TRUE" : "FALSE") == 0, "%s: boolean %s",
-                   c->ref, c->text);
+        FUZZ_CHECK(strcmp(c->text, c->number ? "TRUE" : "FALSE") == 0, "%s: boolean %s", c->ref,
+                   c->text);
         break;
     case XLSX_DATE: {
         char day[11];
@@ -186,8 +186,8 @@ static void check_cell(const xlsx_cell *c, uint32_t row, const xlsx_limits *limi
         break;
     }
     case XLSX_TIME:
-        FUZZ_CHECK(c->length == 8 && c->text[2] == ':' && c->text[5] == ':', "%s: time %s",
-                   c->ref, c->text);
+        FUZZ_CHECK(c->length == 8 && c->text[2] == ':' && c->text[5] == ':', "%s: time %s", c->ref,
+                   c->text);
         break;
     default:
         FUZZ_CHECK(0, "%s: kind %d", c->ref, (int)c->kind);
@@ -214,8 +214,8 @@ static void read_sheet(xlsx_book *book, size_t index, const xlsx_limits *limits)
         FUZZ_CHECK(row->count >= 1, "row %u has no cells", row->number);
         last_row = row->number;
         for (i = 0; i < row->count; i++) {
-            FUZZ_CHECK(row->cells[i].column > last_col, "row %u: column %u after %u",
-                       row->number, row->cells[i].column, last_col);
+            FUZZ_CHECK(row->cells[i].column > last_col, "row %u: column %u after %u", row->number,
+                       row->cells[i].column, last_col);
             last_col = row->cells[i].column;
             check_cell(&row->cells[i], row->number, limits);
             if (verbose)
