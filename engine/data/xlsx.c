@@ -252,6 +252,15 @@ static void XMLCALL refuse_entity(void *user, const XML_Char *name, int is_param
     refuse_doctype(user, NULL, NULL, NULL, 0);
 }
 
+/* Index of the entry named `name`, or -1. Part names are case-insensitive
+** (OPC), but libzip finds an exact name through its hash table and a
+** case-insensitive one by scanning every entry: exact first. */
+static zip_int64_t part_locate(zip_t *zip, const char *name)
+{
+    zip_int64_t index = zip_name_locate(zip, name, 0);
+    return index >= 0 ? index : zip_name_locate(zip, name, ZIP_FL_NOCASE);
+}
+
 /* Opens `part` of the book for parsing with the handlers; `user` must start
 ** with `r`. Returns ERROR_OK, or an error (a missing part is ERROR_INPUT);
 ** reader_close() is needed either way. */
@@ -266,7 +275,7 @@ static int reader_open(part_reader *r, xlsx_book *b, const char *part, const cha
     r->sheet = sheet;
     r->limit = limit;
     r->budget.limit = b->limits.max_parser_memory;
-    index = zip_name_locate(b->zip, part, ZIP_FL_NOCASE);
+    index = part_locate(b->zip, part);
     if (index < 0)
         return error_set(e, ERROR_INPUT, "%s: the part %s is missing from the archive%s%s%s",
                          b->name, part, sheet != NULL ? " (sheet " : "", sheet != NULL ? sheet : "",
@@ -556,7 +565,7 @@ static int rels_read(xlsx_book *b, const char *source, rels_ctx *c, error *e)
     }
     sprintf(part, "%.*s_rels/%s.rels", (int)dir, source, source + dir);
     c->base = base;
-    if (zip_name_locate(b->zip, part, ZIP_FL_NOCASE) < 0)
+    if (part_locate(b->zip, part) < 0)
         goto done;
     status =
         parse_whole(&c->r, b, part, b->limits.max_meta_bytes, c, rels_start, end_depth, NULL, e);
@@ -1063,14 +1072,14 @@ static const char *not_zip_reason(const unsigned char *head, size_t n)
 static int not_workbook(xlsx_book *b, error *e)
 {
     const char *what = "a zip archive, but not an .xlsx workbook (it has no xl/workbook.xml)";
-    if (zip_name_locate(b->zip, "xl/workbook.bin", ZIP_FL_NOCASE) >= 0)
+    if (part_locate(b->zip, "xl/workbook.bin") >= 0)
         what = "an Excel binary workbook (.xlsb), which kaohe does not read: save it as .xlsx";
     else if (zip_name_locate(b->zip, "content.xml", 0) >= 0 &&
              zip_name_locate(b->zip, "mimetype", 0) >= 0)
         what = "an OpenDocument file (.ods?), not an .xlsx workbook: save it as .xlsx";
-    else if (zip_name_locate(b->zip, "word/document.xml", ZIP_FL_NOCASE) >= 0)
+    else if (part_locate(b->zip, "word/document.xml") >= 0)
         what = "a Word document (.docx), not an .xlsx workbook";
-    else if (zip_name_locate(b->zip, "ppt/presentation.xml", ZIP_FL_NOCASE) >= 0)
+    else if (part_locate(b->zip, "ppt/presentation.xml") >= 0)
         what = "a PowerPoint file (.pptx), not an .xlsx workbook";
     return error_set(e, ERROR_INPUT, "%s: is %s", b->name, what);
 }
@@ -1089,9 +1098,9 @@ static int book_load(xlsx_book *b, error *e)
     if (status != ERROR_OK)
         goto done;
     target = rels_by_type(&package, "/officeDocument");
-    if (target == NULL || zip_name_locate(b->zip, target, ZIP_FL_NOCASE) < 0)
+    if (target == NULL || part_locate(b->zip, target) < 0)
         target = "xl/workbook.xml"; /* a writer that skipped _rels/.rels */
-    if (zip_name_locate(b->zip, target, ZIP_FL_NOCASE) < 0 ||
+    if (part_locate(b->zip, target) < 0 ||
         (strlen(target) > 4 && strcasecmp(target + strlen(target) - 4, ".bin") == 0)) {
         status = not_workbook(b, e);
         goto done;
@@ -1151,7 +1160,7 @@ static int book_load(xlsx_book *b, error *e)
     target = rels_by_type(&workbook_rels, "/sharedStrings");
     if (target == NULL)
         target = "xl/sharedStrings.xml";
-    if (zip_name_locate(b->zip, target, ZIP_FL_NOCASE) < 0)
+    if (part_locate(b->zip, target) < 0)
         target = NULL;
     if (target != NULL && (b->shared_part = strdup(target)) == NULL) {
         status = error_set(e, ERROR_SYSTEM, "%s: out of memory", b->name);
@@ -1160,7 +1169,7 @@ static int book_load(xlsx_book *b, error *e)
     target = rels_by_type(&workbook_rels, "/styles");
     if (target == NULL)
         target = "xl/styles.xml";
-    if (zip_name_locate(b->zip, target, ZIP_FL_NOCASE) < 0)
+    if (part_locate(b->zip, target) < 0)
         target = NULL;
     if (target != NULL) {
         b->styles_part = strdup(target);
@@ -1697,9 +1706,9 @@ static void cell_end(xlsx_sheet *s)
         return;
     }
     case T_NUMBER:
-        errno = 0;
-        x = strtod(v, &end);
-        if (end == v || *end != '\0' || !isfinite(x)) {
+        /* strtod alone would also take hex, "inf" and leading blanks. */
+        x = v[strspn(v, "0123456789.eE+-")] == '\0' ? strtod(v, &end) : 0;
+        if (end == NULL || end == v || *end != '\0' || !isfinite(x)) {
             cell_fail(s, "'%s' is not a number", quoted);
             return;
         }

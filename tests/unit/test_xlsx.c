@@ -688,7 +688,7 @@ static void test_a_missing_shared_string_names_sheet_and_cell(void **state)
     assert_string_equal(e.message, expected);
 }
 
-static void test_bad_cell_references_are_refused(void **state)
+static void test_bad_references_and_values_are_refused(void **state)
 {
     (void)state;
     expect_refused("<row r=\"1\"><c r=\"A0\"><v>1</v></c></row>", NULL, NULL,
@@ -711,6 +711,10 @@ static void test_bad_cell_references_are_refused(void **state)
                    "工作人员!A1: unknown cell type t=\"x\"");
     expect_refused("<row r=\"1\"><c r=\"A1\"><v>1e999</v></c></row>", NULL, NULL,
                    "工作人员!A1: '1e999' is not a number");
+    expect_refused("<row r=\"1\"><c r=\"A1\"><v>0x10</v></c></row>", NULL, NULL,
+                   "工作人员!A1: '0x10' is not a number");
+    expect_refused("<row r=\"1\"><c r=\"A1\"><v> 1</v></c></row>", NULL, NULL,
+                   "工作人员!A1: ' 1' is not a number");
     expect_refused("<row r=\"1\"><c r=\"A1\" t=\"b\"><v>2</v></c></row>", NULL, NULL,
                    "工作人员!A1: boolean '2' is neither 0 nor 1");
     expect_refused("<row r=\"1\"><c r=\"A1\" t=\"d\"><v>2025-02-30</v></c></row>", NULL, NULL,
@@ -890,7 +894,7 @@ int main(void)
         T(test_the_inflated_bytes_count_not_the_size_the_header_claims),
         T(test_a_doctype_is_refused_so_no_entity_expands),
         T(test_a_missing_shared_string_names_sheet_and_cell),
-        T(test_bad_cell_references_are_refused),
+        T(test_bad_references_and_values_are_refused),
         T(test_every_limit_is_enforced_with_a_message),
         T(test_too_many_sheets_are_refused),
         T(test_malformed_xml_names_part_line_and_column),
