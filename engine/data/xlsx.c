@@ -956,7 +956,10 @@ static void XMLCALL shared_end(void *user, const XML_Char *name)
     } else if (strcmp(ln, "t") == 0 && c->in_t > 0) {
         c->in_t--;
     } else if (depth == 2) {
-        size_t n = decode_escapes(b->shared_text + c->start, b->shared_length - c->start);
+        /* An empty first string leaves shared_text NULL: no arithmetic on it. */
+        size_t n = b->shared_length > c->start
+                       ? decode_escapes(b->shared_text + c->start, b->shared_length - c->start)
+                       : 0;
         c->in_si = false;
         b->shared_length = c->start + n;
         if (!shared_reserve(c, 1))
@@ -1675,7 +1678,8 @@ static void cell_end(xlsx_sheet *s)
         return;
     case T_INLINE:
     case T_STRING:
-        n = decode_escapes(s->value.data != NULL ? s->value.data : (char *)"", n);
+        if (n > 0)
+            n = decode_escapes(s->value.data, n);
         row_add(s, XLSX_TEXT, v, n, 0);
         return;
     case T_BOOLEAN:

@@ -433,6 +433,21 @@ static void test_rich_text_inline_strings_and_escapes_read_as_shown(void **state
     buffer_free(&out);
 }
 
+static void test_an_empty_first_shared_string_reads_as_empty_text(void **state)
+{
+    buffer out;
+    error e;
+    (void)state;
+    write_book("Sheet1", "",
+               "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c>"
+               "</row>",
+               "<si/><si><t>x</t></si>");
+    buffer_init(&out);
+    assert_int_equal(read_book(path, NULL, &out, &e), ERROR_OK);
+    assert_string_equal(buffer_text(&out), "A1 T \nB1 T x\n");
+    buffer_free(&out);
+}
+
 static void test_prefixed_element_names_read_the_same(void **state)
 {
     static const char workbook[] =
@@ -885,6 +900,7 @@ int main(void)
         T(test_date1904_workbooks_shift_dates),
         T(test_sheets_are_listed_in_workbook_order_with_chinese_names),
         T(test_rich_text_inline_strings_and_escapes_read_as_shown),
+        T(test_an_empty_first_shared_string_reads_as_empty_text),
         T(test_prefixed_element_names_read_the_same),
         T(test_a_large_sheet_streams_under_a_small_parser_memory_limit),
         T(test_libreoffice_style_workbook_reads),
