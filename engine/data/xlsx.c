@@ -57,6 +57,8 @@ typedef struct xml_budget {
     size_t used;  /* bytes allocated now */
     size_t limit; /* bytes allowed */
     bool refused; /* an allocation was refused for the limit (not by malloc) */
+    bool failed;  /* malloc itself failed: whatever expat then reports, it is
+                  ** the machine's failure (expat may call it "unbound prefix") */
 } xml_budget;
 
 static _Thread_local xml_budget *budget_now;
@@ -79,8 +81,10 @@ static void *budget_malloc(size_t size)
         return NULL;
     }
     p = malloc(sizeof *p + size);
-    if (p == NULL)
+    if (p == NULL) {
+        b->failed = true;
         return NULL;
+    }
     p->h.size = size;
     p->h.budget = b;
     b->used += size;
@@ -110,14 +114,28 @@ static void *budget_realloc(void *ptr, size_t size)
         return NULL;
     }
     q = realloc(p, sizeof *q + size);
-    if (q == NULL)
+    if (q == NULL) {
+        b->failed = true;
         return NULL;
+    }
     b->used = b->used - q->h.size + size;
     q->h.size = size;
     return q + 1;
 }
 
 static const XML_Memory_Handling_Suite budget_suite = {budget_malloc, budget_realloc, budget_free};
+
+/* The status of a libzip failure: the machine's (out of memory, zlib out of
+** memory, a read error) or the file's. */
+static int zip_status(zip_error_t *ze)
+{
+    int code = zip_error_code_zip(ze);
+    if (code == ZIP_ER_MEMORY || (code == ZIP_ER_ZLIB && zip_error_code_system(ze) == -4))
+        return ERROR_SYSTEM; /* -4: zlib's Z_MEM_ERROR */
+    if (code == ZIP_ER_READ || code == ZIP_ER_OPEN || code == ZIP_ER_SEEK || code == ZIP_ER_TELL)
+        return error_errno_status(zip_error_code_system(ze), ERROR_INPUT);
+    return ERROR_INPUT;
+}
 
 /* --- the book ---------------------------------------------------------------- */
 
@@ -284,12 +302,8 @@ static int reader_open(part_reader *r, xlsx_book *b, const char *part, const cha
     if (r->file == NULL) {
         zip_error_t *ze = zip_get_error(b->zip);
         int code = zip_error_code_zip(ze);
-        return error_set(e,
-                         code == ZIP_ER_MEMORY ? ERROR_SYSTEM
-                         : code == ZIP_ER_READ
-                             ? error_errno_status(zip_error_code_system(ze), ERROR_INPUT)
-                             : ERROR_INPUT,
-                         "%s: %s: cannot be read: %s%s", b->name, part, zip_error_strerror(ze),
+        return error_set(e, zip_status(ze), "%s: %s: cannot be read: %s%s", b->name, part,
+                         zip_error_strerror(ze),
                          code == ZIP_ER_NOPASSWD ? " (the workbook is password-protected: save "
                                                    "it again without a password)"
                                                  : "");
@@ -343,7 +357,7 @@ static int reader_xml_error(part_reader *r, error *e)
                          "or its attributes are too long)",
                          r->book->name, where, (unsigned long)XML_GetCurrentLineNumber(r->parser),
                          r->budget.limit);
-    if (code == XML_ERROR_NO_MEMORY)
+    if (code == XML_ERROR_NO_MEMORY || r->budget.failed)
         return error_set(e, ERROR_SYSTEM, "%s: %s: out of memory", r->book->name, where);
     return error_set(e, ERROR_INPUT, "%s: %s: line %lu, column %lu (byte %lld): %s%s",
                      r->book->name, where, (unsigned long)XML_GetCurrentLineNumber(r->parser),
@@ -368,15 +382,12 @@ static int reader_pump(part_reader *r, error *e)
             zip_int64_t n = zip_fread(r->file, r->chunk, CHUNK_BYTES);
             if (n < 0) {
                 zip_error_t *ze = zip_file_get_error(r->file);
-                int code = zip_error_code_zip(ze);
+                int status_of = zip_status(ze);
                 budget_now = NULL;
                 reader_where(r, where, sizeof where);
-                return error_set(e,
-                                 code == ZIP_ER_MEMORY ? ERROR_SYSTEM
-                                 : code == ZIP_ER_READ
-                                     ? error_errno_status(zip_error_code_system(ze), ERROR_INPUT)
-                                     : ERROR_INPUT,
-                                 "%s: %s: the archive is damaged: %s", r->book->name, where,
+                return error_set(e, status_of, "%s: %s: %s: %s", r->book->name, where,
+                                 status_of == ERROR_SYSTEM ? "cannot be read"
+                                                           : "the archive is damaged",
                                  zip_error_strerror(ze));
             }
             r->inflated += (uint64_t)n;
@@ -1238,12 +1249,7 @@ static int book_open(const char *path, const void *data, size_t size, const char
     }
     if (b->zip == NULL) {
         int code = zip_error_code_zip(&ze);
-        status = error_set(e,
-                           code == ZIP_ER_MEMORY ? ERROR_SYSTEM
-                           : code == ZIP_ER_READ || code == ZIP_ER_OPEN
-                               ? error_errno_status(zip_error_code_system(&ze), ERROR_INPUT)
-                               : ERROR_INPUT,
-                           "%s: %s%s", name,
+        status = error_set(e, zip_status(&ze), "%s: %s%s", name,
                            code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS
                                ? "is not an .xlsx workbook: a damaged zip archive: "
                                : "cannot be opened: ",
