@@ -169,7 +169,9 @@ bool xlsx_date1904(const xlsx_book *book);
 
 /* Starts reading sheet `index` (loading the shared strings on first use).
 ** Returns ERROR_OK and the sheet in *out (free with xlsx_sheet_close, before
-** the book), or ERROR_INPUT / ERROR_SYSTEM as xlsx_open. */
+** the book), ERROR_INPUT / ERROR_SYSTEM as xlsx_open, or ERROR_USAGE when
+** index >= xlsx_sheet_count(). Several sheets of one book may be open at
+** once. */
 int xlsx_sheet_open(xlsx_book *book, size_t index, xlsx_sheet **out, error *e);
 
 /* Reads the next row that holds a value. Returns ERROR_OK with *row set, or
