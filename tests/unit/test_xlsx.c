@@ -535,6 +535,32 @@ static void test_libreoffice_style_workbook_reads(void **state)
     xlsx_close(book);
 }
 
+static void test_two_sheets_read_side_by_side(void **state)
+{
+    xlsx_book *book = NULL;
+    xlsx_sheet *a = NULL, *b = NULL;
+    const xlsx_row *ra, *rb;
+    error e;
+    int i;
+    (void)state;
+    assert_int_equal(xlsx_open("fixtures/xlsx/libreoffice-style.xlsx", NULL, &book, &e), ERROR_OK);
+    assert_int_equal(xlsx_sheet_open(book, 0, &a, &e), ERROR_OK);
+    assert_int_equal(xlsx_sheet_open(book, 1, &b, &e), ERROR_OK);
+    for (i = 1; i <= 3; i++) {
+        assert_int_equal(xlsx_sheet_next(a, &ra, &e), ERROR_OK);
+        assert_int_equal(xlsx_sheet_next(b, &rb, &e), ERROR_OK);
+        assert_int_equal(ra->number, i);
+        assert_int_equal(rb->number, i);
+        assert_string_equal(ra->cells[0].text, i == 1 ? "id" : i == 2 ? "C1" : "C2");
+        assert_string_equal(rb->cells[0].text, i == 1 ? "id" : i == 2 ? "W1" : "W2");
+    }
+    assert_int_equal(xlsx_sheet_next(a, &ra, &e), ERROR_OK);
+    assert_null(ra);
+    xlsx_sheet_close(a);
+    xlsx_sheet_close(b); /* before the end: nothing leaks */
+    xlsx_close(book);
+}
+
 /* --- what is refused -------------------------------------------------------- */
 
 static void test_a_file_that_is_not_a_zip_is_refused_by_name(void **state)
@@ -904,6 +930,7 @@ int main(void)
         T(test_prefixed_element_names_read_the_same),
         T(test_a_large_sheet_streams_under_a_small_parser_memory_limit),
         T(test_libreoffice_style_workbook_reads),
+        T(test_two_sheets_read_side_by_side),
         T(test_a_file_that_is_not_a_zip_is_refused_by_name),
         T(test_a_zip_that_is_not_a_workbook_is_refused_saying_what_it_is),
         T(test_a_part_that_inflates_past_the_limit_is_a_zip_bomb),
