@@ -1020,10 +1020,11 @@ static int shared_load(xlsx_book *b, error *e)
     memset(&c, 0, sizeof c);
     status = parse_whole(&c.r, b, b->shared_part, b->limits.max_part_bytes, &c, shared_start,
                          shared_end, shared_chars, e);
-    if (status != ERROR_OK)
-        b->shared_loaded = false; /* not half a table: the next sheet tries again */
-    if (status != ERROR_OK)
+    if (status != ERROR_OK) {
+        /* Not half a table: the next sheet opened tries again (and fails the same). */
+        b->shared_loaded = false;
         b->shared_count = b->shared_length = 0;
+    }
     return status;
 }
 
