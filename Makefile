@@ -17,7 +17,7 @@
 ENGINE_LAYERS := base rules data eval results check output cli
 
 CC      ?= cc
-PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter libmicrohttpd
+PKGS    := lua5.4 sqlite3 libpcre2-8 jansson libcrypto xlsxwriter libmicrohttpd libzip expat
 BUILD   ?= build
 SANITIZE ?=
 

@@ -11,6 +11,9 @@
 #                      file written while the run is computed (--new
 #                      --threads, ASan build, 200 N with --jobs 1 and 2)
 #                      (about 4 minutes on 2 cores)
+#   fault-xlsx         the .xlsx reader alone: every N of reading a workbook,
+#                      plain and ASan builds (tests/fault/xlsx.sh; seconds;
+#                      also run by fault)
 #   fault-exhaustive   every N of a normal run (about 37,000), ASan build
 #                      (53 minutes with 2 jobs on 2 cores; for a nightly job)
 #
@@ -51,7 +54,29 @@ fault: fault-build
 	FAULT_BOUND=$(FAULT_BOUND) FAULT_SAMPLE=$(FAULT_SAMPLE) bash tests/fault/run.sh --asan $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	bash tests/fault/run.sh --persist --bound 100 --sample 100 $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
 	bash tests/fault/run.sh --new --asan --threads --bound 100 --sample 100 $(if $(FAULT_JOBS),--jobs $(FAULT_JOBS)) || s=1; \
+	$(MAKE) --no-print-directory -f Makefile FAULT_SUBMAKE=1 fault-xlsx || s=1; \
 	exit $$s
+
+# The .xlsx reader alone (tests/fault/xlsx.sh): every N of reading
+# fixtures/xlsx/libreoffice-style.xlsx, plain and ASan builds (seconds).
+FAULT_XLSX_SRC := engine/data/xlsx.c engine/base/buffer.c engine/base/error.c engine/base/text.c
+FAULT_XLSX_CC  = $(or $(CC),cc) -std=c11 -O1 -g -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L \
+                 -D_DEFAULT_SOURCE -I engine/base -I engine/data \
+                 $(shell pkg-config --cflags libzip expat sqlite3)
+FAULT_XLSX_LIBS = $(shell pkg-config --libs libzip expat sqlite3) -lm
+
+$(FAULT_BUILD)/xlsx_read: tests/fault/xlsx_read.c $(FAULT_XLSX_SRC) engine/data/xlsx.h
+	@mkdir -p $(dir $@)
+	$(FAULT_XLSX_CC) -o $@ tests/fault/xlsx_read.c $(FAULT_XLSX_SRC) $(FAULT_XLSX_LIBS)
+
+$(FAULT_BUILD)/asan/xlsx_read: tests/fault/xlsx_read.c $(FAULT_XLSX_SRC) engine/data/xlsx.h
+	@mkdir -p $(dir $@)
+	$(FAULT_XLSX_CC) -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+	  tests/fault/xlsx_read.c $(FAULT_XLSX_SRC) $(FAULT_XLSX_LIBS)
+
+.PHONY: fault-xlsx
+fault-xlsx: $(FAULT_LIB) $(FAULT_BUILD)/xlsx_read $(FAULT_BUILD)/asan/xlsx_read
+	FAULT_BUILD=$(FAULT_BUILD) bash tests/fault/xlsx.sh
 
 fault-exhaustive: fault-build
 	@$(MAKE) --no-print-directory -f Makefile FAULT_SUBMAKE=1 fixtures/small.db

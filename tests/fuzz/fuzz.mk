@@ -36,7 +36,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_JOBS     ?= 1
 FUZZ_SEED     ?=
 FUZZ_REQUIRED ?= 0
-FUZZ_HARNESSES := rules snapshot schema admission params scenario import results sql web
+FUZZ_HARNESSES := rules snapshot schema admission params scenario import results sql web xlsx
 
 # The Makefile's PKGS (read from it when this file is used alone).
 FUZZ_PKGS     := $(or $(PKGS),$(shell sed -n 's/^PKGS *:= *//p' Makefile))

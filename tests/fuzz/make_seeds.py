@@ -3,6 +3,7 @@
 
     python3 tests/fuzz/make_seeds.py          # from the repository root
     python3 tests/fuzz/make_seeds.py schema   # one harness's seeds (and dictionary)
+    python3 tests/fuzz/make_seeds.py xlsx     # the same for xlsx
 
 Seeds are small, real inputs in each harness's input format (see the header
 of tests/fuzz/fuzz_<harness>.c):
@@ -23,7 +24,12 @@ of tests/fuzz/fuzz_<harness>.c):
              columns, WITHOUT ROWID, STRICT, page size, WAL, views, triggers).
   import     fixtures/sample-csv cut to its first rows (header + 3 rows);
   sql        rule SQL: queries like the shipped rules' and the SQL guard's
-             attacks (random, the clock, PRAGMA, runaway queries).
+             attacks (random, the clock, PRAGMA, runaway queries);
+  xlsx       workbooks as parts (text, numbers, booleans, errors, dates and
+             times by format, inline and rich strings, two sheets, prefixed
+             names, date1904) and broken ones (DOCTYPE, bad references, a
+             missing shared string, deep nesting, not UTF-8, not a workbook),
+             plus fixtures/xlsx/libreoffice-style.xlsx whole, cut and not a zip.
 
 It also writes the libFuzzer dictionaries in tests/fuzz/dict/ (rule DSL and
 SQL words, PCRE2 syntax, parameter names, CSV headers and values).
@@ -238,6 +244,114 @@ def import_seeds():
                              'T2,3710010101,民政局,走访,,2025-01-03\n').encode()
     write("import", "long-row", b"\x02" + sections[0] + sep + sections[1] + sep + long_row)
     write("import", "long-row-skip-bad", b"\x03" + sections[0] + sep + sections[1] + sep + long_row)
+
+
+# Part names of fuzz_xlsx.c, by the index its sections' first byte picks.
+XLSX_PARTS = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
+              "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml",
+              "xl/worksheets/sheet2.xml", "xl/sharedStrings.xml", "xl/styles.xml",
+              "xl/worksheets/_rels/sheet1.xml.rels", "xl/workbook.bin", "word/document.xml",
+              "mimetype", "content.xml", "xl/Workbook.XML"]
+XLSX_MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def xlsx_input(parts, flags=0):
+    """fuzz_xlsx's input: flags, then one section per (name, text) part."""
+    sections = []
+    for name, text in parts:
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        sections.append(bytes([XLSX_PARTS.index(name)]) + text)
+    return bytes([flags]) + b"\x1e".join(sections)
+
+
+def xlsx_book(sheet_data, shared=None, styles=None, pr="", sheets=None):
+    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="%s/officeDocument" Target="xl/workbook.xml"/>'
+            '</Relationships>' % XLSX_REL)
+    sheets = sheets or [("工作人员", "rId1")]
+    workbook = ('<workbook %s xmlns:r="%s"><workbookPr %s/><sheets>%s</sheets></workbook>'
+                % (XLSX_MAIN, XLSX_REL, pr, "".join(
+                    '<sheet name="%s" sheetId="%d" r:id="%s"/>' % (n, i + 1, r)
+                    for i, (n, r) in enumerate(sheets))))
+    wrels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+             '<Relationship Id="rId1" Type="%s/worksheet" Target="worksheets/sheet1.xml"/>'
+             '<Relationship Id="rId2" Type="%s/worksheet" Target="/xl/worksheets/sheet2.xml"/>'
+             '<Relationship Id="rId3" Type="%s/sharedStrings" Target="sharedStrings.xml"/>'
+             '<Relationship Id="rId4" Type="%s/styles" Target="styles.xml"/>'
+             '</Relationships>' % (XLSX_REL, XLSX_REL, XLSX_REL, XLSX_REL))
+    parts = [("_rels/.rels", rels), ("xl/workbook.xml", workbook),
+             ("xl/_rels/workbook.xml.rels", wrels),
+             ("xl/worksheets/sheet1.xml",
+              "<worksheet %s><sheetData>%s</sheetData></worksheet>" % (XLSX_MAIN, sheet_data))]
+    if shared is not None:
+        parts.append(("xl/sharedStrings.xml", "<sst %s>%s</sst>" % (XLSX_MAIN, shared)))
+    if styles is not None:
+        parts.append(("xl/styles.xml", styles))
+    return parts
+
+
+XLSX_STYLES = ('<styleSheet %s><numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;'
+               'm&quot;月&quot;d&quot;日&quot;"/><numFmt numFmtId="165" formatCode="[$-804]h:mm AM/PM"/>'
+               '<numFmt numFmtId="166" formatCode="#,##0.00;[Red]-#,##0.00"/></numFmts>'
+               '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs><cellXfs count="6">'
+               '<xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/>'
+               '<xf numFmtId="166"/><xf numFmtId="22"/></cellXfs></styleSheet>' % XLSX_MAIN)
+XLSX_ROWS = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+             '<c r="D1" t="inlineStr"><is><r><t>出生</t></r><r><t>日期</t></r></is></c></row>'
+             '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>7496</v></c>'
+             '<c r="C2" t="b"><v>1</v></c><c r="D2" s="1"><v>27050</v></c>'
+             '<c r="E2" s="2"><v>45717</v></c><c r="F2" s="3"><v>0.5</v></c>'
+             '<c r="G2" s="4"><v>1234.5</v></c><c r="H2" s="5"><v>45717.25</v></c>'
+             '<c r="I2" t="e"><v>#N/A</v></c><c r="J2" t="str"><f>A2</f><v>张三</v></c>'
+             '<c r="K2" t="d"><v>2025-03-01</v></c><c r="L2" s="1"/></row>'
+             '<row><c><v>1</v></c><c t="inlineStr"><is><t>x_x000D_y</t></is></c></row>')
+XLSX_SHARED = ('<si><t>id</t></si><si><t xml:space="preserve">姓名 </t></si>'
+               '<si><r><t>张</t></r><r><rPr/><t>三</t></r><rPh><t>ちょう</t></rPh></si>')
+
+
+def xlsx_seeds():
+    good = xlsx_book(XLSX_ROWS, XLSX_SHARED, XLSX_STYLES)
+    write("xlsx", "good", xlsx_input(good))
+    write("xlsx", "good-small-limits", xlsx_input(good, 2))
+    write("xlsx", "date1904", xlsx_input(xlsx_book(XLSX_ROWS, XLSX_SHARED, XLSX_STYLES,
+                                                   pr='date1904="1"')))
+    two = xlsx_book(XLSX_ROWS, XLSX_SHARED, XLSX_STYLES,
+                    sheets=[("社区", "rId2"), ("工作人员", "rId1")])
+    two.append(("xl/worksheets/sheet2.xml", '<worksheet %s><sheetData><row r="1"><c r="A1" '
+                't="s"><v>1</v></c></row></sheetData></worksheet>' % XLSX_MAIN))
+    write("xlsx", "two-sheets", xlsx_input(two))
+    prefixed = [("xl/workbook.xml", '<x:workbook xmlns:x="http://schemas.openxmlformats.org/'
+                 'spreadsheetml/2006/main" xmlns:r="%s"><x:sheets><x:sheet name="S" sheetId="1" '
+                 'r:id="rId1"/></x:sheets></x:workbook>' % XLSX_REL)] + good[2:]
+    write("xlsx", "prefixed-no-package-rels", xlsx_input(prefixed))
+    bad = {
+        "doctype": '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><worksheet/>',
+        "bad-ref": '<worksheet %s><sheetData><row r="1"><c r="A0"><v>1</v></c></row></sheetData></worksheet>' % XLSX_MAIN,
+        "big-ref": '<worksheet %s><sheetData><row r="1"><c r="ZZZZ1"><v>1</v></c></row></sheetData></worksheet>' % XLSX_MAIN,
+        "shared-index": '<worksheet %s><sheetData><row r="12"><c r="F12" t="s"><v>9999</v></c></row></sheetData></worksheet>' % XLSX_MAIN,
+        "deep": '<worksheet %s><sheetData><row r="1">%s%s</row></sheetData></worksheet>' % (XLSX_MAIN, "<x>" * 80, "</x>" * 80),
+        "not-utf8": b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>\xc3\x28\xff</t></is></c></row></sheetData></worksheet>',
+        "unclosed": '<worksheet %s><sheetData><row r="1"><c r="A1"><v>1</v></row>' % XLSX_MAIN,
+        "rows-backwards": '<worksheet %s><sheetData><row r="5"/><row r="4"/></sheetData></worksheet>' % XLSX_MAIN,
+    }
+    for name, sheet in sorted(bad.items()):
+        parts = [p if p[0] != "xl/worksheets/sheet1.xml" else (p[0], sheet) for p in good]
+        write("xlsx", "bad-" + name, xlsx_input(parts))
+    write("xlsx", "bad-missing-sheet", xlsx_input(good[:3]))
+    write("xlsx", "bad-not-workbook", xlsx_input([("word/document.xml", "<w:document/>")]))
+    write("xlsx", "bad-xlsb", xlsx_input([("xl/workbook.bin", "\x83\x01")]))
+    write("xlsx", "bad-ods", xlsx_input([("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+                                         ("content.xml", "<office:document-content/>")]))
+    # Flags bit 0: the file itself (the container fuzzed).
+    with open(os.path.join(ROOT, "fixtures", "xlsx", "libreoffice-style.xlsx"), "rb") as f:
+        lo = f.read()
+    write("xlsx", "raw-libreoffice-style", b"\x01" + lo)
+    write("xlsx", "raw-libreoffice-style-small-limits", b"\x03" + lo)
+    write("xlsx", "raw-not-zip", b"\x01id,name\nC1,x\n")
+    write("xlsx", "raw-xls", b"\x01\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 32)
+    write("xlsx", "raw-truncated", b"\x01" + lo[: len(lo) // 2])
 
 
 def results_seeds():
@@ -545,6 +659,17 @@ activities visits postings survey_responses requests tasks facts snapshot_meta i
 worker_id key value month as_of region registered population area_km2 score_civil""".split()
 
 
+XLSX_WORDS = ["<row r=\"", "<c r=\"", "</c>", "</row>", "<v>", "</v>", " t=\"s\"", " t=\"b\"",
+              " t=\"e\"", " t=\"d\"", " t=\"str\"", " t=\"inlineStr\"", " s=\"1\"", "<is>", "</is>",
+              "<t>", "</t>", "<r>", "</r>", "<rPh>", "<f>", "<si>", "</si>", "<sheetData>",
+              "</sheetData>", "<sheet name=\"", " r:id=\"rId1\"", "<numFmt numFmtId=\"164\" ",
+              "formatCode=\"", "<cellXfs>", "<xf numFmtId=\"14\"/>", "date1904=\"1\"",
+              "<Relationship Id=\"", " Type=\"", " Target=\"", "/worksheet", "/sharedStrings",
+              "/styles", "/officeDocument", "<!DOCTYPE", "<!ENTITY", "&amp;", "&#x", "_x000D_",
+              "xmlns=\"", "xmlns:x=\"", "x:", "XFD", "1048576", "yyyy", "mm", "hh:mm", "AM/PM",
+              "[$-804]", "\"年\"", "#N/A", "PK\x03\x04", "PK\x01\x02", "PK\x05\x06"]
+
+
 def dicts():
     names = param_names()
     write_dict("rules", RULE_WORDS + SQL_WORDS + ["[[", "]]", "{", "}", '"', "--", "\\"])
@@ -556,9 +681,15 @@ def dicts():
     write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
     write_dict("results", RESULTS_WORDS)
     write_dict("sql", SQL_WORDS + GUARD_WORDS)
+    write_dict("xlsx", XLSX_WORDS)
 
 
 def main():
+    if sys.argv[1:] == ["xlsx"]:
+        xlsx_seeds()
+        write_dict("xlsx", XLSX_WORDS)
+        print("xlsx       %3d seeds" % len(os.listdir(os.path.join(CORPUS, "xlsx"))))
+        return 0
     if sys.argv[1:] == ["schema"]:
         schema_seeds()
         write_dict("schema", SCHEMA_WORDS + [";", "(", ")", ",", "'", "\n"])
@@ -573,6 +704,7 @@ def main():
     schema_seeds()
     results_seeds()
     sql_seeds()
+    xlsx_seeds()
     dicts()
     for h in sorted(os.listdir(CORPUS)):
         print("%-10s %3d seeds" % (h, len(os.listdir(os.path.join(CORPUS, h)))))

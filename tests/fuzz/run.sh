@@ -5,7 +5,7 @@
 #                                                    fuzz each for N s
 #   bash tests/fuzz/run.sh --regress [HARNESS...]                replay once
 #
-# HARNESS: rules snapshot schema admission params scenario import results sql (default: all).
+# HARNESS: rules snapshot schema admission params scenario import results sql xlsx (default: all).
 #
 # Fuzzing reads tests/fuzz/corpus/<h> and tests/fuzz/regress/<h> and writes
 # new inputs to $FUZZ_BUILD/corpus/<h> (the committed seed corpora stay
@@ -36,7 +36,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT" || exit 2
 FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz}
-ALL=(rules snapshot schema admission params scenario import results sql)
+ALL=(rules snapshot schema admission params scenario import results sql xlsx)
 mode=
 seconds=60
 jobs=1
@@ -59,7 +59,7 @@ done
 # Longest input per harness (bytes).
 max_len() {
     case $1 in
-    rules) echo 65536 ;; import) echo 65536 ;; scenario) echo 16384 ;;
+    rules) echo 65536 ;; import) echo 65536 ;; xlsx) echo 65536 ;; scenario) echo 16384 ;;
     snapshot) echo 8192 ;; schema) echo 16384 ;; *) echo 4096 ;;
     esac
 }
@@ -192,7 +192,7 @@ for h in ${failed[@]+"${failed[@]}"}; do
     while IFS= read -r f; do
         echo
         echo "---- $f ($(stat -c %s "$f") bytes)"
-        echo "reproduce: $FUZZ_BUILD/fuzz_$h $f    (make fuzz-build first; FUZZ_VERBOSE=1 for rules, snapshot, schema)"
+        echo "reproduce: $FUZZ_BUILD/fuzz_$h $f    (make fuzz-build first; FUZZ_VERBOSE=1 for rules, snapshot, schema, xlsx)"
         echo "keep it:   cp $f tests/fuzz/regress/$h/<what-it-is>"
         if [ "$(stat -c %s "$f")" -le 65536 ]; then
             echo "the input, to recreate it elsewhere: base64 -d > $(basename "$f") <<'EOF'"
