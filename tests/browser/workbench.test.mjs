@@ -137,6 +137,23 @@ test("a scenario saved as a file loads again with the same answer", async () => 
   assert.equal(await page.textContent("#answer"), first);
 });
 
+test("the answer exports as one HTML page with the changed parameter", async () => {
+  await page.click("nav button[data-tab=whatif]");
+  await page.click("#reset");
+  const i = await page.$$eval(".name", (ns) => ns.findIndex((n) => n.textContent.startsWith("stars.five")));
+  await page.locator(".pv").nth(i).fill("80");
+  await page.click("#run");
+  await page.waitForSelector("#answer table");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-html")]);
+  const file = join(shots, "whatif.html");
+  await download.saveAs(file);
+  const html = readFileSync(file, "utf8");
+  assert.match(html, /stars\.five<\/td><td>90<\/td><td>80/);
+  assert.ok(!/<script/i.test(html), "the exported page runs no script");
+  const names = await page.$$eval("#answer table:first-of-type tr td:first-child", (cells) => cells.map((c) => c.textContent));
+  for (const name of names) assert.ok(html.includes(name), `${name} is not in the exported page`);
+});
+
 test("a sweep draws its chart in the page", async () => {
   await page.click("nav button[data-tab=whatif]");
   await page.selectOption("#s-name", "stars.five");
