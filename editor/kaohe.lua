@@ -83,6 +83,7 @@
 ---@field components string[] 考核分项列（任一为空 → no_score）
 ---@field score string 考核得分（SQL 表达式）
 ---@field floors? table<string, string> 底线：列名 → 参数名
+---@field weights? table<string, string> 各分项的权重：分项列名 → 参数名（用于解释）
 ---@field group? "region"|"district"|"street"|"community" 排名范围（默认 street）
 ---@field bottom_ratio string 末位比例的参数名
 

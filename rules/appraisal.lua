@@ -43,6 +43,8 @@ appraisal {
               + {appraisal.weight.community} * score_community
               + {appraisal.weight.residents} * score_residents
               + {certificate_bonus})]],
+  weights = { score_civil = "appraisal.weight.civil", score_community = "appraisal.weight.community",
+              score_residents = "appraisal.weight.residents" },      -- 各分项的权重（用于解释）
   floors = { score = "elimination.floor", score_residents = "elimination.floor" },
   group = "street",                                         -- 在街道内排名
   bottom_ratio = "elimination.bottom_ratio",

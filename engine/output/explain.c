@@ -366,12 +366,8 @@ int explain_worker(const eval_run *in, const char *worker_id, bool json, buffer 
         buffer_puts(out, "  考核分项：");
         for (k = 0; k < m; k++) {
             double x = d->components[index * m + k];
-            char weight_name[128];
-            const char *suffix = strncmp(a->components[k], "score_", 6) == 0 ? a->components[k] + 6
-                                                                             : a->components[k];
-            int weight;
-            snprintf(weight_name, sizeof weight_name, "appraisal.weight.%s", suffix);
-            weight = params_find(in->params, weight_name);
+            /* The rules say which parameter weighs it (appraisal weights). */
+            int weight = a->weight_params != NULL ? a->weight_params[k] : -1;
             if (isnan(x))
                 buffer_printf(out, "%s%s 空", k ? "；" : "", a->components[k]);
             else if (weight >= 0) {

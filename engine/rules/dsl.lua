@@ -1225,7 +1225,7 @@ end
 
 local APPRAISAL_FIELDS = { name = true, source = true, description = true, who = true,
                            components = true, score = true, floors = true, group = true,
-                           bottom_ratio = true }
+                           bottom_ratio = true, weights = true }
 
 -- appraisal { who = SQL, components = {...}, score = SQL, floors = {...},
 --             group = "street", bottom_ratio = "param" }
@@ -1257,6 +1257,19 @@ compilers.appraisal = function(out, st, params, new_params, h)
       if columns[column] == nil then bad("floors: '%s' is not score or a component", tostring(column))
       elseif type(pname) ~= "string" or not params[pname] then bad("floors: %s must name a parameter", column)
       else a.floors[#a.floors + 1] = { column = columns[column], param = pname, name = column } end
+    end
+  end
+  -- weights = { score_civil = "appraisal.weight.civil", ... }: the parameter
+  -- that weighs each component, for explanations (the score is the SQL's).
+  a.weights = {}
+  if b.weights ~= nil and type(b.weights) ~= "table" then bad("weights = { component = \"parameter\" }")
+  elseif type(b.weights) == "table" then
+    for _, column in ipairs(h.keys_of(b.weights)) do
+      local pname = b.weights[column]
+      if type(column) ~= "string" or (columns[column] or 0) == 0 then
+        bad("weights: '%s' is not a component", tostring(column))
+      elseif type(pname) ~= "string" or not params[pname] then bad("weights: %s must name a parameter", column)
+      else a.weights[#a.weights + 1] = { column = columns[column], param = pname } end
     end
   end
   if type(b.bottom_ratio) ~= "string" or not params[b.bottom_ratio] then

@@ -1318,6 +1318,26 @@ static int copy_appraisal(lua_State *L, int out, rules *r)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    a->weight_params = malloc(((size_t)a->component_count + 1) * sizeof *a->weight_params);
+    if (a->weight_params == NULL)
+        return -1;
+    for (i = 0; i < (lua_Integer)a->component_count; i++)
+        a->weight_params[i] = -1;
+    n = field_length(L, t, "weights");
+    lua_getfield(L, t, "weights");
+    for (i = 1; i <= n; i++) {
+        int column;
+        lua_rawgeti(L, -1, i);
+        column = (int)field_number(L, lua_gettop(L), "column", 0, NULL);
+        /* dsl.lua made column a component (1..count); anything else breaks the contract. */
+        if (column >= 1 && (size_t)column <= a->component_count)
+            a->weight_params[column - 1] =
+                field_param(r, L, lua_gettop(L), "param", where, "a weight", true);
+        else
+            rules_add_problem(r, "%s: weight %lld names no component", where, (long long)i);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     if (copy_binds(L, t, r, &a->binds, &a->bind_count, where) != 0)
         return -1;
     a->needs_decisions = field_needs(r, L, t, "needs", where, NEED_TASK_DECISIONS);
@@ -1866,6 +1886,7 @@ void rules_free(rules *r)
         for (i = 0; i < a->component_count; i++)
             free(a->components[i]);
         free(a->components);
+        free(a->weight_params);
         for (i = 0; i < a->floor_count; i++)
             free(a->floors[i].name);
         free(a->floors);

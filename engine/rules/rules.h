@@ -172,7 +172,8 @@ typedef struct appraisal_rule {
     appraisal_floor *floors;
     size_t floor_count;
     int bottom_ratio_param;
-    char *sql; /* worker id, community id, score, components... */
+    int *weight_params; /* [component] the parameter weighing it (weights = {...}), or -1 */
+    char *sql;          /* worker id, community id, score, components... */
     rules_bind *binds;
     size_t bind_count;
     bool needs_decisions; /* its query reads the task decisions (dsl.lua's `needs`) */

@@ -140,3 +140,21 @@ test_verify_reports_different_rules() {
     expect_exit 1
     expect_stdout_contains "不同的规则"
 }
+
+test_explain_worker_reads_the_weights_the_rules_declare() {
+    # Weights under other names: explain finds them through the appraisal's
+    # weights = {...}, not by guessing a parameter name.
+    copy_rules tree
+    sed -i 's/appraisal\.weight\.civil/weight.of_civil/g' tree/rules/appraisal.lua
+    run_kaohe explain "$SAMPLE_DB" --rules "$PWD/tree" --worker 3710010101-W01
+    expect_exit 0
+    expect_stdout_contains "score_civil 87.70 × 0.3 = 26.31"
+}
+
+test_appraisal_weights_must_name_a_component_and_a_parameter() {
+    copy_rules tree
+    edit_file tree/rules/appraisal.lua 's/weights = { score_civil/weights = { score_civl/'
+    run_kaohe check --rules "$PWD/tree"
+    expect_exit 1
+    expect_stderr_contains "appraisal: weights: 'score_civl' is not a component"
+}
