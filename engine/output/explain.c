@@ -145,9 +145,32 @@ int explain_community(const eval_run *in, const char *community_id, const char *
     int only = -1;
     size_t i, k;
     json_t *root = NULL, *list = NULL;
+    if (c < 0) {
+        /* Staff know communities by name: a name that is one community's
+        ** is as good as its id; one that is several lists them. */
+        size_t found = 0;
+        buffer which;
+        buffer_init(&which);
+        for (i = 0; i < s->community_count; i++)
+            if (strcmp(s->communities[i].name, community_id) == 0) {
+                buffer_printf(&which, "%s%s（%s %s）", found ? "、" : "", s->communities[i].id,
+                              s->communities[i].district, s->communities[i].street);
+                c = found++ == 0 ? (long)i : c;
+            }
+        if (found > 1) {
+            int status =
+                error_set(e, ERROR_INPUT, "%s: %zu communities are named '%s': %s; give the id",
+                          s->path, found, community_id, buffer_text(&which));
+            buffer_free(&which);
+            return status;
+        }
+        buffer_free(&which);
+    }
     if (c < 0)
-        return error_set(e, ERROR_INPUT, "%s: no community '%s' in table communities", s->path,
-                         community_id);
+        return error_set(e, ERROR_INPUT,
+                         "%s: no community '%s' in table communities (an id, or "
+                         "a community's name)",
+                         s->path, community_id);
     if (indicator_id != NULL) {
         only = rules_find_indicator(r, indicator_id);
         if (only < 0) {

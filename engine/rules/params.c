@@ -267,6 +267,20 @@ int params_set_text(params *ps, const char *name, const char *text, error *e)
     case PARAM_INTEGER: {
         char *end;
         double x = strtod(text, &end);
+        /* "5%" where a ratio (0..1) is expected is 0.05, as staff write it;
+        ** where the value is not a ratio a percentage is refused. */
+        if (*text != '\0' && end != text && isfinite(x) &&
+            (strcmp(end, "%") == 0 || strcmp(end, "\xef\xbc\x85") == 0)) {
+            if (!(p->has_max && p->max <= 1)) {
+                status = error_set(e, ERROR_INPUT,
+                                   "--set %s=%s: a percentage is for a ratio (0..1); this value is "
+                                   "a plain number (allowed %s)",
+                                   name, text, range);
+                goto done;
+            }
+            x /= 100;
+            end += strlen(end);
+        }
         if (*text == '\0' || *end != '\0' || !isfinite(x)) {
             status = error_set(e, ERROR_INPUT, "--set %s=%s: not a number (allowed %s)", name, text,
                                range);

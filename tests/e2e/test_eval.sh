@@ -319,3 +319,14 @@ test_help_lists_the_commands() {
     expect_exit 0
     expect_stdout_contains "check" "eval" "params"
 }
+
+test_a_percentage_is_accepted_where_a_ratio_is_expected() {
+    run_kaohe eval "$SAMPLE_DB" --set elimination.bottom_ratio=5% --format json
+    expect_exit 0
+    cp "$LAST_STDOUT" percent.json
+    run_kaohe eval "$SAMPLE_DB" --set elimination.bottom_ratio=0.05 --format json
+    cmp -s "$LAST_STDOUT" percent.json || fail "5% and 0.05 give different results"
+    run_kaohe eval "$SAMPLE_DB" --set stars.five=88%
+    expect_exit 1
+    expect_stderr_contains "--set stars.five=88%: a percentage is for a ratio (0..1)"
+}

@@ -158,3 +158,17 @@ test_appraisal_weights_must_name_a_component_and_a_parameter() {
     expect_exit 1
     expect_stderr_contains "appraisal: weights: 'score_civl' is not a component"
 }
+
+test_explain_takes_a_communitys_name() {
+    run_kaohe explain "$SAMPLE_DB" --community 新华社区
+    expect_exit 0
+    expect_stdout_contains "3710010101 新华社区"
+}
+
+test_explain_lists_the_communities_a_shared_name_could_mean() {
+    cp "$SAMPLE_DB" twins.db
+    sqlite3 twins.db "UPDATE communities SET name = '新华社区' WHERE id = '3710010102'"
+    run_kaohe explain twins.db --community 新华社区
+    expect_exit 1
+    expect_stderr_contains "2 communities are named '新华社区'" "3710010101（" "3710010102（" "give the id"
+}
