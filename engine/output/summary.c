@@ -47,6 +47,52 @@ static size_t column_width(const snapshot *s, size_t offset, size_t minimum, siz
     return width < maximum ? width : maximum;
 }
 
+/* Which indicators lack data or hold values out of range, and in how many
+** communities: the most first, then by id; at most ten of each. */
+static void write_missing(const summary_input *in, buffer *out)
+{
+    const rules *r = in->run.rules;
+    const eval_result *res = in->run.result;
+    size_t m = res->indicator_count, c, i, k;
+    int kind;
+    size_t *counts = calloc(2 * m + 1, sizeof *counts);
+    if (counts == NULL) {
+        out->failed = true;
+        return;
+    }
+    for (c = 0; c < res->community_count; c++)
+        for (i = 0; i < m; i++) {
+            unsigned char status = res->scores[c * m + i].status;
+            if (status == STATUS_MISSING)
+                counts[i]++;
+            else if (status == STATUS_INVALID)
+                counts[m + i]++;
+        }
+    for (kind = 0; kind < 2; kind++) {
+        const size_t *n = counts + (size_t)kind * m;
+        size_t shown = 0, listed = 0, best;
+        for (i = 0; i < m; i++)
+            listed += n[i] > 0;
+        if (listed == 0)
+            continue;
+        buffer_printf(out, "  %s：", kind == 0 ? "缺少数据" : "超出值域");
+        /* Selection by count, descending (ties: rules order, which is by id). */
+        for (k = 0; k < listed && shown < 10; k++, shown++) {
+            best = m;
+            for (i = 0; i < m; i++)
+                if (n[i] > 0 && (best == m || n[i] > n[best]))
+                    best = i;
+            buffer_printf(out, "%s%s %s %zu 个社区", shown ? "、" : "", r->indicators[best].id,
+                          r->indicators[best].name ? r->indicators[best].name : "", n[best]);
+            counts[(size_t)kind * m + best] = 0;
+        }
+        if (listed > shown)
+            buffer_printf(out, " 等 %zu 项", listed);
+        buffer_puts(out, "\n");
+    }
+    free(counts);
+}
+
 /* The short target, appraisal and admission summary under the ranking. */
 static void write_outcome_summary(const summary_input *in, buffer *out)
 {
@@ -302,6 +348,8 @@ static void write_table(const summary_input *in, buffer *out)
     free(star_counts);
     buffer_printf(out, "数据状况：%zu 项指标缺少数据（0 分），%zu 项数据超出值域（0 分）\n",
                   missing, invalid);
+    if (missing + invalid > 0)
+        write_missing(in, out);
     write_outcome_summary(in, out);
     if (in->near > 0)
         write_near(in, out);

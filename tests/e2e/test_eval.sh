@@ -330,3 +330,9 @@ test_a_percentage_is_accepted_where_a_ratio_is_expected() {
     expect_exit 1
     expect_stderr_contains "--set stars.five=88%: a percentage is for a ratio (0..1)"
 }
+
+test_eval_names_the_indicators_that_lack_data() {
+    run_kaohe eval "$SAMPLE_DB"
+    expect_exit 0
+    expect_stdout_contains "数据状况：6 项指标缺少数据" "  缺少数据：F01 居民满意率 2 个社区、C01 "
+}
