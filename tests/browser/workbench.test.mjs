@@ -185,6 +185,20 @@ test("every list explains its row: a card's next star, a worker's flag, a task's
   assert.match(await page.textContent("#d-why"), /decision/);
 });
 
+test("decisions filter by department and by entry", async () => {
+  await page.click("nav button[data-tab=decisions]");
+  const department = await page.$eval("#d-department option:nth-child(2)", (o) => o.value);
+  await page.selectOption("#d-department", department);
+  const shown = await page.$$eval("#t-decisions tr.row td:nth-child(3)", (cells) => cells.map((c) => c.textContent));
+  assert.ok(shown.length > 0 && shown.every((d) => d === department));
+  await page.selectOption("#d-department", "");
+  const entry = await page.$eval("#d-entry option:nth-child(2)", (o) => o.value);
+  await page.selectOption("#d-entry", entry);
+  const entries = await page.$$eval("#t-decisions tr.row td:nth-child(5)", (cells) => cells.map((c) => c.textContent));
+  assert.ok(entries.length > 0 && entries.every((x) => x === entry));
+  await page.selectOption("#d-entry", "");
+});
+
 test("no console errors on the way", () => {
   assert.deepEqual(problems, []);
 });
