@@ -68,9 +68,10 @@ const cli_command cli_commands[] = {
      O(OPT_RUN) | O(OPT_COMMUNITY) | O(OPT_NEAR) | O(OPT_OUT) | CLI_COMMON},
     {"import",
      cmd_import,
-     {"DIR"},
+     {"DIR|BOOK.xlsx"},
      "--out SNAPSHOT [--skip-bad] [--max-row-mb N]",
-     "Build a snapshot from CSV files (one per table), every row checked.",
+     "Build a snapshot from a folder of CSV files or an .xlsx workbook (one file or sheet\n"
+     "per table, named in English or Chinese), every row checked.",
      "the snapshot to create (never overwritten)",
      O(OPT_OUT) | O(OPT_SKIP_BAD) | O(OPT_MAX_ROW_MB) | CLI_COMMON},
     {"export",

@@ -35,6 +35,7 @@
 #include "publish.h"
 #include "snapshot.h"
 #include "text.h"
+#include "xlsx.h"
 
 /* Problems copied into the error message (all go to report->problems). */
 #define PROBLEMS_IN_MESSAGE 20
@@ -224,7 +225,8 @@ typedef struct table_plan {
     size_t column_count;
     size_t key_columns[4]; /* indices of the primary key columns, in key order */
     size_t key_count;
-    char *file;           /* the CSV file's path, or NULL when there is none */
+    char *file;           /* the CSV file's path ("BOOK.xlsx: 工作人员" for a sheet), or NULL */
+    long sheet;           /* a workbook's sheet for this table, or -1 */
     size_t header_fields; /* fields of the header, without trailing empty ones */
     bool *mapped;         /* [header field] names a column */
     key_set keys;         /* keys of the rows read */
@@ -245,6 +247,9 @@ typedef struct importer {
     buffer key;    /* scratch for keys */
     char *as_of;   /* snapshot_meta values seen in good rows */
     char *region;
+    xlsx_book *book;   /* importing a workbook: one sheet per table; else NULL */
+    const char *sheet; /* the sheet being read, for cell references in messages */
+    long row_number;   /* its row being read */
 } importer;
 
 static void plan_free(importer *imp)
@@ -425,13 +430,17 @@ static void problem_add(importer *imp, bool fatal, const char *file, long line, 
     if (fatal)
         imp->fatal++;
     if (imp->problems <= PROBLEMS_IN_MESSAGE) {
-        if (line > 0)
+        if (line > 0 && imp->book != NULL)
+            buffer_printf(&imp->head, "\n%s row %ld: %s", file, line, text);
+        else if (line > 0)
             buffer_printf(&imp->head, "\n%s:%ld: %s", file, line, text);
         else
             buffer_printf(&imp->head, "\n%s: %s", file, text);
     }
     if (imp->problems <= PROBLEMS_LISTED) {
-        if (line > 0)
+        if (line > 0 && imp->book != NULL)
+            buffer_printf(out, "%s row %ld: %s\n", file, line, text);
+        else if (line > 0)
             buffer_printf(out, "%s:%ld: %s\n", file, line, text);
         else
             buffer_printf(out, "%s: %s\n", file, text);
@@ -470,6 +479,12 @@ static void row_problem(importer *imp, const column_plan *c)
 {
     if (imp->row.length > 0)
         buffer_puts(&imp->row, "; ");
+    if (imp->book != NULL && imp->sheet != NULL && c->field >= 0) {
+        /* In a workbook the cell says where: 工作人员!F12. */
+        char column[8];
+        xlsx_column_name((uint32_t)c->field + 1, column);
+        buffer_printf(&imp->row, "%s!%s%ld ", imp->sheet, column, imp->row_number);
+    }
     if (c->title != NULL)
         buffer_printf(&imp->row, "%s (%s) ", c->name, c->title);
     else
@@ -1143,6 +1158,167 @@ static void too_long(importer *imp, const table_plan *tp, const csv_record *r, l
     problem_add(imp, !header_done, tp->file, line, text);
 }
 
+/* --- a workbook ------------------------------------------------------------ */
+
+/* The Chinese name of each snapshot table, as a sheet may be named. */
+static const char *const table_titles[][2] = {
+    {"snapshot_meta", "快照信息"}, {"communities", "社区"},
+    {"workers", "工作人员"},       {"organizations", "社会组织"},
+    {"activities", "活动"},        {"visits", "走访"},
+    {"postings", "公示"},          {"survey_responses", "满意度调查"},
+    {"requests", "居民诉求"},      {"tasks", "下派事项"},
+    {"facts", "其他数据"},
+};
+
+static const char *table_title(const char *table)
+{
+    size_t i;
+    for (i = 0; i < sizeof table_titles / sizeof table_titles[0]; i++)
+        if (strcmp(table_titles[i][0], table) == 0)
+            return table_titles[i][1];
+    return NULL;
+}
+
+/* The text import reads from a cell: a date (with a time) as its date, a
+** boolean as 1 or 0, anything else as the workbook shows it. */
+static const char *cell_text(const xlsx_cell *cell, char *scratch, size_t size)
+{
+    if (cell->kind == XLSX_DATE && cell->length > 10) {
+        snprintf(scratch, size, "%.10s", cell->text);
+        return scratch;
+    }
+    if (cell->kind == XLSX_BOOLEAN)
+        return cell->number != 0 ? "1" : "0";
+    return cell->text;
+}
+
+/* Reads a table from its sheet: each row becomes the record a CSV line
+** would (one field per column from A, blank cells empty), so the header,
+** every check and every message are the CSV import's; problems name the
+** sheet and cell. */
+static int import_sheet(importer *imp, table_plan *tp, sqlite3_stmt *insert, value *values,
+                        error *e)
+{
+    xlsx_sheet *sheet = NULL;
+    const xlsx_row *row;
+    csv_field *fields = NULL;
+    char(*scratch)[32] = NULL;
+    size_t capacity = 0, i;
+    bool header_done = false;
+    long rows = 0;
+    int status = xlsx_sheet_open(imp->book, (size_t)tp->sheet, &sheet, e);
+    imp->sheet = status == ERROR_OK ? xlsx_sheet_at(imp->book, (size_t)tp->sheet)->name : NULL;
+    while (status == ERROR_OK && (status = xlsx_sheet_next(sheet, &row, e)) == ERROR_OK &&
+           row != NULL) {
+        csv_record record;
+        size_t width = row->cells[row->count - 1].column;
+        /* A workbook keeps no trailing blank cells: the row is as wide as
+        ** the header. */
+        if (header_done && width < tp->header_fields)
+            width = tp->header_fields;
+        if (width > capacity) {
+            csv_field *more = realloc(fields, width * sizeof *fields);
+            char(*more_scratch)[32] =
+                more != NULL ? realloc(scratch, width * sizeof *scratch) : NULL;
+            if (more != NULL)
+                fields = more;
+            if (more_scratch != NULL)
+                scratch = more_scratch;
+            if (more == NULL || more_scratch == NULL) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                break;
+            }
+            capacity = width;
+        }
+        for (i = 0; i < width; i++) {
+            fields[i].text = "";
+            fields[i].length = 0;
+            fields[i].line = (long)row->number;
+        }
+        for (i = 0; i < row->count; i++) {
+            const xlsx_cell *cell = &row->cells[i];
+            size_t at = cell->column - 1;
+            fields[at].text = cell_text(cell, scratch[at], sizeof scratch[at]);
+            fields[at].length = strlen(fields[at].text);
+        }
+        memset(&record, 0, sizeof record);
+        record.fields = fields;
+        record.count = width;
+        record.line = (long)row->number;
+        imp->row_number = (long)row->number;
+        if (csv_record_blank(&record))
+            continue;
+        if (!header_done) {
+            long before = imp->fatal;
+            header_done = true;
+            status = read_header(imp, tp, &record, record.line);
+            if (status != ERROR_OK) {
+                status = error_set(e, status, "out of memory");
+                break;
+            }
+            if (imp->fatal > before)
+                break;
+            continue;
+        }
+        status = import_row(imp, tp, &record, record.line, insert, values, e);
+        rows++;
+        if (status == ERROR_OK && imp->o->progress != NULL && rows % PROGRESS_EVERY == 0)
+            imp->o->progress(imp->o->user, tp->file, rows);
+    }
+    if (status == ERROR_INPUT) {
+        /* The reader's message names the file, sheet and cell (or part and
+        ** line): a problem of this table's rows, as a CSV reading error is. */
+        problem_add(imp, true, tp->file, 0, e->message);
+        error_clear(e);
+        status = ERROR_OK;
+    } else if (status == ERROR_OK && !header_done) {
+        problem_add(imp, true, tp->file, 0, "empty: not even a header row with the column names");
+    }
+    if (status == ERROR_OK && imp->o->progress != NULL)
+        imp->o->progress(imp->o->user, tp->file, rows);
+    imp->sheet = NULL;
+    xlsx_sheet_close(sheet);
+    free(fields);
+    free(scratch);
+    return status;
+}
+
+/* Finds each table's sheet, by its English or Chinese name; a sheet that is
+** no table's is named in a warning (it is not read). */
+static int plan_sheets(importer *imp, const char *path, error *e)
+{
+    size_t t, s, count = xlsx_sheet_count(imp->book);
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+    for (t = 0; t < imp->table_count; t++) {
+        table_plan *tp = &imp->tables[t];
+        const char *title = table_title(tp->name);
+        buffer name;
+        tp->sheet = xlsx_sheet_find(imp->book, tp->name);
+        if (tp->sheet < 0 && title != NULL)
+            tp->sheet = xlsx_sheet_find(imp->book, title);
+        if (tp->sheet < 0)
+            continue;
+        buffer_init(&name);
+        buffer_printf(&name, "%s: %s", base, xlsx_sheet_at(imp->book, (size_t)tp->sheet)->name);
+        if (buffer_failed(&name)) {
+            buffer_free(&name);
+            return error_set(e, ERROR_SYSTEM, "out of memory");
+        }
+        tp->file = buffer_take(&name);
+    }
+    for (s = 0; s < count; s++) {
+        bool used = false;
+        for (t = 0; t < imp->table_count; t++)
+            used = used || imp->tables[t].sheet == (long)s;
+        if (!used)
+            buffer_printf(&imp->report->problems,
+                          "%s: warning: sheet '%s' is no table of the snapshot (named by the "
+                          "table's English or Chinese name); it is not read\n",
+                          base, xlsx_sheet_at(imp->book, s)->name);
+    }
+    return ERROR_OK;
+}
+
 /* Reads one table's file into the snapshot. */
 static int import_file(importer *imp, table_plan *tp, error *e)
 {
@@ -1159,9 +1335,11 @@ static int import_file(importer *imp, table_plan *tp, error *e)
     buffer_init(&sql);
     if (tp->file == NULL)
         goto done;
-    r = open_csv(imp, tp->file, &status, e);
-    if (r == NULL)
-        goto done;
+    if (imp->book == NULL) {
+        r = open_csv(imp, tp->file, &status, e);
+        if (r == NULL)
+            goto done;
+    }
     values = calloc(tp->column_count, sizeof *values);
     buffer_printf(&sql, "INSERT INTO \"%s\" (", tp->name);
     for (i = 0; i < tp->column_count; i++)
@@ -1179,6 +1357,10 @@ static int import_file(importer *imp, table_plan *tp, error *e)
         status = error_set(e, ERROR_SYSTEM, "%s: cannot prepare the insert into %s: %s",
                            imp->o->out, tp->name, sqlite3_errmsg(imp->db));
         goto done;
+    }
+    if (imp->book != NULL) {
+        status = import_sheet(imp, tp, insert, values, e);
+        goto finished;
     }
     for (;;) {
         rc = csv_next(r, &record);
@@ -1240,6 +1422,7 @@ static int import_file(importer *imp, table_plan *tp, error *e)
 done:
     if (status == ERROR_OK && tp->file != NULL && imp->o->progress != NULL)
         imp->o->progress(imp->o->user, tp->file, rows);
+finished:
     sqlite3_finalize(insert);
     csv_close(r);
     free(values);
@@ -1435,10 +1618,18 @@ int import_csv_directory(const import_options *o, import_report *report, error *
                            error_errno_text(errno));
         goto done;
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (S_ISREG(st.st_mode)) {
+        /* A workbook: one sheet per table (xlsx.c says what is not one). */
+        xlsx_limits limits;
+        xlsx_limits_default(&limits);
+        limits.max_row_bytes = row_limit(&imp);
+        status = xlsx_open(o->directory, &limits, &imp.book, e);
+        if (status != ERROR_OK)
+            goto done;
+    } else if (!S_ISDIR(st.st_mode)) {
         status = error_set(e, ERROR_INPUT,
-                           "%s: not a directory (import reads a directory of CSV "
-                           "files, one per table)",
+                           "%s: neither a directory of CSV files (one per table) nor an .xlsx "
+                           "workbook (one sheet per table)",
                            o->directory);
         goto done;
     }
@@ -1454,7 +1645,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     status = plan_build(&imp, e);
     if (status != ERROR_OK)
         goto done;
-    status = scan_directory(&imp, e);
+    status = imp.book != NULL ? plan_sheets(&imp, o->directory, e) : scan_directory(&imp, e);
     if (status != ERROR_OK)
         goto done;
     rc = sqlite3_open_v2(publish_temporary(&out), &imp.db,
@@ -1546,6 +1737,7 @@ done:
         buffer_printf(&report->problems, "... and %ld more problems\n",
                       imp.problems - PROBLEMS_LISTED);
     snapshot_close(check);
+    xlsx_close(imp.book);
     plan_free(&imp);
     free(imp.as_of);
     free(imp.region);
