@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -1074,15 +1075,96 @@ static size_t row_limit(const importer *imp)
 
 /* Opens a CSV file (csv.h), refusing UTF-16. Returns the reader, or NULL
 ** with a problem recorded or *status set. */
+/* True when the file at `path` is valid UTF-8 throughout (read in chunks;
+** a sequence cut by a chunk's end is carried to the next). False too when
+** it cannot be read: csv_open then says why. */
+static bool file_is_utf8(const char *path)
+{
+    char chunk[65536 + 4];
+    size_t carried = 0, n, bad;
+    bool ok = true;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return true;
+    while (ok && (n = fread(chunk + carried, 1, sizeof chunk - 4 - carried, f)) > 0) {
+        size_t length = carried + n;
+        carried = 0;
+        if (!text_utf8_valid(chunk, length, &bad)) {
+            /* Only a sequence cut at the chunk's end may yet be whole. */
+            if (length - bad < 4 && !feof(f)) {
+                carried = length - bad;
+                memmove(chunk, chunk + bad, carried);
+            } else {
+                ok = false;
+            }
+        }
+    }
+    if (ferror(f) || carried > 0)
+        ok = false;
+    fclose(f);
+    return ok;
+}
+
+/* The file converted from GB18030 (which includes GBK, the encoding of
+** Excel's and WPS's CSV on Chinese Windows) to UTF-8, in an anonymous
+** temporary file (gone when closed); NULL when it is not GB18030 either
+** (the UTF-8 check then names the first bad byte) or on a failure. Line
+** breaks are the same bytes in both, so every line number stays right. */
+static FILE *gb18030_to_utf8(const char *path)
+{
+    char in[65536], out[4 * 65536];
+    size_t carried = 0, n;
+    bool ok = true;
+    FILE *f = fopen(path, "rb"), *tmp = f != NULL ? tmpfile() : NULL;
+    iconv_t cd = tmp != NULL ? iconv_open("UTF-8", "GB18030") : (iconv_t)-1;
+    if (cd == (iconv_t)-1) {
+        if (tmp != NULL)
+            fclose(tmp);
+        if (f != NULL)
+            fclose(f);
+        return NULL;
+    }
+    while (ok && (n = fread(in + carried, 1, sizeof in - carried, f)) > 0) {
+        char *from = in, *to = out;
+        size_t left = carried + n, room = sizeof out;
+        if (iconv(cd, &from, &left, &to, &room) == (size_t)-1 && errno != EINVAL)
+            ok = false; /* EILSEQ: not GB18030; EINVAL: a character cut by the chunk's end */
+        if (ok && fwrite(out, 1, (size_t)(to - out), tmp) != (size_t)(to - out))
+            ok = false;
+        carried = left;
+        memmove(in, from, carried);
+    }
+    if (ferror(f) || carried > 0 || fflush(tmp) != 0)
+        ok = false;
+    iconv_close(cd);
+    fclose(f);
+    if (!ok) {
+        fclose(tmp);
+        return NULL;
+    }
+    rewind(tmp);
+    return tmp;
+}
+
 static csv_reader *open_csv(importer *imp, const char *path, int *status, error *e)
 {
     csv_limits limits = {row_limit(imp), IMPORT_MAX_FIELDS};
     csv_reader *r = NULL;
     error why;
     int opened;
+    FILE *converted = NULL;
     *status = ERROR_OK;
     error_clear(&why);
-    opened = csv_open(path, &limits, &r, &why);
+    if (!file_is_utf8(path) && (converted = gb18030_to_utf8(path)) != NULL) {
+        /* One line, not a problem: the file is read, converted. */
+        const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+        buffer_printf(&imp->report->problems,
+                      "%s: note: read as GB18030/GBK (Excel's CSV on Chinese Windows), converted "
+                      "to UTF-8\n",
+                      name);
+    }
+    opened = converted != NULL ? csv_open_stream(converted, &limits, &r, &why)
+                               : csv_open(path, &limits, &r, &why);
     if (opened == ERROR_SYSTEM) /* the machine's failure (memory, open files): no problem row */
         *status = error_set(e, ERROR_SYSTEM, "%s: %s", path, why.message);
     else if (opened != ERROR_OK)

@@ -141,15 +141,34 @@ test_import_refuses_to_overwrite_an_existing_snapshot() {
     expect_dir_holds . x.db
 }
 
-test_import_names_a_gbk_file_and_its_line() {
+test_import_reads_a_gbk_file_with_a_one_line_note() {
     command -v iconv >/dev/null || skip "iconv is not installed"
     copy_sample_csv
     # As an old Excel saves it: GBK, no byte order mark.
     tail -c +4 "$SAMPLE_CSV/communities.csv" | iconv -f UTF-8 -t GBK >csv/communities.csv ||
         die "iconv failed"
+    tail -c +4 "$SAMPLE_CSV/workers.csv" | iconv -f UTF-8 -t GB18030 >csv/workers.csv ||
+        die "iconv failed"
+    run_kaohe import csv --out gbk.db
+    expect_exit 0
+    expect_stderr_contains "communities.csv: note: read as GB18030/GBK" "workers.csv: note: read as GB18030/GBK"
+    run_kaohe import "$SAMPLE_CSV" --out utf8.db
+    expect_exit 0
+    local t
+    for t in communities workers; do
+        [ "$(sqlite3 gbk.db "SELECT * FROM $t ORDER BY 1" | sha256sum)" = \
+            "$(sqlite3 utf8.db "SELECT * FROM $t ORDER BY 1" | sha256sum)" ] ||
+            fail "table $t read from GBK differs from the UTF-8 file"
+    done
+}
+
+test_import_names_a_file_in_no_known_encoding_and_its_line() {
+    copy_sample_csv
+    # A byte that is neither UTF-8 nor GB18030 (0xFF) in the second line.
+    { head -n 1 "$SAMPLE_CSV/communities.csv"; printf 'x\377y,1\n'; } >csv/communities.csv
     run_kaohe import csv --out x.db
     expect_exit 1
-    expect_stderr_contains "csv/communities.csv:1:" "not valid UTF-8" "CSV UTF-8"
+    expect_stderr_contains "csv/communities.csv:2:" "not valid UTF-8" "CSV UTF-8"
     expect_dir_holds . csv
 }
 
