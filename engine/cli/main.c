@@ -73,7 +73,7 @@ const cli_command cli_commands[] = {
      "Build a snapshot from a folder of CSV files or an .xlsx workbook (one file or sheet\n"
      "per table, named in English or Chinese), every row checked.",
      "the snapshot to create (never overwritten)",
-     O(OPT_OUT) | O(OPT_SKIP_BAD) | O(OPT_MAX_ROW_MB) | CLI_COMMON},
+     O(OPT_OUT) | O(OPT_SKIP_BAD) | O(OPT_MAX_ROW_MB) | CLI_RULES | CLI_COMMON},
     {"export",
      cmd_export,
      {"RESULTS"},

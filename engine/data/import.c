@@ -34,6 +34,7 @@
 #include "csv.h"
 #include "idset.h"
 #include "publish.h"
+#include "rules.h"
 #include "snapshot.h"
 #include "text.h"
 #include "xlsx.h"
@@ -217,6 +218,8 @@ typedef struct column_plan {
     size_t rule_count;
     struct table_plan *target; /* SNAPSHOT_RULE_REFERENCE: the table referred to */
     long field;                /* index in the CSV record, -1 when absent */
+    char normal[64];           /* the current row's value as written differently (a date
+                               ** 2025/3/1, a number 7,496, a label 书记), normalised */
 } column_plan;
 
 /* One table: its columns, its file and the keys seen. */
@@ -584,13 +587,24 @@ static void enum_suggest(buffer *out, const char *values, const char *value)
 }
 
 /* Replaces the commas of an enum list by ", " for a message. */
-static void append_values(buffer *out, const char *values)
+/* "secretary (书记), director (主任), ...": the codes of an enumerated
+** column, each with its label of `kind` when the rules give one. */
+static void append_values(buffer *out, const char *values, const rules *labels, const char *kind)
 {
-    for (; *values; values++) {
-        if (*values == ',')
+    while (*values != '\0') {
+        size_t n = strcspn(values, ",");
+        char code[64];
+        const char *label;
+        snprintf(code, sizeof code, "%.*s", (int)n, values);
+        buffer_puts(out, code);
+        label = labels != NULL ? rules_label(labels, kind, code) : code;
+        if (strcmp(label, code) != 0)
+            buffer_printf(out, " (%s)", label);
+        values += n;
+        if (*values == ',') {
             buffer_puts(out, ", ");
-        else
-            buffer_append(out, values, 1);
+            values++;
+        }
     }
 }
 
@@ -643,8 +657,13 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
                 row_problem(imp, c);
                 append_value(&imp->row, v->text);
                 buffer_puts(&imp->row, " is not one of ");
-                append_values(&imp->row, rule->values);
-                buffer_puts(&imp->row, " (or empty)");
+                {
+                    char kind[96];
+                    snprintf(kind, sizeof kind, "%s.%s", rule->table, rule->column);
+                    append_values(&imp->row, rule->values, imp->o->labels, kind);
+                }
+                if (!c->required)
+                    buffer_puts(&imp->row, " (or empty)");
                 enum_suggest(&imp->row, rule->values, v->text);
             }
             break;
@@ -671,8 +690,107 @@ static void check_rules(importer *imp, const column_plan *c, const value *v)
 
 /* Parses one cell into *v according to the column; problems go to
 ** imp->row. `raw` is the field as read. */
-static void parse_cell(importer *imp, const column_plan *c, char *raw, value *v)
+/* A date as offices write it (2025/3/1, 2025.3.1, 2025-3-1, 2025年3月1日;
+** `month`: 2025/3, 2025年3月) as YYYY-MM-DD (YYYY-MM) into `out`; false
+** when it is none of these. Whether the day exists is checked after. */
+static bool normal_date(const char *text, bool month, char *out, size_t size)
 {
+    int y = 0, m = 0, d = 1, used = 0, more = 0;
+    char sep[2], again[2];
+    if (sscanf(text, "%4d年%2d月%n", &y, &m, &used) == 2 && used > 0) {
+        if (!month && (sscanf(text + used, "%2d日%n", &d, &more) != 1 || more == 0))
+            return false;
+    } else if (sscanf(text, "%4d%1[-/.]%2d%n", &y, sep, &m, &used) == 3 && used > 0) {
+        if (!month &&
+            (sscanf(text + used, "%1[-/.]%2d%n", again, &d, &more) != 2 || again[0] != sep[0]))
+            return false;
+    } else {
+        return false;
+    }
+    if (text[used + more] != '\0' || y < 1000 || m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
+    if (month)
+        snprintf(out, size, "%04d-%02d", y, m);
+    else
+        snprintf(out, size, "%04d-%02d-%02d", y, m, d);
+    return true;
+}
+
+/* 7,496 or 1,234,567.5 (commas between groups of three) without the
+** commas into `out`; false when the text is not such a number. */
+static bool normal_number(const char *text, char *out, size_t size)
+{
+    size_t n = 0, digits = 0;
+    bool grouped = false, point = false;
+    const char *p = text;
+    if (*p == '-')
+        out[n++] = *p++;
+    for (; *p != '\0' && n + 1 < size; p++) {
+        if (*p >= '0' && *p <= '9') {
+            out[n++] = *p;
+            digits++;
+        } else if (*p == ',' && !point && digits > 0 && (!grouped || digits == 3) &&
+                   (grouped || digits <= 3)) {
+            grouped = true;
+            digits = 0;
+        } else if (*p == '.' && !point && (!grouped || digits == 3)) {
+            point = true;
+            out[n++] = *p;
+        } else {
+            return false;
+        }
+    }
+    out[n] = '\0';
+    return *p == '\0' && grouped && (point || digits == 3);
+}
+
+/* The value a cell means when it is written as staff write it: a date in
+** another form, a grouped number, a label of an enumerated value or a
+** boolean (是/否). NULL when it is to be read as written. */
+static const char *normal_value(importer *imp, const table_plan *tp, column_plan *c,
+                                const char *text)
+{
+    size_t i;
+    for (i = 0; i < c->rule_count; i++) {
+        const snapshot_column_rule *rule = c->rules[i];
+        char kind[96];
+        const char *code;
+        switch (rule->kind) {
+        case SNAPSHOT_RULE_DATE:
+        case SNAPSHOT_RULE_MONTH:
+            if (normal_date(text, rule->kind == SNAPSHOT_RULE_MONTH, c->normal, sizeof c->normal))
+                return strcmp(c->normal, text) != 0 ? c->normal : NULL;
+            break;
+        case SNAPSHOT_RULE_ENUM:
+            if (enum_has(rule->values, text))
+                return NULL;
+            snprintf(kind, sizeof kind, "%s.%s", tp->name, c->name);
+            code = rules_label_code(imp->o->labels, kind, text);
+            if (code != NULL) {
+                snprintf(c->normal, sizeof c->normal, "%s", code);
+                return c->normal;
+            }
+            break;
+        case SNAPSHOT_RULE_BOOLEAN:
+            code = rules_label_code(imp->o->labels, "boolean", text);
+            if (code != NULL) {
+                snprintf(c->normal, sizeof c->normal, "%s", code);
+                return c->normal;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if ((c->type == TYPE_INTEGER || c->type == TYPE_REAL) &&
+        normal_number(text, c->normal, sizeof c->normal))
+        return c->normal;
+    return NULL;
+}
+
+static void parse_cell(importer *imp, const table_plan *tp, column_plan *c, char *raw, value *v)
+{
+    const char *normal;
     char *start = raw;
     char *end = raw + strlen(raw);
     memset(v, 0, sizeof *v);
@@ -696,6 +814,8 @@ static void parse_cell(importer *imp, const column_plan *c, char *raw, value *v)
     }
     *end = '\0';
     v->text = start;
+    if ((normal = normal_value(imp, tp, c, start)) != NULL)
+        v->text = start = (char *)normal;
     if (c->type == TYPE_INTEGER && !parse_integer(start, &v->integer)) {
         row_problem(imp, c);
         append_value(&imp->row, start);
@@ -943,7 +1063,7 @@ static int import_row(importer *imp, table_plan *tp, const csv_record *r, long l
             values[i].null = true;
             continue;
         }
-        parse_cell(imp, c, (char *)r->fields[(size_t)c->field].text, &values[i]);
+        parse_cell(imp, tp, c, (char *)r->fields[(size_t)c->field].text, &values[i]);
     }
     /* snapshot_meta: the assessment date must be a date. */
     if (strcmp(tp->name, "snapshot_meta") == 0 && !values[0].null && !values[1].null &&

@@ -56,6 +56,9 @@ typedef struct import_options {
     const char *out;       /* the snapshot to create; must not exist */
     bool skip_bad;         /* leave bad rows out (listed) instead of failing */
     size_t max_row_bytes;  /* bytes of one row at most; 0: IMPORT_MAX_ROW_MB_DEFAULT MB */
+    /* The rules whose labels (rules/labels.lua: "workers.role" 书记 =
+    ** secretary, "boolean" 是 = 1) a value may be written as; may be NULL. */
+    const struct rules *labels;
     /* Called every 10,000 rows and once at the end of each file with the
     ** rows read so far from `file` (a path); may be NULL. */
     void (*progress)(void *user, const char *file, long rows);

@@ -1150,6 +1150,15 @@ const char *rules_label(const rules *r, const char *kind, const char *code)
     return code;
 }
 
+const char *rules_label_code(const rules *r, const char *kind, const char *text)
+{
+    size_t i;
+    for (i = 0; r != NULL && i < r->label_count; i++)
+        if (strcmp(r->labels[i].kind, kind) == 0 && strcmp(r->labels[i].text, text) == 0)
+            return r->labels[i].code;
+    return NULL;
+}
+
 static int copy_stars(lua_State *L, int out, rules *r)
 {
     lua_Integer n = field_length(L, out, "stars"), i, j;

@@ -306,6 +306,10 @@ double rules_ref_value(const rules_ref *ref, const params *ps, int year);
 ** or the code itself when they give it no label. */
 const char *rules_label(const rules *r, const char *kind, const char *code);
 
+/* The code whose label of `kind` is `text` (the import's reading of 书记 as
+** secretary), or NULL when no label of that kind says it. */
+const char *rules_label_code(const rules *r, const char *kind, const char *text);
+
 /* Checks the invariants that must hold for any parameter values: the
 ** indicators' max points sum to the system total, every max > 0, lin
 ** ranges non-empty, ratio targets > 0. Messages name the parameters. */

@@ -235,3 +235,51 @@ test_export_picks_a_run_and_refuses_a_missing_one() {
     expect_file_absent missing.xlsx
     expect_dir_holds . latest.xlsx one.xlsx results.db
 }
+
+test_import_reads_values_as_offices_write_them() {
+    copy_sample_csv
+    # Chinese labels (rules/labels.lua), 是/否, dates as 2010/6/17 and
+    # 1968年10月11日, and a thousands separator: the same snapshot.
+    python3 - <<'PY'
+import csv
+def rewrite(p, change):
+    rows = list(csv.reader(open(p, encoding='utf-8-sig')))
+    for r in rows[1:]:
+        change(rows[0], r)
+    csv.writer(open(p, 'w', encoding='utf-8', newline='')).writerows(rows)
+zh = {'secretary': '书记', 'director': '主任', 'fulltime': '专职', 'grid': '网格员'}
+def workers(h, r):
+    r[5] = zh.get(r[5], r[5])
+    if r[4]: y, m, d = r[4].split('-'); r[4] = f"{y}/{int(m)}/{int(d)}"
+    if r[3]: y, m, d = r[3].split('-'); r[3] = f"{y}年{int(m)}月{int(d)}日"
+    if r[8]: y, m, d = r[8].split('-'); r[8] = f"{y}.{int(m)}.{int(d)}"
+def communities(h, r):
+    if r[5] and int(float(r[5])) >= 1000: r[5] = f"{int(float(r[5])):,}"
+def tasks(h, r):
+    for i in (7, 8):
+        if r[i] in ('0', '1'): r[i] = {'1': '是', '0': '否'}[r[i]]
+rewrite('csv/workers.csv', workers)
+rewrite('csv/communities.csv', communities)
+rewrite('csv/tasks.csv', tasks)
+PY
+    grep -q '书记' csv/workers.csv && grep -q '"7,496"' csv/communities.csv || die "the rewrite changed nothing"
+    run_kaohe import csv --out office.db
+    expect_exit 0
+    run_kaohe import "$SAMPLE_CSV" --out plain.db
+    expect_exit 0
+    local t
+    for t in communities workers tasks; do
+        [ "$(sqlite3 office.db "SELECT * FROM $t ORDER BY 1" | sha256sum)" = \
+            "$(sqlite3 plain.db "SELECT * FROM $t ORDER BY 1" | sha256sum)" ] ||
+            fail "table $t differs when written as offices write it"
+    done
+}
+
+test_an_unknown_label_lists_the_codes_with_their_labels() {
+    copy_sample_csv
+    sed -i '2s/,secretary,/,书计,/' csv/workers.csv
+    run_kaohe import csv --out x.db
+    expect_exit 1
+    expect_stderr_contains "'书计' is not one of secretary (书记), director (主任), fulltime (专职), grid (网格员)"
+    expect_stderr_not_contains "(or empty)"
+}
