@@ -380,7 +380,7 @@ static void test_unknown_enum_value_is_reported(void **state)
     assert_int_equal(run_import(f, false), ERROR_INPUT);
     expect_contains(problems(f), at(f, "workers.csv", 2));
     expect_contains(problems(f), "role (岗位) 'directr' is not one of secretary, director, "
-                                 "fulltime, grid (or empty) (did you mean 'director'?)");
+                                 "fulltime, grid (did you mean 'director'?)");
 }
 
 static void test_bad_integer_is_reported(void **state)
@@ -492,7 +492,7 @@ static void test_row_with_too_many_fields_is_reported(void **state)
 
 /* --- file problems ---------------------------------------------------------- */
 
-static void test_gbk_bytes_are_reported_as_not_utf8_with_file_and_line(void **state)
+static void test_gbk_file_is_read_as_gbk_with_a_note(void **state)
 {
     fixture *f = *state;
     /* "新华社区" in GBK is D0C2 BBAA C9E7 C7F8. */
@@ -501,9 +501,22 @@ static void test_gbk_bytes_are_reported_as_not_utf8_with_file_and_line(void **st
                               "C2,\xD0\xC2\xBB\xAA\xC9\xE7\xC7\xF8,haigang,gangwan\n";
     write_file(f, "snapshot_meta.csv", META, 0);
     write_file(f, "communities.csv", gbk, sizeof gbk - 1);
+    assert_int_equal(run_import(f, false), ERROR_OK);
+    expect_contains(problems(f), "communities.csv: note: read as GB18030/GBK");
+}
+
+static void test_bytes_in_no_known_encoding_are_reported_with_file_and_line(void **state)
+{
+    fixture *f = *state;
+    /* 0xFF is neither UTF-8 nor GB18030. */
+    static const char bad[] = "id,name,district,street\n"
+                              "C1,xinhua,haigang,gangwan\n"
+                              "C2,x\xFFy,haigang,gangwan\n";
+    write_file(f, "snapshot_meta.csv", META, 0);
+    write_file(f, "communities.csv", bad, sizeof bad - 1);
     assert_int_equal(run_import(f, false), ERROR_INPUT);
     expect_contains(problems(f), at(f, "communities.csv", 3));
-    expect_contains(problems(f), "not valid UTF-8 (byte 0xD0 in field 2)");
+    expect_contains(problems(f), "not valid UTF-8 (byte 0xFF in field 2)");
     expect_contains(problems(f), "GBK");
     expect_contains(problems(f), "CSV UTF-8");
     expect_nothing_written(f);
@@ -776,8 +789,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reference_to_a_missing_community_is_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_row_with_too_many_fields_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gbk_bytes_are_reported_as_not_utf8_with_file_and_line,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gbk_file_is_read_as_gbk_with_a_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_bytes_in_no_known_encoding_are_reported_with_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_utf16_file_is_recognised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unclosed_quote_is_reported_where_it_opens, setup,
                                         teardown),
