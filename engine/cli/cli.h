@@ -201,5 +201,6 @@ int cmd_import(const cli_options *o);
 int cmd_export(const cli_options *o);
 int cmd_profiles(const cli_options *o);
 int cmd_serve(const cli_options *o);
+int cmd_template(const cli_options *o);
 
 #endif

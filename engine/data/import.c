@@ -1372,7 +1372,7 @@ static const char *const table_titles[][2] = {
     {"facts", "其他数据"},
 };
 
-static const char *table_title(const char *table)
+const char *import_table_title(const char *table)
 {
     size_t i;
     for (i = 0; i < sizeof table_titles / sizeof table_titles[0]; i++)
@@ -1493,7 +1493,7 @@ static int plan_sheets(importer *imp, const char *path, error *e)
     const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
     for (t = 0; t < imp->table_count; t++) {
         table_plan *tp = &imp->tables[t];
-        const char *title = table_title(tp->name);
+        const char *title = import_table_title(tp->name);
         buffer name;
         tp->sheet = xlsx_sheet_find(imp->book, tp->name);
         if (tp->sheet < 0 && title != NULL)
@@ -1509,7 +1509,8 @@ static int plan_sheets(importer *imp, const char *path, error *e)
         tp->file = buffer_take(&name);
     }
     for (s = 0; s < count; s++) {
-        bool used = false;
+        /* The template's notes sheet (kaohe template) is for people. */
+        bool used = strcmp(xlsx_sheet_at(imp->book, s)->name, IMPORT_NOTES_SHEET) == 0;
         for (t = 0; t < imp->table_count; t++)
             used = used || imp->tables[t].sheet == (long)s;
         if (!used)

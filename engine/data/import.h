@@ -89,4 +89,12 @@ void import_report_free(import_report *report);
 ** table or column. The string is static. */
 const char *import_column_title(const char *table, const char *column);
 
+/* The Chinese name of a snapshot table ("工作人员" for workers), which a
+** workbook's sheet may bear instead of the English one; NULL if unknown. */
+const char *import_table_title(const char *table);
+
+/* The sheet of a workbook that import passes over in silence: the notes
+** of kaohe template. */
+#define IMPORT_NOTES_SHEET "说明"
+
 #endif
