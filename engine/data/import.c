@@ -898,9 +898,13 @@ static int read_header(importer *imp, table_plan *tp, const csv_record *r, long 
 {
     const char *names[64];
     size_t i, name_count = 0;
-    buffer text;
+    buffer text, ignored;
     bool ok = true;
+    /* Unknown headers near a column's name: "distrct" for district. */
+    const char *near_name[64];
+    size_t near_field[64], near_count = 0;
     buffer_init(&text);
+    buffer_init(&ignored);
     for (i = 0; i < tp->column_count && name_count < 64; i++)
         names[name_count++] = tp->columns[i].name;
     if (r->count == 1 &&
@@ -938,21 +942,18 @@ static int read_header(importer *imp, table_plan *tp, const csv_record *r, long 
         column = header_column(tp, start);
         buffer_reset(&text);
         if (column < 0) {
+            /* A column of the office's own (备注, 联系电话) is left out with
+            ** one warning naming them all; a near miss says so. */
             const char *suggestion = text_suggest(start, names, name_count);
-            buffer_printf(&text, "column %zu: ", i + 1);
-            append_value(&text, start);
-            buffer_printf(&text, " is not a column of %s", tp->name);
+            buffer_printf(&ignored, "%s", ignored.length > 0 ? ", " : "");
+            append_value(&ignored, start);
             if (suggestion != NULL)
-                buffer_printf(&text, " (did you mean '%s'?)", suggestion);
-            buffer_puts(&text, "; its columns are");
-            for (column = 0; (size_t)column < tp->column_count; column++) {
-                const column_plan *c = &tp->columns[column];
-                buffer_printf(&text, "%s %s", column > 0 ? "," : "", c->name);
-                if (c->title != NULL)
-                    buffer_printf(&text, " (%s)", c->title);
+                buffer_printf(&ignored, " (did you mean '%s'?)", suggestion);
+            if (suggestion != NULL && near_count < 64) {
+                near_name[near_count] = suggestion;
+                near_field[near_count++] = i;
             }
-            problem_add(imp, true, tp->file, line, buffer_text(&text));
-            ok = false;
+            tp->mapped[i] = true; /* its values are not read */
             continue;
         }
         if (tp->columns[column].field >= 0) {
@@ -976,10 +977,33 @@ static int read_header(importer *imp, table_plan *tp, const csv_record *r, long 
         if (c->title != NULL)
             buffer_printf(&text, " (%s)", c->title);
         buffer_puts(&text, " in the header; it is required");
+        {
+            size_t k;
+            for (k = 0; k < near_count; k++)
+                if (strcmp(near_name[k], c->name) == 0) {
+                    buffer_printf(&text, " (column %zu ", near_field[k] + 1);
+                    append_value(&text, r->fields[near_field[k]].text);
+                    buffer_puts(&text, " looks like it, misspelled)");
+                }
+        }
         problem_add(imp, true, tp->file, line, buffer_text(&text));
     }
-    i = buffer_failed(&text);
+    if (ignored.length > 0) {
+        buffer_printf(&imp->report->problems,
+                      "%s: warning: not columns of %s, their values are not read: %s (its "
+                      "columns are",
+                      tp->file, tp->name, buffer_text(&ignored));
+        for (i = 0; i < tp->column_count; i++) {
+            const column_plan *c = &tp->columns[i];
+            buffer_printf(&imp->report->problems, "%s %s", i > 0 ? "," : "", c->name);
+            if (c->title != NULL)
+                buffer_printf(&imp->report->problems, " (%s)", c->title);
+        }
+        buffer_puts(&imp->report->problems, ")\n");
+    }
+    i = buffer_failed(&text) || buffer_failed(&ignored);
     buffer_free(&text);
+    buffer_free(&ignored);
     return i ? ERROR_SYSTEM : ERROR_OK;
 }
 

@@ -283,3 +283,20 @@ test_an_unknown_label_lists_the_codes_with_their_labels() {
     expect_stderr_contains "'书计' is not one of secretary (书记), director (主任), fulltime (专职), grid (网格员)"
     expect_stderr_not_contains "(or empty)"
 }
+
+test_a_notes_column_is_ignored_with_one_warning() {
+    copy_sample_csv
+    python3 - <<'PY'
+import csv
+p = 'csv/workers.csv'
+rows = list(csv.reader(open(p, encoding='utf-8-sig')))
+rows[0].append('备注')
+for r in rows[1:]:
+    r.append('已核实')
+csv.writer(open(p, 'w', encoding='utf-8', newline='')).writerows(rows)
+PY
+    run_kaohe import csv --out notes.db
+    expect_exit 0
+    expect_stderr_contains "workers.csv: warning: not columns of workers, their values are not read: '备注'"
+    [ "$(grep -c 'warning: not columns' "$LAST_STDERR")" = 1 ] || fail "more than one warning"
+}

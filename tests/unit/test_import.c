@@ -550,16 +550,27 @@ static void test_unclosed_quote_is_reported_where_it_opens(void **state)
     expect_contains(problems(f), "never closed");
 }
 
-static void test_unknown_column_is_reported_with_a_suggestion(void **state)
+static void test_a_misspelled_required_column_is_named_as_such(void **state)
 {
     fixture *f = *state;
     write_file(f, "snapshot_meta.csv", META, 0);
     write_file(f, "communities.csv", "id,name,distrct,street\nC1,新华社区,海港区,港湾街道\n", 0);
     assert_int_equal(run_import(f, true), ERROR_INPUT);
     expect_contains(problems(f), at(f, "communities.csv", 1));
-    expect_contains(problems(f), "column 3: 'distrct' is not a column of communities (did you "
-                                 "mean 'district'?)");
+    expect_contains(problems(f), "no column district (区县) in the header; it is required (column "
+                                 "3 'distrct' looks like it, misspelled)");
     expect_nothing_written(f);
+}
+
+static void test_a_column_of_the_offices_own_is_ignored_with_one_warning(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "snapshot_meta.csv", META, 0);
+    write_file(f, "communities.csv",
+               "id,name,备注,district,street,联系电话\nC1,新华社区,新建,海港区,港湾街道,123\n", 0);
+    assert_int_equal(run_import(f, false), ERROR_OK);
+    expect_contains(problems(f), "communities.csv: warning: not columns of communities, their "
+                                 "values are not read: '备注', '联系电话'");
 }
 
 static void test_missing_required_column_is_reported(void **state)
@@ -795,8 +806,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_utf16_file_is_recognised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unclosed_quote_is_reported_where_it_opens, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_column_is_reported_with_a_suggestion, setup,
+        cmocka_unit_test_setup_teardown(test_a_misspelled_required_column_is_named_as_such, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_column_of_the_offices_own_is_ignored_with_one_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_required_column_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_missing_files_are_reported, setup,
                                         teardown),
