@@ -63,6 +63,7 @@ typedef enum cli_option_id {
     OPT_APPROVAL,
     OPT_FUNDED,
     OPT_STAFFED,
+    OPT_PROBLEMS,
     OPT_PORT,
     OPT_LISTEN,
     OPT_HELP,
@@ -133,6 +134,7 @@ typedef struct cli_options {
     const char *department;  /* --department */
     const char *approval;    /* --approval */
     bool funded, staffed;    /* --funded, --staffed */
+    const char *problems;    /* import --problems FILE.csv */
     int port;                /* --port N */
     bool port_given;         /* --port was given (0 is a port: any free one) */
     const char *listen;      /* --listen ADDR */

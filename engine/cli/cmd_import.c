@@ -51,6 +51,7 @@ int cmd_import(const cli_options *o)
     options.skip_bad = o->skip_bad;
     options.max_row_bytes = o->max_row_mb << 20;
     options.labels = run.rules;
+    options.problems_path = o->problems;
     progress_start(&line, "导入", 0, o->quiet);
     options.progress = import_progress;
     options.user = &line;
@@ -61,6 +62,8 @@ int cmd_import(const cli_options *o)
         fprintf(stderr, "%s", buffer_text(&report.problems));
     if (status != ERROR_OK)
         cli_print_error(&e);
+    if (o->problems != NULL && report.problems.length > 0)
+        fprintf(stderr, "kaohe: every problem is listed in %s\n", o->problems);
     else if (!o->quiet)
         printf("%s: %ld rows written, %ld skipped\n", o->out, report.rows_written,
                report.rows_skipped);

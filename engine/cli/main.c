@@ -69,11 +69,11 @@ const cli_command cli_commands[] = {
     {"import",
      cmd_import,
      {"DIR|BOOK.xlsx"},
-     "--out SNAPSHOT [--skip-bad] [--max-row-mb N]",
+     "--out SNAPSHOT [--skip-bad] [--max-row-mb N] [--problems FILE.csv]",
      "Build a snapshot from a folder of CSV files or an .xlsx workbook (one file or sheet\n"
      "per table, named in English or Chinese), every row checked.",
      "the snapshot to create (never overwritten)",
-     O(OPT_OUT) | O(OPT_SKIP_BAD) | O(OPT_MAX_ROW_MB) | CLI_RULES | CLI_COMMON},
+     O(OPT_OUT) | O(OPT_SKIP_BAD) | O(OPT_MAX_ROW_MB) | O(OPT_PROBLEMS) | CLI_RULES | CLI_COMMON},
     {"template",
      cmd_template,
      {NULL},

@@ -83,6 +83,9 @@ static const option_spec option_specs[OPT_COUNT] = {
     [OPT_APPROVAL] = {"approval", 0, "REF", "the approval reference, when it has one"},
     [OPT_FUNDED] = {"funded", 0, NULL, "the task comes with funding"},
     [OPT_STAFFED] = {"staffed", 0, NULL, "the task comes with staff"},
+    [OPT_PROBLEMS] =
+        {"problems", 0, "FILE.csv",
+         "write every problem to FILE.csv (for Excel), whether or not\nthe import succeeds"},
     [OPT_PORT] = {"port", 0, "N", "the port to listen on (default 8080; 0: any free port)"},
     [OPT_LISTEN] = {"listen", 0, "ADDR",
                     "the IPv4 address to listen on (default 127.0.0.1, this machine only)"},
@@ -345,6 +348,9 @@ static int store(const cli_command *c, cli_option_id id, const char *value, cli_
         break;
     case OPT_STAFFED:
         o->staffed = true;
+        break;
+    case OPT_PROBLEMS:
+        o->problems = value;
         break;
     case OPT_PORT:
         if (!parse_number(value, 0, 65535, &n))

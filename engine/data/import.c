@@ -251,9 +251,11 @@ typedef struct importer {
     buffer key;    /* scratch for keys */
     char *as_of;   /* snapshot_meta values seen in good rows */
     char *region;
-    xlsx_book *book;   /* importing a workbook: one sheet per table; else NULL */
-    const char *sheet; /* the sheet being read, for cell references in messages */
-    long row_number;   /* its row being read */
+    publish problems_csv; /* --problems FILE: every problem (path NULL when not asked) */
+    bool problems_failed; /* writing it failed: said at the end */
+    xlsx_book *book;      /* importing a workbook: one sheet per table; else NULL */
+    const char *sheet;    /* the sheet being read, for cell references in messages */
+    long row_number;      /* its row being read */
 } importer;
 
 static void plan_free(importer *imp)
@@ -427,10 +429,38 @@ done:
 
 /* Records one problem line "FILE:LINE: text" (or "FILE: text" when line is
 ** 0). A fatal problem stops the import even under skip_bad. */
+/* Appends one CSV field to `out`, quoted. */
+static void csv_quoted(buffer *out, const char *text)
+{
+    buffer_puts(out, "\"");
+    for (; *text != '\0'; text++) {
+        if (*text == '"')
+            buffer_puts(out, "\"");
+        buffer_append(out, text, 1);
+    }
+    buffer_puts(out, "\"");
+}
+
 static void problem_add(importer *imp, bool fatal, const char *file, long line, const char *text)
 {
     buffer *out = &imp->report->problems;
     imp->problems++;
+    if (imp->problems_csv.path != NULL && !imp->problems_failed) {
+        buffer row;
+        error ignored;
+        buffer_init(&row);
+        csv_quoted(&row, file);
+        if (line > 0)
+            buffer_printf(&row, ",%ld,", line);
+        else
+            buffer_puts(&row, ",,");
+        csv_quoted(&row, text);
+        buffer_puts(&row, "\r\n");
+        if (buffer_failed(&row) ||
+            publish_write(&imp->problems_csv, buffer_text(&row), row.length, &ignored) != ERROR_OK)
+            imp->problems_failed = true;
+        buffer_free(&row);
+    }
     if (fatal)
         imp->fatal++;
     if (imp->problems <= PROBLEMS_IN_MESSAGE) {
@@ -1869,6 +1899,15 @@ int import_csv_directory(const import_options *o, import_report *report, error *
                       o->out);
         goto done;
     }
+    if (o->problems_path != NULL) {
+        /* Excel opens UTF-8 CSV right with a byte order mark. */
+        static const char head[] = "\xEF\xBB\xBF文件 file,行 line,问题 problem\r\n";
+        status = publish_begin(&imp.problems_csv, o->problems_path, PUBLISH_OVERWRITE, e);
+        if (status == ERROR_OK)
+            status = publish_write(&imp.problems_csv, head, sizeof head - 1, e);
+        if (status != ERROR_OK)
+            goto done;
+    }
     status = plan_build(&imp, e);
     if (status != ERROR_OK)
         goto done;
@@ -1964,6 +2003,16 @@ done:
         buffer_printf(&report->problems, "... and %ld more problems\n",
                       imp.problems - PROBLEMS_LISTED);
     snapshot_close(check);
+    if (imp.problems_csv.path != NULL) {
+        /* The list is the answer when the import failed: it is published
+        ** either way. */
+        error mine;
+        error_clear(&mine);
+        if (imp.problems_failed || publish_commit(&imp.problems_csv, &mine) != ERROR_OK)
+            buffer_printf(&report->problems, "%s: cannot write the list of problems%s%s\n",
+                          o->problems_path, mine.message[0] ? ": " : "", mine.message);
+    }
+    publish_free(&imp.problems_csv);
     xlsx_close(imp.book);
     plan_free(&imp);
     free(imp.as_of);

@@ -59,6 +59,10 @@ typedef struct import_options {
     /* The rules whose labels (rules/labels.lua: "workers.role" 书记 =
     ** secretary, "boolean" 是 = 1) a value may be written as; may be NULL. */
     const struct rules *labels;
+    /* Every problem, as CSV (UTF-8 with a byte order mark, for Excel/WPS:
+    ** 文件, 行, 问题), written to this file whether or not the import
+    ** succeeds; NULL: only the first ones, in the report. */
+    const char *problems_path;
     /* Called every 10,000 rows and once at the end of each file with the
     ** rows read so far from `file` (a path); may be NULL. */
     void (*progress)(void *user, const char *file, long rows);

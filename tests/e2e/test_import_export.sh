@@ -300,3 +300,27 @@ PY
     expect_stderr_contains "workers.csv: warning: not columns of workers, their values are not read: '备注'"
     [ "$(grep -c 'warning: not columns' "$LAST_STDERR")" = 1 ] || fail "more than one warning"
 }
+
+test_problems_file_lists_every_problem_for_excel() {
+    copy_sample_csv
+    # 40 bad scores: the message shows the first 20, the file all 40.
+    python3 - <<'PY'
+import csv
+p = 'csv/workers.csv'
+rows = list(csv.reader(open(p, encoding='utf-8-sig')))
+for r in rows[1:41]:
+    r[10] = 'abc'
+csv.writer(open(p, 'w', encoding='utf-8', newline='')).writerows(rows)
+PY
+    run_kaohe import csv --out x.db --problems problems.csv
+    expect_exit 1
+    expect_stderr_contains "every problem is listed in problems.csv"
+    expect_file_absent x.db
+    [ "$(head -c 3 problems.csv | od -An -tx1 | tr -d ' ')" = efbbbf ] || fail "no byte order mark"
+    python3 - <<'PY' || fail "problems.csv does not hold the 40 problems"
+import csv
+rows = list(csv.reader(open('problems.csv', encoding='utf-8-sig')))
+assert rows[0] == ['文件 file', '行 line', '问题 problem'], rows[0]
+assert len(rows) == 41 and all("'abc' is not a number" in r[2] for r in rows[1:]), len(rows)
+PY
+}
