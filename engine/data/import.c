@@ -237,6 +237,17 @@ typedef struct table_plan {
     bool referenced;      /* a later table refers to it: keep its keys */
 } table_plan;
 
+/* A parent row that is missing, or left out as bad, and the rows of later
+** files that refer to it: one root cause, reported once. */
+struct orphan {
+    const table_plan *parent;
+    char *key;
+    long parent_line; /* its line when it was left out; 0 when missing */
+    long rows;        /* rows referring to it */
+    const char *first_file;
+    long first_line;
+};
+
 /* Everything one import works with. */
 typedef struct importer {
     const import_options *o;
@@ -251,6 +262,10 @@ typedef struct importer {
     buffer key;    /* scratch for keys */
     char *as_of;   /* snapshot_meta values seen in good rows */
     char *region;
+    idset orphans_seen;     /* "table\x1fkey" of each missing or left-out parent row */
+    struct orphan *orphans; /* [ordinal in orphans_seen] the rows that refer to it */
+    size_t orphan_capacity;
+    long orphan_rows;     /* rows held back by such a parent (they fail the import) */
     publish problems_csv; /* --problems FILE: every problem (path NULL when not asked) */
     bool problems_failed; /* writing it failed: said at the end */
     xlsx_book *book;      /* importing a workbook: one sheet per table; else NULL */
@@ -1075,11 +1090,86 @@ static void append_identity(buffer *out, const table_plan *tp, const value *valu
 }
 
 /* Checks one data row and writes it when good (or reports it). */
+/* Counts a row that refers to `key` of `parent`, a row missing or left
+** out; false when out of memory. */
+static bool orphan_add(importer *imp, const table_plan *parent, const char *key, long parent_line,
+                       const char *file, long line)
+{
+    buffer id;
+    long at;
+    struct orphan *o;
+    buffer_init(&id);
+    buffer_printf(&id, "%s%c%s", parent->name, 0x1f, key);
+    if (buffer_failed(&id))
+        return false;
+    at = idset_find(&imp->orphans_seen, buffer_text(&id), id.length);
+    if (at < 0) {
+        if (imp->orphans_seen.count == imp->orphan_capacity) {
+            size_t capacity = imp->orphan_capacity ? 2 * imp->orphan_capacity : 64;
+            struct orphan *more = realloc(imp->orphans, capacity * sizeof *more);
+            if (more == NULL) {
+                buffer_free(&id);
+                return false;
+            }
+            imp->orphans = more;
+            imp->orphan_capacity = capacity;
+        }
+        at = (long)imp->orphans_seen.count;
+        o = &imp->orphans[at];
+        memset(o, 0, sizeof *o);
+        o->key = strdup(key);
+        if (o->key == NULL || idset_add(&imp->orphans_seen, buffer_text(&id), id.length) != 0) {
+            free(o->key);
+            buffer_free(&id);
+            return false;
+        }
+        o->parent = parent;
+        o->parent_line = parent_line;
+        o->first_file = file;
+        o->first_line = line;
+    }
+    imp->orphans[at].rows++;
+    buffer_free(&id);
+    return true;
+}
+
+/* One problem per missing or left-out parent row, with the rows it held
+** back; ordered as the parents were first referred to. */
+static void orphans_report(importer *imp)
+{
+    size_t i;
+    for (i = 0; i < imp->orphans_seen.count; i++) {
+        const struct orphan *o = &imp->orphans[i];
+        buffer text;
+        buffer_init(&text);
+        if (o->parent_line > 0)
+            buffer_printf(&text,
+                          "%s row '%s' was left out (line %ld), so %ld row%s referring to it "
+                          "%s left out too (the first: %s:%ld)",
+                          o->parent->name, o->key, o->parent_line, o->rows, o->rows == 1 ? "" : "s",
+                          o->rows == 1 ? "was" : "were", o->first_file, o->first_line);
+        else
+            buffer_printf(&text,
+                          "no %s row '%s', yet %ld row%s refer%s to it (the first: %s:%ld)%s",
+                          o->parent->name, o->key, o->rows, o->rows == 1 ? "" : "s",
+                          o->rows == 1 ? "s" : "", o->first_file, o->first_line,
+                          o->parent->file == NULL ? " (its file is missing)"
+                          : looks_like_scientific(o->key)
+                              ? " (the spreadsheet turned the id into a number: format the column "
+                                "as text)"
+                              : "");
+        if (!buffer_failed(&text))
+            problem_add(imp, false, o->parent->file != NULL ? o->parent->file : o->parent->name, 0,
+                        buffer_text(&text));
+        buffer_free(&text);
+    }
+}
+
 static int import_row(importer *imp, table_plan *tp, const csv_record *r, long line,
                       sqlite3_stmt *insert, value *values, error *e)
 {
     size_t i;
-    bool good;
+    bool good, orphan = false;
     bool duplicate = false;
     bool has_key = false;
     buffer message;
@@ -1134,20 +1224,14 @@ static int import_row(importer *imp, table_plan *tp, const csv_record *r, long l
         if (c->target == NULL || values[i].null)
             continue;
         found = key_set_find(&c->target->keys, values[i].text, strlen(values[i].text));
-        if (found == NULL) {
-            row_problem(imp, c);
-            append_value(&imp->row, values[i].text);
-            buffer_printf(&imp->row, " refers to no row of %s.csv", c->target->name);
-            if (c->target->file == NULL)
-                buffer_puts(&imp->row, " (the file is missing)");
-            if (looks_like_scientific(values[i].text))
-                buffer_puts(&imp->row, " (the spreadsheet turned the id into a number: format "
-                                       "the column as text)");
-        } else if (!found->good && imp->o->skip_bad) {
-            row_problem(imp, c);
-            append_value(&imp->row, values[i].text);
-            buffer_printf(&imp->row, " refers to a row left out (%s:%ld)", c->target->file,
-                          found->line);
+        if (found == NULL || (!found->good && imp->o->skip_bad)) {
+            /* The cause is the parent row, not this one: counted there. */
+            if (!orphan_add(imp, c->target, values[i].text, found ? found->line : 0, tp->file,
+                            line)) {
+                status = error_set(e, ERROR_SYSTEM, "out of memory");
+                goto done;
+            }
+            orphan = true;
         }
     }
     /* Duplicate keys, against every earlier row of the file. */
@@ -1175,14 +1259,16 @@ static int import_row(importer *imp, table_plan *tp, const csv_record *r, long l
         }
     }
 report:
-    good = imp->row.length == 0;
-    if (!good) {
+    good = imp->row.length == 0 && !orphan;
+    if (imp->row.length > 0) {
         append_identity(&message, tp, values);
         buffer_puts(&message, buffer_text(&imp->row));
         problem_add(imp, false, tp->file, line, buffer_text(&message));
-        if (imp->o->skip_bad)
-            imp->report->rows_skipped++;
+    } else if (orphan) {
+        imp->orphan_rows++;
     }
+    if (!good && imp->o->skip_bad)
+        imp->report->rows_skipped++;
     if (has_key && !duplicate &&
         !key_set_add(&tp->keys, buffer_text(&imp->key), imp->key.length, line, good)) {
         status = error_set(e, ERROR_SYSTEM, "out of memory");
@@ -1203,7 +1289,7 @@ report:
         }
     }
     /* Nothing is written once a problem is certain to stop the import. */
-    if (imp->fatal > 0 || (imp->problems > 0 && !imp->o->skip_bad))
+    if (imp->fatal > 0 || ((imp->problems > 0 || imp->orphan_rows > 0) && !imp->o->skip_bad))
         goto done;
     for (i = 0; i < tp->column_count; i++) {
         const value *v = &values[i];
@@ -1858,6 +1944,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     int status = ERROR_OK;
     int rc;
     memset(&imp, 0, sizeof imp);
+    idset_init(&imp.orphans_seen);
     memset(report, 0, sizeof *report);
     buffer_init(&report->problems);
     buffer_init(&imp.head);
@@ -1945,6 +2032,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
         if (!imp.tables[t].referenced)
             key_set_free(&imp.tables[t].keys);
     }
+    orphans_report(&imp);
     {
         table_plan *meta = plan_find(&imp, "snapshot_meta");
         if (meta != NULL && meta->file != NULL && imp.fatal == 0) {
@@ -2013,6 +2101,10 @@ done:
                           o->problems_path, mine.message[0] ? ": " : "", mine.message);
     }
     publish_free(&imp.problems_csv);
+    for (t = 0; t < imp.orphans_seen.count; t++)
+        free(imp.orphans[t].key);
+    free(imp.orphans);
+    idset_free(&imp.orphans_seen);
     xlsx_close(imp.book);
     plan_free(&imp);
     free(imp.as_of);

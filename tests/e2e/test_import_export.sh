@@ -120,8 +120,10 @@ test_import_skip_bad_lists_the_bad_rows_and_writes_the_rest() {
     run_kaohe import csv --out x.db --skip-bad
     expect_exit 0 || return
     expect_stderr_contains "csv/workers.csv:$line:" "'manager' is not one of"
-    # The worker's visits refer to a row left out: listed and left out too.
-    expect_stderr_contains "csv/visits.csv:" "refers to a row left out (csv/workers.csv:$line)"
+    # The worker's visits went with it: said once, with how many.
+    expect_stderr_contains "workers row '3710010101-W02' was left out (line $line), so" \
+        "rows referring to it were left out too (the first: csv/visits.csv:"
+    [ "$(grep -c "csv/visits.csv:" "$LAST_STDERR")" -le 1 ] || fail "one message per visit"
     visits=$(sql "$SAMPLE_DB" "SELECT count(*) FROM visits WHERE worker_id <> '3710010101-W02'")
     expect_sql x.db "SELECT count(*) FROM workers WHERE id = '3710010101-W02'" 0
     expect_sql x.db "SELECT count(*) FROM workers" 780
@@ -323,4 +325,27 @@ rows = list(csv.reader(open('problems.csv', encoding='utf-8-sig')))
 assert rows[0] == ['文件 file', '行 line', '问题 problem'], rows[0]
 assert len(rows) == 41 and all("'abc' is not a number" in r[2] for r in rows[1:]), len(rows)
 PY
+}
+
+test_a_missing_parent_is_one_problem_with_its_dependent_rows() {
+    copy_sample_csv
+    local line dependents
+    line=$(line_of csv/communities.csv '^3710010101,')
+    edit_file csv/communities.csv "${line}d"
+    dependents=$(python3 - <<'PY'
+import csv, os
+n = 0
+for f in os.listdir('csv'):
+    if f.endswith('.csv') and f != 'communities.csv':
+        rows = list(csv.reader(open('csv/' + f, encoding='utf-8-sig')))
+        for h in (i for i, t in enumerate(rows[0]) if t in ('community_id', '所属社区编号', '社区编号') and f != 'communities.csv'):
+            n += sum(1 for r in rows[1:] if len(r) > h and r[h] == '3710010101')
+print(n)
+PY
+)
+    run_kaohe import csv --out x.db
+    expect_exit 1
+    expect_stderr_contains "1 problem;" "no communities row '3710010101', yet"
+    [ "$dependents" -gt 100 ] || die "the sample changed: $dependents dependent rows"
+    expect_file_absent x.db
 }

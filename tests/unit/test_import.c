@@ -144,6 +144,14 @@ static const char *problems(const fixture *f)
 }
 
 /* The path of dir/name, for messages: "DIR/workers.csv:4:". */
+/* "DIR/csv/workers.csv:3)": where a root cause says its first dependent is. */
+static const char *first(const fixture *f, const char *name, long line)
+{
+    static char text[700];
+    snprintf(text, sizeof text, "(the first: %s/%s:%ld)", f->dir, name, line);
+    return text;
+}
+
 static const char *at(const fixture *f, const char *name, long line)
 {
     static char text[700];
@@ -465,12 +473,13 @@ static void test_reference_to_a_missing_community_is_reported(void **state)
     write_file(f, "facts.csv", "community_id,key,value\nC1,amenity_types,6\nC7,amenity_types,2\n",
                0);
     assert_int_equal(run_import(f, false), ERROR_INPUT);
-    expect_contains(problems(f), at(f, "workers.csv", 3));
-    expect_contains(problems(f), "community_id (所属社区编号) 'C9' refers to no row of "
-                                 "communities.csv");
-    expect_contains(problems(f), at(f, "workers.csv", 4));
+    /* One problem per missing parent, naming the first row that needs it. */
+    expect_contains(problems(f), "no communities row 'C9', yet 1 row refers to it (the first: ");
+    expect_contains(problems(f), first(f, "workers.csv", 3));
+    expect_contains(problems(f), first(f, "workers.csv", 4));
     expect_contains(problems(f), "the spreadsheet turned the id into a number");
-    expect_contains(problems(f), at(f, "facts.csv", 3));
+    expect_contains(problems(f), "no communities row 'C7'");
+    expect_contains(problems(f), first(f, "facts.csv", 3));
 }
 
 static void test_row_with_too_many_fields_is_reported(void **state)
@@ -653,13 +662,15 @@ static void test_skip_bad_writes_the_good_rows_and_lists_the_bad_ones(void **sta
     assert_int_equal(run_import(f, true), ERROR_OK);
     expect_contains(problems(f), at(f, "communities.csv", 3));
     expect_contains(problems(f), "population (常住人口) 'x' is not a whole number");
-    expect_contains(problems(f), at(f, "workers.csv", 3));
+    expect_contains(problems(f), first(f, "workers.csv", 3));
     expect_contains(problems(f), "communities row 'C2'");
-    expect_contains(problems(f), "community_id (所属社区编号) 'C2' refers to a row left out (");
-    expect_contains(problems(f), "communities.csv:3)");
+    /* The rows that went with a left-out row: said once, at their parent. */
+    expect_contains(problems(f), "communities row 'C2' was left out (line 3), so 1 row referring "
+                                 "to it was left out too (the first: ");
     expect_contains(problems(f), at(f, "workers.csv", 4));
-    expect_contains(problems(f), at(f, "visits.csv", 3));
-    expect_contains(problems(f), "worker_id (工作者编号) 'W2' refers to a row left out");
+    expect_contains(problems(f), "workers row 'W2' was left out (line 3), so 1 row referring to "
+                                 "it was left out too (the first: ");
+    expect_contains(problems(f), first(f, "visits.csv", 3));
     assert_int_equal(f->report.rows_read, 2 + 3 + 3 + 2);
     assert_int_equal(f->report.rows_skipped, 4);
     assert_int_equal(f->report.rows_written, 2 + 2 + 1 + 1);
