@@ -58,6 +58,10 @@ int cmd_import(const cli_options *o)
     error_clear(&e);
     status = import_csv_directory(&options, &report, &e);
     progress_end(&line);
+    /* What was read differently or left out, then (with --skip-bad) the
+    ** rows left out; a failure's problems are in its message. */
+    if (report.notes.length > 0)
+        fprintf(stderr, "%s", buffer_text(&report.notes));
     if (report.problems.length > 0 && status == ERROR_OK)
         fprintf(stderr, "%s", buffer_text(&report.problems));
     if (status != ERROR_OK)

@@ -149,6 +149,7 @@ void import_report_free(import_report *report)
     if (report == NULL)
         return;
     buffer_free(&report->problems);
+    buffer_free(&report->notes);
     report->rows_read = 0;
     report->rows_written = 0;
     report->rows_skipped = 0;
@@ -1034,17 +1035,17 @@ static int read_header(importer *imp, table_plan *tp, const csv_record *r, long 
         problem_add(imp, true, tp->file, line, buffer_text(&text));
     }
     if (ignored.length > 0) {
-        buffer_printf(&imp->report->problems,
+        buffer_printf(&imp->report->notes,
                       "%s: warning: not columns of %s, their values are not read: %s (its "
                       "columns are",
                       tp->file, tp->name, buffer_text(&ignored));
         for (i = 0; i < tp->column_count; i++) {
             const column_plan *c = &tp->columns[i];
-            buffer_printf(&imp->report->problems, "%s %s", i > 0 ? "," : "", c->name);
+            buffer_printf(&imp->report->notes, "%s %s", i > 0 ? "," : "", c->name);
             if (c->title != NULL)
-                buffer_printf(&imp->report->problems, " (%s)", c->title);
+                buffer_printf(&imp->report->notes, " (%s)", c->title);
         }
-        buffer_puts(&imp->report->problems, ")\n");
+        buffer_puts(&imp->report->notes, ")\n");
     }
     i = buffer_failed(&text) || buffer_failed(&ignored);
     buffer_free(&text);
@@ -1418,7 +1419,7 @@ static csv_reader *open_csv(importer *imp, const char *path, int *status, error 
     if (!file_is_utf8(path) && (converted = gb18030_to_utf8(path)) != NULL) {
         /* One line, not a problem: the file is read, converted. */
         const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
-        buffer_printf(&imp->report->problems,
+        buffer_printf(&imp->report->notes,
                       "%s: note: read as GB18030/GBK (Excel's CSV on Chinese Windows), converted "
                       "to UTF-8\n",
                       name);
@@ -1654,7 +1655,7 @@ static int plan_sheets(importer *imp, const char *path, error *e)
         for (t = 0; t < imp->table_count; t++)
             used = used || imp->tables[t].sheet == (long)s;
         if (!used)
-            buffer_printf(&imp->report->problems,
+            buffer_printf(&imp->report->notes,
                           "%s: warning: sheet '%s' is no table of the snapshot (named by the "
                           "table's English or Chinese name); it is not read\n",
                           base, xlsx_sheet_at(imp->book, s)->name);
@@ -1947,6 +1948,7 @@ int import_csv_directory(const import_options *o, import_report *report, error *
     idset_init(&imp.orphans_seen);
     memset(report, 0, sizeof *report);
     buffer_init(&report->problems);
+    buffer_init(&report->notes);
     buffer_init(&imp.head);
     buffer_init(&imp.row);
     buffer_init(&imp.key);
@@ -2085,7 +2087,7 @@ done:
     if (status != ERROR_OK)
         report->rows_written = 0;
     publish_free(&out);
-    if (status == ERROR_OK && buffer_failed(&report->problems))
+    if (status == ERROR_OK && (buffer_failed(&report->problems) || buffer_failed(&report->notes)))
         status = error_set(e, ERROR_SYSTEM, "out of memory");
     if (imp.problems > PROBLEMS_LISTED)
         buffer_printf(&report->problems, "... and %ld more problems\n",
@@ -2097,7 +2099,7 @@ done:
         error mine;
         error_clear(&mine);
         if (imp.problems_failed || publish_commit(&imp.problems_csv, &mine) != ERROR_OK)
-            buffer_printf(&report->problems, "%s: cannot write the list of problems%s%s\n",
+            buffer_printf(&report->notes, "%s: cannot write the list of problems%s%s\n",
                           o->problems_path, mine.message[0] ? ": " : "", mine.message);
     }
     publish_free(&imp.problems_csv);

@@ -74,6 +74,8 @@ typedef struct import_report {
     long rows_written; /* rows written to the snapshot (0 when nothing was written) */
     long rows_skipped; /* bad rows left out under skip_bad */
     buffer problems;   /* "file:line: reason" lines, each ending in '\n' */
+    buffer notes;      /* "file: warning: ..." and "file: note: ..." lines: what was
+                       ** read differently or left out, not problems */
 } import_report;
 
 /* Imports o->directory into the new snapshot o->out. Returns ERROR_OK when
