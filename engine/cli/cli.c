@@ -54,8 +54,12 @@ const char *cli_default_root(const char *program)
             break;
         *slash = '\0';
         snprintf(candidate, sizeof candidate, "%s/share/kaohe", executable);
-        if (has_rule_tree(executable) || (level == 1 && has_rule_tree(candidate))) {
-            snprintf(root, sizeof root, "%s", has_rule_tree(executable) ? executable : candidate);
+        if (has_rule_tree(executable)) {
+            snprintf(root, sizeof root, "%s", executable);
+            return root;
+        }
+        if (level == 1 && has_rule_tree(candidate)) {
+            snprintf(root, sizeof root, "%s", candidate);
             return root;
         }
     }

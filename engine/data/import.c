@@ -804,6 +804,9 @@ static const char *normal_value(importer *imp, const table_plan *tp, column_plan
         switch (rule->kind) {
         case SNAPSHOT_RULE_DATE:
         case SNAPSHOT_RULE_MONTH:
+            /* Most cells are written as the schema wants them: no parse. */
+            if (strlen(text) == (rule->kind == SNAPSHOT_RULE_MONTH ? 7u : 10u) && text[4] == '-')
+                return NULL;
             if (normal_date(text, rule->kind == SNAPSHOT_RULE_MONTH, c->normal, sizeof c->normal))
                 return strcmp(c->normal, text) != 0 ? c->normal : NULL;
             break;
@@ -828,7 +831,7 @@ static const char *normal_value(importer *imp, const table_plan *tp, column_plan
             break;
         }
     }
-    if ((c->type == TYPE_INTEGER || c->type == TYPE_REAL) &&
+    if ((c->type == TYPE_INTEGER || c->type == TYPE_REAL) && strchr(text, ',') != NULL &&
         normal_number(text, c->normal, sizeof c->normal))
         return c->normal;
     return NULL;
